@@ -1,0 +1,56 @@
+"""The one place that sets Numba's compilation flags.
+
+Every compiled function in fastxent is made by one of the decorators below;
+no module calls ``numba.njit`` or ``numba.vectorize`` directly.  Keeping the
+flags here means a change of policy (caching, the fast-math subset, the
+error model) is a one-line change that applies everywhere.
+
+Policy
+------
+* Lazy compilation: no signatures, so importing fastxent compiles nothing;
+  Numba specialises on first call (float32/float64, C/F/any layout,
+  read-only or writable arrays alike).
+* ``cache=True``: compiled code is kept on disk next to the module.
+* ``error_model="numpy"``: division by zero gives inf/nan instead of a
+  Python exception, which keeps divisions vectorizable.
+* ``FASTMATH`` allows reassociation (so reductions vectorize) and FMA
+  contraction, but never ``nnan``/``ninf``: NaN and infinity checks must
+  survive compilation.  Scalar special functions (``_fastmath``) are
+  compiled *without* fast-math so that their error-compensated operation
+  order is kept even after they are inlined into a fast-math loop (LLVM
+  fast-math flags are per instruction).
+"""
+
+import numba
+
+__all__ = ["FASTMATH", "scalar", "kernel", "parallel_kernel", "ufunc"]
+
+FASTMATH = frozenset({"reassoc", "contract", "arcp", "nsz"})
+
+_COMMON = dict(cache=True, nogil=True, error_model="numpy")
+
+
+def scalar(func):
+    """Compile a strict per-element function (no fast-math, always inlined by LLVM)."""
+    return numba.njit(**_COMMON)(func)
+
+
+def kernel(func=None, *, fastmath=True):
+    """Compile a serial array kernel."""
+    def wrap(f):
+        return numba.njit(fastmath=FASTMATH if fastmath else False, **_COMMON)(f)
+    return wrap if func is None else wrap(func)
+
+
+def parallel_kernel(func=None, *, fastmath=True):
+    """Compile a kernel whose ``numba.prange`` loops run on Numba's thread pool."""
+    def wrap(f):
+        return numba.njit(
+            parallel=True, fastmath=FASTMATH if fastmath else False, **_COMMON
+        )(f)
+    return wrap if func is None else wrap(func)
+
+
+def ufunc(signatures):
+    """Build a real NumPy ufunc with the given loops (e.g. float32 and float64)."""
+    return numba.vectorize(signatures, cache=True, nopython=True)
