@@ -25,7 +25,7 @@ import numba
 
 __all__ = ["FASTMATH", "scalar", "kernel", "parallel_kernel", "ufunc"]
 
-FASTMATH = frozenset({"reassoc", "contract", "arcp", "nsz"})
+FASTMATH = {"reassoc", "contract", "arcp", "nsz"}
 
 _COMMON = dict(cache=True, nogil=True, error_model="numpy")
 
@@ -38,7 +38,7 @@ def scalar(func):
 def kernel(func=None, *, fastmath=True):
     """Compile a serial array kernel."""
     def wrap(f):
-        return numba.njit(fastmath=FASTMATH if fastmath else False, **_COMMON)(f)
+        return numba.njit(fastmath=set(FASTMATH) if fastmath else False, **_COMMON)(f)
     return wrap if func is None else wrap(func)
 
 
@@ -46,7 +46,7 @@ def parallel_kernel(func=None, *, fastmath=True):
     """Compile a kernel whose ``numba.prange`` loops run on Numba's thread pool."""
     def wrap(f):
         return numba.njit(
-            parallel=True, fastmath=FASTMATH if fastmath else False, **_COMMON
+            parallel=True, fastmath=set(FASTMATH) if fastmath else False, **_COMMON
         )(f)
     return wrap if func is None else wrap(func)
 
