@@ -32,7 +32,9 @@ _COMMON = dict(cache=True, nogil=True, error_model="numpy")
 
 def scalar(func):
     """Compile a strict per-element function (no fast-math, always inlined by LLVM)."""
-    return numba.njit(**_COMMON)(func)
+    # fastmath=False must be explicit: Numba lets a callee whose flag is
+    # unset inherit the fast-math flags of the (first) caller that compiles it.
+    return numba.njit(fastmath=False, **_COMMON)(func)
 
 
 def kernel(func=None, *, fastmath=True):
