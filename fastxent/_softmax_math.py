@@ -1,0 +1,463 @@
+"""Per-row categorical cross-entropy: value, gradient and both, written once.
+
+A row is one sample's class scores, a 1-D array view (any stride).  Every
+categorical loss in fastxent (array kernels, accumulators, multinomial
+logistic regression) is built from these functions.
+
+From logits ``z`` (``K`` classes), with ``m = max(z)`` and
+``s = sum(exp(z - m))`` so that ``logsumexp(z) = m + log(s)`` never
+overflows, the loss against a target distribution ``t`` with class weights
+``w`` (all 1 when none are given) is
+
+.. math::
+
+    \\ell = \\sum_c w_c t_c (\\mathrm{lse}(z) - z_c)
+          = \\sum_c w_c t_c (m - z_c) + A \\log s,
+    \\qquad A = \\sum_c w_c t_c,
+
+    \\frac{\\partial \\ell}{\\partial z_j} = A\\,\\mathrm{softmax}(z)_j - w_j t_j .
+
+Every ``m - z_c`` is >= 0, so the value has no cancellation even for logits
+of 1e4 and beyond.  Integer targets ``y`` are ``t = onehot(y)``; label
+smoothing ``eps`` replaces ``t`` by ``(1 - eps) t + eps / K`` (PyTorch's
+definition, class weights included the way PyTorch applies them).
+
+From probabilities ``q`` (clipped to ``[lo, hi]``; ``lo=0, hi=1`` is no
+clipping) the loss is ``-sum_c w_c t_c log q_c`` with ``0 * log 0 = 0``, and
+its gradient ``-w_c t_c / q_c`` is evaluated at the clipped ``q``.
+
+Conventions shared by every function here:
+
+* ``class_weight`` is a 1-D float64 array of length ``K``, or of length 0
+  meaning "no class weights" (one compiled specialization for both cases).
+* The returned loss is the per-sample loss *before* any sample weight.
+* ``*_grad`` functions write ``weight * dloss/dinput`` into ``grad_row``
+  (a row of the caller's gradient array, float32 or float64) and return the
+  loss, so a caller folds sample weight and the ``mean`` normalization into
+  ``weight``.
+
+Each function makes two passes over a logits row (max, then exp-sum) and,
+for gradients, one more over ``grad_row``; rows of even 32000 float32 stay
+in cache between passes.
+"""
+
+import math
+
+from ._fastmath import exp, log
+from ._jit import kernel, scalar
+
+__all__ = [
+    "row_max",
+    "row_sum_exp",
+    "row_logsumexp",
+    "softmax_row_loss",
+    "softmax_row_loss_grad",
+    "softmax_row_smoothed_loss",
+    "softmax_row_smoothed_loss_grad",
+    "softmax_row_soft_loss",
+    "softmax_row_soft_loss_grad",
+    "proba_row_loss",
+    "proba_row_loss_grad",
+    "proba_row_soft_loss",
+    "proba_row_soft_loss_grad",
+]
+
+
+@kernel
+def row_max(z_row):
+    """Largest entry of a row (with a NaN in the row the result is unspecified,
+    but every loss built on it is NaN anyway: the exp-sum pass propagates it).
+
+    Parameters
+    ----------
+    z_row : 1-D array of float32 or float64, non-empty
+
+    Returns
+    -------
+    float64
+    """
+    m = z_row[0]
+    for j in range(1, z_row.shape[0]):
+        v = z_row[j]
+        m = v if v > m else m
+    return float(m)
+
+
+@kernel
+def row_sum_exp(z_row, shift):
+    """``sum(exp(z_row - shift))`` accumulated in float64.
+
+    Parameters
+    ----------
+    z_row : 1-D array of float32 or float64
+    shift : float
+        Usually :func:`row_max` of the row, so no term overflows.
+
+    Returns
+    -------
+    float64
+    """
+    s = 0.0
+    for j in range(z_row.shape[0]):
+        s += exp(float(z_row[j]) - shift)
+    return s
+
+
+@scalar
+def row_logsumexp(z_row):
+    """``log(sum(exp(z_row)))`` without overflow for any finite logits.
+
+    Parameters
+    ----------
+    z_row : 1-D array of float32 or float64, non-empty
+
+    Returns
+    -------
+    float64
+    """
+    m = row_max(z_row)
+    if math.isinf(m):
+        return m
+    return m + log(row_sum_exp(z_row, m))
+
+
+@scalar
+def _class_weight(class_weight, c):
+    return class_weight[c] if class_weight.shape[0] > 0 else 1.0
+
+
+@kernel
+def _scaled_softmax_into(z_row, m, grad_row):
+    """Write ``exp(z - m)`` into ``grad_row`` and return its float64 sum."""
+    s = 0.0
+    for j in range(z_row.shape[0]):
+        e = exp(float(z_row[j]) - m)
+        grad_row[j] = e
+        s += e
+    return s
+
+
+@scalar
+def softmax_row_loss(z_row, target):
+    """Cross-entropy of one row of logits against an integer class.
+
+    ``logsumexp(z_row) - z_row[target]``.
+
+    Parameters
+    ----------
+    z_row : 1-D array of float32 or float64
+        Logits of the ``K`` classes.
+    target : int
+        Class index in ``[0, K)``.
+
+    Returns
+    -------
+    float64
+    """
+    m = row_max(z_row)
+    return (m - z_row[target]) + log(row_sum_exp(z_row, m))
+
+
+@kernel
+def softmax_row_loss_grad(z_row, target, weight, grad_row):
+    """Loss of :func:`softmax_row_loss` and its gradient, in one go.
+
+    Writes ``weight * (softmax(z_row) - onehot(target))`` into ``grad_row``.
+
+    Parameters
+    ----------
+    z_row : 1-D array of float32 or float64
+    target : int
+    weight : float
+        Factor applied to the gradient (sample weight / normalization).
+    grad_row : 1-D writable array of float32 or float64, same length
+
+    Returns
+    -------
+    float64
+        The unweighted loss ``logsumexp(z_row) - z_row[target]``.
+    """
+    m = row_max(z_row)
+    s = _scaled_softmax_into(z_row, m, grad_row)
+    scale = weight / s
+    for j in range(grad_row.shape[0]):
+        grad_row[j] = grad_row[j] * scale
+    grad_row[target] = grad_row[target] - weight
+    return (m - z_row[target]) + log(s)
+
+
+@kernel
+def _smoothing_sums(z_row, m, class_weight):
+    """(sum_c w_c (m - z_c), sum_c w_c) over the row."""
+    d = 0.0
+    total_w = 0.0
+    for c in range(z_row.shape[0]):
+        wc = _class_weight(class_weight, c)
+        d += wc * (m - z_row[c])
+        total_w += wc
+    return d, total_w
+
+
+@scalar
+def softmax_row_smoothed_loss(z_row, target, smoothing, class_weight):
+    """Class-weighted, label-smoothed cross-entropy of one row of logits.
+
+    ``(1 - eps) w_y (lse - z_y) + (eps / K) sum_c w_c (lse - z_c)``
+    (``torch.nn.functional.cross_entropy`` with ``weight`` and
+    ``label_smoothing``, per sample).
+
+    Parameters
+    ----------
+    z_row : 1-D array of float32 or float64
+    target : int
+    smoothing : float
+        Label smoothing ``eps`` in [0, 1].
+    class_weight : 1-D float64 array of length K, or length 0 for none
+
+    Returns
+    -------
+    float64
+    """
+    k = z_row.shape[0]
+    m = row_max(z_row)
+    log_s = log(row_sum_exp(z_row, m))
+    d, total_w = _smoothing_sums(z_row, m, class_weight)
+    wy = _class_weight(class_weight, target)
+    hard = wy * ((m - z_row[target]) + log_s)
+    return (1.0 - smoothing) * hard + (smoothing / k) * (d + total_w * log_s)
+
+
+@kernel
+def softmax_row_smoothed_loss_grad(z_row, target, smoothing, class_weight, weight, grad_row):
+    """:func:`softmax_row_smoothed_loss` and ``weight`` times its gradient.
+
+    ``grad_j = weight * (A softmax_j - w_j t_j)`` with
+    ``t = (1 - eps) onehot(target) + eps / K`` and ``A = sum_c w_c t_c``.
+
+    Parameters
+    ----------
+    z_row : 1-D array of float32 or float64
+    target : int
+    smoothing : float
+    class_weight : 1-D float64 array of length K, or length 0 for none
+    weight : float
+    grad_row : 1-D writable array of float32 or float64
+
+    Returns
+    -------
+    float64
+        The loss of :func:`softmax_row_smoothed_loss`.
+    """
+    k = z_row.shape[0]
+    m = row_max(z_row)
+    s = _scaled_softmax_into(z_row, m, grad_row)
+    log_s = log(s)
+    d, total_w = _smoothing_sums(z_row, m, class_weight)
+    wy = _class_weight(class_weight, target)
+    uniform = smoothing / k
+    a = (1.0 - smoothing) * wy + uniform * total_w
+    scale = weight * a / s
+    for j in range(k):
+        grad_row[j] = grad_row[j] * scale - weight * uniform * _class_weight(class_weight, j)
+    grad_row[target] = grad_row[target] - weight * (1.0 - smoothing) * wy
+    hard = wy * ((m - z_row[target]) + log_s)
+    return (1.0 - smoothing) * hard + uniform * (d + total_w * log_s)
+
+
+@kernel
+def _soft_sums(z_row, t_row, m, smoothing, class_weight):
+    """(sum_c w_c t'_c (m - z_c), A = sum_c w_c t'_c), t' the smoothed target."""
+    uniform = smoothing / z_row.shape[0]
+    d = 0.0
+    a = 0.0
+    for c in range(z_row.shape[0]):
+        wt = _class_weight(class_weight, c) * ((1.0 - smoothing) * t_row[c] + uniform)
+        # 0 * (m - z) stays 0 even where z = -inf (a class given no mass).
+        d += 0.0 if wt == 0.0 else wt * (m - z_row[c])
+        a += wt
+    return d, a
+
+
+@scalar
+def softmax_row_soft_loss(z_row, t_row, smoothing, class_weight):
+    """Cross-entropy ``sum_c w_c t'_c (lse(z) - z_c)`` against a distribution.
+
+    ``t' = (1 - eps) t_row + eps / K`` (PyTorch's soft-target loss).
+
+    Parameters
+    ----------
+    z_row : 1-D array of float32 or float64
+        Logits.
+    t_row : 1-D array of float32 or float64
+        Target distribution (one-hot or soft).
+    smoothing : float
+    class_weight : 1-D float64 array of length K, or length 0 for none
+
+    Returns
+    -------
+    float64
+    """
+    m = row_max(z_row)
+    log_s = log(row_sum_exp(z_row, m))
+    d, a = _soft_sums(z_row, t_row, m, smoothing, class_weight)
+    return d + a * log_s
+
+
+@kernel
+def softmax_row_soft_loss_grad(z_row, t_row, smoothing, class_weight, weight, grad_row):
+    """:func:`softmax_row_soft_loss` and ``weight`` times its gradient.
+
+    ``grad_j = weight * (A softmax_j - w_j t'_j)``, ``A = sum_c w_c t'_c``.
+
+    Parameters
+    ----------
+    z_row, t_row : 1-D arrays of float32 or float64
+    smoothing : float
+    class_weight : 1-D float64 array of length K, or length 0 for none
+    weight : float
+    grad_row : 1-D writable array of float32 or float64
+
+    Returns
+    -------
+    float64
+        The loss of :func:`softmax_row_soft_loss`.
+    """
+    k = z_row.shape[0]
+    m = row_max(z_row)
+    s = _scaled_softmax_into(z_row, m, grad_row)
+    d, a = _soft_sums(z_row, t_row, m, smoothing, class_weight)
+    uniform = smoothing / k
+    scale = weight * a / s
+    for j in range(k):
+        wt = _class_weight(class_weight, j) * ((1.0 - smoothing) * t_row[j] + uniform)
+        grad_row[j] = grad_row[j] * scale - weight * wt
+    return d + a * log(s)
+
+
+@scalar
+def _neg_xlog(coef, q):
+    """``-coef * log(q)`` with ``0 * log(0) = 0``."""
+    return 0.0 if coef == 0.0 else -coef * log(q)
+
+
+@scalar
+def _clip(q, lo, hi):
+    return min(max(float(q), lo), hi)
+
+
+@kernel
+def proba_row_loss(q_row, target, smoothing, class_weight, lo, hi):
+    """Class-weighted, label-smoothed cross-entropy of one row of probabilities.
+
+    ``-(1 - eps) w_y log q_y - (eps / K) sum_c w_c log q_c`` with ``q``
+    clipped to ``[lo, hi]`` (no smoothing: ``-w_y log q_y``).
+
+    Parameters
+    ----------
+    q_row : 1-D array of float32 or float64
+        Predicted probabilities of the ``K`` classes.
+    target : int
+    smoothing : float
+    class_weight : 1-D float64 array of length K, or length 0 for none
+    lo, hi : float
+        Clipping bounds (``0.0, 1.0``: none).
+
+    Returns
+    -------
+    float64
+    """
+    wy = _class_weight(class_weight, target)
+    loss = _neg_xlog((1.0 - smoothing) * wy, _clip(q_row[target], lo, hi))
+    if smoothing != 0.0:
+        uniform = smoothing / q_row.shape[0]
+        for c in range(q_row.shape[0]):
+            loss += _neg_xlog(uniform * _class_weight(class_weight, c), _clip(q_row[c], lo, hi))
+    return loss
+
+
+@kernel
+def proba_row_loss_grad(q_row, target, smoothing, class_weight, lo, hi, weight, grad_row):
+    """:func:`proba_row_loss` and ``weight`` times its gradient.
+
+    ``grad_c = -weight * w_c t_c / q_c`` (``0`` where ``t_c = 0``), ``q``
+    clipped, ``t = (1 - eps) onehot(target) + eps / K``.
+
+    Parameters
+    ----------
+    q_row : 1-D array of float32 or float64
+    target : int
+    smoothing : float
+    class_weight : 1-D float64 array of length K, or length 0 for none
+    lo, hi : float
+    weight : float
+    grad_row : 1-D writable array of float32 or float64
+
+    Returns
+    -------
+    float64
+        The loss of :func:`proba_row_loss`.
+    """
+    k = q_row.shape[0]
+    uniform = smoothing / k
+    loss = 0.0
+    for c in range(k):
+        coef = _class_weight(class_weight, c) * ((1.0 - smoothing) * (c == target) + uniform)
+        q = _clip(q_row[c], lo, hi)
+        loss += _neg_xlog(coef, q)
+        grad_row[c] = 0.0 if coef == 0.0 else -weight * coef / q
+    return loss
+
+
+@kernel
+def proba_row_soft_loss(q_row, t_row, smoothing, class_weight, lo, hi):
+    """Cross-entropy ``-sum_c w_c t'_c log q_c`` of a row of probabilities.
+
+    ``t' = (1 - eps) t_row + eps / K``; ``0 * log 0 = 0``; ``q`` clipped.
+
+    Parameters
+    ----------
+    q_row, t_row : 1-D arrays of float32 or float64
+    smoothing : float
+    class_weight : 1-D float64 array of length K, or length 0 for none
+    lo, hi : float
+
+    Returns
+    -------
+    float64
+    """
+    uniform = smoothing / q_row.shape[0]
+    loss = 0.0
+    for c in range(q_row.shape[0]):
+        coef = _class_weight(class_weight, c) * ((1.0 - smoothing) * t_row[c] + uniform)
+        loss += _neg_xlog(coef, _clip(q_row[c], lo, hi))
+    return loss
+
+
+@kernel
+def proba_row_soft_loss_grad(q_row, t_row, smoothing, class_weight, lo, hi, weight, grad_row):
+    """:func:`proba_row_soft_loss` and ``weight`` times its gradient.
+
+    ``grad_c = -weight * w_c t'_c / q_c`` at the clipped ``q``.
+
+    Parameters
+    ----------
+    q_row, t_row : 1-D arrays of float32 or float64
+    smoothing : float
+    class_weight : 1-D float64 array of length K, or length 0 for none
+    lo, hi : float
+    weight : float
+    grad_row : 1-D writable array of float32 or float64
+
+    Returns
+    -------
+    float64
+        The loss of :func:`proba_row_soft_loss`.
+    """
+    uniform = smoothing / q_row.shape[0]
+    loss = 0.0
+    for c in range(q_row.shape[0]):
+        coef = _class_weight(class_weight, c) * ((1.0 - smoothing) * t_row[c] + uniform)
+        q = _clip(q_row[c], lo, hi)
+        loss += _neg_xlog(coef, q)
+        grad_row[c] = 0.0 if coef == 0.0 else -weight * coef / q
+    return loss
