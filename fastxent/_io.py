@@ -93,6 +93,7 @@ class ArraySource:
 
     path = ""
     dtype = np.dtype(np.float64)
+    typeless = False  # True for text formats, whose numbers have no integer type
 
     @property
     def ndim(self):
@@ -250,8 +251,11 @@ def _parses_as_float(field):
 class _CsvSource(ArraySource):
     """Comma-separated numbers, one sample per line, with an optional header.
 
-    The first line is a header when one of its fields is not a number.  Text
-    is allowed only in a one-column file (labels), never in predictions.
+    The first line is a header when one of its fields is not a number, except
+    in a one-column file of text (string labels), whose first line is a
+    header only when ``path.csv:NAME`` names it.  Text is allowed only in a
+    one-column file, never in predictions.  Numbers are read as float64
+    (``typeless``: integral labels are shown as integers).
     """
 
     def __init__(self, path, selector):
@@ -264,12 +268,15 @@ class _CsvSource(ArraySource):
         if not first:
             raise InputError(f"{path}: the file is empty")
         fields = [x.strip() for x in first.rstrip("\r\n").split(",")]
+        probe = [x.strip() for x in second.rstrip("\r\n").split(",")] if second else []
+        named = selector is not None and any(name in fields for name in selector.split(","))
         self.header = None
-        if not all(_parses_as_float(x) for x in fields):
-            probe = [x.strip() for x in second.rstrip("\r\n").split(",")] if second else []
-            # One text column throughout is data (string labels), not a header.
-            if len(fields) > 1 or (probe and all(_parses_as_float(x) for x in probe)):
-                self.header = fields
+        if not all(_parses_as_float(x) for x in fields) and (
+            # A one-column file of text is data (string labels), unless the
+            # next line is a number or the selector names the column.
+            len(fields) > 1 or named or (probe and all(_parses_as_float(x) for x in probe))
+        ):
+            self.header = fields
         n_cols = len(fields)
         self.columns = None
         if selector is not None:
@@ -284,6 +291,7 @@ class _CsvSource(ArraySource):
         self.dtype = np.dtype(str) if self.text else np.dtype(np.float64)
         self.shape = (None,) if n_cols == 1 else (None, n_cols)
         self.n_fields = len(fields)
+        self.typeless = True
 
     def _column_index(self, name):
         if self.header is not None and name in self.header:

@@ -1,0 +1,296 @@
+"""Scoring files of any size in row blocks (the engine of ``fastxent score``).
+
+The log loss goes through fastxent's streaming accumulators (probabilities:
+:class:`~fastxent.LogLossAccumulator`; logits: the cross-entropy
+accumulators, which apply the log-sigmoid / log-softmax inside the kernel,
+so no probability array is ever formed).  Per-class weight totals, the
+accuracy and the counts are block-wise NumPy on arrays of one block.
+
+D² follows scikit-learn's ``d2_log_loss_score``: one minus the ratio of the
+summed log loss to that of the null model that always predicts the
+(weighted) class frequencies :math:`\\pi_c = W_c / W`, whose summed loss is
+:math:`-\\sum_c W_c \\log \\operatorname{clip}(\\pi_c)`.
+"""
+
+import math
+
+import numpy as np
+
+from ._io import DEFAULT_BLOCK_BYTES, InputError, open_array
+
+__all__ = ["score_files"]
+
+
+def score_files(
+    labels_file,
+    predictions_file,
+    *,
+    weights_file=None,
+    labels=None,
+    logits=False,
+    chunk_size=None,
+    progress=None,
+):
+    """Score saved predictions block by block.
+
+    Returns
+    -------
+    dict
+        ``n_samples``, ``sum_weights`` (None without weights), ``log_loss``,
+        ``d2_log_loss_score``, ``accuracy``, ``labels`` and ``class_counts``
+        (unweighted, in label order), ``logits``.
+    """
+    y_src = open_array(labels_file)
+    p_src = open_array(predictions_file)
+    w_src = open_array(weights_file) if weights_file is not None else None
+    _check_shapes(y_src, p_src, w_src)
+
+    classes = _class_labels(y_src, labels, chunk_size)
+    n_classes = len(classes)
+    binary = p_src.ndim == 1
+    if binary and n_classes != 2:
+        raise InputError(
+            f"{p_src.path}: one column of positive-class "
+            f"{'logits' if logits else 'probabilities'} needs exactly 2 classes, "
+            f"found {n_classes} ({_shorten(classes)})"
+        )
+    if not binary and p_src.shape[1] != n_classes:
+        raise InputError(
+            f"{p_src.path}: {p_src.shape[1]} prediction columns but {n_classes} classes "
+            f"({_shorten(classes)}); pass all class labels with --labels"
+        )
+
+    rows = chunk_size or _default_rows(y_src, p_src, w_src)
+    total = _Totals(n_classes, logits, binary)
+    bar = None
+    if progress is not None and p_src.shape[0] is not None:
+        bar = progress(p_src.shape[0], p_src.shape[0] * p_src.row_bytes)
+    streams = [y_src.blocks(rows), p_src.blocks(rows)]
+    if w_src is not None:
+        streams.append(w_src.blocks(rows))
+    start = 0
+    try:
+        for blocks in _lockstep(streams, [s.path for s in (y_src, p_src, w_src) if s]):
+            y_block, p_block = blocks[0], blocks[1]
+            w_block = blocks[2] if w_src is not None else None
+            stop = start + len(y_block)
+            codes = _encode(y_block, classes, y_src.path, start)
+            p_block = _checked_predictions(p_block, p_src.path, start, logits)
+            if w_block is not None:
+                w_block = _checked_weights(w_block, w_src.path, start)
+            total.update(codes, p_block, w_block)
+            if bar is not None:
+                bar.update(len(y_block))
+            start = stop
+    finally:
+        if bar is not None:
+            bar.close()
+    if start == 0:
+        raise InputError(f"{y_src.path}: no samples")
+    return total.report(classes, start, weighted=w_src is not None)
+
+
+def _check_shapes(y_src, p_src, w_src):
+    if y_src.ndim != 1:
+        raise InputError(f"{y_src.path}: labels must be 1-D, got shape {y_src.shape}")
+    if w_src is not None and w_src.ndim != 1:
+        raise InputError(f"{w_src.path}: weights must be 1-D, got shape {w_src.shape}")
+    for src in (p_src, w_src):
+        if src is not None and src.dtype.kind not in "biuf":
+            raise InputError(f"{src.path}: expected numbers, got {src.dtype} data")
+    lengths = {s.path: s.shape[0] for s in (y_src, p_src, w_src) if s is not None}
+    known = {n for n in lengths.values() if n is not None}
+    if len(known) > 1:
+        described = ", ".join(f"{path} has {n}" for path, n in lengths.items() if n is not None)
+        raise InputError(f"different numbers of samples: {described}")
+
+
+def _default_rows(*sources):
+    row_bytes = max(s.row_bytes for s in sources if s is not None)
+    return max(1, DEFAULT_BLOCK_BYTES // row_bytes)
+
+
+def _lockstep(streams, paths):
+    """Zip block iterators, failing on the first difference in length."""
+    done = object()
+    row = 0
+    while True:
+        blocks = [next(s, done) for s in streams]
+        ended = [b is done for b in blocks]
+        if all(ended):
+            return
+        lengths = [0 if b is done else len(b) for b in blocks]
+        if any(ended) or len(set(lengths)) > 1:
+            shortest = min(lengths)
+            described = ", ".join(
+                f"{p} ends after {row + n} samples" if n == shortest else f"{p} has more"
+                for p, n in zip(paths, lengths)
+            )
+            raise InputError(f"different numbers of samples: {described}")
+        row += lengths[0]
+        yield blocks
+
+
+def _class_labels(y_src, given, chunk_size):
+    """The sorted class labels: ``given`` (converted to the labels' type) or
+    the distinct values of the labels file (one extra pass over it)."""
+    if given is not None:
+        return _integral_if_typeless(np.unique(_convert_labels(given, y_src)), y_src)
+    rows = chunk_size or _default_rows(y_src)
+    found = None
+    for start, block in _enumerate_blocks(y_src.blocks(rows)):
+        if block.dtype.kind == "f" and not np.isfinite(block).all():
+            bad = start + int(np.flatnonzero(~np.isfinite(block))[0])
+            raise InputError(f"{y_src.path}: row {bad}: label {_show(block[bad - start])} is not finite")
+        values = np.unique(block)
+        found = values if found is None else np.union1d(found, values)
+    if found is None:
+        raise InputError(f"{y_src.path}: no samples")
+    found = _integral_if_typeless(found, y_src)
+    if len(found) == 1:
+        raise InputError(
+            f"{y_src.path}: all labels are {_show(found[0])}; pass the class labels with --labels"
+        )
+    return found
+
+
+def _integral_if_typeless(classes, y_src):
+    if y_src.typeless and classes.dtype.kind == "f" and np.all(classes == np.round(classes)):
+        return classes.astype(np.int64)  # "1" in a CSV is the label 1, not 1.0
+    return classes
+
+
+def _enumerate_blocks(blocks):
+    start = 0
+    for block in blocks:
+        yield start, block
+        start += len(block)
+
+
+def _convert_labels(given, y_src):
+    kind = y_src.dtype.kind
+    try:
+        if kind in "iub":
+            return np.array([int(float(v)) if kind != "b" else v in ("1", "True", "true")
+                             for v in given])
+        if kind == "f":
+            return np.array([float(v) for v in given])
+    except ValueError:
+        raise InputError(
+            f"--labels: {' '.join(given)} are not all numbers, but {y_src.path} holds numbers"
+        ) from None
+    return np.array(given, dtype=str)
+
+
+def _encode(y_block, classes, path, start):
+    """Class indices of a block of labels (positions in the sorted ``classes``)."""
+    if classes.dtype.kind in "US" or y_block.dtype.kind in "USO":
+        y_block = np.asarray(y_block).astype(str)
+        classes = classes.astype(str)
+    codes = np.searchsorted(classes, y_block)
+    np.minimum(codes, len(classes) - 1, out=codes)
+    unknown = classes[codes] != y_block
+    if unknown.any():
+        bad = int(np.flatnonzero(unknown)[0])
+        raise InputError(
+            f"{path}: row {start + bad}: label {_show(y_block[bad])} is not one of the "
+            f"classes ({_shorten(classes)})"
+        )
+    return codes
+
+
+def _checked_predictions(p_block, path, start, logits):
+    if p_block.dtype.kind not in "f":
+        p_block = p_block.astype(np.float64)
+    finite = np.isfinite(p_block)
+    if not finite.all():
+        bad = np.argwhere(~finite)[0]
+        raise InputError(f"{path}: row {start + int(bad[0])}: {p_block[tuple(bad)]} is not finite")
+    if not logits:
+        low, high = p_block.min(), p_block.max()
+        if low < 0 or high > 1:
+            bad = np.argwhere((p_block < 0) | (p_block > 1))[0]
+            raise InputError(
+                f"{path}: row {start + int(bad[0])}: probability {p_block[tuple(bad)]} "
+                "is outside [0, 1] (use --logits for logits)"
+            )
+    return p_block
+
+
+def _checked_weights(w_block, path, start):
+    w_block = w_block.astype(np.float64, copy=False)
+    bad = ~np.isfinite(w_block) | (w_block < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(f"{path}: row {start + i}: weight {w_block[i]} is negative or not finite")
+    return w_block
+
+
+def _show(value):
+    value = value.item() if isinstance(value, np.generic) else value
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _shorten(values, limit=8):
+    shown = ", ".join(_show(v) for v in values[:limit])
+    return shown + (", ..." if len(values) > limit else "")
+
+
+class _Totals:
+    """Running totals of one scoring pass."""
+
+    def __init__(self, n_classes, logits, binary):
+        import fastxent
+
+        self.n_classes, self.logits, self.binary = n_classes, logits, binary
+        if not logits:
+            self.loss = fastxent.LogLossAccumulator(labels=np.arange(n_classes))
+        elif binary:
+            self.loss = fastxent.BinaryCrossEntropyAccumulator(from_logits=True)
+        else:
+            self.loss = fastxent.CrossEntropyAccumulator(from_logits=True)
+        self.counts = np.zeros(n_classes, dtype=np.int64)
+        self.class_weight = [[] for _ in range(n_classes)]
+        self.correct = []
+
+    def update(self, codes, p_block, w_block):
+        if w_block is None:
+            self.loss.update(codes, p_block)
+        else:
+            self.loss.update(codes, p_block, sample_weight=w_block)
+        self.counts += np.bincount(codes, minlength=self.n_classes)
+        if w_block is not None:
+            for c, total in enumerate(np.bincount(codes, weights=w_block, minlength=self.n_classes)):
+                self.class_weight[c].append(total)
+        threshold = 0.0 if self.logits else 0.5
+        predicted = (p_block > threshold) if self.binary else np.argmax(p_block, axis=1)
+        hits = predicted == codes
+        self.correct.append(float(hits.sum() if w_block is None else w_block[hits].sum()))
+
+    def report(self, classes, n_samples, weighted):
+        if weighted:
+            class_weight = np.array([math.fsum(parts) for parts in self.class_weight])
+        else:
+            class_weight = self.counts.astype(np.float64)
+        sum_weights = math.fsum(class_weight)
+        mean_loss = float(self.loss.result())
+        accuracy = math.fsum(self.correct) / sum_weights if sum_weights > 0 else math.nan
+        return {
+            "n_samples": int(n_samples),
+            "sum_weights": sum_weights if weighted else None,
+            "log_loss": mean_loss,
+            "d2_log_loss_score": _d2(mean_loss, class_weight, sum_weights, n_samples),
+            "accuracy": accuracy,
+            "labels": [v.item() if hasattr(v, "item") else v for v in classes],
+            "class_counts": [int(c) for c in self.counts],
+            "logits": bool(self.logits),
+        }
+
+
+def _d2(mean_loss, class_weight, sum_weights, n_samples):
+    if n_samples < 2 or sum_weights <= 0:
+        return math.nan  # scikit-learn: undefined with fewer than two samples
+    eps = np.finfo(np.float64).eps
+    freq = np.clip(class_weight / sum_weights, eps, 1 - eps)
+    null_loss = -math.fsum(class_weight * np.log(freq)) / sum_weights
+    return 1.0 - mean_loss / null_loss

@@ -1,0 +1,246 @@
+"""The ``fastxent`` command line: score saved predictions, run the benchmark.
+
+``fastxent score LABELS PREDICTIONS`` streams both files in row blocks
+through fastxent's accumulators, so memory stays bounded whatever the file
+size (``.npy`` is memory-mapped, ``.csv``/``.npz``/``.parquet`` are read
+block by block; see :mod:`fastxent._io`).  It prints the log loss, D², the
+accuracy, the number of samples and the per-class counts.
+
+``fastxent bench`` prints the comparison table of ``fastxent._bench``.
+
+Errors in the input (missing file, wrong shape, lengths that differ, NaN,
+text in a numeric CSV, unknown extension) are reported as one line on
+stderr with exit status 1, never as a traceback.
+"""
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+
+from ._io import DEFAULT_BLOCK_BYTES, InputError, open_array
+
+__all__ = ["main"]
+
+EXIT_INPUT_ERROR = 1
+PROGRESS_MIN_BYTES = 256 << 20  # below this a run takes well under a second
+
+
+def main(argv=None):
+    """Entry point of the ``fastxent`` console script; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return args.run(args)
+    except InputError as exc:
+        print(f"fastxent: error: {exc}", file=sys.stderr)
+    except (ValueError, TypeError, OSError) as exc:
+        if os.environ.get("FASTXENT_DEBUG"):
+            raise
+        text = str(exc).strip().splitlines()
+        print(f"fastxent: error: {text[0] if text else type(exc).__name__}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("fastxent: interrupted", file=sys.stderr)
+        return 130
+    return EXIT_INPUT_ERROR
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog="fastxent", description="Fast entropy and cross-entropy: scoring and benchmarks."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    score = sub.add_parser(
+        "score",
+        help="log loss, D², accuracy and class counts of saved predictions",
+        description=(
+            "Score saved predictions in bounded memory. Files: .npy (memory-mapped), "
+            ".npz (FILE.npz:KEY picks an array), .csv (FILE.csv:COLUMN picks columns), "
+            ".parquet (needs pyarrow; FILE.parquet:COL1,COL2 picks columns)."
+        ),
+    )
+    score.add_argument("labels_file", metavar="LABELS", help="true labels, one per sample")
+    score.add_argument(
+        "predictions_file",
+        metavar="PREDICTIONS",
+        help="probabilities: (n,) of the positive class or (n, k); logits with --logits",
+    )
+    score.add_argument(
+        "--logits", action="store_true",
+        help="PREDICTIONS are logits (sigmoid for (n,), softmax for (n, k))",
+    )
+    score.add_argument("--weights", metavar="FILE", help="sample weights, one per sample")
+    score.add_argument(
+        "--labels", nargs="+", metavar="LABEL", dest="label_set",
+        help="all class labels, in the order of the prediction columns after sorting "
+        "(default: the labels found in LABELS)",
+    )
+    score.add_argument("--format", choices=("table", "json"), default="table")
+    score.add_argument(
+        "--chunk-size", type=_positive_int, metavar="N",
+        help=f"rows per block (default: about {DEFAULT_BLOCK_BYTES >> 20} MB per block)",
+    )
+    score.set_defaults(run=_score_command)
+
+    bench = sub.add_parser("bench", help="benchmark fastxent against the installed rivals")
+    bench.add_argument("--quick", action="store_true", help="small sizes, few repeats")
+    bench.add_argument("--plot", metavar="FILE.png", help="draw the ratios with matplotlib")
+    bench.add_argument("--json", metavar="FILE", help="write the measurements as JSON")
+    bench.set_defaults(run=_bench_command)
+    return parser
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {value}")
+    return value
+
+
+# ------------------------------------------------------------------- score
+
+
+def _score_command(args):
+    from ._batch_scoring import score_files
+
+    report = score_files(
+        args.labels_file,
+        args.predictions_file,
+        weights_file=args.weights,
+        labels=args.label_set,
+        logits=args.logits,
+        chunk_size=args.chunk_size,
+        progress=_progress_factory(),
+    )
+    if args.format == "json":
+        print(json.dumps(report, indent=2, allow_nan=True))
+    else:
+        print(format_table(report))
+    return 0
+
+
+def format_table(report):
+    """The report of :func:`fastxent._batch_scoring.score_files` as aligned text."""
+    rows = [
+        ("samples", f"{report['n_samples']}"),
+        ("log loss", _fmt(report["log_loss"])),
+        ("D²", _fmt(report["d2_log_loss_score"])),
+        ("accuracy", _fmt(report["accuracy"])),
+    ]
+    if report["sum_weights"] is not None:
+        rows.insert(1, ("sum of weights", _fmt(report["sum_weights"])))
+    width = max(len(name) for name, _ in rows)
+    lines = [f"{name:<{width}}  {value}" for name, value in rows]
+    labels = [str(label) for label in report["labels"]]
+    label_width = max([len("class")] + [len(label) for label in labels])
+    lines.append("")
+    lines.append(f"{'class':<{label_width}}  count")
+    for label, count in zip(labels, report["class_counts"]):
+        lines.append(f"{label:<{label_width}}  {count}")
+    return "\n".join(lines)
+
+
+def _fmt(value):
+    return "nan" if value is None or math.isnan(value) else f"{value:.10g}"
+
+
+def _progress_factory():
+    """A callable ``(total_rows, total_bytes) -> bar or None`` for stderr."""
+
+    def make(total_rows, total_bytes):
+        if total_rows is None or total_bytes < PROGRESS_MIN_BYTES or not sys.stderr.isatty():
+            return None
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            return _SimpleBar(total_rows)
+        return tqdm(total=total_rows, unit="rows", unit_scale=True, file=sys.stderr, leave=False)
+
+    return make
+
+
+class _SimpleBar:
+    """Percentage on one stderr line, redrawn at most ten times a second."""
+
+    def __init__(self, total):
+        self.total, self.done, self._last = max(total, 1), 0, 0.0
+
+    def update(self, rows):
+        self.done += rows
+        now = time.monotonic()
+        if now - self._last >= 0.1 or self.done >= self.total:
+            self._last = now
+            sys.stderr.write(f"\rscoring {100.0 * self.done / self.total:5.1f}%")
+            sys.stderr.flush()
+
+    def close(self):
+        sys.stderr.write("\r" + " " * 20 + "\r")
+        sys.stderr.flush()
+
+
+# ------------------------------------------------------------------- bench
+
+
+def _bench_command(args):
+    from . import _bench
+
+    if args.plot:
+        try:
+            import matplotlib  # noqa: F401  (fail before the long run, not after)
+        except ImportError:
+            raise InputError(
+                "--plot needs matplotlib (pip install 'fastxent[bench]')"
+            ) from None
+    results = _bench.run(quick=args.quick)
+    print(_bench.format_markdown(results))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+    if args.plot:
+        plot_ratios(results, args.plot)
+        print(f"plot written to {args.plot}", file=sys.stderr)
+    return 0
+
+
+def plot_ratios(results, path):
+    """Bar chart of the speed-up of fastxent over each rival, one bar per case."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in _bench_rows(results) if r["ratio"] is not None]
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.5))
+    names = [f"{r['case']}\nvs {r['rival']}" for r in rows]
+    ratios = [r["ratio"] for r in rows]
+    ax.barh(range(len(rows)), ratios, color="tab:blue")
+    ax.set_yticks(range(len(rows)), names, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.axvline(1.0, color="black", linewidth=0.8)
+    ax.set_xlabel("speed-up of fastxent (rival time / fastxent time, log scale)")
+    for i, ratio in enumerate(ratios):
+        ax.text(ratio, i, f" {ratio:.3g}×", va="center", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _bench_rows(results):
+    """Rows ``{'case', 'rival', 'ratio'}`` from the benchmark's JSON results."""
+    return results["rows"] if isinstance(results, dict) else list(results)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,275 @@
+"""The fastxent command line: values against scikit-learn, bounded memory, one-line errors."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from scipy.special import expit, softmax
+from sklearn.metrics import d2_log_loss_score, log_loss
+
+from fastxent.cli import main
+
+N = 500
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(7)
+
+
+def _score(capsys, *args):
+    code = main(["score", *map(str, args), "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert err == ""  # no progress bar when stderr is not a terminal
+    return json.loads(out)
+
+
+def _expect(report, y, p, *, sample_weight=None, labels=None):
+    assert report["n_samples"] == len(y)
+    np.testing.assert_allclose(
+        report["log_loss"], log_loss(y, p, sample_weight=sample_weight, labels=labels), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        report["d2_log_loss_score"],
+        d2_log_loss_score(y, p, sample_weight=sample_weight, labels=labels),
+        rtol=1e-11,
+    )
+    classes = np.unique(y if labels is None else labels)
+    codes = np.searchsorted(classes, y)
+    predicted = (p > 0.5).astype(int) if p.ndim == 1 else p.argmax(axis=1)
+    np.testing.assert_allclose(
+        report["accuracy"], np.average(predicted == codes, weights=sample_weight), rtol=1e-12
+    )
+    assert report["class_counts"] == np.bincount(codes, minlength=len(classes)).tolist()
+    assert [str(v) for v in report["labels"]] == [str(v) for v in classes]
+
+
+def _dirichlet(rng, n, k):
+    return rng.dirichlet(np.ones(k), size=n)
+
+
+def test_binary_npy_matches_sklearn(tmp_path, rng, capsys):
+    y = rng.integers(0, 2, N)
+    p = rng.random(N)
+    np.save(tmp_path / "y.npy", y)
+    np.save(tmp_path / "p.npy", p)
+    _expect(_score(capsys, tmp_path / "y.npy", tmp_path / "p.npy"), y, p)
+
+
+@pytest.mark.parametrize("chunk", [None, 1, 7, 10_000])
+def test_multiclass_with_weights_any_chunking(tmp_path, rng, capsys, chunk):
+    y = rng.integers(0, 4, N) * 10
+    p = _dirichlet(rng, N, 4)
+    w = rng.random(N) * 3
+    for name, data in (("y", y), ("p", p), ("w", w)):
+        np.save(tmp_path / f"{name}.npy", data)
+    args = [tmp_path / "y.npy", tmp_path / "p.npy", "--weights", tmp_path / "w.npy"]
+    if chunk:
+        args += ["--chunk-size", chunk]
+    report = _score(capsys, *args)
+    _expect(report, y, p, sample_weight=w)
+    np.testing.assert_allclose(report["sum_weights"], w.sum(), rtol=1e-13)
+
+
+def test_labels_option_adds_a_class_missing_from_the_data(tmp_path, rng, capsys):
+    y = rng.integers(0, 3, N)  # class 3 never occurs
+    p = _dirichlet(rng, N, 4)
+    np.save(tmp_path / "y.npy", y)
+    np.save(tmp_path / "p.npy", p)
+    report = _score(capsys, tmp_path / "y.npy", tmp_path / "p.npy", "--labels", 0, 1, 2, 3)
+    _expect(report, y, p, labels=[0, 1, 2, 3])
+    assert report["class_counts"][3] == 0
+
+
+def test_csv_string_labels_and_float32_npz(tmp_path, rng, capsys):
+    y = rng.choice(np.array(["ham", "spam", "eggs"]), N)
+    p = _dirichlet(rng, N, 3).astype(np.float32)
+    (tmp_path / "y.csv").write_text("label\n" + "\n".join(y) + "\n")
+    np.savez_compressed(tmp_path / "p.npz", proba=p, other=np.zeros(3))
+    report = _score(
+        capsys, f"{tmp_path / 'y.csv'}:label", f"{tmp_path / 'p.npz'}:proba", "--chunk-size", 64
+    )
+    assert report["labels"] == ["eggs", "ham", "spam"]
+    assert report["n_samples"] == N
+    # scikit-learn computes in float32; fastxent accumulates in float64.
+    np.testing.assert_allclose(report["log_loss"], log_loss(y, p.astype(np.float64)), rtol=1e-6)
+
+
+def test_csv_predictions_with_header(tmp_path, rng, capsys):
+    y = rng.integers(0, 3, N)
+    p = _dirichlet(rng, N, 3)
+    np.savetxt(tmp_path / "y.csv", y, fmt="%d")
+    np.savetxt(tmp_path / "p.csv", p, delimiter=",", fmt="%.17g", header="a,b,c", comments="")
+    _expect(_score(capsys, tmp_path / "y.csv", tmp_path / "p.csv", "--chunk-size", 33), y, p)
+
+
+def test_parquet_columns(tmp_path, rng, capsys):
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    y = rng.integers(0, 2, N)
+    p = _dirichlet(rng, N, 2)
+    table = pa.table({"y": y, "p0": p[:, 0], "p1": p[:, 1]})
+    pq.write_table(table, tmp_path / "d.parquet", row_group_size=100)
+    path = tmp_path / "d.parquet"
+    report = _score(capsys, f"{path}:y", f"{path}:p0,p1", "--chunk-size", 64)
+    _expect(report, y, p)
+
+
+def test_logits_binary_and_multiclass(tmp_path, rng, capsys):
+    y = rng.integers(0, 2, N)
+    z = rng.normal(0, 3, N)
+    np.save(tmp_path / "y.npy", y)
+    np.save(tmp_path / "z.npy", z)
+    report = _score(capsys, tmp_path / "y.npy", tmp_path / "z.npy", "--logits")
+    np.testing.assert_allclose(report["log_loss"], log_loss(y, expit(z)), rtol=1e-11)
+    np.testing.assert_allclose(report["accuracy"], np.mean((z > 0) == y), rtol=1e-12)
+    assert report["logits"] is True
+
+    y = rng.integers(0, 5, N)
+    z = rng.normal(0, 3, (N, 5))
+    np.save(tmp_path / "y.npy", y)
+    np.save(tmp_path / "z.npy", z)
+    report = _score(capsys, tmp_path / "y.npy", tmp_path / "z.npy", "--logits", "--chunk-size", 50)
+    _expect(report, y, softmax(z, axis=1))
+
+
+def test_table_output(tmp_path, rng, capsys):
+    y = rng.integers(0, 2, N)
+    np.save(tmp_path / "y.npy", y)
+    np.save(tmp_path / "p.npy", rng.random(N))
+    assert main(["score", str(tmp_path / "y.npy"), str(tmp_path / "p.npy")]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split() == ["samples", str(N)]
+    for word in ("log loss", "D²", "accuracy", "class  count"):
+        assert word in out
+    assert f"1      {int(y.sum())}" in out
+
+
+def _write(tmp_path, name, data):
+    path = tmp_path / name
+    if isinstance(data, str):
+        path.write_text(data)
+    else:
+        np.save(path, data)
+    return str(path)
+
+
+BAD_CASES = {
+    "missing file": (lambda t: [str(t / "nope.npy"), _write(t, "p.npy", np.full(4, 0.5))],
+                     "nope.npy: no such file"),
+    "unknown extension": (lambda t: [_write(t, "y.txt", "1\n0\n"), _write(t, "p.npy", np.ones(2))],
+                          "unknown file type '.txt'"),
+    "3-D predictions": (lambda t: [_write(t, "y.npy", np.zeros(2)),
+                                   _write(t, "p.npy", np.zeros((2, 2, 2)))], "1-D or 2-D"),
+    "2-D labels": (lambda t: [_write(t, "y.npy", np.zeros((4, 2))),
+                              _write(t, "p.npy", np.full(4, 0.5))], "labels must be 1-D"),
+    "mismatched lengths": (lambda t: [_write(t, "y.npy", np.array([0, 1, 1])),
+                                      _write(t, "p.npy", np.full(4, 0.5))],
+                           "different numbers of samples"),
+    "mismatched csv lengths": (lambda t: [_write(t, "y.csv", "0\n1\n1\n"),
+                                          _write(t, "p.npy", np.full(4, 0.5))],
+                               "different numbers of samples"),
+    "NaN": (lambda t: [_write(t, "y.npy", np.array([0, 1, 1])),
+                       _write(t, "p.npy", np.array([0.5, np.nan, 0.2]))], "row 1: nan is not finite"),
+    "non-numeric csv": (lambda t: [_write(t, "y.npy", np.array([0, 1])),
+                                   _write(t, "p.csv", "0.2,0.8\nabc,0.5\n")], "p.csv: lines 1-2"),
+    "probability above 1": (lambda t: [_write(t, "y.npy", np.array([0, 1])),
+                                       _write(t, "p.npy", np.array([0.5, 1.5]))], "outside [0, 1]"),
+    "wrong number of columns": (lambda t: [_write(t, "y.npy", np.array([0, 1, 2])),
+                                           _write(t, "p.npy", np.full((3, 2), 0.5))],
+                                "2 prediction columns but 3 classes"),
+    "single class": (lambda t: [_write(t, "y.npy", np.array([1, 1])),
+                                _write(t, "p.npy", np.array([0.5, 0.7]))], "all labels are"),
+    "label not in --labels": (lambda t: [_write(t, "y.npy", np.array([0, 5])),
+                                         _write(t, "p.npy", np.array([0.5, 0.7])),
+                                         "--labels", "0", "1"], "row 1: label 5"),
+    "negative weight": (lambda t: [_write(t, "y.npy", np.array([0, 1])),
+                                   _write(t, "p.npy", np.array([0.5, 0.7])),
+                                   "--weights", _write(t, "w.npy", np.array([1.0, -1.0]))],
+                        "weight -1.0 is negative"),
+    "empty csv": (lambda t: [_write(t, "y.csv", ""), _write(t, "p.npy", np.ones(0))], "empty"),
+    "corrupt npy": (lambda t: [_write(t, "y.npy", np.array([0, 1])),
+                               _write(t, "p.npy", "garbage")], "p.npy: cannot read"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CASES))
+def test_bad_input_is_one_line_and_exit_1(tmp_path, capsys, case):
+    make_args, message = BAD_CASES[case]
+    code = main(["score", *make_args(tmp_path)])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("fastxent: error: "), err
+    assert message in err, err
+
+
+def test_console_script_reports_errors_without_traceback(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "fastxent.cli", "score", str(tmp_path / "a.npy"), "b.npy"],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip() == f"fastxent: error: {tmp_path / 'a.npy'}: no such file"
+
+
+# ----------------------------------------------------------- bounded memory
+
+
+def write_large_npy(path_labels, path_proba, n, k, rng_seed=0, block=1 << 20):
+    """Chunk-wise generation of labels and Dirichlet-like probabilities on disk."""
+    rng = np.random.default_rng(rng_seed)
+    y = np.lib.format.open_memmap(path_labels, mode="w+", dtype=np.int8, shape=(n,))
+    p = np.lib.format.open_memmap(path_proba, mode="w+", dtype=np.float64, shape=(n, k))
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        y[start:stop] = rng.integers(0, k, stop - start)
+        q = rng.random((stop - start, k)) + 0.05
+        q /= q.sum(axis=1, keepdims=True)
+        p[start:stop] = q
+        p.flush()
+        y.flush()
+    del y, p
+
+
+PEAK_RSS = textwrap.dedent(
+    """
+    import sys
+    from fastxent.cli import main
+    code = main(sys.argv[1:])
+    status = open("/proc/self/status").read().split("\\n")
+    peak = [line for line in status if line.startswith("VmHWM")][0].split()[1]
+    print(int(peak) * 1024, file=sys.stderr)
+    sys.exit(code)
+    """
+)
+
+
+def peak_rss_of_score(labels, proba):
+    """(report, peak resident set size in bytes) of ``fastxent score`` in a fresh process."""
+    result = subprocess.run(
+        [sys.executable, "-c", PEAK_RSS, "score", str(labels), str(proba), "--format", "json"],
+        capture_output=True, text=True, check=True,
+    )
+    return json.loads(result.stdout), int(result.stderr.strip().splitlines()[-1])
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs Linux /proc")
+def test_memory_stays_bounded_on_a_large_npy(tmp_path):
+    k = 10
+    n_small, n_large = 10_000, 2_500_000  # the large pair is 200 MB of probabilities
+    write_large_npy(tmp_path / "ys.npy", tmp_path / "ps.npy", n_small, k)
+    write_large_npy(tmp_path / "yl.npy", tmp_path / "pl.npy", n_large, k)
+    _, baseline = peak_rss_of_score(tmp_path / "ys.npy", tmp_path / "ps.npy")
+    report, peak = peak_rss_of_score(tmp_path / "yl.npy", tmp_path / "pl.npy")
+    assert report["n_samples"] == n_large
+    size = os.path.getsize(tmp_path / "pl.npy") + os.path.getsize(tmp_path / "yl.npy")
+    # Loading the file would add its 225 MB; streaming adds a few blocks of 8 MB.
+    assert peak - baseline < 0.2 * size, (peak, baseline, size)
+    assert peak < 300 << 20
