@@ -1,0 +1,108 @@
+"""Start-up contract: importing fastxent is cheap and has no side effects."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import fastxent
+
+HEAVY = ("sklearn", "scipy", "pandas", "torch", "dask")
+
+
+def _run(code):
+    out = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_import_pulls_in_no_heavy_library():
+    loaded = _run(
+        f"""
+        import json, sys
+        import fastxent
+        print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))
+        """
+    )
+    assert loaded == []
+
+
+def test_public_api_modules_pull_in_no_heavy_library():
+    names = [n for n in fastxent._PUBLIC if n != "LogisticRegression"]
+    loaded = _run(
+        f"""
+        import json, sys
+        import fastxent, fastxent.kernels, fastxent.ufuncs
+        for name in {names!r}:
+            getattr(fastxent, name)
+        print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))
+        """
+    )
+    assert loaded == []
+
+
+def test_import_compiles_no_signature():
+    names = list(fastxent._PUBLIC)
+    compiled = _run(
+        f"""
+        import json, sys
+        import numba
+        from numba.core.registry import CPUDispatcher
+        import fastxent, fastxent.kernels
+        for name in {names!r}:
+            getattr(fastxent, name)
+        found = []
+        for modname, mod in list(sys.modules.items()):
+            if modname.startswith("fastxent"):
+                for attr, value in vars(mod).items():
+                    if isinstance(value, CPUDispatcher) and value.signatures:
+                        found.append(f"{{modname}}.{{attr}}")
+        print(json.dumps(found))
+        """
+    )
+    assert compiled == []
+
+
+def test_import_is_fast_with_warm_cache():
+    # Warm the Numba cache and the bytecode cache once, then time fresh imports.
+    _run("import json, fastxent; print(json.dumps(0))")
+    times = [
+        _run(
+            """
+            import json, time
+            t = time.perf_counter()
+            import fastxent
+            print(json.dumps(time.perf_counter() - t))
+            """
+        )
+        for _ in range(5)
+    ]
+    assert min(times) <= 0.5, times
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "fastxent.log_loss([0, 1, 1, 0], [0.1, 0.8, 0.7, 0.3])",
+        "fastxent.cross_entropy(np.array([0, 2]), np.array([[1.0, 2.0, 3.0], [0.5, 0.1, 2.0]]), from_logits=True)",
+        "fastxent.entropy([0.2, 0.3, 0.5])",
+    ],
+)
+def test_first_call_with_warm_cache_is_fast(call):
+    code = f"""
+        import json, time
+        import numpy as np
+        import fastxent
+        t = time.perf_counter()
+        {call}
+        print(json.dumps(time.perf_counter() - t))
+        """
+    _run(code)  # populates the on-disk cache
+    first_call = min(_run(code) for _ in range(3))
+    assert first_call < 1.0, first_call
