@@ -20,7 +20,6 @@ import os
 import sys
 import time
 
-import numpy as np
 
 from ._io import DEFAULT_BLOCK_BYTES, InputError, open_array
 
@@ -199,47 +198,54 @@ def _bench_command(args):
         try:
             import matplotlib  # noqa: F401  (fail before the long run, not after)
         except ImportError:
-            raise InputError(
-                "--plot needs matplotlib (pip install 'fastxent[bench]')"
-            ) from None
-    results = _bench.run(quick=args.quick)
+            raise InputError("--plot needs matplotlib (pip install 'fastxent[bench]')") from None
+    results = _bench.run(
+        quick=args.quick,
+        json_path=args.json,
+        plot_path=args.plot,
+        progress=lambda case: print(f"measuring {case.key} ...", file=sys.stderr),
+    )
     print(_bench.format_markdown(results))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
     if args.plot:
-        plot_ratios(results, args.plot)
         print(f"plot written to {args.plot}", file=sys.stderr)
     return 0
 
 
 def plot_ratios(results, path):
-    """Bar chart of the speed-up of fastxent over each rival, one bar per case."""
+    """Bar chart of the speed-up of fastxent over each rival, with the targets.
+
+    ``results`` is the dictionary of ``fastxent._bench.run``: its ``rows``
+    have ``title``, ``rival``, ``ratio`` (rival time / fastxent time) and
+    ``target``.  Rows without a ratio (rival missing) are left out.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [r for r in _bench_rows(results) if r["ratio"] is not None]
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.5))
-    names = [f"{r['case']}\nvs {r['rival']}" for r in rows]
-    ratios = [r["ratio"] for r in rows]
-    ax.barh(range(len(rows)), ratios, color="tab:blue")
-    ax.set_yticks(range(len(rows)), names, fontsize=8)
-    ax.invert_yaxis()
-    ax.set_xscale("log")
-    ax.axvline(1.0, color="black", linewidth=0.8)
-    ax.set_xlabel("speed-up of fastxent (rival time / fastxent time, log scale)")
-    for i, ratio in enumerate(ratios):
-        ax.text(ratio, i, f" {ratio:.3g}×", va="center", fontsize=8)
-    fig.tight_layout()
+    fig = speedup_figure(results, plt)
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
 
-def _bench_rows(results):
-    """Rows ``{'case', 'rival', 'ratio'}`` from the benchmark's JSON results."""
-    return results["rows"] if isinstance(results, dict) else list(results)
+def speedup_figure(results, plt):
+    """The matplotlib figure of :func:`plot_ratios` (also shown in the tour notebook)."""
+    rows = [r for r in results["rows"] if r.get("ratio")]
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(rows) + 1.5))
+    positions = range(len(rows))
+    ax.barh(positions, [r["ratio"] for r in rows], color="tab:blue", label="measured")
+    ax.scatter([r["target"] for r in rows], positions, marker="|", s=300, color="tab:red",
+               label="target", zorder=3)
+    ax.set_yticks(list(positions), [f"{r['title']}\nvs {r['rival']}" for r in rows], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.axvline(1.0, color="black", linewidth=0.8)
+    ax.set_xlabel("speed-up of fastxent (rival time / fastxent time, log scale)")
+    for i, r in enumerate(rows):
+        ax.text(r["ratio"], i, f" {r['ratio']:.3g}×", va="center", fontsize=8)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig
 
 
 if __name__ == "__main__":  # pragma: no cover

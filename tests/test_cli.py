@@ -273,3 +273,53 @@ def test_memory_stays_bounded_on_a_large_npy(tmp_path):
     # Loading the file would add its 225 MB; streaming adds a few blocks of 8 MB.
     assert peak - baseline < 0.2 * size, (peak, baseline, size)
     assert peak < 300 << 20
+
+
+# -------------------------------------------------------------------- bench
+
+
+def test_bench_prints_the_table_and_draws_the_plot(tmp_path, capsys, monkeypatch):
+    import fastxent._bench as bench
+
+    canned = {
+        "size": "quick",
+        "rows": [
+            {"case": "a", "title": "log_loss binary", "rival": "scikit-learn", "ratio": 250.0,
+             "target": 200, "fastxent_s": 0.004, "rival_s": 1.0, "floor_s": 0.003,
+             "floor_ratio": 1.3, "floor_target": 1.5, "met": True, "error": None},
+            {"case": "b", "title": "entropy", "rival": "scipy", "ratio": None, "target": 20,
+             "fastxent_s": 0.01, "rival_s": None, "floor_s": None, "floor_ratio": None,
+             "floor_target": None, "met": None, "error": "scipy not installed"},
+        ],
+        "memory": None,
+        "environment": {},
+    }
+    calls = []
+
+    def fake_run(quick=False, json_path=None, plot_path=None, progress=None, **kwargs):
+        calls.append((quick, json_path, plot_path))
+        if json_path:
+            with open(json_path, "w") as f:
+                json.dump(canned, f)
+        if plot_path:
+            from fastxent.cli import plot_ratios
+
+            plot_ratios(canned, plot_path)
+        return canned
+
+    monkeypatch.setattr(bench, "run", fake_run)
+    png, js = tmp_path / "r.png", tmp_path / "r.json"
+    assert main(["bench", "--quick", "--plot", str(png), "--json", str(js)]) == 0
+    out = capsys.readouterr().out
+    assert calls == [(True, str(js), str(png))]
+    assert "| log_loss binary | scikit-learn | ≥ 200× | 250.0× |" in out
+    assert "scipy not installed" in out
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert json.loads(js.read_text())["rows"][0]["ratio"] == 250.0
+
+
+def test_bench_plot_without_matplotlib_is_one_line(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    assert main(["bench", "--quick", "--plot", "x.png"]) == 1
+    err = capsys.readouterr().err
+    assert err == "fastxent: error: --plot needs matplotlib (pip install 'fastxent[bench]')\n"

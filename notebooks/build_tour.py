@@ -1,0 +1,208 @@
+"""Build ``notebooks/tour.ipynb`` from the cells below (and run it with ``--execute``).
+
+The notebook is generated so that its source stays reviewable as Python;
+``python notebooks/build_tour.py --execute`` rewrites it with fresh outputs
+(the saved notebook carries its outputs so that it reads on the web).
+``tests/test_notebook.py`` executes it with nbclient so it cannot rot.
+
+Environment variable read by the notebook: ``FASTXENT_TOUR_BENCH`` =
+``quick`` (default, what the saved outputs show) or ``smoke`` (tiny inputs,
+used by the test suite to keep it fast).
+"""
+
+import argparse
+import os
+import sys
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PATH = os.path.join(HERE, "tour.ipynb")
+
+CELLS = [
+    ("md", """# A tour of fastxent
+
+fastxent computes entropy, cross-entropy and their gradients with Numba kernels behind a
+thin NumPy API, fits logistic regression with a Numba solver, and exposes the kernels to
+your own `@njit` code. This notebook walks through it next to the references
+(SciPy, scikit-learn), and ends with the benchmark."""),
+    ("code", """import os
+import time
+
+import numpy as np
+import scipy.special
+import scipy.stats
+import sklearn.metrics
+
+import fastxent
+
+rng = np.random.default_rng(0)
+np.set_printoptions(precision=6, suppress=True)"""),
+    ("md", """## 1. Entropy and cross-entropy of two distributions
+
+For distributions $p$ and $q$ over the same outcomes:
+$H(p) = -\\sum_i p_i \\log p_i$, the relative entropy (KL divergence)
+$D(p\\,\\|\\,q) = \\sum_i p_i \\log(p_i / q_i)$, and the cross-entropy
+$H(p, q) = -\\sum_i p_i \\log q_i = H(p) + D(p\\,\\|\\,q)$.
+`fastxent.entropy` is a drop-in for `scipy.stats.entropy`; `fastxent.cross_entropy`
+takes soft targets (rows of distributions)."""),
+    ("code", """p = np.array([0.1, 0.4, 0.5])
+q = np.array([0.8, 0.15, 0.05])
+
+h_p = fastxent.entropy(p)
+kl = fastxent.entropy(p, q)
+h_pq = fastxent.cross_entropy(p[None, :], q[None, :])  # one row, soft target p
+
+print(f"H(p)      fastxent {h_p:.12f}   scipy {scipy.stats.entropy(p):.12f}")
+print(f"D(p||q)   fastxent {kl:.12f}   scipy {scipy.stats.entropy(p, q):.12f}")
+print(f"H(p, q)   fastxent {h_pq:.12f}   H(p) + D(p||q) = {h_p + kl:.12f}")
+print(f"H(p) in bits: {fastxent.entropy(p, base=2):.6f}")"""),
+    ("md", """## 2. A binary example
+
+Five samples, the predicted probability of the positive class: the binary
+cross-entropy is scikit-learn's `log_loss`. From logits, the loss is computed with a
+stable log-sigmoid, so no probability is ever rounded to 0 or 1."""),
+    ("code", """y = np.array([1, 0, 1, 1, 0])
+proba = np.array([0.9, 0.2, 0.7, 0.6, 0.1])
+logits = scipy.special.logit(proba)
+
+print("fastxent.binary_cross_entropy   ", fastxent.binary_cross_entropy(y, proba))
+print("fastxent.binary_cross_entropy(z)", fastxent.binary_cross_entropy(y, logits, from_logits=True))
+print("fastxent.log_loss               ", fastxent.log_loss(y, proba))
+print("sklearn.metrics.log_loss        ", sklearn.metrics.log_loss(y, proba))
+print("huge logits stay finite         ",
+      fastxent.binary_cross_entropy([1, 0], [-1e4, 1e4], from_logits=True, clip=None))"""),
+    ("md", """## 3. `make_classification` + `LogisticRegression` + `log_loss`, side by side with scikit-learn
+
+The same data, the same objective ($C \\sum_i \\text{loss}_i + \\tfrac12\\|w\\|^2$), fitted by
+scikit-learn's L-BFGS and by fastxent's Numba solver, and scored by both `log_loss`
+implementations."""),
+    ("code", """import pandas as pd
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+
+X, y = make_classification(n_samples=1000, n_features=10, n_informative=5, n_redundant=0,
+                           n_clusters_per_class=1, random_state=42)
+
+models = {"scikit-learn": SkLogisticRegression(), "fastxent": fastxent.LogisticRegression()}
+rows = {}
+for name, model in models.items():
+    model.fit(X, y)  # warm-up (compilation), then time a second fit
+    start = time.perf_counter()
+    model.fit(X, y)
+    fit_ms = (time.perf_counter() - start) * 1e3
+    proba = model.predict_proba(X)
+    rows[name] = {
+        "fit (ms)": fit_ms,
+        "accuracy": model.score(X, y),
+        "sklearn log_loss": sklearn.metrics.log_loss(y, proba),
+        "fastxent log_loss": fastxent.log_loss(y, proba),
+    }
+coef_gap = np.abs(models["fastxent"].coef_ - models["scikit-learn"].coef_).max()
+print(f"largest coefficient difference: {coef_gap:.2e}")
+pd.DataFrame(rows).T"""),
+    ("md", """## 4. Gradients
+
+`cross_entropy_grad` returns the gradient with respect to `y_pred` as given — here the
+logits, for which it is $(\\mathrm{softmax}(z) - \\mathrm{onehot}(y)) / n$ with the mean
+reduction. `cross_entropy_value_and_grad` computes both in one pass. A central finite
+difference agrees."""),
+    ("code", """z = rng.normal(size=(4, 3))
+labels = np.array([0, 2, 1, 2])
+
+value, grad = fastxent.cross_entropy_value_and_grad(labels, z, from_logits=True)
+analytic = (scipy.special.softmax(z, axis=1) - np.eye(3)[labels]) / len(labels)
+
+h = 1e-6
+numeric = np.zeros_like(z)
+for i in range(z.shape[0]):
+    for j in range(z.shape[1]):
+        up, down = z.copy(), z.copy()
+        up[i, j] += h
+        down[i, j] -= h
+        numeric[i, j] = (fastxent.cross_entropy(labels, up, from_logits=True)
+                         - fastxent.cross_entropy(labels, down, from_logits=True)) / (2 * h)
+
+print("loss", value)
+print("gradient\\n", grad)
+print("max |grad - analytic|          ", np.abs(grad - analytic).max())
+print("max |grad - finite difference| ", np.abs(grad - numeric).max())"""),
+    ("md", """## 5. Calling the kernels from your own `@njit` code
+
+Everything above is also available as Numba functions in `fastxent.kernels`, callable in
+nopython mode — here from a small training loop written by the user."""),
+    ("code", "KERNELS_CELL"),
+    ("md", """## 6. Scoring files from the command line
+
+`fastxent score LABELS PREDICTIONS` streams `.npy` (memory-mapped), `.npz`, `.csv` and
+`.parquet` files in blocks, so files larger than memory are fine. Here it is called in
+process on two small files (the shell command is `fastxent score y.npy proba.npy`)."""),
+    ("code", """import tempfile
+
+from fastxent.cli import main as fastxent_cli
+
+with tempfile.TemporaryDirectory() as tmp:
+    np.save(f"{tmp}/y.npy", y)
+    np.save(f"{tmp}/proba.npy", models["fastxent"].predict_proba(X))
+    fastxent_cli(["score", f"{tmp}/y.npy", f"{tmp}/proba.npy"])"""),
+    ("md", """## 7. The benchmark
+
+`fastxent bench --quick --plot ratios.png` measures fastxent against the rivals that are
+installed (scikit-learn, SciPy, PyTorch) and draws the speed-ups; the bars below come from
+the same code. Quick mode uses smaller inputs and few rounds, so the ratios are only
+indicative: `fastxent bench` (full sizes) produces the table in `bench/README.md`."""),
+    ("code", """%matplotlib inline
+import matplotlib.pyplot as plt
+
+from fastxent import _bench
+from fastxent._bench_cases import CASES
+from fastxent.cli import speedup_figure
+
+size = os.environ.get("FASTXENT_TOUR_BENCH", "quick")
+rounds, budget = (5, 3.0) if size == "quick" else (1, 0.5)
+results = {"rows": [_bench.measure_case(case, size, rounds, budget) for case in CASES]}
+print(_bench.format_markdown(results))
+speedup_figure(results, plt)
+plt.show()"""),
+]
+
+KERNELS_CELL = """import numba
+from fastxent import kernels
+
+print([name for name in kernels.__all__][:12], "...")"""
+
+
+def build():
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    for kind, source in CELLS:
+        if source == "KERNELS_CELL":
+            source = KERNELS_CELL
+        nb.cells.append(new_markdown_cell(source) if kind == "md" else new_code_cell(source))
+    return nb
+
+
+def execute(nb, timeout=600):
+    from nbclient import NotebookClient
+
+    NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                   resources={"metadata": {"path": HERE}}).execute()
+    return nb
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--execute", action="store_true", help="run it and save the outputs")
+    args = parser.parse_args(argv)
+    nb = build()
+    if args.execute:
+        execute(nb)
+    nbformat.write(nb, PATH)
+    print(f"wrote {PATH}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

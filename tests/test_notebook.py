@@ -1,0 +1,49 @@
+"""notebooks/tour.ipynb runs from top to bottom and matches its generator."""
+
+import importlib.util
+import os
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+
+NOTEBOOKS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "notebooks")
+TOUR = os.path.join(NOTEBOOKS, "tour.ipynb")
+
+
+def _builder():
+    spec = importlib.util.spec_from_file_location("build_tour", os.path.join(NOTEBOOKS, "build_tour.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _code_cells(nb):
+    return [cell for cell in nb.cells if cell.cell_type == "code"]
+
+
+def test_saved_notebook_is_the_generated_one_with_outputs():
+    saved = nbformat.read(TOUR, as_version=4)
+    built = _builder().build()
+    assert [c.source for c in saved.cells] == [c.source for c in built.cells]
+    for cell in _code_cells(saved):
+        assert cell.outputs, f"cell without saved output:\n{cell.source[:200]}"
+        assert not [o for o in cell.outputs if o.output_type == "error"], cell.source[:200]
+
+
+def test_notebook_executes(monkeypatch):
+    monkeypatch.setenv("FASTXENT_TOUR_BENCH", "smoke")  # tiny benchmark inputs
+    nb = nbformat.read(TOUR, as_version=4)
+    for cell in _code_cells(nb):
+        cell.outputs = []
+    nbclient.NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": NOTEBOOKS}}
+    ).execute()  # raises CellExecutionError on the first failing cell
+    outputs = "".join(
+        o.get("text", "") for cell in _code_cells(nb) for o in cell.outputs
+    )
+    assert "H(p, q)" in outputs and "largest coefficient difference" in outputs
+    assert any(
+        "image/png" in o.get("data", {}) for cell in _code_cells(nb) for o in cell.outputs
+    ), "the benchmark plot is missing"
