@@ -1,0 +1,216 @@
+"""Solver "lbfgs": limited-memory BFGS, entirely in compiled code.
+
+Minimises the scaled objective ``f = F / (C Σ s_i)`` of
+:mod:`fastxent._logistic_kernels` (scikit-learn's scaling, so ``tol`` has
+scikit-learn's meaning) with
+
+* the two-loop recursion over the last ``MEMORY`` = 10 pairs
+  ``(s_k, y_k) = (x_{k+1} - x_k, ∇f_{k+1} - ∇f_k)`` (scikit-learn/SciPy use 10),
+  initial inverse Hessian ``γ I`` with ``γ = s·y / y·y``;
+* a backtracking Armijo line search from the unit step with safeguarded
+  quadratic interpolation (the objective is convex, so ``s·y >= 0`` holds
+  without a curvature condition; pairs with ``s·y`` ~ 0 are skipped);
+* SciPy's stopping rules: ``max_i |∇f_i| <= tol`` or a relative decrease of
+  ``f`` below ``64 ε`` (L-BFGS-B's ``ftol`` as scikit-learn sets it).
+
+Each iteration costs one evaluation of the fused loss-and-gradient kernel
+(more only when the unit step is rejected).
+"""
+
+import numpy as np
+
+from ._jit import kernel
+from ._logistic_kernels import dot, loss_grad, max_abs, solver_scaling, start_coef
+
+__all__ = [
+    "fit_binary_lbfgs",
+    "fit_multinomial_lbfgs",
+    "fit_binary_lbfgs_csr",
+    "fit_multinomial_lbfgs_csr",
+]
+
+MEMORY = 10
+ARMIJO = 1e-4
+MAX_LINE_SEARCH = 50
+FTOL = 64 * np.finfo(np.float64).eps
+
+
+@kernel
+def _two_loop(g, S, Y, rho, alpha, n_pairs, newest, direction):
+    """direction = -H g, H the L-BFGS inverse Hessian approximation."""
+    m = S.shape[0]
+    for i in range(g.shape[0]):
+        direction[i] = -g[i]
+    for q in range(n_pairs):
+        idx = (newest - q) % m
+        a = rho[idx] * dot(S[idx], direction)
+        alpha[idx] = a
+        direction -= a * Y[idx]
+    if n_pairs > 0:
+        y_new = Y[newest]
+        direction *= 1.0 / (rho[newest] * dot(y_new, y_new))
+    else:
+        direction *= min(1.0, 1.0 / np.sqrt(dot(g, g)))
+    for q in range(n_pairs - 1, -1, -1):
+        idx = (newest - q) % m
+        beta = rho[idx] * dot(Y[idx], direction)
+        direction += (alpha[idx] - beta) * S[idx]
+
+
+@kernel
+def lbfgs_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef):
+    """Minimise the penalized logistic loss with L-BFGS, updating ``coef`` in place.
+
+    Parameters are those of :func:`fastxent._logistic_kernels.loss_grad`
+    (``coef`` flat float64, its initial value the starting point), plus
+    ``max_iter`` (iterations) and ``tol`` (on max |∇f| of the scaled objective).
+
+    Returns
+    -------
+    n_iter : int
+    converged : bool
+    objective_history : float64 ndarray of shape (n_iter + 1,)
+        The scaled objective ``(C Σ s_i ℓ_i + ½‖w‖²) / (C Σ s_i)`` (the value
+        scikit-learn's lbfgs reports) at the start and after each iteration.
+    """
+    loss_scale, l2 = solver_scaling(sample_weight, C)
+    p = coef.shape[0]
+    history = np.empty(max_iter + 1)
+    g = np.empty(p)
+    f = loss_grad(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercept, g)
+    history[0] = f
+    if max_abs(g) <= tol:
+        return 0, True, history[:1]
+    S = np.zeros((MEMORY, p))
+    Y = np.zeros((MEMORY, p))
+    rho = np.zeros(MEMORY)
+    alpha = np.zeros(MEMORY)
+    direction = np.empty(p)
+    x_new = np.empty(p)
+    g_new = np.empty(p)
+    n_pairs = 0
+    newest = MEMORY - 1
+    for it in range(max_iter):
+        _two_loop(g, S, Y, rho, alpha, n_pairs, newest, direction)
+        slope = dot(g, direction)
+        if not slope < 0.0:  # lost descent (rounding): restart from steepest descent
+            n_pairs = 0
+            _two_loop(g, S, Y, rho, alpha, n_pairs, newest, direction)
+            slope = dot(g, direction)
+        t = 1.0
+        accepted = False
+        for _ in range(MAX_LINE_SEARCH):
+            for i in range(p):
+                x_new[i] = coef[i] + t * direction[i]
+            f_new = loss_grad(X, y, sample_weight, x_new, n_outputs, loss_scale, l2,
+                              fit_intercept, g_new)
+            if f_new <= f + ARMIJO * t * slope:
+                accepted = True
+                break
+            if np.isfinite(f_new):
+                # minimiser of the quadratic through f, slope and f_new, kept in [t/10, t/2]
+                t_quad = -slope * t * t / (2.0 * (f_new - f - slope * t))
+                t = max(0.1 * t, min(0.5 * t, t_quad))
+            else:
+                t *= 0.1
+        if not accepted:
+            return it, False, history[:it + 1]
+        newest = (newest + 1) % MEMORY
+        s_vec = S[newest]
+        y_vec = Y[newest]
+        for i in range(p):
+            s_vec[i] = x_new[i] - coef[i]
+            y_vec[i] = g_new[i] - g[i]
+            coef[i] = x_new[i]
+            g[i] = g_new[i]
+        sy = dot(s_vec, y_vec)
+        if sy > 1e-12 * dot(y_vec, y_vec) and sy > 0.0:
+            rho[newest] = 1.0 / sy
+            n_pairs = min(n_pairs + 1, MEMORY)
+        else:  # no curvature information: forget this pair
+            newest = (newest - 1) % MEMORY
+        f_old = f
+        f = f_new
+        history[it + 1] = f
+        if max_abs(g) <= tol:
+            return it + 1, True, history[:it + 2]
+        if f_old - f <= FTOL * max(abs(f_old), abs(f), 1.0):
+            return it + 1, True, history[:it + 2]
+    return max_iter, False, history
+
+
+# --------------------------------------------------------------------------
+# Public kernels (re-exported by fastxent.kernels).
+
+
+@kernel
+def fit_binary_lbfgs(X, y, sample_weight, C, fit_intercept, max_iter, tol, coef0):
+    """Fit an L2-penalized binary logistic regression with L-BFGS.
+
+    Minimises ``C Σ s_i [log(1 + exp(z_i)) - y_i z_i] + ½‖w‖²`` with
+    ``z_i = x_i·w + b`` (scikit-learn's objective).  Callable from ``@njit`` code.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d), float32 or float64, any layout
+    y : ndarray of shape (n,)
+        Targets in {0, 1}.
+    sample_weight : ndarray of shape (n,)
+        Non-negative, not all zero.
+    C : float
+        Inverse regularization strength (``np.inf``: no penalty).
+    fit_intercept : bool
+    max_iter : int
+    tol : float
+        Stop when ``max |∇F| <= tol · C Σ s_i``, scikit-learn's criterion.
+    coef0 : ndarray of shape (d + 1,)
+        Starting point ``[w, b]`` (not modified).
+
+    Returns
+    -------
+    coef : float64 ndarray of shape (d + 1,)
+    n_iter : int
+    converged : bool
+    objective_history : float64 ndarray of shape (n_iter + 1,)
+        ``F / (C Σ s_i)`` at the start and after each iteration.
+    """
+    coef = start_coef(coef0, 1, fit_intercept)
+    n_iter, converged, history = lbfgs_solve(X, y, sample_weight, 1, C, fit_intercept,
+                                             max_iter, tol, coef)
+    return coef, n_iter, converged, history
+
+
+@kernel
+def fit_multinomial_lbfgs(X, y, sample_weight, C, fit_intercept, max_iter, tol, coef0):
+    """Fit an L2-penalized multinomial (softmax) logistic regression with L-BFGS.
+
+    As :func:`fit_binary_lbfgs` with ``y`` holding class indices ``0 .. k-1``
+    and ``coef0`` of shape ``(k, d + 1)`` (``[W | b]``, k read from it); the
+    returned ``coef`` has that shape too.
+    """
+    k = coef0.shape[0]
+    coef = start_coef(coef0, k, fit_intercept)
+    n_iter, converged, history = lbfgs_solve(X, y, sample_weight, k, C, fit_intercept,
+                                             max_iter, tol, coef)
+    return coef.reshape(coef0.shape), n_iter, converged, history
+
+
+@kernel
+def fit_binary_lbfgs_csr(data, indices, indptr, y, sample_weight, C, fit_intercept,
+                         max_iter, tol, coef0):
+    """:func:`fit_binary_lbfgs` for a CSR ``X`` given as its three arrays."""
+    coef = start_coef(coef0, 1, fit_intercept)
+    n_iter, converged, history = lbfgs_solve((data, indices, indptr), y, sample_weight, 1,
+                                             C, fit_intercept, max_iter, tol, coef)
+    return coef, n_iter, converged, history
+
+
+@kernel
+def fit_multinomial_lbfgs_csr(data, indices, indptr, y, sample_weight, C, fit_intercept,
+                              max_iter, tol, coef0):
+    """:func:`fit_multinomial_lbfgs` for a CSR ``X`` given as its three arrays."""
+    k = coef0.shape[0]
+    coef = start_coef(coef0, k, fit_intercept)
+    n_iter, converged, history = lbfgs_solve((data, indices, indptr), y, sample_weight, k,
+                                             C, fit_intercept, max_iter, tol, coef)
+    return coef.reshape(coef0.shape), n_iter, converged, history
