@@ -323,3 +323,42 @@ def test_bench_plot_without_matplotlib_is_one_line(capsys, monkeypatch):
     assert main(["bench", "--quick", "--plot", "x.png"]) == 1
     err = capsys.readouterr().err
     assert err == "fastxent: error: --plot needs matplotlib (pip install 'fastxent[bench]')\n"
+
+
+class _Terminal:
+    """A stderr that says it is a terminal and keeps what is written."""
+
+    def __init__(self):
+        self.parts = []
+
+    def isatty(self):
+        return True
+
+    def write(self, text):
+        self.parts.append(text)
+        return len(text)
+
+    def flush(self):
+        pass
+
+
+@pytest.mark.parametrize("tqdm_installed", [True, False])
+def test_progress_bar_only_on_a_terminal_for_long_jobs(tmp_path, rng, capsys, monkeypatch,
+                                                        tqdm_installed):
+    import fastxent.cli as cli
+
+    y = rng.integers(0, 2, N)
+    np.save(tmp_path / "y.npy", y)
+    np.save(tmp_path / "p.npy", rng.random(N))
+    args = ["score", str(tmp_path / "y.npy"), str(tmp_path / "p.npy"), "--chunk-size", "100"]
+    if not tqdm_installed:
+        monkeypatch.setitem(sys.modules, "tqdm", None)
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main(args) == 0  # small job: no bar
+    assert terminal.parts == []
+    monkeypatch.setattr(cli, "PROGRESS_MIN_BYTES", 0)
+    assert main(args) == 0
+    drawn = "".join(terminal.parts)
+    assert ("100.0%" in drawn) if not tqdm_installed else ("rows" in drawn), drawn
+    assert "samples" in capsys.readouterr().out
