@@ -1,0 +1,535 @@
+"""``log_loss`` and ``d2_log_loss_score``: drop-in replacements for scikit-learn's.
+
+Same arguments, values (float64: 1e-12 relative), errors, warnings and
+message texts as ``sklearn.metrics.log_loss`` / ``d2_log_loss_score`` 1.9,
+without importing scikit-learn, SciPy or pandas (pandas objects are used
+through ``__array__``).
+
+Layers: :func:`log_loss` validates and coerces in Python, one fused kernel
+pass (:mod:`fastxent._log_loss_kernels`) computes the loss sum, the weight
+sum, the per-class weights and every statistic validation needs (NaN/inf,
+range of ``y_proba``, row sums, unknown labels), and :func:`_log_loss` /
+:func:`_d2_from_totals` finish from those totals.  Errors are raised in
+scikit-learn's order even though most checks come from that single pass.
+"""
+
+import math
+import sys
+import warnings
+
+import numpy as np
+
+from . import _labels
+from ._log_loss_kernels import (
+    LOSS, MISSES, P_BAD, ROW_DEV, W_BAD, W_NONZERO, WEIGHT, Y_MAX, Y_MIN,
+    STATS, binary_scan, multiclass_scan,
+)
+
+__all__ = ["log_loss", "d2_log_loss_score", "InvalidParameterError", "UndefinedMetricWarning"]
+
+_FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32), np.dtype(np.float16))
+_NO_WEIGHTS = np.empty(0)
+_NOT_A_PARAMETER = object()
+
+
+class InvalidParameterError(ValueError, TypeError):
+    """A parameter of the wrong type (scikit-learn raises the same-named class)."""
+
+
+class UndefinedMetricWarning(UserWarning):
+    """Warning used when a metric is undefined (scikit-learn's own class is
+    used instead when scikit-learn is already imported)."""
+
+
+def _undefined_metric_warning():
+    exceptions = sys.modules.get("sklearn.exceptions")
+    return getattr(exceptions, "UndefinedMetricWarning", UndefinedMetricWarning)
+
+
+# --------------------------------------------------------------------------
+# Parameter and array checks (scikit-learn's validate_params / check_array)
+# --------------------------------------------------------------------------
+
+
+def _is_array_like(x):
+    return (
+        hasattr(x, "__len__") or hasattr(x, "shape") or hasattr(x, "__array__")
+    ) and not np.isscalar(x)
+
+
+def _invalid(func, name, what, value):
+    return InvalidParameterError(
+        f"The {name!r} parameter of {func} must be {what}. Got {value!r} instead."
+    )
+
+
+def _check_params(func, y_true, y_proba, normalize, sample_weight, labels, y_pred):
+    if not _is_array_like(y_true):
+        raise _invalid(func, "y_true", "an array-like", y_true)
+    if y_proba is not None and not _is_array_like(y_proba):
+        raise _invalid(func, "y_proba", "an array-like", y_proba)
+    if normalize is not _NOT_A_PARAMETER and not isinstance(normalize, (bool, np.bool_)):
+        raise _invalid(func, "normalize", "an instance of 'bool' or an instance of 'numpy.bool'",
+                       normalize)
+    if sample_weight is not None and not _is_array_like(sample_weight):
+        raise _invalid(func, "sample_weight", "an array-like or None", sample_weight)
+    if labels is not None and not _is_array_like(labels):
+        raise _invalid(func, "labels", "an array-like or None", labels)
+    if not (isinstance(y_pred, str) or _is_array_like(y_pred)):
+        raise _invalid(func, "y_pred", "an array-like or an instance of 'str'", y_pred)
+    if not (isinstance(y_pred, str) and y_pred == "deprecated"):
+        if y_proba is not None:
+            raise ValueError(
+                "Cannot use both `y_pred` and `y_proba`. `y_pred` is deprecated, "
+                "use `y_proba` instead."
+            )
+        warnings.warn(
+            "`y_pred` was renamed to `y_proba` in version 1.9 and will be removed "
+            "in 1.11. Use `y_proba` instead.",
+            FutureWarning,
+            stacklevel=3,
+        )
+        return y_pred
+    return y_proba
+
+
+def _num_samples(x):
+    if hasattr(x, "fit") and callable(x.fit):
+        raise TypeError("Expected sequence or array-like, got %s" % type(x))
+    shape = getattr(x, "shape", None)
+    if shape is not None:
+        if len(shape) == 0:
+            raise TypeError(
+                "Input should have at least 1 dimension i.e. satisfy "
+                f"`len(x.shape) > 0`, got scalar `{x!r}` instead."
+            )
+        return int(shape[0])
+    try:
+        return len(x)
+    except TypeError as error:
+        raise TypeError("Expected sequence or array-like, got %s" % type(x)) from error
+
+
+def _check_consistent_length(*arrays):
+    lengths = [_num_samples(x) for x in arrays if x is not None]
+    if len(set(lengths)) > 1:
+        raise ValueError(
+            "Found input variables with inconsistent numbers of samples: %r" % lengths
+        )
+
+
+def _finite_error(arr, input_name):
+    padded = input_name and f"{input_name} "
+    kind = "NaN" if np.isnan(arr).any() else f"infinity or a value too large for {arr.dtype!r}"
+    return ValueError(f"Input {padded}contains {kind}.")
+
+
+def _as_float_array(x, input_name, float_dtypes):
+    """check_array's conversion: an ndarray of one of ``float_dtypes`` (ints,
+    bools, objects -> float64); the original array is used when it already is."""
+    dtype = getattr(x, "dtype", None)
+    if isinstance(x, np.ndarray) and x.dtype in float_dtypes:
+        return x
+    if hasattr(x, "tocsr") or hasattr(x, "tocoo"):
+        raise TypeError(
+            f"Sparse data was passed for {input_name or 'X'}, but dense data is required."
+        )
+    if dtype is not None and dtype in float_dtypes:  # pandas, other __array__ objects
+        return np.asarray(x)
+    if getattr(dtype, "kind", None) == "c":
+        raise ValueError("Complex data not supported\n{}\n".format(np.asarray(x)))
+    return np.asarray(x, dtype=np.float64)
+
+
+def _proba_array(y_proba):
+    P = _as_float_array(y_proba, "", _FLOAT_DTYPES)
+    if P.ndim >= 3:
+        raise ValueError(f"Found array with dim {P.ndim}, while dim <= 2 is required.")
+    if P.ndim == 2 and P.shape[1] == 1:
+        P = P[:, 0]  # scikit-learn treats one column as the positive class
+    if P.ndim == 0:
+        if not np.isfinite(P):
+            raise _finite_error(P, "")
+        _num_samples(P)
+    if P.shape[0] < 1:
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape={P.shape}) while a minimum of 1 is required."
+        )
+    if P.ndim == 2 and P.shape[1] < 1:
+        raise ValueError(
+            f"Found array with 0 feature(s) (shape={P.shape}) while a minimum of 1 is required."
+        )
+    return P
+
+
+def _raise_proba_errors(P):
+    """The checks scikit-learn makes on ``y_proba`` before anything else
+    (used on error paths, where no kernel pass has run)."""
+    if not np.isfinite(P).all():
+        raise _finite_error(P, "")
+    if P.max() > 1:
+        raise ValueError(f"y_prob contains values greater than 1: {P.max()}")
+    if P.min() < 0:
+        raise ValueError(f"y_prob contains values lower than 0: {P.min()}")
+
+
+def _weights_array(sample_weight, P):
+    """(kernel weights: float64 array, or empty for none; original float dtype)."""
+    if sample_weight is None:
+        return _NO_WEIGHTS, None
+    try:
+        w = _as_float_array(sample_weight, "sample_weight", (np.dtype(np.float64),))
+        if np.isscalar(sample_weight) or w.ndim != 1:
+            _raise_proba_errors(P)
+            if not np.isfinite(w).all():
+                raise _finite_error(w, "sample_weight")
+            raise ValueError(
+                f"Sample weights must be 1D array or scalar, got "
+                f"{w.ndim}D array. Expected either a scalar value "
+                f"or a 1D array of length {P.shape[0]}."
+            )
+    except (ValueError, TypeError):
+        _raise_proba_errors(P)
+        raise
+    dtype = getattr(sample_weight, "dtype", None)
+    return w, (dtype if dtype in _FLOAT_DTYPES else np.dtype(np.float64))
+
+
+# --------------------------------------------------------------------------
+# One validated pass
+# --------------------------------------------------------------------------
+
+
+class Totals:
+    """What one validated pass yields: weighted loss sum, weight sum, class
+    weights (length K, in the order of ``classes``), sample count, and the
+    float dtype of ``y_proba``."""
+
+    __slots__ = ("loss", "weight", "class_weight", "n", "classes", "dtype", "weighted")
+
+    def __init__(self, loss, weight, class_weight, n, classes, dtype, weighted):
+        self.loss = loss
+        self.weight = weight
+        self.class_weight = class_weight
+        self.n = n
+        self.classes = classes
+        self.dtype = dtype
+        self.weighted = weighted
+
+
+def _kernel_labels(y_true):
+    """(``y_true`` as an array the kernels read directly -- int, bool as a
+    uint8 view, float32/64 --, its dtype), or (None, None) when it needs the
+    general label path."""
+    if isinstance(y_true, np.ndarray):
+        y = y_true
+    elif isinstance(y_true, (list, tuple)) or hasattr(y_true, "__array__"):
+        try:
+            y = np.asarray(y_true)
+        except (ValueError, TypeError):
+            return None, None
+    else:
+        return None, None
+    if y.ndim != 1:
+        return None, None
+    kind = y.dtype.kind
+    if kind == "b":
+        return y.view(np.uint8), y.dtype
+    if kind == "i" or (kind == "u" and y.dtype.itemsize < 8) or y.dtype in _FLOAT_DTYPES[:2]:
+        return y, y.dtype
+    return None, None
+
+
+def _run(y, plan, P, w, lo, hi):
+    if P.ndim == 1:
+        neg, pos = plan
+        return binary_scan(y, neg, pos, P, w, lo, hi)
+    base, table = plan
+    return multiclass_scan(y, base, table, P, w, lo, hi)
+
+
+def _binary_plan(classes, y):
+    cast = float if y.dtype.kind == "f" else int
+    return cast(classes[0]), cast(classes[1])
+
+
+def _fast_plan(y, classes, P):
+    """Plan for the kernel given known classes, or None."""
+    if P.ndim == 1:
+        if classes.shape[0] != 2 or classes.dtype.kind not in "biuf":
+            return None
+        if classes.dtype.kind == "f" and not np.all(np.floor(classes) == classes):
+            return None
+        if y.dtype.kind != "f" and not (abs(classes[0]) < 2**62 and abs(classes[1]) < 2**62):
+            return None
+        return _binary_plan(classes, y)
+    if y.dtype.kind == "f":
+        return None
+    return _labels.int_classes_table(classes)
+
+
+def _guess_classes(y, k, y_dtype):
+    """Classes assumed before the pass when ``labels`` is None: 0 .. K-1."""
+    if y_dtype == np.bool_ and k != 2:
+        return np.arange(k)
+    return np.arange(k).astype(y_dtype)
+
+
+def _validated_totals(y_true, y_proba, sample_weight, labels, label_classes=None,
+                      allow_zero_weights=False):
+    P = _proba_array(y_proba)
+    try:
+        _check_consistent_length(P, y_true, sample_weight)
+    except (ValueError, TypeError):
+        _raise_proba_errors(P)
+        raise
+    w, w_dtype = _weights_array(sample_weight, P)
+    dtype = P.dtype
+    kernel_P = P.astype(np.float32) if dtype == np.float16 else P
+    eps = float(np.finfo(dtype).eps)
+    lo, hi = eps, float(dtype.type(1) - dtype.type(eps))
+    k = P.shape[1] if P.ndim == 2 else 2
+
+    deferred = None
+    lexicographic = False
+    if labels is not None and label_classes is None:
+        try:
+            label_classes = _labels.fitted_classes(labels)[0]
+            lexicographic = not np.all(label_classes == labels)
+        except (ValueError, TypeError) as error:
+            deferred = error
+
+    y, y_dtype = _kernel_labels(y_true) if deferred is None else (None, None)
+    stats = None
+    classes = None
+    verified = False
+    if y is not None:
+        classes = label_classes if label_classes is not None else _guess_classes(y, k, y_dtype)
+        plan = _fast_plan(y, classes, P) if classes.shape[0] >= 2 else None
+        if plan is not None:
+            stats = _run(y, plan, kernel_P, w, lo, hi)
+            summary, counts = stats[0], stats[1]
+            verified = summary[MISSES] == 0 and (
+                label_classes is not None or bool(np.all(counts > 0))
+            )
+    encoding = None
+    if stats is None and deferred is None:
+        try:
+            encoding = _labels.encode(y_true, labels, label_classes)
+        except (ValueError, TypeError) as error:
+            deferred = error
+        else:
+            classes = encoding.classes
+            if encoding.codes is not None:
+                stats = _run_codes(encoding, kernel_P, w, lo, hi)
+                verified = True
+    if stats is None:
+        if encoding is not None:  # label-indicator y_true
+            stats = _indicator_stats(encoding.indicator, kernel_P, w, lo, hi)
+            verified = True
+        else:
+            _raise_proba_errors(P)
+            if w.shape[0]:
+                _raise_weight_errors(w, w_dtype, None, allow_zero_weights)
+            if lexicographic:
+                _labels.lexicographic_warning(label_classes, labels)
+            raise deferred
+
+    summary = stats[0]
+    _raise_value_errors(summary, P, w, w_dtype, allow_zero_weights)
+    if lexicographic:
+        _labels.lexicographic_warning(label_classes, labels)
+
+    if not verified:
+        stats, classes = _retry_labels(y_true, y, y_dtype, labels, label_classes, summary,
+                                       kernel_P, w, lo, hi)
+    if P.ndim == 2 and summary[ROW_DEV] > 1e-8 + math.sqrt(eps):
+        warnings.warn(
+            "The y_prob values do not sum to one. Make sure to pass probabilities.",
+            UserWarning,
+            stacklevel=3,
+        )
+    if classes.shape[0] != k:
+        if labels is None:
+            raise ValueError(
+                "y_true and y_prob contain different number of "
+                "classes: {0} vs {1}. Please provide the true "
+                "labels explicitly through the labels argument. "
+                "Classes found in "
+                "y_true: {2}".format(classes.shape[0], k, classes)
+            )
+        raise ValueError(
+            "The number of classes in labels is different "
+            "from that in y_prob. Classes found in "
+            "labels: {0}".format(classes)
+        )
+    summary, _, class_weight = stats
+    return Totals(float(summary[LOSS]), float(summary[WEIGHT]), class_weight,
+                  P.shape[0], classes, dtype, w.shape[0] > 0)
+
+
+def _run_codes(encoding, P, w, lo, hi):
+    n_classes = encoding.classes.shape[0]
+    if P.ndim == 1:
+        return binary_scan(encoding.codes, 0, 1, P, w, lo, hi)
+    return multiclass_scan(encoding.codes, 0, np.arange(n_classes), P, w, lo, hi)
+
+
+def _indicator_stats(T, P, w, lo, hi):
+    """Statistics of a label-indicator ``y_true`` (rare; plain NumPy)."""
+    P2 = np.stack([1 - P, P], axis=1) if P.ndim == 1 else P
+    Pd = P2.astype(np.float64)
+    ww = w if w.shape[0] else np.ones(P2.shape[0])
+    summary = np.zeros(len(STATS))
+    if T.shape[1] == P2.shape[1]:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = np.where(T == 0, 0.0, T * np.log(np.clip(Pd, lo, hi)))
+        summary[LOSS] = -math.fsum(terms.sum(axis=1) * ww)
+    summary[WEIGHT] = math.fsum(ww)
+    summary[P_BAD] = np.count_nonzero(~((Pd >= 0) & (Pd <= 1)))
+    summary[W_BAD] = np.count_nonzero(~np.isfinite(ww))
+    summary[W_NONZERO] = np.count_nonzero(ww)
+    summary[ROW_DEV] = np.abs(Pd.sum(axis=1) - 1).max() if P.ndim == 2 else 0.0
+    class_weight = (T * ww[:, None]).sum(axis=0) if T.shape[1] == P2.shape[1] else None
+    return summary, None, class_weight
+
+
+def _raise_weight_errors(w, w_dtype, summary, allow_zero_weights):
+    if summary is None:
+        finite = np.isfinite(w).all()
+        nonzero = np.count_nonzero(w)
+    else:
+        finite = summary[W_BAD] == 0
+        nonzero = summary[W_NONZERO]
+    if not finite:
+        raise _finite_error(w.astype(w_dtype, copy=False), "sample_weight")
+    if nonzero == 0 and not allow_zero_weights:
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+
+
+def _raise_value_errors(summary, P, w, w_dtype, allow_zero_weights):
+    if summary[P_BAD]:
+        _raise_proba_errors(P)
+    if w.shape[0]:
+        _raise_weight_errors(w, w_dtype, summary, allow_zero_weights)
+
+
+def _retry_labels(y_true, y, y_dtype, labels, label_classes, summary, P, w, lo, hi):
+    """The first pass assumed classes 0..K-1 (or ``labels``) and the data
+    disagreed: find the real classes -- O(N) for integers -- and rerun, or
+    raise scikit-learn's label error."""
+    classes = None
+    if labels is None and y is not None:
+        y_min, y_max = summary[Y_MIN], summary[Y_MAX]
+        if math.isfinite(y_min) and math.isfinite(y_max) and y_min.is_integer() \
+                and y_max.is_integer():
+            if P.ndim == 1 and y_min < y_max:
+                plan = _binary_plan(np.array([y_min, y_max]), y)
+                stats = binary_scan(y, plan[0], plan[1], P, w, lo, hi)
+                if stats[0][MISSES] == 0:
+                    return stats, np.array([y_min, y_max]).astype(y_dtype)
+            elif P.ndim == 2 and y.dtype.kind != "f":
+                classes = _labels.present_classes(y, int(y_min), int(y_max))
+    if classes is None:
+        encoding = _labels.encode(y_true, labels, label_classes)
+        classes = encoding.classes
+        if classes.shape[0] != (P.shape[1] if P.ndim == 2 else 2):
+            return None, classes
+        return _run_codes(encoding, P, w, lo, hi), classes
+    classes = classes.astype(y_dtype)
+    if classes.shape[0] == 1:
+        _labels.raise_one_label(classes, None)
+    if classes.shape[0] != P.shape[1]:
+        return None, classes
+    return _run(y, _labels.int_classes_table(classes), P, w, lo, hi), classes
+
+
+# --------------------------------------------------------------------------
+# Public functions
+# --------------------------------------------------------------------------
+
+
+def _log_loss(totals, normalize=True):
+    """Finish the log loss from validated totals (no validation)."""
+    if not normalize:
+        return totals.loss
+    if totals.weighted:
+        if totals.weight == 0:
+            raise ZeroDivisionError("Weights sum to zero, can't be normalized")
+        return totals.loss / totals.weight
+    return totals.loss / totals.n
+
+
+def _d2_from_totals(totals):
+    """D^2 = 1 - loss / null loss; the null model predicts the weighted class
+    frequencies ``W_c / W`` (clipped with float64 eps, as scikit-learn does)."""
+    if totals.weighted and totals.weight == 0:
+        raise ZeroDivisionError("Weights sum to zero, can't be normalized")
+    total = totals.weight if totals.weighted else float(totals.n)
+    eps = float(np.finfo(np.float64).eps)
+    null_loss = 0.0
+    for w_c in totals.class_weight:
+        if w_c != 0:
+            null_loss -= w_c * math.log(min(max(w_c / total, eps), 1.0 - eps))
+    return float(1 - (totals.loss / null_loss))
+
+
+def log_loss(y_true, y_proba=None, *, normalize=True, sample_weight=None, labels=None,
+             y_pred="deprecated"):
+    """Log loss, aka logistic loss or cross-entropy loss (``sklearn.metrics.log_loss``).
+
+    .. math:: L = -\\frac{1}{\\sum_i w_i} \\sum_i w_i \\log
+              \\operatorname{clip}(p_{i, y_i}, \\epsilon, 1 - \\epsilon)
+
+    Parameters
+    ----------
+    y_true : array-like or label indicator matrix
+        True labels (any sortable labels: int, bool, float, str).
+    y_proba : array-like of float, shape (n_samples, n_classes) or (n_samples,)
+        Predicted probabilities; columns follow the sorted classes.  1-D input
+        is the probability of the positive (larger) class.  Values are
+        clipped to ``[eps, 1 - eps]`` with ``eps = finfo(y_proba.dtype).eps``.
+    normalize : bool, default=True
+        Mean loss per sample (weighted mean) if True, else the sum.
+    sample_weight : array-like of shape (n_samples,), default=None
+    labels : array-like, default=None
+        All class labels; inferred from ``y_true`` when not given.
+    y_pred : deprecated alias of ``y_proba`` (scikit-learn 1.9).
+
+    Returns
+    -------
+    loss : float
+
+    Notes
+    -----
+    Accumulates in float64 (scikit-learn computes in the input's dtype, so
+    float32 and float16 input agree to that dtype's precision).
+    """
+    y_proba = _check_params("log_loss", y_true, y_proba, normalize, sample_weight, labels,
+                            y_pred)
+    totals = _validated_totals(y_true, y_proba, sample_weight, labels)
+    return float(_log_loss(totals, normalize))
+
+
+def d2_log_loss_score(y_true, y_proba=None, *, sample_weight=None, labels=None,
+                      y_pred="deprecated"):
+    """:math:`D^2` score, the fraction of log loss explained
+    (``sklearn.metrics.d2_log_loss_score``).
+
+    .. math:: D^2 = 1 - \\frac{L(y, p)}{L(y, \\bar p)}, \\qquad
+              \\bar p_c = \\frac{\\sum_{i: y_i = c} w_i}{\\sum_i w_i}
+
+    Both losses are unnormalized weighted sums, computed in one pass over
+    the data.  NaN (with an ``UndefinedMetricWarning``) for fewer than two
+    samples.  Parameters as :func:`log_loss`.
+    """
+    y_proba = _check_params("d2_log_loss_score", y_true, y_proba, _NOT_A_PARAMETER,
+                            sample_weight, labels,
+                            y_pred)
+    _check_consistent_length(y_proba, y_true, sample_weight)
+    if _num_samples(y_proba) < 2:
+        warnings.warn("D^2 score is not well-defined with less than two samples.",
+                      _undefined_metric_warning(), stacklevel=2)
+        return float("nan")
+    totals = _validated_totals(y_true, y_proba, sample_weight, labels)
+    return _d2_from_totals(totals)
