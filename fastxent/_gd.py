@@ -41,7 +41,8 @@ ROUNDING = 1e-13
 
 
 @kernel
-def gd_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef):
+def gd_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef,
+             parallel):
     """Minimise the penalized logistic loss with accelerated gradient descent,
     updating ``coef`` in place.
 
@@ -60,7 +61,7 @@ def gd_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, co
     history = np.empty(max_iter + 1)
     x = coef  # the current iterate x_k, updated in place
     g_x = np.empty(p)
-    f_x = loss_grad(X, y, sample_weight, x, n_outputs, loss_scale, l2, fit_intercept, g_x)
+    f_x = loss_grad(X, y, sample_weight, x, n_outputs, loss_scale, l2, fit_intercept, parallel, g_x)
     history[0] = f_x
     if max_abs(g_x) <= tol:
         return 0, True, history[:1]
@@ -79,7 +80,7 @@ def gd_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, co
             for i in range(p):
                 x_new[i] = y_k[i] - step * g_y[i]
             f_new = loss_grad(X, y, sample_weight, x_new, n_outputs, loss_scale, l2,
-                              fit_intercept, g_new)
+                              fit_intercept, parallel, g_new)
             if f_new <= f_y - 0.5 * step * gg:
                 break
             if abs(f_new - f_y) <= ROUNDING * abs(f_y):
@@ -111,7 +112,7 @@ def gd_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, co
             g_y[:] = g_x
         else:
             f_y = loss_grad(X, y, sample_weight, y_k, n_outputs, loss_scale, l2,
-                            fit_intercept, g_y)
+                            fit_intercept, parallel, g_y)
         lipschitz *= SHRINK
     return max_iter, False, history
 
@@ -153,7 +154,7 @@ def fit_binary_gd(X, y, sample_weight, C, fit_intercept, max_iter, tol, coef0):
     """
     coef = start_coef(coef0, 1, fit_intercept)
     n_iter, converged, history = gd_solve(X, y, sample_weight, 1, C, fit_intercept,
-                                          max_iter, tol, coef)
+                                          max_iter, tol, coef, True)
     return coef, n_iter, converged, history
 
 
@@ -169,7 +170,7 @@ def fit_multinomial_gd(X, y, sample_weight, C, fit_intercept, max_iter, tol, coe
     k = coef0.shape[0]
     coef = start_coef(coef0, k, fit_intercept)
     n_iter, converged, history = gd_solve(X, y, sample_weight, k, C, fit_intercept,
-                                          max_iter, tol, coef)
+                                          max_iter, tol, coef, True)
     return coef.reshape(coef0.shape), n_iter, converged, history
 
 
@@ -179,7 +180,7 @@ def fit_binary_gd_csr(data, indices, indptr, y, sample_weight, C, fit_intercept,
     """:func:`fit_binary_gd` for a CSR ``X`` given as its three arrays."""
     coef = start_coef(coef0, 1, fit_intercept)
     n_iter, converged, history = gd_solve((data, indices, indptr), y, sample_weight, 1, C,
-                                          fit_intercept, max_iter, tol, coef)
+                                          fit_intercept, max_iter, tol, coef, True)
     return coef, n_iter, converged, history
 
 
@@ -190,5 +191,5 @@ def fit_multinomial_gd_csr(data, indices, indptr, y, sample_weight, C, fit_inter
     k = coef0.shape[0]
     coef = start_coef(coef0, k, fit_intercept)
     n_iter, converged, history = gd_solve((data, indices, indptr), y, sample_weight, k, C,
-                                          fit_intercept, max_iter, tol, coef)
+                                          fit_intercept, max_iter, tol, coef, True)
     return coef.reshape(coef0.shape), n_iter, converged, history

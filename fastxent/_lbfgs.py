@@ -58,7 +58,8 @@ def _two_loop(g, S, Y, rho, alpha, n_pairs, newest, direction):
 
 
 @kernel
-def lbfgs_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef):
+def lbfgs_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef,
+                parallel):
     """Minimise the penalized logistic loss with L-BFGS, updating ``coef`` in place.
 
     Parameters are those of :func:`fastxent._logistic_kernels.loss_grad`
@@ -77,7 +78,7 @@ def lbfgs_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol,
     p = coef.shape[0]
     history = np.empty(max_iter + 1)
     g = np.empty(p)
-    f = loss_grad(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercept, g)
+    f = loss_grad(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercept, parallel, g)
     history[0] = f
     if max_abs(g) <= tol:
         return 0, True, history[:1]
@@ -103,7 +104,7 @@ def lbfgs_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol,
             for i in range(p):
                 x_new[i] = coef[i] + t * direction[i]
             f_new = loss_grad(X, y, sample_weight, x_new, n_outputs, loss_scale, l2,
-                              fit_intercept, g_new)
+                              fit_intercept, parallel, g_new)
             if f_new <= f + ARMIJO * t * slope:
                 accepted = True
                 break
@@ -176,7 +177,7 @@ def fit_binary_lbfgs(X, y, sample_weight, C, fit_intercept, max_iter, tol, coef0
     """
     coef = start_coef(coef0, 1, fit_intercept)
     n_iter, converged, history = lbfgs_solve(X, y, sample_weight, 1, C, fit_intercept,
-                                             max_iter, tol, coef)
+                                             max_iter, tol, coef, True)
     return coef, n_iter, converged, history
 
 
@@ -191,7 +192,7 @@ def fit_multinomial_lbfgs(X, y, sample_weight, C, fit_intercept, max_iter, tol, 
     k = coef0.shape[0]
     coef = start_coef(coef0, k, fit_intercept)
     n_iter, converged, history = lbfgs_solve(X, y, sample_weight, k, C, fit_intercept,
-                                             max_iter, tol, coef)
+                                             max_iter, tol, coef, True)
     return coef.reshape(coef0.shape), n_iter, converged, history
 
 
@@ -201,7 +202,7 @@ def fit_binary_lbfgs_csr(data, indices, indptr, y, sample_weight, C, fit_interce
     """:func:`fit_binary_lbfgs` for a CSR ``X`` given as its three arrays."""
     coef = start_coef(coef0, 1, fit_intercept)
     n_iter, converged, history = lbfgs_solve((data, indices, indptr), y, sample_weight, 1,
-                                             C, fit_intercept, max_iter, tol, coef)
+                                             C, fit_intercept, max_iter, tol, coef, True)
     return coef, n_iter, converged, history
 
 
@@ -212,5 +213,5 @@ def fit_multinomial_lbfgs_csr(data, indices, indptr, y, sample_weight, C, fit_in
     k = coef0.shape[0]
     coef = start_coef(coef0, k, fit_intercept)
     n_iter, converged, history = lbfgs_solve((data, indices, indptr), y, sample_weight, k,
-                                             C, fit_intercept, max_iter, tol, coef)
+                                             C, fit_intercept, max_iter, tol, coef, True)
     return coef.reshape(coef0.shape), n_iter, converged, history

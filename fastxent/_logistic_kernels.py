@@ -37,6 +37,7 @@ import numpy as np
 
 from ._binary_math import binary_logit_loss_grad
 from ._jit import kernel, parallel_kernel
+from ._parallel import SERIAL_CUTOFF
 from ._softmax_math import softmax_row_loss_grad
 from ._summation import block_bounds, compensated_sum, compensated_sum_columns, n_blocks
 
@@ -50,8 +51,6 @@ __all__ = [
 # Rows per chunk when a dense X is not row-contiguous: 128 rows of a few
 # hundred features stay in L2 between the logit pass and the gradient pass.
 _CHUNK = 128
-# Below this many stored values a single thread is faster than a launch.
-_SERIAL_CUTOFF = 1 << 15
 
 
 # --------------------------------------------------------------------------
@@ -277,7 +276,8 @@ def _stored_values(X):
 
 
 @kernel
-def loss_grad(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercept, grad):
+def loss_grad(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercept, parallel,
+              grad):
     """Objective and gradient for any X storage and model (the solvers' entry).
 
     Parameters
@@ -295,6 +295,9 @@ def loss_grad(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercep
         ``a`` and ``λ`` of ``F = a Σ s_i ℓ_i + λ/2 ‖w‖²``.
     fit_intercept : bool
         If false, the intercept entries of ``grad`` are set to 0.
+    parallel : bool
+        Whether the thread pool may be used (it is, from ``SERIAL_CUTOFF``
+        stored values on); false in a forked child of a GNU OpenMP process.
     grad : 1-D float64 array like ``coef``
         Receives ∇F.
 
@@ -308,7 +311,7 @@ def loss_grad(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercep
     nb = n_blocks(n)
     block_loss = np.zeros(nb)
     block_grad = np.zeros((nb, p))
-    if _stored_values(X) * n_outputs < _SERIAL_CUTOFF:
+    if not parallel or _stored_values(X) * n_outputs < SERIAL_CUTOFF:
         _blocks_serial(X, y, sample_weight, coef, n_outputs, block_loss, block_grad)
     else:
         _blocks_parallel(X, y, sample_weight, coef, n_outputs, block_loss, block_grad)
@@ -356,7 +359,7 @@ def binary_logistic_loss_grad(X, y, sample_weight, coef, C, fit_intercept, grad)
     float
         F(w, b).
     """
-    return loss_grad(X, y, sample_weight, coef, 1, C, 1.0, fit_intercept, grad)
+    return loss_grad(X, y, sample_weight, coef, 1, C, 1.0, fit_intercept, True, grad)
 
 
 @kernel
@@ -387,7 +390,7 @@ def multinomial_logistic_loss_grad(X, y, sample_weight, coef, C, fit_intercept, 
     """
     k = coef.shape[0]
     return loss_grad(X, y, sample_weight, coef.reshape(coef.size), k, C, 1.0,
-                     fit_intercept, grad.reshape(grad.size))
+                     fit_intercept, True, grad.reshape(grad.size))
 
 
 @kernel
@@ -396,7 +399,7 @@ def binary_logistic_loss_grad_csr(data, indices, indptr, y, sample_weight, coef,
     """:func:`binary_logistic_loss_grad` for a CSR ``X`` given by its three arrays
     (``d`` is ``coef.shape[0] - 1``)."""
     return loss_grad((data, indices, indptr), y, sample_weight, coef, 1, C, 1.0,
-                     fit_intercept, grad)
+                     fit_intercept, True, grad)
 
 
 @kernel
@@ -406,7 +409,7 @@ def multinomial_logistic_loss_grad_csr(data, indices, indptr, y, sample_weight, 
     arrays (``d`` is ``coef.shape[1] - 1``)."""
     k = coef.shape[0]
     return loss_grad((data, indices, indptr), y, sample_weight, coef.reshape(coef.size), k,
-                     C, 1.0, fit_intercept, grad.reshape(grad.size))
+                     C, 1.0, fit_intercept, True, grad.reshape(grad.size))
 
 
 # --------------------------------------------------------------------------

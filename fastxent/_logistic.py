@@ -1,0 +1,204 @@
+"""``fastxent.LogisticRegression``: a scikit-learn estimator on Numba solvers.
+
+This module is imported only when ``fastxent.LogisticRegression`` is first
+accessed, so ``import fastxent`` stays free of scikit-learn (and SciPy: it
+is never imported here; sparse input arrives as a ``scipy.sparse`` object
+whose CSR arrays are passed to the kernels).
+"""
+
+import numbers
+import warnings
+
+import numpy as np
+
+try:
+    from sklearn.base import BaseEstimator, ClassifierMixin
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.utils.class_weight import compute_class_weight
+    from sklearn.utils.multiclass import check_classification_targets
+    from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+except ImportError as exc:  # pragma: no cover - exercised only without scikit-learn
+    raise ImportError(
+        "fastxent.LogisticRegression is a scikit-learn estimator and needs "
+        "scikit-learn: pip install scikit-learn (or pip install 'fastxent[test]')."
+    ) from exc
+
+from ._gd import gd_solve
+from ._lbfgs import lbfgs_solve
+from ._parallel import run
+
+__all__ = ["LogisticRegression", "ConvergenceWarning"]
+
+_SOLVERS = {"gd": gd_solve, "lbfgs": lbfgs_solve}
+
+
+class LogisticRegression(ClassifierMixin, BaseEstimator):
+    """L2-penalized logistic regression fitted by Numba-compiled solvers.
+
+    Minimises scikit-learn's objective
+
+    .. math:: C \\sum_i s_i \\, \\ell(y_i, x_i W^T + b) + \\tfrac12 \\lVert W \\rVert_F^2
+
+    (``s_i`` = sample weight × class weight; the intercept ``b`` is not
+    penalized) with the log loss for two classes (one coefficient row) and
+    the softmax cross-entropy for more (one row per class), exactly as
+    ``sklearn.linear_model.LogisticRegression`` with an L2 penalty does.
+
+    Parameters
+    ----------
+    C : float, default=1.0
+        Inverse regularization strength, > 0 (``np.inf``: no penalty).
+    fit_intercept : bool, default=True
+    class_weight : dict, "balanced" or None, default=None
+        Weights multiplying the sample weights by class, as in scikit-learn.
+    max_iter : int, default=100
+        Maximum number of solver iterations.
+    tol : float, default=1e-4
+        Stop when the largest gradient entry of ``objective / (C Σ s_i)``
+        is at most ``tol`` (scikit-learn's lbfgs criterion).
+    warm_start : bool, default=False
+        Start from the previous solution when the classes are unchanged.
+    solver : {"lbfgs", "gd"}, default="lbfgs"
+        "lbfgs": limited-memory BFGS; "gd": accelerated gradient descent
+        with backtracking line search and adaptive restart.
+    verbose : int, default=0
+        If positive, print the objective ``/ (C Σ s_i)`` after each iteration.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    n_iter_ : ndarray of shape (1,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str (only when X has string column names)
+    """
+
+    def __init__(self, *, C=1.0, fit_intercept=True, class_weight=None, max_iter=100,
+                 tol=1e-4, warm_start=False, solver="lbfgs", verbose=0):
+        self.C = C
+        self.fit_intercept = fit_intercept
+        self.class_weight = class_weight
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+        self.solver = solver
+        self.verbose = verbose
+
+    def _check_params(self):
+        if not isinstance(self.C, numbers.Real) or isinstance(self.C, bool) or not self.C > 0:
+            raise ValueError(f"C must be a positive float, got C={self.C!r}.")
+        if not isinstance(self.max_iter, numbers.Integral) or self.max_iter < 0:
+            raise ValueError(f"max_iter must be a non-negative int, got max_iter={self.max_iter!r}.")
+        if not isinstance(self.tol, numbers.Real) or not self.tol >= 0:
+            raise ValueError(f"tol must be a non-negative float, got tol={self.tol!r}.")
+        if self.solver not in _SOLVERS:
+            raise ValueError(f"solver must be one of {sorted(_SOLVERS)}, got solver={self.solver!r}.")
+        if not (self.class_weight is None or self.class_weight == "balanced"
+                or isinstance(self.class_weight, dict)):
+            raise ValueError("class_weight must be a dict, 'balanced' or None, "
+                             f"got class_weight={self.class_weight!r}.")
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {array-like, scipy.sparse CSR matrix} of shape (n_samples, n_features)
+            float32 data is used as is (accumulation is in float64).
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        X, y = validate_data(self, X, y, accept_sparse="csr",
+                             dtype=[np.float64, np.float32])
+        check_classification_targets(y)
+        classes, y_index = np.unique(y, return_inverse=True)
+        if classes.shape[0] < 2:
+            raise ValueError("This solver needs samples of at least 2 classes in the data, "
+                             f"but the data contains only one class: {classes[0]!r}.")
+        weights = _check_sample_weight(sample_weight, X, dtype=np.float64, copy=True)
+        if self.class_weight is not None:
+            per_class = compute_class_weight(self.class_weight, classes=classes, y=y,
+                                             sample_weight=sample_weight)
+            weights *= per_class[y_index]
+        if not weights.sum() > 0:
+            raise ValueError("sample_weight must have a positive sum (after class_weight).")
+
+        n_outputs = 1 if classes.shape[0] == 2 else classes.shape[0]
+        target = y_index.astype(np.float64)
+        coef = self._initial_coef(classes, n_outputs, X.shape[1])
+        X_arg = (X.data, X.indices, X.indptr) if _is_sparse(X) else X
+        work = (X.nnz if _is_sparse(X) else X.size) * n_outputs
+        solve = _SOLVERS[self.solver]
+        n_iter, converged, history = run(
+            lambda *args: solve(*args, True), lambda *args: solve(*args, False), work,
+            X_arg, target, weights, n_outputs, float(self.C), bool(self.fit_intercept),
+            int(self.max_iter), float(self.tol), coef)
+        if self.verbose:
+            for it, value in enumerate(history):
+                print(f"iteration {it:4d}  objective {value:.12g}")
+        if not converged:
+            warnings.warn(
+                f"{self.solver} failed to converge after {n_iter} iterations "
+                f"(max_iter={self.max_iter}, tol={self.tol}). Increase max_iter or "
+                "scale the data.", ConvergenceWarning, stacklevel=2)
+
+        coef = coef.reshape(n_outputs, X.shape[1] + 1)
+        self.classes_ = classes
+        self.coef_ = coef[:, :-1].copy()
+        self.intercept_ = coef[:, -1].copy()
+        self.n_iter_ = np.array([n_iter], dtype=np.int32)
+        return self
+
+    def _initial_coef(self, classes, n_outputs, n_features):
+        coef = np.zeros((n_outputs, n_features + 1))
+        previous = getattr(self, "coef_", None)
+        if (self.warm_start and previous is not None
+                and previous.shape == (n_outputs, n_features)
+                and np.array_equal(self.classes_, classes)):
+            coef[:, :-1] = self.coef_
+            if self.fit_intercept:
+                coef[:, -1] = self.intercept_
+        return coef.reshape(-1)
+
+    def decision_function(self, X):
+        """Logits ``X W^T + b``: shape (n_samples,) for two classes (the
+        positive class's logit), (n_samples, n_classes) otherwise."""
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
+                          reset=False)
+        scores = X @ self.coef_.T + self.intercept_
+        scores = np.asarray(scores, dtype=np.float64)
+        return scores.ravel() if scores.shape[1] == 1 else scores
+
+    def predict_log_proba(self, X):
+        """Log of :meth:`predict_proba`, computed stably from the logits."""
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            scores = np.column_stack([np.zeros_like(scores), scores])
+        shift = scores.max(axis=1, keepdims=True)
+        return scores - (shift + np.log(np.exp(scores - shift).sum(axis=1, keepdims=True)))
+
+    def predict_proba(self, X):
+        """Class probabilities, columns ordered as ``classes_``."""
+        return np.exp(self.predict_log_proba(X))
+
+    def predict(self, X):
+        """The most probable class of each sample."""
+        scores = self.decision_function(X)
+        index = (scores > 0).astype(np.intp) if scores.ndim == 1 else scores.argmax(axis=1)
+        return self.classes_[index]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+def _is_sparse(X):
+    return hasattr(X, "indptr") and hasattr(X, "indices")
