@@ -35,7 +35,7 @@ All functions take float32 or float64 scalars and return float64.
 """
 
 from ._fastmath import exp, log, log1p
-from ._jit import scalar
+from ._jit import inline_scalar
 
 __all__ = [
     "softplus",
@@ -49,7 +49,7 @@ __all__ = [
 ]
 
 
-@scalar
+@inline_scalar
 def softplus(z):
     """``log(1 + exp(z))`` for any real ``z``, without overflow.
 
@@ -64,7 +64,7 @@ def softplus(z):
     return max(z, 0.0) + log1p(exp(-abs(z)))
 
 
-@scalar
+@inline_scalar
 def sigmoid(z):
     """The logistic function ``1 / (1 + exp(-z))``, without overflow.
 
@@ -80,7 +80,7 @@ def sigmoid(z):
     return 1.0 / (1.0 + e) if z >= 0.0 else e / (1.0 + e)
 
 
-@scalar
+@inline_scalar
 def _logit_parts(z):
     """(softplus(z), softplus(-z), sigmoid(z), sigmoid(-z)) from one exp."""
     z = float(z)
@@ -94,7 +94,7 @@ def _logit_parts(z):
     return sp_pos, sp_neg, (big if nonneg else small), (small if nonneg else big)
 
 
-@scalar
+@inline_scalar
 def binary_logit_loss(y, z, pos_weight):
     """Binary cross-entropy of one sample given its logit.
 
@@ -118,7 +118,7 @@ def binary_logit_loss(y, z, pos_weight):
     return pos_weight * y * sp_neg + (1.0 - y) * sp_pos
 
 
-@scalar
+@inline_scalar
 def binary_logit_grad(y, z, pos_weight):
     """Derivative of :func:`binary_logit_loss` with respect to the logit.
 
@@ -137,7 +137,7 @@ def binary_logit_grad(y, z, pos_weight):
     return (1.0 - y) * s_pos - pos_weight * y * s_neg
 
 
-@scalar
+@inline_scalar
 def binary_logit_loss_grad(y, z, pos_weight):
     """:func:`binary_logit_loss` and :func:`binary_logit_grad` from one ``exp``.
 
@@ -156,13 +156,13 @@ def binary_logit_loss_grad(y, z, pos_weight):
     return pwy * sp_neg + (1.0 - y) * sp_pos, (1.0 - y) * s_pos - pwy * s_neg
 
 
-@scalar
+@inline_scalar
 def _xlog(coef, logval):
     """``coef * logval`` with ``0 * (-inf) = 0`` (scipy's xlogy convention)."""
     return 0.0 if coef == 0.0 else coef * logval
 
 
-@scalar
+@inline_scalar
 def binary_proba_loss(y, p, pos_weight, lo, hi):
     """Binary cross-entropy of one sample given its positive-class probability.
 
@@ -188,13 +188,13 @@ def binary_proba_loss(y, p, pos_weight, lo, hi):
     return 0.0 - (_xlog(pos_weight * y, log(q)) + _xlog(1.0 - y, log1p(-q)))
 
 
-@scalar
+@inline_scalar
 def _xdiv(coef, denom):
     """``coef / denom`` with ``0 / 0 = 0`` (the slope of a term that is 0)."""
     return 0.0 if coef == 0.0 else coef / denom
 
 
-@scalar
+@inline_scalar
 def binary_proba_grad(y, p, pos_weight, lo, hi):
     """Derivative of :func:`binary_proba_loss` with respect to ``p``.
 
@@ -213,7 +213,7 @@ def binary_proba_grad(y, p, pos_weight, lo, hi):
     return _xdiv(1.0 - y, 1.0 - q) - _xdiv(pos_weight * y, q)
 
 
-@scalar
+@inline_scalar
 def binary_proba_loss_grad(y, p, pos_weight, lo, hi):
     """:func:`binary_proba_loss` and :func:`binary_proba_grad` together.
 

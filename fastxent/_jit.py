@@ -23,7 +23,7 @@ Policy
 
 import numba
 
-__all__ = ["FASTMATH", "scalar", "kernel", "parallel_kernel", "ufunc"]
+__all__ = ["FASTMATH", "scalar", "inline_scalar", "kernel", "parallel_kernel", "ufunc"]
 
 FASTMATH = {"reassoc", "contract", "arcp", "nsz"}
 
@@ -35,6 +35,21 @@ def scalar(func):
     # fastmath=False must be explicit: Numba lets a callee whose flag is
     # unset inherit the fast-math flags of the (first) caller that compiles it.
     return numba.njit(fastmath=False, **_COMMON)(func)
+
+
+def inline_scalar(func):
+    """Compile a per-element formula that Numba inlines into each caller.
+
+    LLVM does not inline a function that, once *its* callees (``_fastmath``)
+    are inlined, exceeds its size threshold; a loop calling it then makes a
+    scalar call per element and does not vectorize (10x slower, measured on
+    softplus).  ``inline="always"`` inlines at Numba IR level instead, so the
+    body takes the *caller's* flags: use it only for formulas that are
+    correct under ``FASTMATH`` (no ``nnan``/``ninf``, so NaN tests and
+    selects survive).  The strict special functions it calls stay separate
+    ``scalar`` functions with their own (strict) flags.
+    """
+    return numba.njit(inline="always", **_COMMON)(func)
 
 
 def kernel(func=None, *, fastmath=True):

@@ -1,0 +1,217 @@
+"""Input validation shared by the public NumPy API.
+
+Every helper takes the argument's public name and puts it in its error
+message, so a user always learns *which* argument is wrong.  Arrays are
+coerced without copying whenever they already are float32/float64 (any
+order or stride, read-only, ``np.memmap``); the checks that read values
+(finiteness, range) run in one compiled pass without temporaries.
+"""
+
+import numbers
+
+import numpy as np
+
+from ._jit import kernel
+
+__all__ = [
+    "REDUCTIONS",
+    "as_float_array",
+    "as_index_array",
+    "as_sample_weight",
+    "check_ndim",
+    "check_nonempty",
+    "check_finite",
+    "check_in_range",
+    "check_reduction",
+    "clip_bounds",
+    "check_unit_interval_scalar",
+    "check_positive_scalar",
+    "finite_min_max",
+    "as_2d_view",
+]
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _as_array(x, name):
+    if isinstance(x, np.ndarray):
+        return x
+    try:
+        return np.asarray(x)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name} must be array-like of numbers; got {type(x).__name__}") from exc
+
+
+def as_float_array(x, name):
+    """``x`` as a float32 or float64 ndarray, copied only when it is neither.
+
+    Integer and bool inputs become float64, float16 becomes float32.
+    Anything else (strings, objects, complex numbers) is a ``TypeError``.
+    """
+    arr = _as_array(x, name)
+    if arr.dtype in (np.float32, np.float64):
+        return arr
+    if arr.dtype == np.float16:
+        return arr.astype(np.float32)
+    if arr.dtype.kind in "biu":
+        return arr.astype(np.float64)
+    raise TypeError(f"{name} must hold real numbers; got an array of dtype {arr.dtype}")
+
+
+def as_index_array(y, name):
+    """Integer class indices as an int64/int32 ndarray.
+
+    Floats are accepted when every value is integral (then converted to
+    int64); bools, strings and non-integral floats are a ``TypeError`` or
+    ``ValueError``.
+    """
+    arr = _as_array(y, name)
+    if arr.dtype in (np.int64, np.int32):
+        return arr
+    if arr.dtype.kind in "iu":
+        return arr.astype(np.int64)
+    if arr.dtype.kind == "f":
+        check_finite(arr, name)
+        as_int = arr.astype(np.int64)
+        if not np.array_equal(as_int, arr):
+            raise ValueError(f"{name} must hold integer class indices; got non-integral values")
+        return as_int
+    raise TypeError(f"{name} must hold integer class indices; got an array of dtype {arr.dtype}")
+
+
+def check_ndim(arr, name, allowed):
+    """Raise ``ValueError`` unless ``arr.ndim`` is one of ``allowed``."""
+    if arr.ndim not in allowed:
+        expected = " or ".join(f"{d}-D" for d in allowed)
+        raise ValueError(f"{name} must be {expected}; got a {arr.ndim}-D array of shape {arr.shape}")
+
+
+def check_nonempty(arr, name):
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape}); at least one sample is required")
+
+
+def as_2d_view(arr):
+    """A 2-D view of ``arr`` (rows = all leading axes, columns = the last).
+
+    ``None`` when that needs a copy (non-mergeable strides).
+    """
+    if arr.ndim == 2:
+        return arr
+    if arr.ndim == 1:
+        return arr[np.newaxis, :]
+    rows = int(np.prod(arr.shape[:-1]))
+    try:
+        return np.reshape(arr, (rows, arr.shape[-1]), copy=False)
+    except ValueError:
+        return None
+
+
+@kernel
+def finite_min_max(x2d):
+    """(number of NaN/inf entries, min, max of the finite ones) of a 2-D array."""
+    bad = 0
+    lo = np.inf
+    hi = -np.inf
+    for i in range(x2d.shape[0]):
+        row = x2d[i]
+        for j in range(row.shape[0]):
+            v = float(row[j])
+            finite = abs(v) < np.inf
+            bad += 0 if finite else 1
+            lo = min(lo, v) if finite else lo
+            hi = max(hi, v) if finite else hi
+    return bad, lo, hi
+
+
+def _scan(arr):
+    view = as_2d_view(arr)
+    if view is None:
+        view = np.ascontiguousarray(arr).reshape(-1, arr.shape[-1])
+    if view.size == 0:
+        return 0, np.inf, -np.inf
+    return finite_min_max(view)
+
+
+def check_finite(arr, name):
+    """Raise ``ValueError`` if ``arr`` holds NaN or infinity."""
+    if arr.dtype.kind in "biu":
+        return
+    bad, _, _ = _scan(arr)
+    if bad:
+        raise ValueError(f"{name} contains NaN or infinity ({bad} value(s))")
+
+
+def check_in_range(arr, name, lo, hi, what):
+    """Raise ``ValueError`` unless every value is finite and in ``[lo, hi]``.
+
+    ``what`` names the kind of value in the message (e.g. "probabilities").
+    """
+    bad, vmin, vmax = _scan(arr)
+    if bad:
+        raise ValueError(f"{name} contains NaN or infinity ({bad} value(s))")
+    if vmin < lo or vmax > hi:
+        raise ValueError(
+            f"{name} must hold {what} in [{lo}, {hi}]; got values in [{vmin!r}, {vmax!r}]"
+        )
+
+
+def as_sample_weight(sample_weight, n, name="sample_weight"):
+    """A float64 1-D array of ``n`` finite, non-negative weights (or an empty
+    array meaning "no weights", the kernels' convention)."""
+    if sample_weight is None:
+        return np.empty(0)
+    sw = as_float_array(sample_weight, name)
+    check_ndim(sw, name, (1,))
+    if sw.shape[0] != n:
+        raise ValueError(f"{name} has {sw.shape[0]} entries but there are {n} samples")
+    check_in_range(sw, name, 0.0, np.inf, "non-negative weights")
+    return sw.astype(np.float64, copy=False)
+
+
+def check_reduction(reduction):
+    if not isinstance(reduction, str) or reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be one of {REDUCTIONS}; got {reduction!r}")
+    return reduction
+
+
+def clip_bounds(clip, dtype):
+    """``(lo, hi)`` clipping bounds for ``clip`` = "auto", None or a float eps."""
+    if isinstance(clip, str):
+        if clip != "auto":
+            raise ValueError(f'clip must be "auto", None or a float in [0, 0.5); got {clip!r}')
+        eps = float(np.finfo(dtype).eps)
+    elif clip is None:
+        return 0.0, 1.0
+    elif isinstance(clip, numbers.Real) and not isinstance(clip, bool):
+        eps = float(clip)
+        if not 0.0 <= eps < 0.5:
+            raise ValueError(f'clip must be "auto", None or a float in [0, 0.5); got {clip!r}')
+    else:
+        raise TypeError(f'clip must be "auto", None or a float in [0, 0.5); got {clip!r}')
+    return eps, 1.0 - eps
+
+
+def _real_scalar(value, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number; got {value!r}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite; got {value!r}")
+    return value
+
+
+def check_unit_interval_scalar(value, name):
+    """A float in [0, 1] (e.g. ``label_smoothing``)."""
+    value = _real_scalar(value, name)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be in [0, 1]; got {value!r}")
+    return value
+
+
+def check_positive_scalar(value, name):
+    """A finite float > 0 (e.g. ``pos_weight``)."""
+    value = _real_scalar(value, name)
+    if not value > 0.0:
+        raise ValueError(f"{name} must be > 0; got {value!r}")
+    return value
