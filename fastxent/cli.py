@@ -19,6 +19,7 @@ import math
 import os
 import sys
 import time
+import warnings
 
 
 from ._io import DEFAULT_BLOCK_BYTES, InputError, open_array
@@ -113,15 +114,19 @@ def _positive_int(text):
 def _score_command(args):
     from ._batch_scoring import score_files
 
-    report = score_files(
-        args.labels_file,
-        args.predictions_file,
-        weights_file=args.weights,
-        labels=args.label_set,
-        logits=args.logits,
-        chunk_size=args.chunk_size,
-        progress=_progress_factory(),
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report = score_files(
+            args.labels_file,
+            args.predictions_file,
+            weights_file=args.weights,
+            labels=args.label_set,
+            logits=args.logits,
+            chunk_size=args.chunk_size,
+            progress=_progress_factory(),
+        )
+    for message in dict.fromkeys(str(w.message).strip().splitlines()[0] for w in caught):
+        print(f"fastxent: warning: {message}", file=sys.stderr)  # once each, not per block
     if args.format == "json":
         print(json.dumps(report, indent=2, allow_nan=True))
     else:
