@@ -58,7 +58,9 @@ def compensated_sum(values):
         else:
             comp += (v - t) + total
         total = t
-    return total + comp
+    # With an infinite partial the compensation is inf - inf = nan: the
+    # plain sum (inf, or nan for inf - inf) is the right answer then.
+    return total + comp if abs(total) < np.inf else total
 
 
 @scalar
@@ -76,4 +78,7 @@ def compensated_sum_columns(values):
             else:
                 comp[j] += (v - t) + out[j]
             out[j] = t
-    return out + comp
+    for j in range(m):
+        if abs(out[j]) < np.inf:  # see compensated_sum
+            out[j] += comp[j]
+    return out

@@ -25,7 +25,8 @@ __all__ = [
     "check_reduction",
     "clip_bounds",
     "check_unit_interval_scalar",
-    "check_positive_scalar",
+    "check_nonnegative_scalar",
+    "scan",
     "finite_min_max",
     "as_2d_view",
 ]
@@ -109,22 +110,23 @@ def as_2d_view(arr):
 
 @kernel
 def finite_min_max(x2d):
-    """(number of NaN/inf entries, min, max of the finite ones) of a 2-D array."""
-    bad = 0
+    """(number of NaNs, min, max) of a 2-D array; min/max include infinities."""
+    n_nan = 0
     lo = np.inf
     hi = -np.inf
     for i in range(x2d.shape[0]):
         row = x2d[i]
         for j in range(row.shape[0]):
             v = float(row[j])
-            finite = abs(v) < np.inf
-            bad += 0 if finite else 1
-            lo = min(lo, v) if finite else lo
-            hi = max(hi, v) if finite else hi
-    return bad, lo, hi
+            n_nan += 0 if v == v else 1
+            lo = v if v < lo else lo
+            hi = v if v > hi else hi
+    return n_nan, lo, hi
 
 
-def _scan(arr):
+def scan(arr):
+    """(number of NaNs, min, max) of any array, without a temporary when
+    it can be viewed as 2-D."""
     view = as_2d_view(arr)
     if view is None:
         view = np.ascontiguousarray(arr).reshape(-1, arr.shape[-1])
@@ -137,9 +139,9 @@ def check_finite(arr, name):
     """Raise ``ValueError`` if ``arr`` holds NaN or infinity."""
     if arr.dtype.kind in "biu":
         return
-    bad, _, _ = _scan(arr)
-    if bad:
-        raise ValueError(f"{name} contains NaN or infinity ({bad} value(s))")
+    n_nan, lo, hi = scan(arr)
+    if n_nan or np.isinf(lo) or np.isinf(hi):
+        raise ValueError(f"{name} contains NaN or infinity")
 
 
 def check_in_range(arr, name, lo, hi, what):
@@ -147,9 +149,9 @@ def check_in_range(arr, name, lo, hi, what):
 
     ``what`` names the kind of value in the message (e.g. "probabilities").
     """
-    bad, vmin, vmax = _scan(arr)
-    if bad:
-        raise ValueError(f"{name} contains NaN or infinity ({bad} value(s))")
+    n_nan, vmin, vmax = scan(arr)
+    if n_nan or np.isinf(vmin) or (np.isinf(vmax) and hi < np.inf):
+        raise ValueError(f"{name} contains NaN or infinity")
     if vmin < lo or vmax > hi:
         raise ValueError(
             f"{name} must hold {what} in [{lo}, {hi}]; got values in [{vmin!r}, {vmax!r}]"
@@ -209,9 +211,9 @@ def check_unit_interval_scalar(value, name):
     return value
 
 
-def check_positive_scalar(value, name):
-    """A finite float > 0 (e.g. ``pos_weight``)."""
+def check_nonnegative_scalar(value, name):
+    """A finite float >= 0 (e.g. ``pos_weight``)."""
     value = _real_scalar(value, name)
-    if not value > 0.0:
-        raise ValueError(f"{name} must be > 0; got {value!r}")
+    if not value >= 0.0:
+        raise ValueError(f"{name} must be >= 0; got {value!r}")
     return value
