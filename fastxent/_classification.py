@@ -28,7 +28,6 @@ from ._log_loss_kernels import (
 __all__ = ["log_loss", "d2_log_loss_score", "InvalidParameterError", "UndefinedMetricWarning"]
 
 _FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32), np.dtype(np.float16))
-_NO_WEIGHTS = np.empty(0)
 _NOT_A_PARAMETER = object()
 
 
@@ -174,9 +173,9 @@ def _raise_proba_errors(P):
 
 
 def _weights_array(sample_weight, P):
-    """(kernel weights: float64 array, or empty for none; original float dtype)."""
+    """(kernel weights: float64 array or None; original float dtype)."""
     if sample_weight is None:
-        return _NO_WEIGHTS, None
+        return None, None
     try:
         w = _as_float_array(sample_weight, "sample_weight", (np.dtype(np.float64),))
         if np.isscalar(sample_weight) or w.ndim != 1:
@@ -329,7 +328,7 @@ def _validated_totals(y_true, y_proba, sample_weight, labels, label_classes=None
             verified = True
         else:
             _raise_proba_errors(P)
-            if w.shape[0]:
+            if w is not None:
                 _raise_weight_errors(w, w_dtype, None, allow_zero_weights)
             if lexicographic:
                 _labels.lexicographic_warning(label_classes, labels)
@@ -365,7 +364,7 @@ def _validated_totals(y_true, y_proba, sample_weight, labels, label_classes=None
         )
     summary, _, class_weight = stats
     return Totals(float(summary[LOSS]), float(summary[WEIGHT]), class_weight,
-                  P.shape[0], classes, dtype, w.shape[0] > 0)
+                  P.shape[0], classes, dtype, w is not None)
 
 
 def _run_codes(encoding, P, w, lo, hi):
@@ -379,7 +378,7 @@ def _indicator_stats(T, P, w, lo, hi):
     """Statistics of a label-indicator ``y_true`` (rare; plain NumPy)."""
     P2 = np.stack([1 - P, P], axis=1) if P.ndim == 1 else P
     Pd = P2.astype(np.float64)
-    ww = w if w.shape[0] else np.ones(P2.shape[0])
+    ww = w if w is not None else np.ones(P2.shape[0])
     summary = np.zeros(len(STATS))
     if T.shape[1] == P2.shape[1]:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -410,7 +409,7 @@ def _raise_weight_errors(w, w_dtype, summary, allow_zero_weights):
 def _raise_value_errors(summary, P, w, w_dtype, allow_zero_weights):
     if summary[P_BAD]:
         _raise_proba_errors(P)
-    if w.shape[0]:
+    if w is not None:
         _raise_weight_errors(w, w_dtype, summary, allow_zero_weights)
 
 

@@ -58,8 +58,14 @@ _MAX_FLOAT = 1.7976931348623157e308
 
 @kernel
 def _binary_block(y, neg, pos, p, w, lo, hi, b, stats, counts, wcounts):
+    # Written so that LLVM vectorizes it: selects instead of branches, no
+    # short-circuit ``and``/``or``, labels compared in their own type,
+    # ``w is None`` resolved at compile time, and the block's slices indexed
+    # from 0 (an index ``start + i`` that might be negative keeps Numba's
+    # wraparound check, which blocks vectorization).
     start, stop = block_bounds(b, p.shape[0])
-    has_w = w.shape[0] > 0
+    yb = y[start:stop]
+    pb = p[start:stop]
     one = np.ones(1, p.dtype)[0]  # 1 - p is rounded in p's dtype, like scikit-learn
     loss = 0.0
     n_neg = 0.0
@@ -69,27 +75,26 @@ def _binary_block(y, neg, pos, p, w, lo, hi, b, stats, counts, wcounts):
     p_bad = 0.0
     w_bad = 0.0
     w_nonzero = 0.0
-    y_min = np.inf
-    y_max = -np.inf
-    for i in range(start, stop):
-        yi = y[i]
-        pi = p[i]
-        wi = w[i] if has_w else 1.0
+    y_min = y[start]
+    y_max = y[start]
+    for i in range(yb.shape[0]):
+        yi = yb[i]
+        pi = pb[i]
+        wi = 1.0 if w is None else np.float64(w[start + i])
         is_pos = yi == pos
         is_neg = yi == neg
         q = pi if is_pos else one - pi
         q = min(max(np.float64(q), lo), hi)
-        term = -log(q)
-        loss += wi * term if (is_pos or is_neg) else 0.0
+        loss += wi * -log(q) if (is_pos | is_neg) else 0.0
         n_pos += 1.0 if is_pos else 0.0
         n_neg += 1.0 if is_neg else 0.0
         w_pos += wi if is_pos else 0.0
         w_neg += wi if is_neg else 0.0
-        p_bad += 0.0 if (pi >= 0.0 and pi <= 1.0) else 1.0
+        p_bad += 0.0 if ((pi >= 0.0) & (pi <= 1.0)) else 1.0
         w_bad += 0.0 if abs(wi) <= _MAX_FLOAT else 1.0
         w_nonzero += 1.0 if wi != 0.0 else 0.0
-        y_min = min(y_min, np.float64(yi))
-        y_max = max(y_max, np.float64(yi))
+        y_min = min(y_min, yi)
+        y_max = max(y_max, yi)
     stats[b, LOSS] = loss
     stats[b, WEIGHT] = w_neg + w_pos
     stats[b, MISSES] = (stop - start) - (n_neg + n_pos)
@@ -107,45 +112,59 @@ def _binary_block(y, neg, pos, p, w, lo, hi, b, stats, counts, wcounts):
 
 @kernel
 def _multiclass_block(y, base, table, P, w, lo, hi, b, stats, counts, wcounts):
+    # Two phases: the row pass (row sums, range checks, label -> column,
+    # counts) gathers each row's true-class probability and weight into
+    # block-sized buffers; the loss pass then runs the logarithm over the
+    # buffers, where it vectorizes (inside the row pass it would not).
     start, stop = block_bounds(b, P.shape[0])
+    yb = y[start:stop]
+    Pb = P[start:stop]
+    m = yb.shape[0]
     k = P.shape[1]
     t = table.shape[0]
-    has_w = w.shape[0] > 0
-    loss = 0.0
-    weight = 0.0
+    q_true = np.empty(m)
+    w_true = np.empty(m)
     misses = 0.0
     p_bad = 0.0
     w_bad = 0.0
     w_nonzero = 0.0
-    y_min = np.inf
-    y_max = -np.inf
+    y_min = yb[0]
+    y_max = yb[0]
     row_dev = 0.0
     for c in range(k):
         counts[b, c] = 0.0
         wcounts[b, c] = 0.0
-    for i in range(start, stop):
+    for i in range(m):
         row_sum = 0.0
+        row_bad = 0.0
         for j in range(k):
-            v = P[i, j]
+            v = Pb[i, j]
             row_sum += v
-            p_bad += 0.0 if (v >= 0.0 and v <= 1.0) else 1.0
+            row_bad += 0.0 if ((v >= 0.0) & (v <= 1.0)) else 1.0
+        p_bad += row_bad
         row_dev = max(row_dev, abs(row_sum - 1.0))
-        wi = w[i] if has_w else 1.0
+        wi = 1.0 if w is None else np.float64(w[start + i])
         w_bad += 0.0 if abs(wi) <= _MAX_FLOAT else 1.0
         w_nonzero += 1.0 if wi != 0.0 else 0.0
-        yi = y[i]
-        y_min = min(y_min, np.float64(yi))
-        y_max = max(y_max, np.float64(yi))
+        yi = yb[i]
+        y_min = min(y_min, yi)
+        y_max = max(y_max, yi)
         slot = yi - base
-        col = table[slot] if (slot >= 0 and slot < t) else -1
-        if col >= 0 and col < k:
-            q = min(max(np.float64(P[i, col]), lo), hi)
-            loss += wi * -log(q)
-            weight += wi
+        col = table[slot] if ((slot >= 0) & (slot < t)) else -1
+        if (col >= 0) & (col < k):
+            q_true[i] = Pb[i, col]
+            w_true[i] = wi
             counts[b, col] += 1.0
             wcounts[b, col] += wi
         else:
+            q_true[i] = 1.0
+            w_true[i] = 0.0
             misses += 1.0
+    loss = 0.0
+    weight = 0.0
+    for i in range(m):
+        loss += w_true[i] * -log(min(max(q_true[i], lo), hi))
+        weight += w_true[i]
     stats[b, LOSS] = loss
     stats[b, WEIGHT] = weight
     stats[b, MISSES] = misses
@@ -267,7 +286,7 @@ def binary_log_loss_sum(y, p, eps, sample_weight):
         dtype (as scikit-learn does) before clipping.
     eps : float
         Clipping bound; scikit-learn uses ``np.finfo(p.dtype).eps``.
-    sample_weight : 1-D float64 array, same length, or length 0 for unit weights
+    sample_weight : 1-D float64 array of the same length, or None for unit weights
 
     Returns
     -------
@@ -303,7 +322,7 @@ def multiclass_log_loss_sum(y, P, eps, sample_weight):
         Predicted probabilities, one row per sample (any memory layout).
     eps : float
         Clipping bound; scikit-learn uses ``np.finfo(P.dtype).eps``.
-    sample_weight : 1-D float64 array of length n, or length 0 for unit weights
+    sample_weight : 1-D float64 array of length n, or None for unit weights
 
     Returns
     -------

@@ -1,0 +1,71 @@
+"""scikit-learn's own log-loss tests, run against fastxent.
+
+Imports ``sklearn/metrics/tests/test_classification.py``, picks every test
+whose name contains ``log_loss`` (``test_log_loss*`` and
+``test_d2_log_loss_score*``), expands their ``pytest.mark.parametrize``
+marks and runs each with the module globals ``log_loss`` and
+``d2_log_loss_score`` replaced by fastxent's.  Nothing is skipped or
+expected to fail.
+"""
+
+import itertools
+
+import pytest
+
+sklearn_tests = pytest.importorskip("sklearn.metrics.tests.test_classification")
+
+import fastxent  # noqa: E402
+
+
+def _expand(func):
+    """(id, kwargs) for every combination of the function's parametrize marks."""
+    axes = []
+    for mark in getattr(func, "pytestmark", []):
+        if mark.name != "parametrize":
+            continue
+        names, values = mark.args[0], mark.args[1]
+        names = [n.strip() for n in names.split(",")] if isinstance(names, str) else list(names)
+        combos = []
+        for value in values:
+            value = value.values if hasattr(value, "values") and hasattr(value, "marks") else value
+            value = value if len(names) > 1 else (value,)
+            combos.append(dict(zip(names, value)))
+        axes.append(combos)
+    for n, combo in enumerate(itertools.product(*axes)):
+        kwargs = {}
+        for part in combo:
+            kwargs.update(part)
+        yield (f"{func.__name__}[{n}]" if axes else func.__name__), kwargs
+
+
+def _cases():
+    for name in sorted(dir(sklearn_tests)):
+        func = getattr(sklearn_tests, name)
+        if name.startswith("test_") and "log_loss" in name and callable(func):
+            for case_id, kwargs in _expand(func):
+                yield pytest.param(name, kwargs, id=case_id)
+
+
+CASES = list(_cases())
+
+
+def test_suite_was_found():
+    names = {case.values[0] for case in CASES}
+    assert {"test_log_loss", "test_d2_log_loss_score", "test_log_loss_pandas_input"} <= names
+    assert len(names) >= 10
+
+
+@pytest.mark.parametrize("name, kwargs", CASES)
+def test_sklearn_log_loss_test_passes_with_fastxent(name, kwargs, monkeypatch):
+    calls = []
+
+    def counted(func):
+        def wrapper(*args, **kw):
+            calls.append(func.__name__)
+            return func(*args, **kw)
+        return wrapper
+
+    monkeypatch.setattr(sklearn_tests, "log_loss", counted(fastxent.log_loss))
+    monkeypatch.setattr(sklearn_tests, "d2_log_loss_score", counted(fastxent.d2_log_loss_score))
+    getattr(sklearn_tests, name)(**kwargs)
+    assert calls, "the scikit-learn test did not call the substituted function"
