@@ -191,7 +191,7 @@ def _weights_array(sample_weight, P):
         _raise_proba_errors(P)
         raise
     dtype = getattr(sample_weight, "dtype", None)
-    return w, (dtype if dtype in _FLOAT_DTYPES else np.dtype(np.float64))
+    return w, (dtype if dtype is not None and dtype in _FLOAT_DTYPES else np.dtype(np.float64))
 
 
 # --------------------------------------------------------------------------
@@ -201,19 +201,19 @@ def _weights_array(sample_weight, P):
 
 class Totals:
     """What one validated pass yields: weighted loss sum, weight sum, class
-    weights (length K, in the order of ``classes``), sample count, and the
-    float dtype of ``y_proba``."""
+    weights (length K, in the order of ``classes``), sample count, whether
+    weights were given and how many were non-zero."""
 
-    __slots__ = ("loss", "weight", "class_weight", "n", "classes", "dtype", "weighted")
+    __slots__ = ("loss", "weight", "class_weight", "n", "classes", "weighted", "nonzero")
 
-    def __init__(self, loss, weight, class_weight, n, classes, dtype, weighted):
+    def __init__(self, loss, weight, class_weight, n, classes, weighted, nonzero):
         self.loss = loss
         self.weight = weight
         self.class_weight = class_weight
         self.n = n
         self.classes = classes
-        self.dtype = dtype
         self.weighted = weighted
+        self.nonzero = nonzero
 
 
 def _kernel_labels(y_true):
@@ -364,7 +364,7 @@ def _validated_totals(y_true, y_proba, sample_weight, labels, label_classes=None
         )
     summary, _, class_weight = stats
     return Totals(float(summary[LOSS]), float(summary[WEIGHT]), class_weight,
-                  P.shape[0], classes, dtype, w is not None)
+                  P.shape[0], classes, w is not None, int(summary[W_NONZERO]))
 
 
 def _run_codes(encoding, P, w, lo, hi):
