@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from fastxent import _fastmath as fm
-from fastxent._jit import FASTMATH, kernel
+from fastxent._jit import FASTMATH, kernel, scalar
 from fastxent._summation import block_bounds, compensated_sum, n_blocks
 
 HAS_LONG_DOUBLE = np.finfo(np.longdouble).nmant >= 63
@@ -242,3 +242,22 @@ def test_vectorized_sums_match_numpy():
     assert _user_sum_log(p) == pytest.approx(np.log(p).sum(), rel=1e-13)
     assert _user_parallel_sum_log(p) == pytest.approx(np.log(p).sum(), rel=1e-13)
     assert _user_sum_exp_log1p(p) == pytest.approx((np.exp(p) + np.log1p(p)).sum(), rel=1e-13)
+
+
+@scalar
+def _round_half_even(x):
+    # Rounds only when evaluated exactly as written; reassociation folds it to x.
+    return (x + 6755399441055744.0) - 6755399441055744.0
+
+
+@numba.njit(fastmath=FASTMATH)
+def _fast_math_caller(x):
+    return _round_half_even(x)
+
+
+def test_scalar_functions_do_not_inherit_a_fast_math_callers_flags():
+    # The fast-math caller compiles the scalar first: Numba would let an
+    # unset fastmath flag be inherited from it.
+    assert _fast_math_caller(2.3) == 2.0
+    assert _fast_math_caller(2.5) == 2.0
+    assert _round_half_even(3.5) == 4.0
