@@ -6,10 +6,11 @@ accumulators, which apply the log-sigmoid / log-softmax inside the kernel,
 so no probability array is ever formed).  Per-class weight totals, the
 accuracy and the counts are block-wise NumPy on arrays of one block.
 
-D² follows scikit-learn's ``d2_log_loss_score``: one minus the ratio of the
-summed log loss to that of the null model that always predicts the
-(weighted) class frequencies :math:`\\pi_c = W_c / W`, whose summed loss is
-:math:`-\\sum_c W_c \\log \\operatorname{clip}(\\pi_c)`.
+D² is scikit-learn's ``d2_log_loss_score``: for probabilities the
+accumulator's own; for logits one minus the ratio of the mean loss to that
+of the null model that always predicts the (weighted) class frequencies
+:math:`\\pi_c = W_c / W`, whose mean loss is
+:math:`-\\sum_c (W_c / W) \\log \\operatorname{clip}(\\pi_c)`.
 """
 
 import math
@@ -274,12 +275,16 @@ class _Totals:
             class_weight = self.counts.astype(np.float64)
         sum_weights = math.fsum(class_weight)
         mean_loss = float(self.loss.result())
+        if self.logits:
+            d2 = _d2(mean_loss, class_weight, sum_weights, n_samples)
+        else:
+            d2 = self.loss.d2_score()
         accuracy = math.fsum(self.correct) / sum_weights if sum_weights > 0 else math.nan
         return {
             "n_samples": int(n_samples),
             "sum_weights": sum_weights if weighted else None,
             "log_loss": mean_loss,
-            "d2_log_loss_score": _d2(mean_loss, class_weight, sum_weights, n_samples),
+            "d2_log_loss_score": d2,
             "accuracy": accuracy,
             "labels": [v.item() if hasattr(v, "item") else v for v in classes],
             "class_counts": [int(c) for c in self.counts],

@@ -28,6 +28,7 @@ import numpy as np
 __all__ = ["InputError", "open_array", "ArraySource", "DEFAULT_BLOCK_BYTES"]
 
 DEFAULT_BLOCK_BYTES = 8 << 20
+RELEASE_MARGIN = 1 << 20
 
 SUFFIXES = (".npy", ".npz", ".csv", ".parquet")
 
@@ -173,7 +174,10 @@ class _NpySource(ArraySource):
             if self.fortran_order and self.ndim == 2:
                 _release(mapping, 0, length)  # the rows are spread over the whole file
             else:
-                _release(mapping, self.offset + start * self.row_bytes,
+                # The kernel maps pages around a fault ("fault-around", 64 KiB
+                # by default), which re-maps the tail of the previous block:
+                # release a margin before the block too.
+                _release(mapping, self.offset + start * self.row_bytes - RELEASE_MARGIN,
                          self.offset + stop * self.row_bytes)
 
 
@@ -183,7 +187,7 @@ def _release(mapping, start_byte, stop_byte):
     if not hasattr(mmap, "MADV_DONTNEED"):  # not Linux/macOS: the OS reclaims later
         return
     page = mmap.PAGESIZE
-    start = (start_byte // page) * page
+    start = max(0, (start_byte // page) * page)
     stop = min(-(-stop_byte // page) * page, len(mapping))
     if stop > start:
         mapping.madvise(mmap.MADV_DONTNEED, start, stop - start)
