@@ -173,6 +173,11 @@ def environment():
     for lib in ("scikit-learn", "scipy", "torch"):
         if rival_installed(lib):
             env[lib] = importlib.import_module(_IMPORT_NAME[lib]).__version__
+    if importlib.util.find_spec("threadpoolctl") is not None:  # which BLAS kernel NumPy ran
+        from threadpoolctl import threadpool_info
+
+        env["blas"] = [f"{i.get('internal_api')} {i.get('architecture')} x{i.get('num_threads')}"
+                       for i in threadpool_info()]
     return env
 
 
