@@ -239,6 +239,12 @@ def format_markdown(results):
         lines.append(f"| extra memory of `log_loss`, N = {mem['n']:.0e} (peak RSS growth) | "
                      f"scikit-learn: {pct(sk)} | ≤ 2 % | {pct(fx)} | | | | "
                      f"{_verdict(mem.get('met'))} |")
+    env = results.get("environment") or {}
+    if env:
+        names = ("python", "numpy", "numba", "scikit-learn", "scipy", "torch")
+        lines += ["", "Environment: " + ", ".join(f"{n} {env[n]}" for n in names if n in env)
+                  + f"; {env.get('cpus')} CPUs, Numba threading layer {env.get('threading_layer')}"
+                  f" x{env.get('numba_threads')}; BLAS: {', '.join(sorted(set(env.get('blas', []))))}"]
     return "\n".join(lines)
 
 
