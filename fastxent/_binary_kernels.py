@@ -61,14 +61,14 @@ def _block_loss(y, pred, sample_weight, pos_weight, from_logits, lo, hi):
     bad_pred = 0
     if from_logits:
         for i in range(pred.shape[0]):
-            t = float(y[i])
+            t = np.float64(y[i])
             bt, bp = _invalid(t, pred[i], True)
             bad_target += bt
             bad_pred += bp
             acc += _weight(sample_weight, i) * binary_logit_loss(t, pred[i], pos_weight)
     else:
         for i in range(pred.shape[0]):
-            t = float(y[i])
+            t = np.float64(y[i])
             bt, bp = _invalid(t, pred[i], False)
             bad_target += bt
             bad_pred += bp
@@ -81,10 +81,10 @@ def _block_losses(y, pred, sample_weight, pos_weight, from_logits, lo, hi, losse
     """Write the weighted per-sample losses of one block into ``losses``."""
     if from_logits:
         for i in range(pred.shape[0]):
-            losses[i] = _weight(sample_weight, i) * binary_logit_loss(float(y[i]), pred[i], pos_weight)
+            losses[i] = _weight(sample_weight, i) * binary_logit_loss(np.float64(y[i]), pred[i], pos_weight)
     else:
         for i in range(pred.shape[0]):
-            loss = binary_proba_loss(float(y[i]), pred[i], pos_weight, lo, hi)
+            loss = binary_proba_loss(np.float64(y[i]), pred[i], pos_weight, lo, hi)
             losses[i] = _weight(sample_weight, i) * loss
 
 
@@ -96,7 +96,7 @@ def _block_loss_grad(y, pred, sample_weight, pos_weight, from_logits, lo, hi, gr
     bad_pred = 0
     if from_logits:
         for i in range(pred.shape[0]):
-            t = float(y[i])
+            t = np.float64(y[i])
             bt, bp = _invalid(t, pred[i], True)
             bad_target += bt
             bad_pred += bp
@@ -106,7 +106,7 @@ def _block_loss_grad(y, pred, sample_weight, pos_weight, from_logits, lo, hi, gr
             acc += w * loss
     else:
         for i in range(pred.shape[0]):
-            t = float(y[i])
+            t = np.float64(y[i])
             bt, bp = _invalid(t, pred[i], False)
             bad_target += bt
             bad_pred += bp

@@ -110,7 +110,8 @@ def _value_and_grad(y_true, y_pred, from_logits, sample_weight, pos_weight, redu
     losses = np.empty(n) if (want_value and reduction == "none") else np.empty(0)
     grad = np.empty(n, dtype=problem.dtype)
     total = problem.run(scale, losses, grad)
-    return _finish(problem, reduction, total, losses), problem.shaped(grad)
+    value = _finish(problem, reduction, total, losses) if want_value else None
+    return value, problem.shaped(grad)
 
 
 _DOC_ARGS = """

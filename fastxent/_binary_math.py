@@ -34,6 +34,8 @@ returning the zero slope of a clamp).
 All functions take float32 or float64 scalars and return float64.
 """
 
+import numpy as np
+
 from ._fastmath import exp, log, log1p
 from ._jit import inline_scalar
 
@@ -83,7 +85,7 @@ def sigmoid(z):
 @inline_scalar
 def _logit_parts(z):
     """(softplus(z), softplus(-z), sigmoid(z), sigmoid(-z)) from one exp."""
-    z = float(z)
+    z = np.float64(z)
     e = exp(-abs(z))
     tail = log1p(e)
     big = 1.0 / (1.0 + e)  # sigmoid(|z|)
@@ -184,7 +186,7 @@ def binary_proba_loss(y, p, pos_weight, lo, hi):
     -------
     float64
     """
-    q = min(max(float(p), lo), hi)
+    q = min(max(np.float64(p), lo), hi)
     return 0.0 - (_xlog(pos_weight * y, log(q)) + _xlog(1.0 - y, log1p(-q)))
 
 
@@ -209,7 +211,7 @@ def binary_proba_grad(y, p, pos_weight, lo, hi):
     -------
     float64
     """
-    q = min(max(float(p), lo), hi)
+    q = min(max(np.float64(p), lo), hi)
     return _xdiv(1.0 - y, 1.0 - q) - _xdiv(pos_weight * y, q)
 
 
@@ -227,7 +229,7 @@ def binary_proba_loss_grad(y, p, pos_weight, lo, hi):
     (float64, float64)
         ``(loss, dloss/dp)``.
     """
-    q = min(max(float(p), lo), hi)
+    q = min(max(np.float64(p), lo), hi)
     pwy = pos_weight * y
     neg = 1.0 - y
     loss = 0.0 - (_xlog(pwy, log(q)) + _xlog(neg, log1p(-q)))

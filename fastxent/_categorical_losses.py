@@ -209,7 +209,7 @@ def _value_and_grad(problem, reduction, want_value):
     n = problem.pred.shape[0]
     losses = np.empty(n) if (want_value and reduction == "none") else np.empty(0)
     total = problem.run(_grad_scale(problem, reduction), losses, grad2d)
-    return _finish(problem, reduction, total, losses), grad
+    return (_finish(problem, reduction, total, losses) if want_value else None), grad
 
 
 _DOC_ARGS = """

@@ -43,6 +43,8 @@ in cache between passes.
 
 import math
 
+import numpy as np
+
 from ._fastmath import exp, log
 from ._jit import inline_scalar, kernel, scalar
 
@@ -103,7 +105,7 @@ def row_max(z_row):
     for j in range(k8, k):
         v = z_row[j]
         m0 = v if v > m0 else m0
-    return float(max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7))))
+    return np.float64(max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7))))
 
 
 @kernel
@@ -122,7 +124,7 @@ def row_sum_exp(z_row, shift):
     """
     s = 0.0
     for j in range(z_row.shape[0]):
-        s += exp(float(z_row[j]) - shift)
+        s += exp(np.float64(z_row[j]) - shift)
     return s
 
 
@@ -154,7 +156,7 @@ def _scaled_softmax_into(z_row, m, grad_row):
     """Write ``exp(z - m)`` into ``grad_row`` and return its float64 sum."""
     s = 0.0
     for j in range(z_row.shape[0]):
-        e = exp(float(z_row[j]) - m)
+        e = exp(np.float64(z_row[j]) - m)
         grad_row[j] = e
         s += e
     return s
@@ -365,7 +367,7 @@ def _neg_xlog(coef, q):
 
 @inline_scalar
 def _clip(q, lo, hi):
-    return min(max(float(q), lo), hi)
+    return min(max(np.float64(q), lo), hi)
 
 
 @kernel

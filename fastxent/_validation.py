@@ -117,7 +117,7 @@ def finite_min_max(x2d):
     for i in range(x2d.shape[0]):
         row = x2d[i]
         for j in range(row.shape[0]):
-            v = float(row[j])
+            v = np.float64(row[j])
             n_nan += 0 if v == v else 1
             lo = v if v < lo else lo
             hi = v if v > hi else hi

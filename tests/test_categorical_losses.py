@@ -1,0 +1,368 @@
+"""cross_entropy (+ _grad, _value_and_grad): PyTorch (weights, ignore_index,
+label smoothing, soft targets, N-D), finite differences, extreme logits,
+layouts, user @njit code, errors, 1e7-value accuracy."""
+
+import math
+
+import numba
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import fastxent
+from fastxent._categorical_kernels import (
+    cross_entropy_index_parallel,
+    cross_entropy_index_serial,
+    cross_entropy_soft_serial,
+)
+from fastxent._softmax_math import (
+    proba_row_loss,
+    proba_row_loss_grad,
+    proba_row_soft_loss,
+    proba_row_soft_loss_grad,
+    row_logsumexp,
+    softmax_row_loss,
+    softmax_row_loss_grad,
+    softmax_row_smoothed_loss,
+    softmax_row_smoothed_loss_grad,
+    softmax_row_soft_loss,
+    softmax_row_soft_loss_grad,
+)
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+ce = fastxent.cross_entropy
+ce_grad = fastxent.cross_entropy_grad
+ce_vg = fastxent.cross_entropy_value_and_grad
+NO_IGNORE = np.iinfo(np.int64).min
+
+
+def _data(n=60, k=7, seed=0, scale=4.0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    z = (rng.standard_normal((n, k)) * scale).astype(dtype)
+    y = rng.integers(0, k, n)
+    return y, z
+
+
+def _torch_ce(y, z, reduction, **kwargs):
+    zt = torch.tensor(np.asarray(z, dtype=np.float64), requires_grad=True)
+    if "weight" in kwargs and kwargs["weight"] is not None:
+        kwargs["weight"] = torch.tensor(kwargs["weight"])
+    loss = F.cross_entropy(zt, torch.tensor(y), reduction=reduction, **kwargs)
+    loss.sum().backward()
+    return loss.detach().numpy(), zt.grad.numpy()
+
+
+def _log_softmax(z, axis=-1):
+    z = np.asarray(z, dtype=np.float64)
+    m = z.max(axis=axis, keepdims=True)
+    return z - m - np.log(np.exp(z - m).sum(axis=axis, keepdims=True))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.3])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("ignore", [False, True])
+def test_class_indices_match_torch(reduction, smoothing, weighted, ignore):
+    y, z = _data()
+    cw = np.random.default_rng(5).uniform(0.2, 2.0, z.shape[1]) if weighted else None
+    if ignore:
+        y[[3, 10, 11]] = -100
+    expected, expected_grad = _torch_ce(
+        y, z, reduction, weight=cw, label_smoothing=smoothing, ignore_index=-100 if ignore else -100
+    )
+    kwargs = dict(
+        from_logits=True, class_weight=cw, label_smoothing=smoothing,
+        ignore_index=-100 if ignore else None, reduction=reduction,
+    )
+    value, grad = ce_vg(y, z, **kwargs)
+    np.testing.assert_allclose(value, expected, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(ce(y, z, **kwargs), value, rtol=1e-14)
+    np.testing.assert_array_equal(ce_grad(y, z, **kwargs), grad)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_distributions_match_torch(reduction, smoothing, weighted):
+    rng = np.random.default_rng(2)
+    _, z = _data()
+    t = rng.dirichlet(np.ones(z.shape[1]) * 0.5, z.shape[0])
+    t[0] = np.eye(z.shape[1])[2]
+    cw = rng.uniform(0.2, 2.0, z.shape[1]) if weighted else None
+    expected, expected_grad = _torch_ce(t, z, reduction, weight=cw, label_smoothing=smoothing)
+    value, grad = ce_vg(t, z, from_logits=True, class_weight=cw, label_smoothing=smoothing, reduction=reduction)
+    np.testing.assert_allclose(value, expected, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-10, atol=1e-15)
+
+
+def test_sample_weight_follows_spec():
+    rng = np.random.default_rng(3)
+    y, z = _data()
+    y[:4] = -1
+    cw = rng.uniform(0.5, 2, z.shape[1])
+    sw = rng.uniform(0, 3, z.shape[0])
+    per_sample = -_log_softmax(z)[np.arange(len(y)), np.where(y < 0, 0, y)]
+    keep = y >= 0
+    w = sw * cw[np.where(y < 0, 0, y)] * keep
+    got = ce(y, z, from_logits=True, sample_weight=sw, class_weight=cw, ignore_index=-1)
+    assert got == pytest.approx(np.sum(w * per_sample) / np.sum(w), rel=1e-13)
+    none = ce(y, z, from_logits=True, sample_weight=sw, class_weight=cw, ignore_index=-1, reduction="none")
+    np.testing.assert_allclose(none, w * per_sample, rtol=1e-13)
+    # distributions: mean divides by sum(sample_weight)
+    t = np.eye(z.shape[1])[np.abs(y)]
+    got = ce(t, z, from_logits=True, sample_weight=sw)
+    per_sample = -(t * _log_softmax(z)).sum(1)
+    assert got == pytest.approx(np.sum(sw * per_sample) / np.sum(sw), rel=1e-13)
+
+
+def test_all_ignored_gives_zero_not_nan():
+    y, z = _data()
+    y[:] = -100
+    value, grad = ce_vg(y, z, from_logits=True, ignore_index=-100, label_smoothing=0.1, class_weight=np.ones(7))
+    assert value == 0.0 and not grad.any()
+    assert ce(y, z, from_logits=True, ignore_index=-100, reduction="sum") == 0.0
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.25])
+def test_probabilities_match_torch_nll(smoothing):
+    rng = np.random.default_rng(4)
+    y, z = _data()
+    y[5] = -100
+    cw = rng.uniform(0.5, 2, z.shape[1])
+    p = np.exp(_log_softmax(z))
+    pt = torch.tensor(p, requires_grad=True)
+    lp = torch.log(pt)
+    yy = torch.tensor(np.where(y < 0, 0, y))
+    keep = torch.tensor(y >= 0, dtype=torch.float64)
+    W = torch.tensor(cw)
+    per = (1 - smoothing) * W[yy] * -lp.gather(1, yy[:, None])[:, 0] + smoothing / 7 * -(lp * W).sum(1)
+    loss = (per * keep).sum() / (W[yy] * keep).sum()
+    loss.backward()
+    value, grad = ce_vg(y, p, class_weight=cw, label_smoothing=smoothing, ignore_index=-100, clip=None)
+    assert value == pytest.approx(loss.item(), rel=1e-12)
+    np.testing.assert_allclose(grad, pt.grad.numpy(), rtol=1e-10, atol=1e-300)
+
+
+CASES = [
+    dict(from_logits=True),
+    dict(from_logits=True, label_smoothing=0.3, class_weight=[1.0, 2.0, 0.5, 1.5, 1.0]),
+    dict(from_logits=False),
+    dict(from_logits=False, label_smoothing=0.3, class_weight=[1.0, 2.0, 0.5, 1.5, 1.0]),
+]
+
+
+@pytest.mark.parametrize("soft", [False, True])
+@pytest.mark.parametrize("kwargs", CASES)
+def test_gradient_matches_central_differences(soft, kwargs):
+    rng = np.random.default_rng(6)
+    y, z = _data(n=6, k=5, scale=2.0)
+    x = z if kwargs["from_logits"] else np.exp(_log_softmax(z)) * 0.9 + 0.02
+    target = rng.dirichlet(np.ones(5), 6) if soft else y
+    sw = rng.uniform(0.5, 2, 6)
+    kwargs = dict(kwargs, sample_weight=sw)
+    grad = ce_grad(target, x, **kwargs)
+    h = 1e-6
+    for i, j in [(0, 0), (1, 3), (2, y[2]), (5, 4), (4, y[4])]:
+        up, down = x.copy(), x.copy()
+        up[i, j] += h
+        down[i, j] -= h
+        fd = (ce(target, up, **kwargs) - ce(target, down, **kwargs)) / (2 * h)
+        assert grad[i, j] == pytest.approx(fd, rel=1e-6, abs=1e-9)
+
+
+@pytest.mark.parametrize("scale", [1e4, 1e8, 1e300])
+def test_huge_logits_are_finite_and_correct(scale):
+    y, z = _data(scale=1.0)
+    big = z * scale
+    value, grad = ce_vg(y, big, from_logits=True, label_smoothing=0.1)
+    assert np.isfinite(value) and np.isfinite(grad).all()
+    if scale <= 1e8:
+        expected, expected_grad = _torch_ce(y, big, "mean", label_smoothing=0.1)
+        assert value == pytest.approx(expected, rel=1e-12)
+        np.testing.assert_allclose(grad, expected_grad, rtol=1e-10, atol=1e-15)
+    assert row_logsumexp(np.array([1e4, -1e4, 1e4], dtype=np.float32)) == pytest.approx(1e4 + math.log(2))
+
+
+def test_class_axis_and_nd_inputs():
+    rng = np.random.default_rng(8)
+    z = rng.standard_normal((4, 6, 3, 5))
+    y = rng.integers(0, 6, (4, 3, 5))
+    expected, expected_grad = _torch_ce(y, z, "none", label_smoothing=0.1)
+    value, grad = ce_vg(y, z, from_logits=True, axis=1, reduction="none", label_smoothing=0.1)
+    np.testing.assert_allclose(value, expected, rtol=1e-12)
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-10, atol=1e-15)
+    y2, z2 = _data()
+    v0, g0 = ce_vg(y2, z2.T, from_logits=True, axis=0)
+    v1, g1 = ce_vg(y2, z2, from_logits=True)
+    assert v0 == v1 and np.array_equal(g0.T, g1)
+
+
+def test_clipping_rules():
+    p = np.array([[0.0, 1.0], [1.0, 0.0]])
+    assert ce([0, 0], p, clip=None) == np.inf
+    assert ce([1, 0], p, clip=None) == 0.0
+    eps = np.finfo(np.float64).eps
+    assert ce([0, 0], p, reduction="sum") == pytest.approx(-math.log(eps) - math.log1p(-eps) * 0 - math.log(1 - eps))
+    assert ce([0, 0], p.astype(np.float32), reduction="sum") == pytest.approx(
+        -math.log(np.finfo(np.float32).eps) - math.log(1 - np.finfo(np.float32).eps), rel=1e-6
+    )
+    assert ce([0], [[0.0, 1.0]], clip=1e-3) == pytest.approx(-math.log(1e-3))
+    # a -inf logit is an impossible class: inf loss only when it is the target
+    z = np.array([[0.0, -np.inf, 1.0]])
+    assert np.isfinite(ce([0], z, from_logits=True)) and ce([1], z, from_logits=True) == np.inf
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_float32_in_float32_gradient_out(dtype):
+    y, z = _data(dtype=dtype)
+    value, grad = ce_vg(y, z, from_logits=True)
+    assert grad.dtype == dtype and isinstance(value, float)
+    expected = -_log_softmax(z.astype(np.float64))[np.arange(len(y)), y].mean()
+    assert value == pytest.approx(expected, rel=1e-7 if dtype == np.float32 else 1e-14)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.integers(1, 8), st.integers(1, 9), st.sampled_from([np.float32, np.float64]),
+    st.sampled_from(["C", "F", "strided"]), st.booleans(), st.booleans(), st.integers(0, 2**31),
+)
+def test_layouts_dtypes_readonly(rows, k, dtype, layout, readonly, from_logits, seed):
+    rng = np.random.default_rng(seed)
+    base = rng.standard_normal((rows, 2 * k)) * rng.choice([1.0, 50.0, 1e4])
+    base = base.astype(dtype)
+    z = base[:, ::2] if layout == "strided" else np.asarray(base[:, :k], order=layout)
+    x = z if from_logits else np.exp(_log_softmax(z)).astype(dtype)
+    if not from_logits and layout != "C":
+        x = np.asarray(x, order="F")
+    y = rng.integers(0, k, rows)
+    x_orig = x.copy()
+    if readonly:
+        x.flags.writeable = False
+        y.flags.writeable = False
+    value, grad = ce_vg(y, x, from_logits=from_logits, reduction="sum")
+    x64 = x.astype(np.float64)
+    if from_logits:
+        ref = -_log_softmax(x64)[np.arange(rows), y]
+    else:
+        eps = np.finfo(dtype).eps
+        ref = -np.log(np.clip(x64[np.arange(rows), y], eps, 1 - eps))
+    assert value == pytest.approx(ref.sum(), rel=1e-12, abs=1e-12)
+    assert grad.shape == x.shape and grad.dtype == dtype
+    assert np.array_equal(x, x_orig)
+    np.testing.assert_allclose(ce(y, x, from_logits=from_logits, reduction="none"), ref, rtol=1e-12, atol=1e-12)
+
+
+@numba.njit
+def _user_rows(z, y):
+    grad = np.empty_like(z)
+    total = 0.0
+    cw = np.empty(0)
+    for i in range(z.shape[0]):
+        loss = softmax_row_loss_grad(z[i], y[i], 1.0, grad[i])
+        total += loss
+        check = softmax_row_loss(z[i], y[i]) + softmax_row_smoothed_loss(z[i], y[i], 0.0, cw)
+        check += softmax_row_smoothed_loss_grad(z[i], y[i], 0.0, cw, 1.0, np.empty_like(z[i]))
+        onehot = np.zeros(z.shape[1])
+        onehot[y[i]] = 1.0
+        check += softmax_row_soft_loss(z[i], onehot, 0.0, cw)
+        check += softmax_row_soft_loss_grad(z[i], onehot, 0.0, cw, 1.0, np.empty_like(z[i]))
+        p = np.exp(z[i] - row_logsumexp(z[i]))
+        check += proba_row_loss(p, y[i], 0.0, cw, 0.0, 1.0) + proba_row_soft_loss(p, onehot, 0.0, cw, 0.0, 1.0)
+        check += proba_row_loss_grad(p, y[i], 0.0, cw, 0.0, 1.0, 1.0, np.empty_like(p))
+        check += proba_row_soft_loss_grad(p, onehot, 0.0, cw, 0.0, 1.0, 1.0, np.empty_like(p))
+        total += 0.0 * (check - 8 * loss)
+    return total, grad
+
+
+@numba.njit
+def _user_serial(z, y, t):
+    e = np.empty(0)
+    a = cross_entropy_index_serial(z, y, e, e, 0.0, NO_IGNORE, True, 0.0, 1.0, 1.0, e, np.empty((0, z.shape[1])))
+    b = cross_entropy_soft_serial(z, t, e, e, 0.0, True, 0.0, 1.0, 1.0, e, np.empty((0, z.shape[1])))
+    return a[0], b[0]
+
+
+@numba.njit(parallel=True)
+def _user_parallel(z, y):
+    out = np.empty(2)
+    e = np.empty(0)
+    for r in numba.prange(2):
+        out[r] = cross_entropy_index_parallel(
+            z, y, e, e, 0.0, NO_IGNORE, True, 0.0, 1.0, 1.0, e, np.empty((0, z.shape[1]))
+        )[0]
+    return out
+
+
+def test_kernels_from_user_njit_code():
+    y, z = _data(n=500)
+    expected = ce(y, z, from_logits=True, reduction="sum")
+    total, grad = _user_rows(z, y)
+    assert total == pytest.approx(expected, rel=1e-13)
+    np.testing.assert_allclose(grad, ce_grad(y, z, from_logits=True, reduction="sum"), rtol=1e-13, atol=1e-16)
+    a, b = _user_serial(z, y, np.eye(z.shape[1])[y])
+    assert a == expected and b == pytest.approx(expected, rel=1e-13)
+    np.testing.assert_array_equal(_user_parallel(z, y), [expected, expected])
+
+
+def test_thread_count_does_not_change_the_result():
+    y, z = _data(n=20_000, k=10)
+    e = np.empty(0)
+    args = (z, y, e, e, 0.0, NO_IGNORE, True, 0.0, 1.0, 1.0, e, np.empty((0, 10)))
+    serial = cross_entropy_index_serial(*args)
+    before = numba.get_num_threads()
+    try:
+        for threads in {1, before}:
+            numba.set_num_threads(threads)
+            assert cross_entropy_index_parallel(*args) == serial
+    finally:
+        numba.set_num_threads(before)
+
+
+def test_ten_million_values_within_1e13_of_fsum():
+    y, z = _data(n=1_000_000, k=10, seed=9)
+    losses = ce(y, z, from_logits=True, reduction="none")
+    exact = math.fsum(losses)
+    assert abs(ce(y, z, from_logits=True, reduction="sum") - exact) <= 1e-13 * exact
+
+
+Y = [0, 1]
+P = [[0.5, 0.5], [0.2, 0.8]]
+BAD = [
+    (dict(y_true=[0, 2], y_pred=P), ValueError, "y_true"),
+    (dict(y_true=[0, -1], y_pred=P), ValueError, "y_true"),
+    (dict(y_true=[0.5, 1], y_pred=P), ValueError, "y_true"),
+    (dict(y_true=[0], y_pred=P), ValueError, "y_true"),
+    (dict(y_true=[[1.5, 0.0], [0, 1]], y_pred=P), ValueError, "y_true"),
+    (dict(y_true=[[np.nan, 0.0], [0, 1]], y_pred=P), ValueError, "y_true"),
+    (dict(y_true=Y, y_pred=[0.5, 0.5]), ValueError, "y_pred"),
+    (dict(y_true=Y, y_pred=[[0.5, 1.5], [0.2, 0.8]]), ValueError, "y_pred"),
+    (dict(y_true=Y, y_pred=[[0.5, -0.5], [0.2, 0.8]]), ValueError, "y_pred"),
+    (dict(y_true=Y, y_pred=[[np.nan, 0.5], [0.2, 0.8]]), ValueError, "y_pred"),
+    (dict(y_true=Y, y_pred=[[np.nan, 0.5], [0.2, 0.8]], from_logits=True), ValueError, "y_pred"),
+    (dict(y_true=Y, y_pred=[[np.inf, 0.5], [0.2, 0.8]], from_logits=True), ValueError, "y_pred"),
+    (dict(y_true=[], y_pred=np.empty((0, 3))), ValueError, "y_pred"),
+    (dict(y_true=Y, y_pred=[["a", "b"], ["c", "d"]]), TypeError, "y_pred"),
+    (dict(y_true=Y, y_pred=P, reduction="avg"), ValueError, "reduction"),
+    (dict(y_true=Y, y_pred=P, clip=-1.0), ValueError, "clip"),
+    (dict(y_true=Y, y_pred=P, clip=[0.1]), TypeError, "clip"),
+    (dict(y_true=Y, y_pred=P, label_smoothing=1.5), ValueError, "label_smoothing"),
+    (dict(y_true=Y, y_pred=P, label_smoothing="a"), TypeError, "label_smoothing"),
+    (dict(y_true=Y, y_pred=P, class_weight=[1.0]), ValueError, "class_weight"),
+    (dict(y_true=Y, y_pred=P, class_weight=[1.0, -1.0]), ValueError, "class_weight"),
+    (dict(y_true=Y, y_pred=P, sample_weight=[1.0]), ValueError, "sample_weight"),
+    (dict(y_true=Y, y_pred=P, sample_weight=[1.0, np.nan]), ValueError, "sample_weight"),
+    (dict(y_true=Y, y_pred=P, ignore_index=0.5), TypeError, "ignore_index"),
+    (dict(y_true=P, y_pred=P, ignore_index=0), ValueError, "ignore_index"),
+    (dict(y_true=Y, y_pred=P, axis=2), ValueError, "axis"),
+]
+
+
+@pytest.mark.parametrize("func", [ce, ce_grad, ce_vg], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("kwargs, error, name", BAD, ids=[f"{b[2]}-{i}" for i, b in enumerate(BAD)])
+def test_bad_input_names_the_argument(func, kwargs, error, name):
+    with pytest.raises(error, match=name):
+        func(**kwargs)
