@@ -11,6 +11,7 @@ da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 
 import dask  # noqa: E402
+from dask.delayed import Delayed  # noqa: E402
 
 import fastxent  # noqa: E402
 import fastxent.dask as fxd  # noqa: E402
@@ -38,7 +39,7 @@ def scheduler(request):
         cluster = request.getfixturevalue("cluster")
         with distributed.Client(cluster, set_as_default=False) as client:
             with dask.config.set(scheduler=client):
-                yield "distributed"
+                yield client
 
 
 @pytest.fixture
@@ -52,6 +53,10 @@ def _chunked(x):
 
 
 def test_log_loss_and_d2_match_in_memory(scheduler, rng):
+    if scheduler != "threads":  # the blocks really are scored in both worker processes
+        with distributed.get_task_stream(scheduler) as tasks:
+            fxd.log_loss(_chunked(rng.integers(0, 2, N)), _chunked(rng.random(N)))
+        assert len({task["worker"] for task in tasks.data}) == 2
     y = rng.integers(0, 4, N)
     p = rng.dirichlet(np.ones(4), size=N)
     w = rng.random(N)
@@ -146,7 +151,7 @@ def test_compute_false_returns_a_delayed(rng):
     y = rng.integers(0, 2, 100)
     p = rng.random(100)
     lazy = fxd.log_loss(_chunked_small(y), _chunked_small(p), compute=False)
-    assert isinstance(lazy, dask.delayed.Delayed)
+    assert isinstance(lazy, Delayed)
     with dask.config.set(scheduler="sync"):
         assert lazy.compute() == pytest.approx(fastxent.log_loss(y, p), rel=RTOL)
 
