@@ -16,6 +16,7 @@ scikit-learn's order even though most checks come from that single pass.
 import math
 import sys
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 
@@ -199,21 +200,18 @@ def _weights_array(sample_weight, P):
 # --------------------------------------------------------------------------
 
 
-class Totals:
+class Totals(NamedTuple):
     """What one validated pass yields: weighted loss sum, weight sum, class
     weights (length K, in the order of ``classes``), sample count, whether
     weights were given and how many were non-zero."""
 
-    __slots__ = ("loss", "weight", "class_weight", "n", "classes", "weighted", "nonzero")
-
-    def __init__(self, loss, weight, class_weight, n, classes, weighted, nonzero):
-        self.loss = loss
-        self.weight = weight
-        self.class_weight = class_weight
-        self.n = n
-        self.classes = classes
-        self.weighted = weighted
-        self.nonzero = nonzero
+    loss: float
+    weight: float
+    class_weight: np.ndarray
+    n: int
+    classes: np.ndarray
+    weighted: bool
+    nonzero: int
 
 
 def _kernel_labels(y_true):

@@ -189,46 +189,41 @@ def _reduce_blocks(stats, counts, wcounts):
     return summary, compensated_sum_columns(counts), compensated_sum_columns(wcounts)
 
 
+@kernel
+def _block_arrays(n, k):
+    """Per-block statistics and per-class (weighted) counts, uninitialized."""
+    nb = n_blocks(n)
+    return np.empty((nb, N_STATS)), np.empty((nb, k)), np.empty((nb, k))
+
+
 @parallel_kernel
 def _binary_scan_parallel(y, neg, pos, p, w, lo, hi):
-    nb = n_blocks(p.shape[0])
-    stats = np.empty((nb, N_STATS))
-    counts = np.empty((nb, 2))
-    wcounts = np.empty((nb, 2))
-    for b in numba.prange(nb):
+    stats, counts, wcounts = _block_arrays(p.shape[0], 2)
+    for b in numba.prange(stats.shape[0]):
         _binary_block(y, neg, pos, p, w, lo, hi, b, stats, counts, wcounts)
     return _reduce_blocks(stats, counts, wcounts)
 
 
 @kernel
 def _binary_scan_serial(y, neg, pos, p, w, lo, hi):
-    nb = n_blocks(p.shape[0])
-    stats = np.empty((nb, N_STATS))
-    counts = np.empty((nb, 2))
-    wcounts = np.empty((nb, 2))
-    for b in range(nb):
+    stats, counts, wcounts = _block_arrays(p.shape[0], 2)
+    for b in range(stats.shape[0]):
         _binary_block(y, neg, pos, p, w, lo, hi, b, stats, counts, wcounts)
     return _reduce_blocks(stats, counts, wcounts)
 
 
 @parallel_kernel
 def _multiclass_scan_parallel(y, base, table, P, w, lo, hi):
-    nb = n_blocks(P.shape[0])
-    stats = np.empty((nb, N_STATS))
-    counts = np.empty((nb, P.shape[1]))
-    wcounts = np.empty((nb, P.shape[1]))
-    for b in numba.prange(nb):
+    stats, counts, wcounts = _block_arrays(P.shape[0], P.shape[1])
+    for b in numba.prange(stats.shape[0]):
         _multiclass_block(y, base, table, P, w, lo, hi, b, stats, counts, wcounts)
     return _reduce_blocks(stats, counts, wcounts)
 
 
 @kernel
 def _multiclass_scan_serial(y, base, table, P, w, lo, hi):
-    nb = n_blocks(P.shape[0])
-    stats = np.empty((nb, N_STATS))
-    counts = np.empty((nb, P.shape[1]))
-    wcounts = np.empty((nb, P.shape[1]))
-    for b in range(nb):
+    stats, counts, wcounts = _block_arrays(P.shape[0], P.shape[1])
+    for b in range(stats.shape[0]):
         _multiclass_block(y, base, table, P, w, lo, hi, b, stats, counts, wcounts)
     return _reduce_blocks(stats, counts, wcounts)
 
