@@ -11,6 +11,22 @@ sum, the per-class weights and every statistic validation needs (NaN/inf,
 range of ``y_proba``, row sums, unknown labels), and :func:`_log_loss` /
 :func:`_d2_from_totals` finish from those totals.  Errors are raised in
 scikit-learn's order even though most checks come from that single pass.
+
+Deliberate differences from scikit-learn
+----------------------------------------
+* float32 / float16 ``y_proba``: the loss is accumulated in float64
+  (scikit-learn sums in the input dtype), so results agree to that dtype's
+  precision; float16 is widened to float32 for the kernel (one temporary),
+  so its ``1 - p`` is rounded in float32.  The row-sum check is made in
+  float64, so a float32/float16 row within a rounding error of the
+  tolerance may warn differently.
+* ``InvalidParameterError`` / ``UndefinedMetricWarning``: scikit-learn's
+  own classes when scikit-learn is already imported (so code that catches
+  them keeps working), else fastxent's classes of the same names and bases.
+* String ``sample_weight`` fails in NumPy's float conversion
+  (``ValueError: could not convert string to float``) instead of
+  scikit-learn's ``TypeError`` from ``np.average``.
+* Sparse ``y_true`` / ``y_proba`` are rejected with a ``TypeError``.
 """
 
 import math
@@ -58,7 +74,9 @@ def _is_array_like(x):
 
 
 def _invalid(func, name, what, value):
-    return InvalidParameterError(
+    validation = sys.modules.get("sklearn.utils._param_validation")
+    error_class = getattr(validation, "InvalidParameterError", InvalidParameterError)
+    return error_class(
         f"The {name!r} parameter of {func} must be {what}. Got {value!r} instead."
     )
 
