@@ -161,7 +161,7 @@ from fastxent.cli import speedup_figure
 
 size = os.environ.get("FASTXENT_TOUR_BENCH", "quick")
 rounds, budget = (5, 3.0) if size == "quick" else (1, 0.5)
-results = {"rows": [_bench.measure_case(case, size, rounds, budget) for case in CASES]}
+results = {"size": size, "rows": [_bench.measure_case(case, size, rounds, budget) for case in CASES]}
 print(_bench.format_markdown(results))
 speedup_figure(results, plt)
 plt.show()"""),
