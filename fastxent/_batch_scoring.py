@@ -169,17 +169,18 @@ def _enumerate_blocks(blocks):
 
 
 def _convert_labels(given, y_src):
+    """``--labels`` (strings from the command line) in the type of the labels file."""
     kind = y_src.dtype.kind
-    try:
-        if kind in "iub":
-            return np.array([int(float(v)) if kind != "b" else v in ("1", "True", "true")
-                             for v in given])
-        if kind == "f":
-            return np.array([float(v) for v in given])
-    except ValueError:
-        raise InputError(
-            f"--labels: {' '.join(given)} are not all numbers, but {y_src.path} holds numbers"
-        ) from None
+    if kind == "b":
+        return np.array([v.lower() in ("1", "true") for v in given])
+    if kind in "iuf":
+        try:
+            values = np.array([float(v) for v in given])
+        except ValueError:
+            raise InputError(
+                f"--labels: {' '.join(given)} are not all numbers, but {y_src.path} holds numbers"
+            ) from None
+        return values.astype(np.int64) if kind in "iu" else values
     return np.array(given, dtype=str)
 
 

@@ -241,7 +241,8 @@ def speedup_figure(results, plt):
     ax.barh(positions, [r["ratio"] for r in rows], color="tab:blue", label="measured")
     ax.scatter([r["target"] for r in rows], positions, marker="|", s=300, color="tab:red",
                label="target", zorder=3)
-    ax.set_yticks(list(positions), [f"{r['title'].replace('`', '')}\nvs {r['rival']}" for r in rows], fontsize=7)
+    names = [f"{r['title'].replace('`', '')}\nvs {r['rival']}" for r in rows]
+    ax.set_yticks(list(positions), names, fontsize=7)
     ax.invert_yaxis()
     ax.set_xscale("log")
     ax.axvline(1.0, color="black", linewidth=0.8)

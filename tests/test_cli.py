@@ -362,3 +362,15 @@ def test_progress_bar_only_on_a_terminal_for_long_jobs(tmp_path, rng, capsys, mo
     drawn = "".join(terminal.parts)
     assert ("100.0%" in drawn) if not tqdm_installed else ("rows" in drawn), drawn
     assert "samples" in capsys.readouterr().out
+
+
+def test_labels_option_is_converted_to_the_labels_type(tmp_path, rng, capsys):
+    y = rng.integers(0, 2, N).astype(np.float32)
+    p = rng.random(N)
+    np.save(tmp_path / "y.npy", y)
+    np.save(tmp_path / "p.npy", p)
+    report = _score(capsys, tmp_path / "y.npy", tmp_path / "p.npy", "--labels", "1", "0")
+    assert report["labels"] == [0.0, 1.0]
+    _expect(report, y, p)
+    assert main(["score", str(tmp_path / "y.npy"), str(tmp_path / "p.npy"), "--labels", "a", "b"]) == 1
+    assert "--labels: a b are not all numbers" in capsys.readouterr().err

@@ -138,3 +138,14 @@ def test_bad_paths(tmp_path, name, message):
         (tmp_path / name).write_text("1\n")
     with pytest.raises(InputError, match=message):
         open_array(str(tmp_path / name))
+
+
+def test_parquet_without_pyarrow_is_an_input_error(tmp_path, monkeypatch):
+    import sys
+
+    path = tmp_path / "d.parquet"
+    path.write_bytes(b"PAR1")
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    with pytest.raises(InputError, match=r"needs pyarrow \(pip install 'fastxent\[parquet\]'\)"):
+        open_array(str(path))
