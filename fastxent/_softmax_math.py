@@ -45,8 +45,9 @@ import math
 
 import numpy as np
 
-from ._fastmath import exp, log
+from ._fastmath import log
 from ._jit import inline_scalar, kernel, scalar
+from ._softmax_exp import shifted_exp
 
 __all__ = [
     "row_max",
@@ -110,7 +111,8 @@ def row_max(z_row):
 
 @kernel
 def row_sum_exp(z_row, shift):
-    """``sum(exp(z_row - shift))`` accumulated in float64.
+    """``sum(exp(z_row - shift))`` accumulated in float64 (terms at the
+    row's precision, see :mod:`fastxent._softmax_exp`).
 
     Parameters
     ----------
@@ -124,7 +126,7 @@ def row_sum_exp(z_row, shift):
     """
     s = 0.0
     for j in range(z_row.shape[0]):
-        s += exp(np.float64(z_row[j]) - shift)
+        s += shifted_exp(z_row[j], shift)
     return s
 
 
@@ -156,7 +158,7 @@ def _scaled_softmax_into(z_row, m, grad_row):
     """Write ``exp(z - m)`` into ``grad_row`` and return its float64 sum."""
     s = 0.0
     for j in range(z_row.shape[0]):
-        e = exp(np.float64(z_row[j]) - m)
+        e = shifted_exp(z_row[j], m)
         grad_row[j] = e
         s += e
     return s
