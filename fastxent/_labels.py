@@ -96,10 +96,27 @@ def _is_integral_float(arr):
     return arr.dtype.kind == "f" and bool(np.all(arr.astype(np.int64) == arr))
 
 
-def target_type(arr, input_name=""):
+class _Unique:
+    """``np.unique(arr)``, computed at most once (it is the costly step for
+    string labels, and scikit-learn asks for it up to three times)."""
+
+    __slots__ = ("arr", "value")
+
+    def __init__(self, arr):
+        self.arr = arr
+        self.value = None
+
+    def __call__(self):
+        if self.value is None:
+            self.value = np.unique(self.arr)
+        return self.value
+
+
+def target_type(arr, input_name="", unique=None):
     """scikit-learn's ``type_of_target`` of the array ``arr``."""
+    unique = unique or _Unique(arr)
     if arr.ndim == 2 and arr.shape[1] > 1 and arr.dtype != object:
-        uniq = np.unique(arr)
+        uniq = unique()
         if uniq.shape[0] < 3 and (arr.dtype.kind in "biu" or _is_integral_float(uniq)):
             return "multilabel-indicator"
     if arr.ndim not in (1, 2):
@@ -115,23 +132,24 @@ def target_type(arr, input_name=""):
         if np.any(arr != integral):
             _assert_all_finite(arr, input_name)
             return "continuous" + suffix
-    if np.unique(arr).shape[0] > 2 or (arr.ndim == 2 and len(arr[0]) > 1):
+    if unique().shape[0] > 2 or (arr.ndim == 2 and len(arr[0]) > 1):
         return "multiclass" + suffix
     return "binary"
 
 
-def unique_labels(y, arr, ytype):
+def unique_labels(y, arr, ytype, unique=None):
     """scikit-learn's ``unique_labels(y)``: the sorted classes of one target."""
+    unique = unique or _Unique(arr)
     if isinstance(y, np.ndarray):
-        np.unique(y)  # scikit-learn's attach_unique: unsortable labels fail here first
+        unique()  # scikit-learn's attach_unique: unsortable labels fail here first
     if ytype == "multilabel-indicator":
         return np.arange(arr.shape[1])
     if ytype not in ("binary", "multiclass"):
         raise ValueError("Unknown label type: %s" % repr((y,)))
-    values = np.unique(arr) if hasattr(y, "__array__") else set(y)
+    values = unique() if hasattr(y, "__array__") else set(y)
     if len(set(isinstance(v, str) for v in values)) > 1:
         raise ValueError(
-            f"Mix of label input types (string and number); Got {np.unique(arr)}."
+            f"Mix of label input types (string and number); Got {unique()}."
         )
     return np.asarray(sorted(values)) if isinstance(values, set) else values
 
@@ -139,12 +157,13 @@ def unique_labels(y, arr, ytype):
 def fitted_classes(y):
     """``LabelBinarizer().fit(y)``: (classes, target type, array) or the same error."""
     arr = target_array(y)
-    ytype = target_type(arr, "y")
+    unique = _Unique(arr)
+    ytype = target_type(arr, "y", unique)
     if "multioutput" in ytype:
         raise ValueError("Multioutput target data is not supported with label binarization")
     if arr.shape[0] == 0 if arr.ndim else False:
         raise ValueError("y has 0 samples: %r" % y)
-    return unique_labels(y, arr, ytype), ytype, arr
+    return unique_labels(y, arr, ytype, unique), ytype, arr
 
 
 def lexicographic_warning(classes, labels):
