@@ -80,7 +80,7 @@ def _parser():
     score.add_argument("--weights", metavar="FILE", help="sample weights, one per sample")
     score.add_argument(
         "--labels", nargs="+", metavar="LABEL", dest="label_set",
-        help="all class labels, in the order of the prediction columns after sorting "
+        help="all class labels; the prediction columns follow their sorted order "
         "(default: the labels found in LABELS)",
     )
     score.add_argument("--format", choices=("table", "json"), default="table")

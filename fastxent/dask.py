@@ -209,7 +209,8 @@ def _per_sample(func, y_true, y_pred, sample_weight, options, names):
     args = []
     for a in arrays:
         args += [a, ("i", "k")[: a.ndim]]
-    return da.blockwise(block, index, *args, dtype=np.float64, concatenate=True)
+    return da.blockwise(block, index, *args, dtype=np.float64, concatenate=True,
+                        token=f"fastxent-{func.__name__}")
 
 
 def cross_entropy(y_true, y_pred, *, from_logits=False, sample_weight=None, class_weight=None,
@@ -288,5 +289,5 @@ def entropy(pk, qk=None, base=None, axis=0, *, nan_policy="propagate", keepdims=
         args += [qk.rechunk(pk.chunks), index]
     return da.blockwise(
         block, out_index, *args, dtype=np.float64, concatenate=True,
-        adjust_chunks={axis: 1} if keepdims else None,
+        adjust_chunks={axis: 1} if keepdims else None, token="fastxent-entropy",
     )
