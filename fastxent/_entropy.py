@@ -20,7 +20,7 @@ from ._entropy_kernels import (
     entropy_slice_parallel,
     entropy_slice_serial,
 )
-from ._validation import as_float_array, check_in_range, check_ndim
+from ._validation import as_float_array, check_ndim, scan
 
 __all__ = ["entropy", "kl_divergence"]
 
@@ -34,8 +34,9 @@ def _reduce_last_axis(pk, qk, skip_nan, normalize=True):
     """float64 (relative) entropies of the slices along the last axis of same-shape arrays."""
     length = pk.shape[-1]
     out_shape = pk.shape[:-1]
-    p2 = pk.reshape(-1, length)  # a view unless the strides forbid it
-    q2 = None if qk is None else qk.reshape(-1, length)
+    shape2 = (math.prod(out_shape), length)
+    p2 = pk.reshape(shape2)  # a view unless the strides forbid it
+    q2 = None if qk is None else qk.reshape(shape2)
     out = np.empty(p2.shape[0])
     work = p2.size * (1 if q2 is None else 2)
     if p2.shape[0] == 1:
@@ -190,7 +191,7 @@ def entropy(pk, qk=None, base=None, axis=0, *, nan_policy="propagate", keepdims=
             if nan_policy == "raise":
                 raise ValueError("The input contains nan values")
             skip_nan = True
-    if base is not None and not base > 0 and one_dimensional and not skip_nan and _contains_nan(samples):
+    if base is not None and base <= 0 and one_dimensional and not skip_nan and _contains_nan(samples):
         # SciPy answers a 1-D slice with nan before it looks at `base`.
         return _nan_result(nan_dtype, (), reduced_axes, keepdims, scalar=True)
     _check_base(base)
@@ -249,7 +250,13 @@ def _masked_entropy(samples, base, axis, nan_policy, keepdims, kernel_dtype, res
 def _as_distributions(x, name):
     arr = as_float_array(x, name)
     check_ndim(arr, name, tuple(range(1, 33)))
-    check_in_range(arr, name, 0.0, math.inf, "non-negative values")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape}); at least one value per distribution is required")
+    n_nan, lo, hi = scan(arr)  # one compiled pass
+    if n_nan or not (math.isfinite(lo) and math.isfinite(hi)):
+        raise ValueError(f"{name} contains NaN or infinity")
+    if lo < 0:
+        raise ValueError(f"{name} must hold non-negative values; got a minimum of {lo!r}")
     return arr
 
 
@@ -290,8 +297,6 @@ def kl_divergence(p, q, *, base=None, axis=-1):
     q = _as_distributions(q, "q")
     if p.shape != q.shape:
         raise ValueError(f"p and q must have the same shape; got {p.shape} and {q.shape}")
-    if p.size == 0:
-        raise ValueError(f"p is empty (shape {p.shape}); at least one value per distribution is required")
     if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
         raise TypeError(f"axis must be an integer; got {axis!r}")
     if not -p.ndim <= axis < p.ndim:

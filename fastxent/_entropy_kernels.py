@@ -27,15 +27,15 @@ the second over data still in cache for rows:
     D = \\sum_i \\mathrm{rel\\_entr}(p_i / S, q_i / T)
 
 (the one-pass ``log S - (sum p log p) / S`` loses every digit when the
-entropy is small next to ``log S``).  ``p_i / S`` is computed as
-``p_i * (1 / S)`` (a division per slice instead of per element: at most
-an ulp from SciPy's quotient).  ``entr`` and ``rel_entr`` are
+entropy is small next to ``log S``).  ``p_i / S`` is a true division (not
+a multiplication by ``1 / S``), so the normalized values are SciPy's bits
+whenever the sums are, and a one-hot slice gives exactly 0.  ``entr`` and
+``rel_entr`` are
 :mod:`fastxent._special`'s definitions (0 log 0 = 0, negative values give
 -inf / inf, nan propagates), fed with the vectorizable
 :func:`fastxent._fastmath.log`.  A slice is recomputed with the strict
-(libm, divide-per-element) formulas when ``1 / S`` or ``1 / T`` overflows
-(a zero or subnormal sum) or some ratio ``p_i / q_i`` leaves the normal
-range, where SciPy takes the logarithms separately.
+(libm) formulas when some ratio ``p_i / q_i`` leaves the normal range,
+where SciPy takes the logarithms separately.
 
 ``normalize=False`` uses the slices as given (``S = T = 1``:
 ``kl_divergence``).  ``skip_nan`` (``nan_policy="omit"``) drops each
@@ -82,39 +82,30 @@ def _kept(v, w, skip_nan):
     return not (skip_nan & ((v != v) | (w != w)))
 
 
+@scalar
+def _divide(a, b):
+    """``a / b`` correctly rounded (strict: never turned into ``a * (1 / b)``),
+    so normalized values are SciPy's bits and one-hot slices give exactly 0."""
+    return a / b
+
+
 @inline_scalar
-def _shannon_term(v, inv_s):
-    x = v * inv_s
+def _shannon_term(v, s):
+    x = _divide(v, s)
     return entr_from_log(x, log(x))
 
 
 @inline_scalar
-def _relative_term(v, inv_s, w, inv_t):
+def _relative_term(v, s, w, t):
     """``(rel_entr(v/S, w/T), needs_strict)``: the flag marks a ratio out of the normal range."""
-    x = v * inv_s
-    y = w * inv_t
+    x = _divide(v, s)
+    y = _divide(w, t)
     ratio = x / y
     positive = (x > 0.0) & (y > 0.0)
     extreme = positive & ((ratio >= math.inf) | (ratio <= SMALLEST_NORMAL))
     return rel_entr_from_log(x, y, log(ratio)), extreme
 
 
-@scalar
-def _reciprocal(s):
-    """``(1 / s, usable)``: unusable when it overflows (s zero or subnormal)."""
-    inv = 1.0 / s
-    return inv, abs(inv) < math.inf or s != s
-
-
-@scalar
-def _neumaier(total, comp, v):
-    """One step of Neumaier's compensated sum (strict: fast-math would fold it away)."""
-    t = total + v
-    if abs(total) >= abs(v):
-        comp += (total - t) + v
-    else:
-        comp += (v - t) + total
-    return t, comp
 
 
 # ------------------------------------------------------------ one slice
@@ -143,21 +134,21 @@ def _block_sums(pb, qb, skip_nan):
 
 
 @kernel
-def _block_terms(pb, qb, inv_s, inv_t, skip_nan):
+def _block_terms(pb, qb, s, t, skip_nan):
     """(sum of the entropy terms of one block, whether it needs the strict formula)."""
     acc = 0.0
     strict = False
     if qb is None:
         for j in range(pb.shape[0]):
             v = np.float64(pb[j])
-            term = _shannon_term(v, inv_s)
+            term = _shannon_term(v, s)
             acc += term if _kept(v, 0.0, skip_nan) else 0.0
     else:
         for j in range(pb.shape[0]):
             v = np.float64(pb[j])
             w = np.float64(qb[j])
             keep = _kept(v, w, skip_nan)
-            term, extreme = _relative_term(v, inv_s, w, inv_t)
+            term, extreme = _relative_term(v, s, w, t)
             acc += term if keep else 0.0
             strict |= extreme & keep
     return acc, strict
@@ -172,32 +163,30 @@ def _block(x, b):
 @kernel
 def _slice_sums(p, q, skip_nan):
     """(sum of p, sum of q, number of kept positions) of one 1-D slice."""
-    s = s_c = t = t_c = 0.0
-    kept = 0
-    for b in range(n_blocks(p.shape[0])):
+    nb = n_blocks(p.shape[0])
+    partial = np.empty((3, nb))
+    for b in range(nb):
         if q is None:
-            bs, bt, bk = _block_sums(_block(p, b), None, skip_nan)
+            partial[0, b], partial[1, b], kept = _block_sums(_block(p, b), None, skip_nan)
         else:
-            bs, bt, bk = _block_sums(_block(p, b), _block(q, b), skip_nan)
-        s, s_c = _neumaier(s, s_c, bs)
-        t, t_c = _neumaier(t, t_c, bt)
-        kept += bk
-    return s + s_c, t + t_c, kept
+            partial[0, b], partial[1, b], kept = _block_sums(_block(p, b), _block(q, b), skip_nan)
+        partial[2, b] = kept
+    return compensated_sum(partial[0]), compensated_sum(partial[1]), int(partial[2].sum())
 
 
 @kernel
-def _slice_terms(p, q, inv_s, inv_t, skip_nan):
+def _slice_terms(p, q, s, t, skip_nan):
     """(sum of the entropy terms of one slice, whether it needs the strict formula)."""
-    total = comp = 0.0
+    nb = n_blocks(p.shape[0])
+    terms = np.empty(nb)
     strict = False
-    for b in range(n_blocks(p.shape[0])):
+    for b in range(nb):
         if q is None:
-            acc, bstrict = _block_terms(_block(p, b), None, inv_s, inv_t, skip_nan)
+            terms[b], bstrict = _block_terms(_block(p, b), None, s, t, skip_nan)
         else:
-            acc, bstrict = _block_terms(_block(p, b), _block(q, b), inv_s, inv_t, skip_nan)
-        total, comp = _neumaier(total, comp, acc)
+            terms[b], bstrict = _block_terms(_block(p, b), _block(q, b), s, t, skip_nan)
         strict |= bstrict
-    return total + comp, strict
+    return compensated_sum(terms), strict
 
 
 @kernel(fastmath=False)
@@ -209,10 +198,10 @@ def _slice_entropy_strict(p, q, normalize, skip_nan):
         s, t, kept = 1.0, 1.0, p.shape[0]
     if kept == 0:
         return 0.0
-    n = p.shape[0]
-    total = comp = 0.0
-    for b in range(n_blocks(n)):
-        start, stop = block_bounds(b, n)
+    nb = n_blocks(p.shape[0])
+    terms = np.empty(nb)
+    for b in range(nb):
+        start, stop = block_bounds(b, p.shape[0])
         acc = 0.0
         for i in range(start, stop):
             v = np.float64(p[i])
@@ -221,8 +210,8 @@ def _slice_entropy_strict(p, q, normalize, skip_nan):
             else:
                 w = np.float64(q[i])
                 acc += rel_entr(v / s, w / t) if _kept(v, w, skip_nan) else 0.0
-        total, comp = _neumaier(total, comp, acc)
-    return total + comp
+        terms[b] = acc
+    return compensated_sum(terms)
 
 
 @kernel
@@ -234,10 +223,8 @@ def _slice_entropy(p, q, normalize, skip_nan):
         s, t, kept = 1.0, 1.0, p.shape[0]
     if kept == 0:
         return 0.0
-    inv_s, s_ok = _reciprocal(s)
-    inv_t, t_ok = _reciprocal(t)
-    total, strict = _slice_terms(p, q, inv_s, inv_t, skip_nan)
-    if strict or not (s_ok and t_ok):
+    total, strict = _slice_terms(p, q, s, t, skip_nan)
+    if strict:
         return _slice_entropy_strict(p, q, normalize, skip_nan)
     return total
 
@@ -285,16 +272,14 @@ def entropy_slice_parallel(p, q, normalize, skip_nan):
         kept = int(partial[:, 2].sum())
     if kept == 0:
         return 0.0
-    inv_s, s_ok = _reciprocal(s)
-    inv_t, t_ok = _reciprocal(t)
     terms = np.empty(nb)
     strict = np.zeros(nb, dtype=np.bool_)
     for b in numba.prange(nb):
         if q is None:
-            terms[b], strict[b] = _block_terms(_block(p, b), None, inv_s, inv_t, skip_nan)
+            terms[b], strict[b] = _block_terms(_block(p, b), None, s, t, skip_nan)
         else:
-            terms[b], strict[b] = _block_terms(_block(p, b), _block(q, b), inv_s, inv_t, skip_nan)
-    if strict.any() or not (s_ok and t_ok):
+            terms[b], strict[b] = _block_terms(_block(p, b), _block(q, b), s, t, skip_nan)
+    if strict.any():
         return _slice_entropy_strict(p, q, normalize, skip_nan)
     return compensated_sum(terms)
 
@@ -350,16 +335,12 @@ def _sum_rows_transposed(x, rows, m, out):
 
 
 @kernel
-def _normalize_transposed(x, rows, m, sums, inv, usable):
-    """Divide each row of a transposed tile by its sum (times the reciprocal);
-    ``usable[r]`` is cleared when that reciprocal overflows."""
-    for r in range(rows):
-        inv[r], ok = _reciprocal(sums[r])
-        usable[r] &= ok
+def _normalize_transposed(x, rows, m, sums):
+    """Divide each row of a transposed tile by its sum."""
     for j in range(m):
         col = x[j * rows : (j + 1) * rows]
         for r in range(rows):
-            col[r] *= inv[r]
+            col[r] = _divide(col[r], sums[r])
 
 
 @kernel
@@ -405,20 +386,17 @@ def _rows_tiled(pk, qk, normalize, skip_nan, out, start, stop):
     terms = np.empty(size)
     kept = np.empty(2 * tile_rows, dtype=np.int64)  # second half: scratch for the q pass
     sums = np.empty(tile_rows)
-    inv = np.empty(tile_rows)
-    usable = np.empty(tile_rows, dtype=np.bool_)
     acc = np.empty(tile_rows)
     for r0 in range(start, stop, tile_rows):
         rows = min(r0 + tile_rows, stop) - r0
         n = rows * m
         _load_transposed(pk, qk, r0, rows, skip_nan, x, y, kept)
-        usable[:] = True
         if normalize:
             _sum_rows_transposed(x, rows, m, sums)
-            _normalize_transposed(x, rows, m, sums, inv, usable)
+            _normalize_transposed(x, rows, m, sums)
             if qk is not None:
                 _sum_rows_transposed(y, rows, m, sums)
-                _normalize_transposed(y, rows, m, sums, inv, usable)
+                _normalize_transposed(y, rows, m, sums)
         if qk is None:
             strict = False
             _tile_shannon_terms(x, n, terms)
@@ -429,11 +407,9 @@ def _rows_tiled(pk, qk, normalize, skip_nan, out, start, stop):
             value = acc[r]
             if kept[r] == 0:
                 value = 0.0
-            elif qk is None:
-                if not usable[r]:
-                    value = _slice_entropy_strict(pk[r0 + r], None, normalize, skip_nan)
-            elif not usable[r] or (strict and _has_extreme_ratio(x, y, r, rows, m)):
-                value = _slice_entropy_strict(pk[r0 + r], qk[r0 + r], normalize, skip_nan)
+            elif qk is not None:
+                if strict and _has_extreme_ratio(x, y, r, rows, m):
+                    value = _slice_entropy_strict(pk[r0 + r], qk[r0 + r], normalize, skip_nan)
             out[r0 + r] = value
 
 
@@ -540,13 +516,13 @@ def _columns_sums_task(pk, qk, skip_nan, task, n_chunks, sums):
 
 
 @kernel
-def _columns_terms_task(pk, qk, skip_nan, task, n_chunks, inv_s, inv_t, terms, strict):
+def _columns_terms_task(pk, qk, skip_nan, task, n_chunks, s, t, terms, strict):
     """Block sums of the entropy terms of one task; flags columns needing the strict formula."""
     b, start, stop, c0, c1 = _task_bounds(task, n_chunks, pk.shape)
     acc = terms[b, c0:c1]
     acc[:] = 0.0
-    isc = inv_s[c0:c1]
-    itc = inv_t[c0:c1]
+    sc = s[c0:c1]
+    tc = t[c0:c1]
     flags = strict[b, c0:c1]
     flags[:] = False
     for i in range(start, stop):
@@ -554,7 +530,7 @@ def _columns_terms_task(pk, qk, skip_nan, task, n_chunks, inv_s, inv_t, terms, s
         if qk is None:
             for j in range(c1 - c0):
                 v = np.float64(prow[j])
-                term = _shannon_term(v, isc[j])
+                term = _shannon_term(v, sc[j])
                 acc[j] += term if _kept(v, 0.0, skip_nan) else 0.0
         else:
             qrow = qk[i, c0:c1]
@@ -562,44 +538,33 @@ def _columns_terms_task(pk, qk, skip_nan, task, n_chunks, inv_s, inv_t, terms, s
                 v = np.float64(prow[j])
                 w = np.float64(qrow[j])
                 keep = _kept(v, w, skip_nan)
-                term, extreme = _relative_term(v, isc[j], w, itc[j])
+                term, extreme = _relative_term(v, sc[j], w, tc[j])
                 acc[j] += term if keep else 0.0
                 flags[j] |= extreme & keep
 
 
 @kernel
-def _columns_normalizers(pk, qk, normalize, sums):
-    """(1/S, 1/T, kept counts, whether the reciprocals are usable) per column."""
+def _columns_normalizers(pk, normalize, sums):
+    """(S, T, kept counts) per column."""
     m = pk.shape[1]
     if not normalize:
-        return np.ones(m), np.ones(m), np.full(m, float(pk.shape[0])), np.ones(m, dtype=np.bool_)
-    s = compensated_sum_columns(sums[0])
-    t = compensated_sum_columns(sums[1])
-    kept = compensated_sum_columns(sums[2])
-    inv_s = np.empty(m)
-    inv_t = np.empty(m)
-    usable = np.empty(m, dtype=np.bool_)
-    for c in range(m):
-        inv_s[c], s_ok = _reciprocal(s[c])
-        inv_t[c], t_ok = _reciprocal(t[c])
-        usable[c] = s_ok and (t_ok or qk is None)
-    return inv_s, inv_t, kept, usable
+        return np.ones(m), np.ones(m), np.full(m, float(pk.shape[0]))
+    return compensated_sum_columns(sums[0]), compensated_sum_columns(sums[1]), compensated_sum_columns(sums[2])
 
 
 @kernel
-def _columns_finish(pk, qk, normalize, skip_nan, kept, usable, terms, strict, out):
+def _columns_finish(pk, qk, normalize, skip_nan, kept, terms, strict, out):
     total = compensated_sum_columns(terms)
     needs_strict = strict.sum(axis=0)
     for c in range(out.shape[0]):
         if kept[c] == 0.0:
             out[c] = 0.0
-        elif needs_strict[c] > 0 or not usable[c]:
-            if qk is None:
-                out[c] = _slice_entropy_strict(pk[:, c], None, normalize, skip_nan)
-            else:
-                out[c] = _slice_entropy_strict(pk[:, c], qk[:, c], normalize, skip_nan)
         else:
             out[c] = total[c]
+    if qk is not None:
+        for c in range(out.shape[0]):
+            if kept[c] > 0.0 and needs_strict[c] > 0:
+                out[c] = _slice_entropy_strict(pk[:, c], qk[:, c], normalize, skip_nan)
 
 
 @parallel_kernel
@@ -631,12 +596,12 @@ def entropy_columns_parallel(pk, qk, normalize, skip_nan, out):
     if normalize:
         for task in numba.prange(n_tasks):
             _columns_sums_task(pk, qk, skip_nan, task, n_chunks, sums)
-    inv_s, inv_t, kept, usable = _columns_normalizers(pk, qk, normalize, sums)
+    s, t, kept = _columns_normalizers(pk, normalize, sums)
     terms = np.empty((nb, pk.shape[1]))
     strict = np.empty((nb, pk.shape[1]), dtype=np.bool_)
     for task in numba.prange(n_tasks):
-        _columns_terms_task(pk, qk, skip_nan, task, n_chunks, inv_s, inv_t, terms, strict)
-    _columns_finish(pk, qk, normalize, skip_nan, kept, usable, terms, strict, out)
+        _columns_terms_task(pk, qk, skip_nan, task, n_chunks, s, t, terms, strict)
+    _columns_finish(pk, qk, normalize, skip_nan, kept, terms, strict, out)
 
 
 @kernel
@@ -648,9 +613,9 @@ def entropy_columns_serial(pk, qk, normalize, skip_nan, out):
     if normalize:
         for task in range(n_tasks):
             _columns_sums_task(pk, qk, skip_nan, task, n_chunks, sums)
-    inv_s, inv_t, kept, usable = _columns_normalizers(pk, qk, normalize, sums)
+    s, t, kept = _columns_normalizers(pk, normalize, sums)
     terms = np.empty((nb, pk.shape[1]))
     strict = np.empty((nb, pk.shape[1]), dtype=np.bool_)
     for task in range(n_tasks):
-        _columns_terms_task(pk, qk, skip_nan, task, n_chunks, inv_s, inv_t, terms, strict)
-    _columns_finish(pk, qk, normalize, skip_nan, kept, usable, terms, strict, out)
+        _columns_terms_task(pk, qk, skip_nan, task, n_chunks, s, t, terms, strict)
+    _columns_finish(pk, qk, normalize, skip_nan, kept, terms, strict, out)
