@@ -28,9 +28,9 @@ import warnings
 import numpy as np
 
 from . import _labels
-from ._classification import (
-    _NOT_A_PARAMETER, Totals, _check_params, _d2_from_totals, _log_loss, _num_samples,
-    _undefined_metric_warning, _validated_totals,
+from ._classification import Totals, _d2_from_totals, _log_loss, _validated_totals
+from ._log_loss_validation import (
+    NOT_A_PARAMETER, check_params, num_samples, undefined_metric_warning,
 )
 
 __all__ = ["LogLossAccumulator"]
@@ -91,9 +91,9 @@ class LogLossAccumulator:
     # ------------------------------------------------------------------
     def update(self, y_true, y_proba, sample_weight=None):
         """Add one chunk (same arguments and checks as ``log_loss``); returns self."""
-        _check_params("LogLossAccumulator.update", y_true, y_proba, _NOT_A_PARAMETER,
+        check_params("LogLossAccumulator.update", y_true, y_proba, NOT_A_PARAMETER,
                       sample_weight, None, "deprecated")
-        if _num_samples(y_proba) == 0 and _num_samples(y_true) == 0:
+        if num_samples(y_proba) == 0 and num_samples(y_true) == 0:
             return self
         if self.classes_ is None:
             totals = _validated_totals(y_true, y_proba, sample_weight, None,
@@ -174,7 +174,7 @@ class LogLossAccumulator:
         ``UndefinedMetricWarning`` for fewer than two samples)."""
         if self.n_samples_ < 2:
             warnings.warn("D^2 score is not well-defined with less than two samples.",
-                          _undefined_metric_warning(), stacklevel=2)
+                          undefined_metric_warning(), stacklevel=2)
             return float("nan")
         return _d2_from_totals(self._totals())
 
