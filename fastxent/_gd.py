@@ -21,11 +21,11 @@ scikit-learn's meaning) with Nesterov's accelerated gradient / FISTA
 * **Adaptive restart** (O'Donoghue & Candès 2015): the momentum is reset
   (``t = 1``, ``y = x``) when the objective increases or the momentum
   points uphill (``∇f(y_k)·(x_{k+1} - x_k) > 0``).
-* Stops when ``max_i |∇f(x_k)_i| <= tol``, scikit-learn's lbfgs criterion.
+* Stops when ``max_i |∇f(y_k)_i| <= tol`` (scikit-learn's lbfgs criterion)
+  and returns that ``y_k``.
 
-One iteration costs two evaluations of the fused kernel (at ``x_{k+1}``,
-whose gradient gives the stopping test, and at ``y_{k+1}``), one after a
-restart.
+One iteration costs one evaluation of the fused loss-and-gradient kernel
+(at ``y_{k+1}``) and one loss-only pass per line-search trial (at ``x_{k+1}``).
 """
 
 import numpy as np
@@ -59,61 +59,60 @@ def gd_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, co
     loss_scale, l2 = solver_scaling(sample_weight, C)
     p = coef.shape[0]
     history = np.empty(max_iter + 1)
-    x = coef  # the current iterate x_k, updated in place
-    g_x = np.empty(p)
-    f_x = loss_grad(X, y, sample_weight, x, n_outputs, loss_scale, l2, fit_intercept, parallel, g_x)
-    history[0] = f_x
-    if max_abs(g_x) <= tol:
-        return 0, True, history[:1]
-    y_k = x.copy()
-    g_y = g_x.copy()
-    f_y = f_x
+    no_grad = np.empty(0)
+    x = coef.copy()  # the iterate x_k
+    y_k = coef  # the extrapolated point y_k; the answer is the y_k that passes tol
+    g_y = np.empty(p)
+    f_y = loss_grad(X, y, sample_weight, y_k, n_outputs, loss_scale, l2, fit_intercept,
+                    parallel, g_y)
+    f_x = f_y
+    history[0] = f_y
     x_new = np.empty(p)
     g_new = np.empty(p)
     t = 1.0
     # First guess of L: the step 1/L moves the largest coordinate by at most 1.
-    lipschitz = max(max_abs(g_x), 1e-12)
+    lipschitz = max(max_abs(g_y), 1e-12)
     for it in range(max_iter):
+        if max_abs(g_y) <= tol:
+            return it, True, history[:it + 1]
         gg = dot(g_y, g_y)
         for _ in range(MAX_BACKTRACK):
             step = 1.0 / lipschitz
             for i in range(p):
                 x_new[i] = y_k[i] - step * g_y[i]
             f_new = loss_grad(X, y, sample_weight, x_new, n_outputs, loss_scale, l2,
-                              fit_intercept, parallel, g_new)
+                              fit_intercept, parallel, no_grad)
             if f_new <= f_y - 0.5 * step * gg:
                 break
             if abs(f_new - f_y) <= ROUNDING * abs(f_y):
                 # f is flat to rounding: test the curvature along the step instead
+                loss_grad(X, y, sample_weight, x_new, n_outputs, loss_scale, l2,
+                          fit_intercept, parallel, g_new)
                 curvature = 0.0
                 for i in range(p):
                     curvature += (g_new[i] - g_y[i]) * (x_new[i] - y_k[i])
                 if curvature <= lipschitz * step * step * gg:
                     break
             lipschitz *= 2.0
-        # restart test, before x is overwritten: momentum uphill or f increased
+        # restart when the momentum points uphill or the objective went up
         uphill = 0.0
         for i in range(p):
             uphill += g_y[i] * (x_new[i] - x[i])
-        restart = uphill > 0.0 or f_new > f_x
+        restart = uphill > 0.0 or f_new > f_x + ROUNDING * abs(f_x)
         t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
         beta = 0.0 if restart else (t - 1.0) / t_next
         t = 1.0 if restart else t_next
         for i in range(p):
             y_k[i] = x_new[i] + beta * (x_new[i] - x[i])
             x[i] = x_new[i]
-            g_x[i] = g_new[i]
         f_x = f_new
         history[it + 1] = f_x
-        if max_abs(g_x) <= tol:
-            return it + 1, True, history[:it + 2]
-        if beta == 0.0:
-            f_y = f_x
-            g_y[:] = g_x
-        else:
-            f_y = loss_grad(X, y, sample_weight, y_k, n_outputs, loss_scale, l2,
-                            fit_intercept, parallel, g_y)
+        f_y = loss_grad(X, y, sample_weight, y_k, n_outputs, loss_scale, l2, fit_intercept,
+                        parallel, g_y)
         lipschitz *= SHRINK
+    if max_abs(g_y) <= tol:
+        return max_iter, True, history
+    coef[:] = x
     return max_iter, False, history
 
 

@@ -37,7 +37,6 @@ import numpy as np
 
 from ._binary_math import binary_logit_loss_grad
 from ._jit import kernel, parallel_kernel
-from ._parallel import SERIAL_CUTOFF
 from ._softmax_math import softmax_row_loss_grad
 from ._summation import block_bounds, compensated_sum, compensated_sum_columns, n_blocks
 
@@ -48,6 +47,10 @@ __all__ = [
     "multinomial_logistic_loss_grad_csr",
 ]
 
+# A solver launches one evaluation per iteration, hundreds per fit: the
+# thread pool pays off only from about a millisecond of serial work (and a
+# launch on a busy machine can wait for a descheduled worker).
+PARALLEL_MIN_WORK = 1 << 20
 # Rows per chunk when a dense X is not row-contiguous: 128 rows of a few
 # hundred features stay in L2 between the logit pass and the gradient pass.
 _CHUNK = 128
@@ -55,16 +58,45 @@ _CHUNK = 128
 
 # --------------------------------------------------------------------------
 # Per-block work.  Each returns the block's Σ s_i ℓ_i and adds
-# Σ s_i dℓ/dz_i [x_i, 1] into ``grad`` (zeroed by the caller).
+# Σ s_i dℓ/dz_i [x_i, 1] into ``grad`` (zeroed by the caller); an empty
+# ``grad`` asks for the loss only (the line searches need no gradient).
 
 
 @kernel
 def _binary_dense_rows(X, y, sample_weight, coef, start, stop, grad):
+    # Four rows at a time: each coefficient load serves four multiply-adds and
+    # each gradient entry is loaded and stored once per four rows.
+    with_grad = grad.shape[0] > 0
     d = X.shape[1]
     b = coef[d]
     loss = 0.0
-    for r in range(stop - start):
-        i = start + r
+    i = start
+    while i + 4 <= stop:
+        x0, x1, x2, x3 = X[i], X[i + 1], X[i + 2], X[i + 3]
+        z0 = z1 = z2 = z3 = b
+        for j in range(d):
+            w = coef[j]
+            z0 += x0[j] * w
+            z1 += x1[j] * w
+            z2 += x2[j] * w
+            z3 += x3[j] * w
+        loss0, g0 = binary_logit_loss_grad(y[i], z0, 1.0)
+        loss1, g1 = binary_logit_loss_grad(y[i + 1], z1, 1.0)
+        loss2, g2 = binary_logit_loss_grad(y[i + 2], z2, 1.0)
+        loss3, g3 = binary_logit_loss_grad(y[i + 3], z3, 1.0)
+        s0, s1, s2, s3 = (sample_weight[i], sample_weight[i + 1], sample_weight[i + 2],
+                          sample_weight[i + 3])
+        loss += (s0 * loss0 + s1 * loss1) + (s2 * loss2 + s3 * loss3)
+        if with_grad:
+            g0 *= s0
+            g1 *= s1
+            g2 *= s2
+            g3 *= s3
+            for j in range(d):
+                grad[j] += (g0 * x0[j] + g1 * x1[j]) + (g2 * x2[j] + g3 * x3[j])
+            grad[d] += (g0 + g1) + (g2 + g3)
+        i += 4
+    for i in range(i, stop):
         x = X[i]
         z = b
         for j in range(d):
@@ -72,15 +104,17 @@ def _binary_dense_rows(X, y, sample_weight, coef, start, stop, grad):
         value, dz = binary_logit_loss_grad(y[i], z, 1.0)
         s = sample_weight[i]
         loss += s * value
-        g = s * dz
-        for j in range(d):
-            grad[j] += g * x[j]
-        grad[d] += g
+        if with_grad:
+            g = s * dz
+            for j in range(d):
+                grad[j] += g * x[j]
+            grad[d] += g
     return loss
 
 
 @kernel
 def _binary_dense_chunks(X, y, sample_weight, coef, start, stop, grad):
+    with_grad = grad.shape[0] > 0
     d = X.shape[1]
     b = coef[d]
     z = np.empty(_CHUNK)
@@ -99,6 +133,9 @@ def _binary_dense_chunks(X, y, sample_weight, coef, start, stop, grad):
             s = sample_weight[c0 + r]
             loss += s * value
             z[r] = s * dz  # z is now the weighted dℓ/dz
+        if not with_grad:
+            continue
+        for r in range(m):
             grad[d] += z[r]
         for j in range(d):
             col = X[c0:c0 + m, j]
@@ -111,6 +148,7 @@ def _binary_dense_chunks(X, y, sample_weight, coef, start, stop, grad):
 
 @kernel
 def _binary_csr_rows(data, indices, indptr, y, sample_weight, coef, start, stop, grad):
+    with_grad = grad.shape[0] > 0
     d = coef.shape[0] - 1
     b = coef[d]
     loss = 0.0
@@ -124,38 +162,56 @@ def _binary_csr_rows(data, indices, indptr, y, sample_weight, coef, start, stop,
         value, dz = binary_logit_loss_grad(y[i], z, 1.0)
         s = sample_weight[i]
         loss += s * value
-        g = s * dz
-        for q in range(lo, hi):
-            grad[indices[q]] += g * data[q]
-        grad[d] += g
+        if with_grad:
+            g = s * dz
+            for q in range(lo, hi):
+                grad[indices[q]] += g * data[q]
+            grad[d] += g
     return loss
 
 
 @kernel
 def _multinomial_dense_rows(X, y, sample_weight, coef, n_outputs, start, stop, grad):
+    # Four rows at a time, as in _binary_dense_rows.
     d = X.shape[1]
     W = coef.reshape((n_outputs, d + 1))
-    G = grad.reshape((n_outputs, d + 1))
-    z = np.empty(n_outputs)
-    dz = np.empty(n_outputs)
+    with_grad = grad.shape[0] > 0
+    G = grad.reshape((n_outputs, d + 1) if with_grad else (0, 0))
+    Z = np.empty((4, n_outputs))  # logits of the four rows
+    D = np.zeros((4, n_outputs))  # their weighted dℓ/dz (0 for rows past the block)
     loss = 0.0
-    for r in range(stop - start):
-        i = start + r
-        x = X[i]
+    i = start
+    while i < stop:
+        rows = min(4, stop - i)
+        x0 = X[i]
+        x1 = X[i + 1] if rows > 1 else x0  # repeated rows get a zero gradient below
+        x2 = X[i + 2] if rows > 2 else x0
+        x3 = X[i + 3] if rows > 3 else x0
         for c in range(n_outputs):
             w = W[c]
-            acc = w[d]
+            z0 = z1 = z2 = z3 = w[d]
             for j in range(d):
-                acc += x[j] * w[j]
-            z[c] = acc
-        s = sample_weight[i]
-        loss += s * softmax_row_loss_grad(z, int(y[i]), s, dz)
-        for c in range(n_outputs):
+                wj = w[j]
+                z0 += x0[j] * wj
+                z1 += x1[j] * wj
+                z2 += x2[j] * wj
+                z3 += x3[j] * wj
+            Z[0, c] = z0
+            Z[1, c] = z1
+            Z[2, c] = z2
+            Z[3, c] = z3
+        for r in range(rows):
+            s = sample_weight[i + r]
+            loss += s * softmax_row_loss_grad(Z[r], int(y[i + r]), s, D[r])
+        for r in range(rows, 4):
+            D[r, :] = 0.0
+        for c in range(n_outputs if with_grad else 0):
             g = G[c]
-            gc = dz[c]
+            g0, g1, g2, g3 = D[0, c], D[1, c], D[2, c], D[3, c]
             for j in range(d):
-                g[j] += gc * x[j]
-            g[d] += gc
+                g[j] += (g0 * x0[j] + g1 * x1[j]) + (g2 * x2[j] + g3 * x3[j])
+            g[d] += (g0 + g1) + (g2 + g3)
+        i += rows
     return loss
 
 
@@ -163,7 +219,8 @@ def _multinomial_dense_rows(X, y, sample_weight, coef, n_outputs, start, stop, g
 def _multinomial_dense_chunks(X, y, sample_weight, coef, n_outputs, start, stop, grad):
     d = X.shape[1]
     W = coef.reshape((n_outputs, d + 1))
-    G = grad.reshape((n_outputs, d + 1))
+    with_grad = grad.shape[0] > 0
+    G = grad.reshape((n_outputs, d + 1) if with_grad else (0, 0))
     Z = np.empty((n_outputs, _CHUNK))  # logits, then weighted dℓ/dz, per class
     z = np.empty(n_outputs)
     dz = np.empty(n_outputs)
@@ -186,7 +243,11 @@ def _multinomial_dense_chunks(X, y, sample_weight, coef, n_outputs, start, stop,
             loss += s * softmax_row_loss_grad(z, int(y[c0 + r]), s, dz)
             for c in range(n_outputs):
                 Z[c, r] = dz[c]
-                G[c, d] += dz[c]
+        if not with_grad:
+            continue
+        for c in range(n_outputs):
+            for r in range(m):
+                G[c, d] += Z[c, r]
         for j in range(d):
             col = X[c0:c0 + m, j]
             for c in range(n_outputs):
@@ -203,7 +264,8 @@ def _multinomial_csr_rows(data, indices, indptr, y, sample_weight, coef, n_outpu
                           start, stop, grad):
     d = coef.shape[0] // n_outputs - 1
     W = coef.reshape((n_outputs, d + 1))
-    G = grad.reshape((n_outputs, d + 1))
+    with_grad = grad.shape[0] > 0
+    G = grad.reshape((n_outputs, d + 1) if with_grad else (0, 0))
     z = np.empty(n_outputs)
     dz = np.empty(n_outputs)
     loss = 0.0
@@ -218,7 +280,7 @@ def _multinomial_csr_rows(data, indices, indptr, y, sample_weight, coef, n_outpu
             z[c] = acc
         s = sample_weight[i]
         loss += s * softmax_row_loss_grad(z, int(y[i]), s, dz)
-        for c in range(n_outputs):
+        for c in range(n_outputs if with_grad else 0):
             gc = dz[c]
             for q in range(lo, hi):
                 G[c, indices[q]] += gc * data[q]
@@ -296,10 +358,11 @@ def loss_grad(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercep
     fit_intercept : bool
         If false, the intercept entries of ``grad`` are set to 0.
     parallel : bool
-        Whether the thread pool may be used (it is, from ``SERIAL_CUTOFF``
-        stored values on); false in a forked child of a GNU OpenMP process.
-    grad : 1-D float64 array like ``coef``
-        Receives ∇F.
+        Whether the thread pool may be used (it is, from ``PARALLEL_MIN_WORK``
+        stored values × outputs on); false in a forked child of a GNU OpenMP
+        process.
+    grad : 1-D float64 array like ``coef``, or empty
+        Receives ∇F; an empty array skips the gradient (F only, less work).
 
     Returns
     -------
@@ -308,10 +371,11 @@ def loss_grad(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercep
     """
     n = y.shape[0]
     p = coef.shape[0]
+    with_grad = grad.shape[0] > 0
     nb = n_blocks(n)
     block_loss = np.zeros(nb)
-    block_grad = np.zeros((nb, p))
-    if not parallel or _stored_values(X) * n_outputs < SERIAL_CUTOFF:
+    block_grad = np.zeros((nb, p if with_grad else 0))
+    if not parallel or _stored_values(X) * n_outputs < PARALLEL_MIN_WORK:
         _blocks_serial(X, y, sample_weight, coef, n_outputs, block_loss, block_grad)
     else:
         _blocks_parallel(X, y, sample_weight, coef, n_outputs, block_loss, block_grad)
@@ -322,9 +386,11 @@ def loss_grad(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercep
         for j in range(d1 - 1):
             w = coef[c * d1 + j]
             penalty += w * w
-            grad[c * d1 + j] = loss_scale * data_grad[c * d1 + j] + l2 * w
+            if with_grad:
+                grad[c * d1 + j] = loss_scale * data_grad[c * d1 + j] + l2 * w
         last = c * d1 + d1 - 1
-        grad[last] = loss_scale * data_grad[last] if fit_intercept else 0.0
+        if with_grad:
+            grad[last] = loss_scale * data_grad[last] if fit_intercept else 0.0
     return loss_scale * compensated_sum(block_loss) + 0.5 * l2 * penalty
 
 

@@ -146,7 +146,7 @@ def test_gradient_matches_central_differences(n_classes):
 
 
 def test_loss_grad_is_identical_for_any_thread_count():
-    X, y, w = make_problem(3, n=20_000, d=6, seed=5)
+    X, y, w = make_problem(3, n=60_000, d=6, seed=5)  # above PARALLEL_MIN_WORK
     coef = np.random.default_rng(6).normal(size=(3, 7))
     results = []
     for threads in (1, numba.config.NUMBA_NUM_THREADS):
