@@ -22,6 +22,7 @@ import itertools
 import mmap
 import os
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -101,10 +102,6 @@ class ArraySource:
         return len(self.shape)
 
     @property
-    def n_rows(self):
-        return self.shape[0]
-
-    @property
     def row_bytes(self):
         n_cols = self.shape[1] if self.ndim == 2 else 1
         return max(1, n_cols * self.dtype.itemsize)
@@ -113,9 +110,6 @@ class ArraySource:
         """Yield consecutive blocks of ``rows`` rows (the last may be shorter)."""
         raise NotImplementedError
 
-    def close(self):
-        pass
-
 
 def _check_ndim(path, shape):
     if len(shape) not in (1, 2):
@@ -123,7 +117,7 @@ def _check_ndim(path, shape):
 
 
 def _check_dtype(path, dtype):
-    if dtype.kind not in "biuf" and not (dtype.kind in "US"):
+    if dtype.kind not in "biufUS":
         raise InputError(f"{path}: unsupported dtype {dtype}")
 
 
@@ -230,6 +224,12 @@ class _NpzSource(ArraySource):
             for start in range(0, self.shape[0], rows):
                 yield data[start : start + rows]
             return
+        try:
+            yield from self._stream(rows)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise InputError(f"{self.path}: damaged archive: {_one_line(exc)}") from None
+
+    def _stream(self, rows):
         with zipfile.ZipFile(self.path) as archive, archive.open(self.member) as f:
             _read_npy_header(f)
             n = self.shape[0]

@@ -10,7 +10,8 @@ accuracy, the number of samples and the per-class counts.
 
 Errors in the input (missing file, wrong shape, lengths that differ, NaN,
 text in a numeric CSV, unknown extension) are reported as one line on
-stderr with exit status 1, never as a traceback.
+stderr with exit status 1, never as a traceback (``FASTXENT_DEBUG=1``
+shows the traceback of an unexpected error).
 """
 
 import argparse
@@ -41,14 +42,17 @@ def main(argv=None):
         return args.run(args)
     except InputError as exc:
         print(f"fastxent: error: {exc}", file=sys.stderr)
-    except (ValueError, TypeError, OSError) as exc:
-        if os.environ.get("FASTXENT_DEBUG"):
-            raise
-        text = str(exc).strip().splitlines()
-        print(f"fastxent: error: {text[0] if text else type(exc).__name__}", file=sys.stderr)
     except KeyboardInterrupt:
         print("fastxent: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # e.g. a ValueError of the accumulators, a corrupt archive
+        if os.environ.get("FASTXENT_DEBUG"):
+            raise
+        text = str(exc).strip().splitlines()
+        detail = text[0] if text else ""
+        if not isinstance(exc, (ValueError, TypeError, OSError)):
+            detail = f"{type(exc).__name__}: {detail}"
+        print(f"fastxent: error: {detail}", file=sys.stderr)
     return EXIT_INPUT_ERROR
 
 

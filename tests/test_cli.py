@@ -381,3 +381,16 @@ def test_labels_option_is_converted_to_the_labels_type(tmp_path, rng, capsys):
     _expect(report, y, p)
     assert main(["score", str(tmp_path / "y.npy"), str(tmp_path / "p.npy"), "--labels", "a", "b"]) == 1
     assert "--labels: a b are not all numbers" in capsys.readouterr().err
+
+
+def test_corrupt_compressed_archive_is_one_line(tmp_path, rng, capsys):
+    np.save(tmp_path / "y.npy", rng.integers(0, 2, 20_000))
+    np.savez_compressed(tmp_path / "p.npz", p=rng.random(20_000))
+    data = bytearray((tmp_path / "p.npz").read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 64] = bytes(64)  # damage the deflate stream
+    (tmp_path / "p.npz").write_bytes(bytes(data))
+    assert main(["score", str(tmp_path / "y.npy"), str(tmp_path / "p.npz")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("fastxent: error: ") and err.count("\n") == 1, err
+    assert "p.npz: damaged archive" in err
