@@ -213,16 +213,53 @@ def softmax_row_loss_grad(z_row, target, weight, grad_row):
     return (m - z_row[target]) + log(s)
 
 
+@inline_scalar
+def _target_mass(t_row, target, c):
+    """``t_row[c]``, or ``onehot(target)[c]`` when ``t_row`` is empty."""
+    if t_row.shape[0] > 0:
+        return np.float64(t_row[c])
+    return 1.0 if c == target else 0.0
+
+
+@inline_scalar
+def _smoothed_coef(t_row, target, c, smoothing, uniform, class_weight):
+    """``w_c * t'_c`` with ``t' = (1 - eps) t + eps / K``."""
+    return _class_weight(class_weight, c) * ((1.0 - smoothing) * _target_mass(t_row, target, c) + uniform)
+
+
 @kernel
-def _smoothing_sums(z_row, m, class_weight):
-    """(sum_c w_c (m - z_c), sum_c w_c) over the row."""
+def _soft_sums(z_row, target, t_row, m, smoothing, class_weight):
+    """(sum_c w_c t'_c (m - z_c), A = sum_c w_c t'_c), t' the smoothed target."""
+    uniform = smoothing / z_row.shape[0]
     d = 0.0
-    total_w = 0.0
+    a = 0.0
     for c in range(z_row.shape[0]):
-        wc = _class_weight(class_weight, c)
-        d += wc * (m - z_row[c])
-        total_w += wc
-    return d, total_w
+        wt = _smoothed_coef(t_row, target, c, smoothing, uniform, class_weight)
+        # 0 * (m - z) stays 0 even where z = -inf (a class given no mass).
+        d += 0.0 if wt == 0.0 else wt * (m - z_row[c])
+        a += wt
+    return d, a
+
+
+@scalar
+def _target_loss(z_row, target, t_row, smoothing, class_weight):
+    m = row_max(z_row)
+    log_s = log(row_sum_exp(z_row, m))
+    d, a = _soft_sums(z_row, target, t_row, m, smoothing, class_weight)
+    return d + a * log_s
+
+
+@kernel
+def _target_loss_grad(z_row, target, t_row, smoothing, class_weight, weight, grad_row):
+    k = z_row.shape[0]
+    m = row_max(z_row)
+    s = _scaled_softmax_into(z_row, m, grad_row)
+    d, a = _soft_sums(z_row, target, t_row, m, smoothing, class_weight)
+    uniform = smoothing / k
+    scale = weight * a / s
+    for j in range(k):
+        grad_row[j] = grad_row[j] * scale - weight * _smoothed_coef(t_row, target, j, smoothing, uniform, class_weight)
+    return d + a * log(s)
 
 
 @scalar
@@ -245,16 +282,10 @@ def softmax_row_smoothed_loss(z_row, target, smoothing, class_weight):
     -------
     float64
     """
-    k = z_row.shape[0]
-    m = row_max(z_row)
-    log_s = log(row_sum_exp(z_row, m))
-    d, total_w = _smoothing_sums(z_row, m, class_weight)
-    wy = _class_weight(class_weight, target)
-    hard = wy * ((m - z_row[target]) + log_s)
-    return (1.0 - smoothing) * hard + (smoothing / k) * (d + total_w * log_s)
+    return _target_loss(z_row, target, z_row[:0], smoothing, class_weight)
 
 
-@kernel
+@scalar
 def softmax_row_smoothed_loss_grad(z_row, target, smoothing, class_weight, weight, grad_row):
     """:func:`softmax_row_smoothed_loss` and ``weight`` times its gradient.
 
@@ -275,34 +306,7 @@ def softmax_row_smoothed_loss_grad(z_row, target, smoothing, class_weight, weigh
     float64
         The loss of :func:`softmax_row_smoothed_loss`.
     """
-    k = z_row.shape[0]
-    m = row_max(z_row)
-    s = _scaled_softmax_into(z_row, m, grad_row)
-    log_s = log(s)
-    d, total_w = _smoothing_sums(z_row, m, class_weight)
-    wy = _class_weight(class_weight, target)
-    uniform = smoothing / k
-    a = (1.0 - smoothing) * wy + uniform * total_w
-    scale = weight * a / s
-    for j in range(k):
-        grad_row[j] = grad_row[j] * scale - weight * uniform * _class_weight(class_weight, j)
-    grad_row[target] = grad_row[target] - weight * (1.0 - smoothing) * wy
-    hard = wy * ((m - z_row[target]) + log_s)
-    return (1.0 - smoothing) * hard + uniform * (d + total_w * log_s)
-
-
-@kernel
-def _soft_sums(z_row, t_row, m, smoothing, class_weight):
-    """(sum_c w_c t'_c (m - z_c), A = sum_c w_c t'_c), t' the smoothed target."""
-    uniform = smoothing / z_row.shape[0]
-    d = 0.0
-    a = 0.0
-    for c in range(z_row.shape[0]):
-        wt = _class_weight(class_weight, c) * ((1.0 - smoothing) * t_row[c] + uniform)
-        # 0 * (m - z) stays 0 even where z = -inf (a class given no mass).
-        d += 0.0 if wt == 0.0 else wt * (m - z_row[c])
-        a += wt
-    return d, a
+    return _target_loss_grad(z_row, target, z_row[:0], smoothing, class_weight, weight, grad_row)
 
 
 @scalar
@@ -316,7 +320,7 @@ def softmax_row_soft_loss(z_row, t_row, smoothing, class_weight):
     z_row : 1-D array of float32 or float64
         Logits.
     t_row : 1-D array of float32 or float64
-        Target distribution (one-hot or soft).
+        Target distribution (one-hot or soft), non-empty.
     smoothing : float
     class_weight : 1-D float64 array of length K, or length 0 for none
 
@@ -324,13 +328,10 @@ def softmax_row_soft_loss(z_row, t_row, smoothing, class_weight):
     -------
     float64
     """
-    m = row_max(z_row)
-    log_s = log(row_sum_exp(z_row, m))
-    d, a = _soft_sums(z_row, t_row, m, smoothing, class_weight)
-    return d + a * log_s
+    return _target_loss(z_row, -1, t_row, smoothing, class_weight)
 
 
-@kernel
+@scalar
 def softmax_row_soft_loss_grad(z_row, t_row, smoothing, class_weight, weight, grad_row):
     """:func:`softmax_row_soft_loss` and ``weight`` times its gradient.
 
@@ -349,16 +350,7 @@ def softmax_row_soft_loss_grad(z_row, t_row, smoothing, class_weight, weight, gr
     float64
         The loss of :func:`softmax_row_soft_loss`.
     """
-    k = z_row.shape[0]
-    m = row_max(z_row)
-    s = _scaled_softmax_into(z_row, m, grad_row)
-    d, a = _soft_sums(z_row, t_row, m, smoothing, class_weight)
-    uniform = smoothing / k
-    scale = weight * a / s
-    for j in range(k):
-        wt = _class_weight(class_weight, j) * ((1.0 - smoothing) * t_row[j] + uniform)
-        grad_row[j] = grad_row[j] * scale - weight * wt
-    return d + a * log(s)
+    return _target_loss_grad(z_row, -1, t_row, smoothing, class_weight, weight, grad_row)
 
 
 @inline_scalar
@@ -373,11 +365,33 @@ def _clip(q, lo, hi):
 
 
 @kernel
+def _proba_loss(q_row, target, t_row, smoothing, class_weight, lo, hi):
+    uniform = smoothing / q_row.shape[0]
+    loss = 0.0
+    for c in range(q_row.shape[0]):
+        coef = _smoothed_coef(t_row, target, c, smoothing, uniform, class_weight)
+        loss += _neg_xlog(coef, _clip(q_row[c], lo, hi))
+    return loss
+
+
+@kernel
+def _proba_loss_grad(q_row, target, t_row, smoothing, class_weight, lo, hi, weight, grad_row):
+    uniform = smoothing / q_row.shape[0]
+    loss = 0.0
+    for c in range(q_row.shape[0]):
+        coef = _smoothed_coef(t_row, target, c, smoothing, uniform, class_weight)
+        q = _clip(q_row[c], lo, hi)
+        loss += _neg_xlog(coef, q)
+        grad_row[c] = 0.0 if coef == 0.0 else -weight * coef / q
+    return loss
+
+
+@scalar
 def proba_row_loss(q_row, target, smoothing, class_weight, lo, hi):
     """Class-weighted, label-smoothed cross-entropy of one row of probabilities.
 
     ``-(1 - eps) w_y log q_y - (eps / K) sum_c w_c log q_c`` with ``q``
-    clipped to ``[lo, hi]`` (no smoothing: ``-w_y log q_y``).
+    clipped to ``[lo, hi]`` (no smoothing: ``-w_y log q_y``, reading one value).
 
     Parameters
     ----------
@@ -393,16 +407,12 @@ def proba_row_loss(q_row, target, smoothing, class_weight, lo, hi):
     -------
     float64
     """
-    wy = _class_weight(class_weight, target)
-    loss = _neg_xlog((1.0 - smoothing) * wy, _clip(q_row[target], lo, hi))
-    if smoothing != 0.0:
-        uniform = smoothing / q_row.shape[0]
-        for c in range(q_row.shape[0]):
-            loss += _neg_xlog(uniform * _class_weight(class_weight, c), _clip(q_row[c], lo, hi))
-    return loss
+    if smoothing == 0.0:
+        return _neg_xlog(_class_weight(class_weight, target), _clip(q_row[target], lo, hi))
+    return _proba_loss(q_row, target, q_row[:0], smoothing, class_weight, lo, hi)
 
 
-@kernel
+@scalar
 def proba_row_loss_grad(q_row, target, smoothing, class_weight, lo, hi, weight, grad_row):
     """:func:`proba_row_loss` and ``weight`` times its gradient.
 
@@ -424,18 +434,10 @@ def proba_row_loss_grad(q_row, target, smoothing, class_weight, lo, hi, weight, 
     float64
         The loss of :func:`proba_row_loss`.
     """
-    k = q_row.shape[0]
-    uniform = smoothing / k
-    loss = 0.0
-    for c in range(k):
-        coef = _class_weight(class_weight, c) * ((1.0 - smoothing) * (c == target) + uniform)
-        q = _clip(q_row[c], lo, hi)
-        loss += _neg_xlog(coef, q)
-        grad_row[c] = 0.0 if coef == 0.0 else -weight * coef / q
-    return loss
+    return _proba_loss_grad(q_row, target, q_row[:0], smoothing, class_weight, lo, hi, weight, grad_row)
 
 
-@kernel
+@scalar
 def proba_row_soft_loss(q_row, t_row, smoothing, class_weight, lo, hi):
     """Cross-entropy ``-sum_c w_c t'_c log q_c`` of a row of probabilities.
 
@@ -452,15 +454,10 @@ def proba_row_soft_loss(q_row, t_row, smoothing, class_weight, lo, hi):
     -------
     float64
     """
-    uniform = smoothing / q_row.shape[0]
-    loss = 0.0
-    for c in range(q_row.shape[0]):
-        coef = _class_weight(class_weight, c) * ((1.0 - smoothing) * t_row[c] + uniform)
-        loss += _neg_xlog(coef, _clip(q_row[c], lo, hi))
-    return loss
+    return _proba_loss(q_row, -1, t_row, smoothing, class_weight, lo, hi)
 
 
-@kernel
+@scalar
 def proba_row_soft_loss_grad(q_row, t_row, smoothing, class_weight, lo, hi, weight, grad_row):
     """:func:`proba_row_soft_loss` and ``weight`` times its gradient.
 
@@ -480,11 +477,4 @@ def proba_row_soft_loss_grad(q_row, t_row, smoothing, class_weight, lo, hi, weig
     float64
         The loss of :func:`proba_row_soft_loss`.
     """
-    uniform = smoothing / q_row.shape[0]
-    loss = 0.0
-    for c in range(q_row.shape[0]):
-        coef = _class_weight(class_weight, c) * ((1.0 - smoothing) * t_row[c] + uniform)
-        q = _clip(q_row[c], lo, hi)
-        loss += _neg_xlog(coef, q)
-        grad_row[c] = 0.0 if coef == 0.0 else -weight * coef / q
-    return loss
+    return _proba_loss_grad(q_row, -1, t_row, smoothing, class_weight, lo, hi, weight, grad_row)
