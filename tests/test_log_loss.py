@@ -461,3 +461,22 @@ def test_kernels_callable_from_user_njit():
     p32 = p.astype(np.float32)
     loss32, _, _ = user_binary(yb.astype(bool), p32, float(np.finfo(np.float32).eps), None)
     assert loss32 == pytest.approx(fastxent.log_loss(yb, p32, normalize=False), rel=1e-13)
+
+
+def test_kernels_callable_from_user_parallel_njit():
+    @numba.njit(parallel=True)
+    def chunked_loss(y, P, eps, n_chunks):
+        n = y.shape[0]
+        partial = np.zeros(n_chunks)
+        for c in numba.prange(n_chunks):
+            start = c * n // n_chunks
+            stop = (c + 1) * n // n_chunks
+            loss, _, _ = kernels.multiclass_log_loss_sum(y[start:stop], P[start:stop], eps, None)
+            partial[c] = loss
+        return partial.sum()
+
+    rng = np.random.default_rng(9)
+    y = rng.integers(0, 4, 20000)
+    P = probabilities(rng, 20000, 4)
+    total = chunked_loss(y, P, float(np.finfo(np.float64).eps), 8)
+    assert total == pytest.approx(sk_metrics.log_loss(y, P, normalize=False), rel=1e-12)
