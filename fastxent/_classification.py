@@ -120,8 +120,58 @@ def _guess_classes(y, k, y_dtype):
     return np.arange(k).astype(y_dtype)
 
 
+def _clip_bounds(dtype):
+    """(eps, lo, hi): scikit-learn clips to [eps, 1 - eps] in the input dtype."""
+    bounds = _CLIP_BOUNDS.get(dtype)
+    if bounds is None:
+        eps = float(np.finfo(dtype).eps)
+        bounds = _CLIP_BOUNDS[dtype] = (eps, eps, float(dtype.type(1) - dtype.type(eps)))
+    return bounds
+
+
+_CLIP_BOUNDS = {}
+
+
+def _classes_of_labels(labels):
+    """(classes of ``labels``, whether they were unsorted, deferred error)."""
+    try:
+        classes = _labels.fitted_classes(labels)[0]
+        return classes, not np.all(classes == labels), None
+    except (ValueError, TypeError) as error:
+        return None, False, error
+
+
+def _first_pass(y_true, labels, label_classes, P, w, lo, hi):
+    """Run the kernel once: on the integer/bool/float labels directly when
+    possible (assuming classes 0..K-1 when ``labels`` is None), else on the
+    codes of the general label path.  Returns ``(stats, classes, verified,
+    deferred_error)``; ``verified`` is False when the labels' classes are
+    still to be found (:func:`_retry_labels`)."""
+    k = P.shape[1] if P.ndim == 2 else 2
+    y, y_dtype = _kernel_labels(y_true)
+    if y is not None:
+        classes = label_classes if label_classes is not None else _guess_classes(y, k, y_dtype)
+        plan = _fast_plan(y, classes, P) if classes.shape[0] >= 2 else None
+        if plan is not None:
+            stats = _run(y, plan, P, w, lo, hi)
+            summary, counts = stats[0], stats[1]
+            verified = summary[MISSES] == 0 and (
+                label_classes is not None or bool(np.all(counts > 0))
+            )
+            return stats, classes, verified, None
+    try:
+        encoding = _labels.encode(y_true, labels, label_classes)
+    except (ValueError, TypeError) as error:
+        return None, None, False, error
+    if encoding.codes is not None:
+        return _run_codes(encoding, P, w, lo, hi), encoding.classes, True, None
+    return _indicator_stats(encoding.indicator, P, w, lo, hi), encoding.classes, True, None
+
+
 def _validated_totals(y_true, y_proba, sample_weight, labels, label_classes=None,
                       allow_zero_weights=False):
+    """Validate like scikit-learn (same errors, warnings, order) and return
+    the :class:`Totals` of one fused kernel pass."""
     P = proba_array(y_proba)
     try:
         check_consistent_length(P, y_true, sample_weight)
@@ -129,64 +179,32 @@ def _validated_totals(y_true, y_proba, sample_weight, labels, label_classes=None
         raise_proba_errors(P)
         raise
     w, w_dtype = weights_array(sample_weight, P)
-    dtype = P.dtype
-    kernel_P = P.astype(np.float32) if dtype == np.float16 else P
-    eps = float(np.finfo(dtype).eps)
-    lo, hi = eps, float(dtype.type(1) - dtype.type(eps))
-    k = P.shape[1] if P.ndim == 2 else 2
+    kernel_P = P.astype(np.float32) if P.dtype == np.float16 else P
+    eps, lo, hi = _clip_bounds(P.dtype)
 
-    deferred = None
     lexicographic = False
+    deferred = None
     if labels is not None and label_classes is None:
-        try:
-            label_classes = _labels.fitted_classes(labels)[0]
-            lexicographic = not np.all(label_classes == labels)
-        except (ValueError, TypeError) as error:
-            deferred = error
-
-    y, y_dtype = _kernel_labels(y_true) if deferred is None else (None, None)
+        label_classes, lexicographic, deferred = _classes_of_labels(labels)
     stats = None
-    classes = None
-    verified = False
-    if y is not None:
-        classes = label_classes if label_classes is not None else _guess_classes(y, k, y_dtype)
-        plan = _fast_plan(y, classes, P) if classes.shape[0] >= 2 else None
-        if plan is not None:
-            stats = _run(y, plan, kernel_P, w, lo, hi)
-            summary, counts = stats[0], stats[1]
-            verified = summary[MISSES] == 0 and (
-                label_classes is not None or bool(np.all(counts > 0))
-            )
-    encoding = None
-    if stats is None and deferred is None:
-        try:
-            encoding = _labels.encode(y_true, labels, label_classes)
-        except (ValueError, TypeError) as error:
-            deferred = error
-        else:
-            classes = encoding.classes
-            if encoding.codes is not None:
-                stats = _run_codes(encoding, kernel_P, w, lo, hi)
-                verified = True
-    if stats is None:
-        if encoding is not None:  # label-indicator y_true
-            stats = _indicator_stats(encoding.indicator, kernel_P, w, lo, hi)
-            verified = True
-        else:
-            raise_proba_errors(P)
-            if w is not None:
-                _raise_weight_errors(w, w_dtype, None, allow_zero_weights)
-            if lexicographic:
-                _labels.lexicographic_warning(label_classes, labels)
-            raise deferred
+    if deferred is None:
+        stats, classes, verified, deferred = _first_pass(
+            y_true, labels, label_classes, kernel_P, w, lo, hi
+        )
+    if stats is None:  # a label error: raise it after the checks that come first
+        raise_proba_errors(P)
+        if w is not None:
+            _raise_weight_errors(w, w_dtype, None, allow_zero_weights)
+        if lexicographic:
+            _labels.lexicographic_warning(label_classes, labels)
+        raise deferred
 
     summary = stats[0]
     _raise_value_errors(summary, P, w, w_dtype, allow_zero_weights)
     if lexicographic:
         _labels.lexicographic_warning(label_classes, labels)
-
     if not verified:
-        stats, classes = _retry_labels(y_true, y, y_dtype, labels, label_classes, summary,
+        stats, classes = _retry_labels(y_true, labels, label_classes, summary,
                                        kernel_P, w, lo, hi)
     if P.ndim == 2 and summary[ROW_DEV] > 1e-8 + math.sqrt(eps):
         warnings.warn(
@@ -194,6 +212,7 @@ def _validated_totals(y_true, y_proba, sample_weight, labels, label_classes=None
             UserWarning,
             stacklevel=3,
         )
+    k = P.shape[1] if P.ndim == 2 else 2
     if classes.shape[0] != k:
         if labels is None:
             raise ValueError(
@@ -259,10 +278,11 @@ def _raise_value_errors(summary, P, w, w_dtype, allow_zero_weights):
         _raise_weight_errors(w, w_dtype, summary, allow_zero_weights)
 
 
-def _retry_labels(y_true, y, y_dtype, labels, label_classes, summary, P, w, lo, hi):
+def _retry_labels(y_true, labels, label_classes, summary, P, w, lo, hi):
     """The first pass assumed classes 0..K-1 (or ``labels``) and the data
     disagreed: find the real classes -- O(N) for integers -- and rerun, or
     raise scikit-learn's label error."""
+    y, y_dtype = _kernel_labels(y_true)
     classes = None
     if labels is None and y is not None:
         y_min, y_max = summary[Y_MIN], summary[Y_MAX]
