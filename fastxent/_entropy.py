@@ -101,7 +101,7 @@ def _finish(values, result_dtype, base, reduced_axes, keepdims, scalar):
     values = np.asarray(values, dtype=np.float64)
     if base is not None:
         values = values / math.log(base)
-    values = values.astype(result_dtype)
+    values = values.astype(result_dtype, copy=False)
     if keepdims:
         return np.expand_dims(values, reduced_axes)
     return values[()] if scalar else values

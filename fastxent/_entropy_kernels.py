@@ -7,10 +7,10 @@ the input:
 
 * ``entropy_rows_*(pk, qk, ...)`` reduce along axis 1 (each row is a
   slice): ``axis=-1`` of a C array.  Rows of up to ``BLOCK`` elements are
-  processed in tiles of whole rows copied (as float64) into small buffers,
-  so the elementwise pass is one flat, vectorized loop whatever the row
-  length (a 10-element row loop alone would not vectorize); longer rows
-  are reduced block by block.  Parallel over groups of tiles.
+  processed in tiles of whole rows copied (as float64, transposed) into
+  small buffers, so every pass runs across rows and vectorizes whatever
+  the row length (a 10-element row loop would not); longer rows are
+  reduced block by block.  Parallel over groups of tiles.
 * ``entropy_columns_*(pk, qk, ...)`` reduce along axis 0 (each column is
   a slice): ``axis=0`` of a C array, or one long 1-D slice (one column).
   The inner loop runs along a row of the array, contiguous in memory and
@@ -288,39 +288,10 @@ def entropy_slice_parallel(p, q, normalize, skip_nan):
 
 
 @kernel
-def _load_column(src, dst, other, skip_nan, kept):
-    """``dst[r] = src[r]`` as float64; with ``skip_nan`` positions where ``src``
-    or ``other`` (the paired value, or ``src`` itself) is nan become 0 and
-    are not counted in ``kept``."""
-    if skip_nan:
-        for r in range(dst.shape[0]):
-            v = np.float64(src[r])
-            keep = _kept(v, np.float64(other[r]), True)
-            dst[r] = v if keep else 0.0
-            kept[r] += 1 if keep else 0
-    else:
-        for r in range(dst.shape[0]):
-            dst[r] = src[r]
-
-
-@kernel
-def _load_transposed(pk, qk, r0, rows, skip_nan, x, y, kept):
-    """Copy rows r0:r0+rows as float64 into ``x`` (and ``y``), transposed:
-    position j of row r goes to ``x[j * rows + r]``.  Dropped positions
-    (``skip_nan``) become 0, which adds nothing to a sum or an entropy, and
-    ``kept[r]`` counts the others."""
-    m = pk.shape[1]
-    pt = pk[r0 : r0 + rows]
-    kept[:rows] = 0 if skip_nan else m
-    for j in range(m):
-        # Column j of the tile: strided loads, contiguous stores (loads
-        # gather well; scattered stores are slow on some CPUs).
-        if qk is None:
-            _load_column(pt[:, j], x[j * rows : (j + 1) * rows], pt[:, j], skip_nan, kept)
-        else:
-            qt = qk[r0 : r0 + rows]
-            _load_column(pt[:, j], x[j * rows : (j + 1) * rows], qt[:, j], skip_nan, kept)
-            _load_column(qt[:, j], y[j * rows : (j + 1) * rows], pt[:, j], skip_nan, kept[rows:])
+def _copy_column(src, dst):
+    """``dst[r] = src[r]`` as float64."""
+    for r in range(dst.shape[0]):
+        dst[r] = src[r]
 
 
 @kernel
@@ -335,36 +306,85 @@ def _sum_rows_transposed(x, rows, m, out):
 
 
 @kernel
-def _normalize_transposed(x, rows, m, sums):
-    """Divide each row of a transposed tile by its sum."""
+def _load_column_skipping_nan(src, dst, other, sums, kept):
+    """``dst[r] = src[r]``, or 0 where ``src`` or ``other`` (the paired
+    value) is nan; adds it to ``sums[r]`` and counts the others in ``kept``."""
+    for r in range(dst.shape[0]):
+        v = np.float64(src[r])
+        keep = _kept(v, np.float64(other[r]), True)
+        v = v if keep else 0.0
+        dst[r] = v
+        sums[r] += v
+        kept[r] += 1 if keep else 0
+
+
+@kernel
+def _load_transposed(pk, qk, r0, rows, skip_nan, x, y, s, t, kept):
+    """Copy rows r0:r0+rows as float64 into ``x`` (and ``y``), transposed:
+    position j of row r goes to ``x[j * rows + r]``, and sum each row into
+    ``s[r]`` (and ``t[r]``) in order of j.  With ``skip_nan``, positions
+    where ``pk`` or ``qk`` is nan become 0 (which adds nothing to a sum or
+    an entropy); ``kept[r]`` counts the others."""
+    m = pk.shape[1]
+    pt = pk[r0 : r0 + rows]
+    qt = pt if qk is None else qk[r0 : r0 + rows]
+    s[:rows] = 0.0
+    t[:rows] = 0.0
+    # Column j of the tile: strided loads, contiguous stores (loads gather
+    # well; scattered stores are slow on some CPUs).  One loop per case:
+    # a loop-invariant branch inside would stop vectorization.
+    if not skip_nan:
+        kept[:rows] = m
+        for j in range(m):
+            _copy_column(pt[:, j], x[j * rows : (j + 1) * rows])
+            if qk is not None:
+                _copy_column(qt[:, j], y[j * rows : (j + 1) * rows])
+        _sum_rows_transposed(x, rows, m, s)
+        if qk is not None:
+            _sum_rows_transposed(y, rows, m, t)
+        return
+    kept[:rows] = 0
+    for j in range(m):
+        if qk is None:
+            _load_column_skipping_nan(pt[:, j], x[j * rows : (j + 1) * rows], pt[:, j], s, kept)
+        else:
+            _load_column_skipping_nan(pt[:, j], x[j * rows : (j + 1) * rows], qt[:, j], s, kept)
+            _load_column_skipping_nan(qt[:, j], y[j * rows : (j + 1) * rows], pt[:, j], t, kept[rows:])
+
+
+@kernel
+def _tile_shannon(x, rows, m, sums, acc):
+    """``acc[r] = sum_j entr(x[j, r] / sums[r])`` over a transposed tile (in order of j)."""
+    out = acc[:rows]
+    out[:] = 0.0
     for j in range(m):
         col = x[j * rows : (j + 1) * rows]
         for r in range(rows):
-            col[r] = _divide(col[r], sums[r])
+            out[r] += _shannon_term(col[r], sums[r])
 
 
 @kernel
-def _tile_shannon_terms(x, n, terms):
-    for i in range(n):
-        terms[i] = _shannon_term(x[i], 1.0)
-
-
-@kernel
-def _tile_relative_terms(x, y, n, terms):
-    """Terms of ``n`` normalized positions; whether some ratio needs the strict formula."""
+def _tile_relative(x, y, rows, m, s, t, acc):
+    """``acc[r] = sum_j rel_entr(x[j, r] / s[r], y[j, r] / t[r])`` over a transposed tile;
+    returns whether some ratio needs the strict formula."""
+    out = acc[:rows]
+    out[:] = 0.0
     strict = False
-    for i in range(n):
-        term, extreme = _relative_term(x[i], 1.0, y[i], 1.0)
-        terms[i] = term
-        strict |= extreme
+    for j in range(m):
+        xc = x[j * rows : (j + 1) * rows]
+        yc = y[j * rows : (j + 1) * rows]
+        for r in range(rows):
+            term, extreme = _relative_term(xc[r], s[r], yc[r], t[r])
+            out[r] += term
+            strict |= extreme
     return strict
 
 
 @kernel
-def _has_extreme_ratio(x, y, r, rows, m):
+def _has_extreme_ratio(x, y, r, rows, m, s, t):
     for j in range(m):
         i = j * rows + r
-        _, extreme = _relative_term(x[i], 1.0, y[i], 1.0)
+        _, extreme = _relative_term(x[i], s, y[i], t)
         if extreme:
             return True
     return False
@@ -375,40 +395,35 @@ def _rows_tiled(pk, qk, normalize, skip_nan, out, start, stop):
     """Rows start:stop of a matrix with rows of at most BLOCK elements, tile by tile.
 
     A tile of whole rows is copied transposed into flat float64 buffers, so
-    every pass -- row sums, normalization, the terms, their row sums --
-    is a long contiguous loop that vectorizes, for any row length.
+    the row sums and the terms run as long contiguous loops across rows
+    that vectorize, for any row length.
     """
     m = pk.shape[1]
     tile_rows = max(1, BLOCK // max(m, 1))
     size = tile_rows * m
     x = np.empty(size)
     y = np.empty(size if qk is not None else 0)
-    terms = np.empty(size)
     kept = np.empty(2 * tile_rows, dtype=np.int64)  # second half: scratch for the q pass
-    sums = np.empty(tile_rows)
+    s = np.ones(tile_rows)
+    t = np.ones(tile_rows)
     acc = np.empty(tile_rows)
     for r0 in range(start, stop, tile_rows):
         rows = min(r0 + tile_rows, stop) - r0
-        n = rows * m
-        _load_transposed(pk, qk, r0, rows, skip_nan, x, y, kept)
-        if normalize:
-            _sum_rows_transposed(x, rows, m, sums)
-            _normalize_transposed(x, rows, m, sums)
-            if qk is not None:
-                _sum_rows_transposed(y, rows, m, sums)
-                _normalize_transposed(y, rows, m, sums)
+        _load_transposed(pk, qk, r0, rows, skip_nan, x, y, s, t, kept)
+        if not normalize:
+            s[:] = 1.0
+            t[:] = 1.0
         if qk is None:
             strict = False
-            _tile_shannon_terms(x, n, terms)
+            _tile_shannon(x, rows, m, s, acc)
         else:
-            strict = _tile_relative_terms(x, y, n, terms)
-        _sum_rows_transposed(terms, rows, m, acc)
+            strict = _tile_relative(x, y, rows, m, s, t, acc)
         for r in range(rows):
             value = acc[r]
             if kept[r] == 0:
                 value = 0.0
             elif qk is not None:
-                if strict and _has_extreme_ratio(x, y, r, rows, m):
+                if strict and _has_extreme_ratio(x, y, r, rows, m, s[r], t[r]):
                     value = _slice_entropy_strict(pk[r0 + r], qk[r0 + r], normalize, skip_nan)
             out[r0 + r] = value
 
