@@ -36,6 +36,7 @@ import numpy as np
 
 from ._fastmath import log
 from ._jit import kernel, parallel_kernel
+from ._parallel import run
 from ._summation import block_bounds, compensated_sum, compensated_sum_columns, n_blocks
 
 __all__ = [
@@ -232,16 +233,12 @@ def binary_scan(y, neg, pos, p, w, lo, hi):
     """Fused statistics of a 1-D (positive-class) ``p``; serial or parallel
     by size.  Returns ``(summary, counts, weighted_counts)`` (see ``STATS``;
     class 0 is ``neg``, class 1 is ``pos``)."""
-    from ._parallel import run
-
     return run(_binary_scan_parallel, _binary_scan_serial, p.shape[0], y, neg, pos, p, w, lo, hi)
 
 
 def multiclass_scan(y, base, table, P, w, lo, hi):
     """Fused statistics of a 2-D ``P`` whose true column is ``table[y - base]``;
     serial or parallel by size.  Returns ``(summary, counts, weighted_counts)``."""
-    from ._parallel import run
-
     return run(
         _multiclass_scan_parallel, _multiclass_scan_serial, P.size, y, base, table, P, w, lo, hi
     )
