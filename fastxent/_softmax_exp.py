@@ -22,7 +22,7 @@ from numba.extending import intrinsic, overload
 from ._fastmath import exp
 from ._jit import scalar
 
-__all__ = ["exp_nonpositive_f32", "shifted_exp"]
+__all__ = ["exp_nonpositive_f32", "shifted_exp", "zero_like"]
 
 LOG2E = np.float32(1.44269504088896341)
 LN2_HI = np.float32(0.693359375)  # few mantissa bits: k * LN2_HI is exact
@@ -93,9 +93,9 @@ def exp_nonpositive_f32(x):
 
 
 def shifted_exp(v, m):
-    """``exp(v - m)`` for an element ``v`` of a softmax row and its max ``m``
-    (float64 result): float32 arithmetic for float32 ``v``, else
-    :func:`fastxent._fastmath.exp`.  Usable only inside compiled code."""
+    """``exp(v - m)`` for an element ``v`` of a softmax row and its max ``m``,
+    in the row's dtype: float32 arithmetic for float32 ``v``, else
+    :func:`fastxent._fastmath.exp` (float64).  Only callable from compiled code."""
     raise NotImplementedError("shifted_exp is only callable from Numba-compiled code")
 
 
@@ -103,8 +103,20 @@ def shifted_exp(v, m):
 def _shifted_exp_impl(v, m):
     if v == types.float32:
         def impl(v, m):
-            return np.float64(exp_nonpositive_f32(v - np.float32(m)))
+            return exp_nonpositive_f32(v - np.float32(m))
     else:
         def impl(v, m):
             return exp(np.float64(v) - m)
     return impl
+
+
+def zero_like(v):
+    """Zero of ``v``'s float type (float32 or float64).  Compiled code only."""
+    raise NotImplementedError("zero_like is only callable from Numba-compiled code")
+
+
+@overload(zero_like, inline="always")
+def _zero_like_impl(v):
+    if v == types.float32:
+        return lambda v: ZERO
+    return lambda v: 0.0
