@@ -150,6 +150,13 @@ def fit_binary_gd(X, y, sample_weight, C, fit_intercept, max_iter, tol, coef0):
     converged : bool
     objective_history : float64 ndarray of shape (n_iter + 1,)
         ``F / (C Σ s_i)`` at the start and after each iteration.
+
+    Notes
+    -----
+    For ``n·d`` from about 1e6 the evaluations run on Numba's thread pool.
+    A copy of this kernel loaded from Numba's on-disk cache into a process
+    where no parallel code has run yet may crash because the pool was never
+    started; call ``numba.get_num_threads()`` once beforehand (it starts it).
     """
     coef = start_coef(coef0, 1, fit_intercept)
     n_iter, converged, history = gd_solve(X, y, sample_weight, 1, C, fit_intercept,

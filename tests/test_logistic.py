@@ -440,3 +440,20 @@ def test_import_fastxent_does_not_import_sklearn():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert fastxent.LogisticRegression is LogisticRegression
+
+
+def test_fit_from_a_cold_process_with_cached_kernels(tmp_path):
+    """Solvers loaded from Numba's on-disk cache must start the thread pool
+    before running (a cached caller of parallel code does not do it itself)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import numpy as np, fastxent\n"
+            "X = np.random.default_rng(0).normal(size=(40, 3)); y = np.arange(40) % 3\n"
+            "print(fastxent.LogisticRegression(solver='gd').fit(X, y).n_iter_[0])\n")
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    first = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    second = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert first.returncode == 0 and second.returncode == 0, second.stderr[-2000:]
+    assert first.stdout == second.stdout
