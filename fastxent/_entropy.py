@@ -12,14 +12,9 @@ import math
 import numpy as np
 
 from . import _parallel
-from ._entropy_kernels import (
-    entropy_columns_parallel,
-    entropy_columns_serial,
-    entropy_rows_parallel,
-    entropy_rows_serial,
-    entropy_slice_parallel,
-    entropy_slice_serial,
-)
+from ._entropy_columns import entropy_columns_parallel, entropy_columns_serial
+from ._entropy_kernels import entropy_slice_parallel, entropy_slice_serial
+from ._entropy_rows import entropy_rows_parallel, entropy_rows_serial
 from ._validation import as_float_array, check_ndim, scan
 
 __all__ = ["entropy", "kl_divergence"]

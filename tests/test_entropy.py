@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fastxent
-from fastxent import _entropy_kernels as kernels
+from fastxent import _entropy_columns, _entropy_kernels, _entropy_rows
 
 scipy_stats = pytest.importorskip("scipy.stats")
 scipy_special = pytest.importorskip("scipy.special")
@@ -368,23 +368,23 @@ def test_kernels_are_callable_from_user_njit_code():
     @numba.njit
     def user(p, q):
         out = np.empty(p.shape[0])
-        kernels.entropy_rows_serial(p, q, True, False, out)
+        _entropy_rows.entropy_rows_serial(p, q, True, False, out)
         h = np.empty(p.shape[1])
-        kernels.entropy_columns_serial(p, None, True, False, h)
-        one = kernels.entropy_slice_serial(p[0], q[0], True, False)
+        _entropy_columns.entropy_columns_serial(p, None, True, False, h)
+        one = _entropy_kernels.entropy_slice_serial(p[0], q[0], True, False)
         return out, h, one
 
     @numba.njit(parallel=True)
     def user_parallel(p, q):  # a kernel inside the user's own prange loop
         out = np.empty(p.shape[0])
         for i in numba.prange(p.shape[0]):
-            out[i] = kernels.entropy_slice_serial(p[i], q[i], True, False)
+            out[i] = _entropy_kernels.entropy_slice_serial(p[i], q[i], True, False)
         return out
 
     @numba.njit
     def user_calls_parallel_kernel(p, q):
         out = np.empty(p.shape[0])
-        kernels.entropy_rows_parallel(p, q, True, False, out)
+        _entropy_rows.entropy_rows_parallel(p, q, True, False, out)
         return out
 
     rng = np.random.default_rng(11)
