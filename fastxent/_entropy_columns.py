@@ -116,7 +116,9 @@ def _columns_finish(pk, qk, normalize, skip_nan, kept, terms, strict, out):
 
 @parallel_kernel
 def entropy_columns_parallel(pk, qk, normalize, skip_nan, out):
-    """Entropy or relative entropy of each column, on Numba's thread pool.
+    """Entropy or relative entropy of each column, in nats, on Numba's thread pool.
+
+    ``entropy_columns_parallel(pk, qk, normalize, skip_nan, out) -> None``.
 
     Parameters
     ----------
@@ -153,7 +155,21 @@ def entropy_columns_parallel(pk, qk, normalize, skip_nan, out):
 
 @kernel
 def entropy_columns_serial(pk, qk, normalize, skip_nan, out):
-    """Serial twin of :func:`entropy_columns_parallel` (same arguments, same result)."""
+    """Entropy or relative entropy of each column, in nats, in the calling thread.
+
+    ``entropy_columns_serial(pk, qk, normalize, skip_nan, out) -> None``: the
+    arguments of :func:`entropy_columns_parallel`, and bit for bit its result
+    (for small inputs, and for calls from inside the user's own parallel
+    loops).
+
+    Parameters
+    ----------
+    pk : 2-D float32 or float64 array
+    qk : 2-D array like ``pk``, or None
+    normalize : bool
+    skip_nan : bool
+    out : 1-D float64 array
+    """
     n_tasks, n_chunks = _n_tasks(pk.shape)
     nb = n_blocks(pk.shape[0])
     sums = np.empty((3, nb if normalize else 0, pk.shape[1]))

@@ -227,15 +227,21 @@ def _slice_entropy(p, q, normalize, skip_nan):
 def entropy_slice_serial(p, q, normalize, skip_nan):
     """Entropy (``q`` None) or relative entropy of one 1-D slice, in nats.
 
+    ``entropy_slice_serial(p, q, normalize, skip_nan) -> float64``:
+    ``-sum(entr(p / S))`` or ``sum(rel_entr(p / S, q / T))`` with
+    ``S = sum(p)``, ``T = sum(q)`` (``scipy.stats.entropy`` of one slice).
+
     Parameters
     ----------
     p : 1-D float32 or float64 array
         Probabilities (unnormalized unless ``normalize`` is False).
     q : 1-D array like ``p``, or None
     normalize : bool
-        Divide ``p`` and ``q`` by their sums first (``scipy.stats.entropy``).
+        Divide ``p`` and ``q`` by their sums first (``scipy.stats.entropy``);
+        False uses them as given (``S = T = 1``).
     skip_nan : bool
-        Drop positions where ``p`` or ``q`` is nan.
+        Drop positions where ``p`` or ``q`` is nan; if none is left the
+        result is 0.  False: nan propagates.
 
     Returns
     -------
@@ -246,8 +252,24 @@ def entropy_slice_serial(p, q, normalize, skip_nan):
 
 @parallel_kernel
 def entropy_slice_parallel(p, q, normalize, skip_nan):
-    """:func:`entropy_slice_serial` with the blocks shared out to Numba's threads
-    (same blocks, same compensated order: the same result)."""
+    """Entropy (``q`` None) or relative entropy of one 1-D slice, in nats, on
+    Numba's thread pool.
+
+    ``entropy_slice_parallel(p, q, normalize, skip_nan) -> float64``: the
+    arguments and the result of :func:`entropy_slice_serial` (same blocks,
+    same compensated order, so the same bits for any number of threads).
+
+    Parameters
+    ----------
+    p : 1-D float32 or float64 array
+    q : 1-D array like ``p``, or None
+    normalize : bool
+    skip_nan : bool
+
+    Returns
+    -------
+    float64
+    """
     nb = n_blocks(p.shape[0])
     s = t = 1.0
     kept = p.shape[0]

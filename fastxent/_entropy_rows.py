@@ -184,7 +184,9 @@ def _rows_per_task(shape):
 
 @parallel_kernel
 def entropy_rows_parallel(pk, qk, normalize, skip_nan, out):
-    """Entropy or relative entropy of each row, on Numba's thread pool.
+    """Entropy or relative entropy of each row, in nats, on Numba's thread pool.
+
+    ``entropy_rows_parallel(pk, qk, normalize, skip_nan, out) -> None``.
 
     Parameters
     ----------
@@ -214,5 +216,19 @@ def entropy_rows_parallel(pk, qk, normalize, skip_nan, out):
 
 @kernel
 def entropy_rows_serial(pk, qk, normalize, skip_nan, out):
-    """Serial twin of :func:`entropy_rows_parallel` (same arguments, same result)."""
+    """Entropy or relative entropy of each row, in nats, in the calling thread.
+
+    ``entropy_rows_serial(pk, qk, normalize, skip_nan, out) -> None``: the
+    arguments of :func:`entropy_rows_parallel`, and bit for bit its result
+    (for small inputs, and for calls from inside the user's own parallel
+    loops).
+
+    Parameters
+    ----------
+    pk : 2-D float32 or float64 array
+    qk : 2-D array like ``pk``, or None
+    normalize : bool
+    skip_nan : bool
+    out : 1-D float64 array
+    """
     _rows_range(pk, qk, normalize, skip_nan, out, 0, pk.shape[0])

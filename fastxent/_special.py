@@ -46,7 +46,16 @@ __all__ = [
 
 @scalar
 def xlogy(x, y):
-    """``x * log(y)``, and 0 when ``x == 0`` (unless ``y`` is nan)."""
+    """``x * log(y)``, and 0 when ``x == 0`` (unless ``y`` is nan).
+
+    Parameters
+    ----------
+    x, y : float32 or float64 scalars
+
+    Returns
+    -------
+    float64
+    """
     x = np.float64(x)
     y = np.float64(y)
     if x == 0.0 and y == y:
@@ -56,7 +65,16 @@ def xlogy(x, y):
 
 @scalar
 def xlog1py(x, y):
-    """``x * log1p(y)``, and 0 when ``x == 0`` (unless ``y`` is nan)."""
+    """``x * log1p(y)``, and 0 when ``x == 0`` (unless ``y`` is nan).
+
+    Parameters
+    ----------
+    x, y : float32 or float64 scalars
+
+    Returns
+    -------
+    float64
+    """
     x = np.float64(x)
     y = np.float64(y)
     if x == 0.0 and y == y:
@@ -70,6 +88,15 @@ def entr_from_log(x, log_x):
 
     .. math:: \\mathrm{entr}(x) = -x \\log x \\ (x > 0), \\quad 0 \\ (x = 0),
               \\quad -\\infty \\ (x < 0), \\quad \\mathrm{nan} \\ (x\\ \\mathrm{nan})
+
+    Parameters
+    ----------
+    x : float32 or float64 scalar
+    log_x : float64, ``log(x)`` (any value when ``x <= 0`` or nan)
+
+    Returns
+    -------
+    float64
     """
     x = np.float64(x)
     if x > 0.0:
@@ -83,7 +110,16 @@ def entr_from_log(x, log_x):
 
 @scalar
 def entr(x):
-    """Elementwise entropy term ``-x log x`` (``scipy.special.entr``)."""
+    """Elementwise entropy term ``-x log x`` (``scipy.special.entr``).
+
+    Parameters
+    ----------
+    x : float32 or float64 scalar
+
+    Returns
+    -------
+    float64
+    """
     x = np.float64(x)
     return entr_from_log(x, math.log(x) if x > 0.0 else 0.0)
 
@@ -95,6 +131,15 @@ def rel_entr_from_log(x, y, log_ratio):
     .. math:: x \\log(x / y) \\ (x > 0, y > 0), \\quad 0 \\ (x = 0, y \\ge 0),
               \\quad +\\infty \\ \\text{otherwise}, \\quad \\mathrm{nan}
               \\text{ if either is nan}
+
+    Parameters
+    ----------
+    x, y : float32 or float64 scalars
+    log_ratio : float64, ``log(x / y)`` (any value unless ``x, y > 0``)
+
+    Returns
+    -------
+    float64
     """
     x = np.float64(x)
     y = np.float64(y)
@@ -115,6 +160,14 @@ def rel_entr(x, y):
     is exact there (Sterbenz), so close arguments keep full relative
     accuracy.  When ``x / y`` would overflow or fall below the normal range
     the logarithm is ``log(x) - log(y)``.
+
+    Parameters
+    ----------
+    x, y : float32 or float64 scalars
+
+    Returns
+    -------
+    float64
     """
     x = np.float64(x)
     y = np.float64(y)
@@ -136,6 +189,14 @@ def kl_div(x, y):
 
     0 when ``x == 0`` and ``y >= 0`` (the result is then ``y``), +inf for
     negative arguments or ``y == 0 < x``, nan if either argument is nan.
+
+    Parameters
+    ----------
+    x, y : float32 or float64 scalars
+
+    Returns
+    -------
+    float64
     """
     x = np.float64(x)
     y = np.float64(y)
@@ -155,6 +216,14 @@ def expit(x):
     The quotient form is accurate over the whole line: for ``x -> -inf``
     ``exp(-x)`` grows and the relative error stays at a few ulp, for
     ``x -> +inf`` it rounds to 1 as the true value does.
+
+    Parameters
+    ----------
+    x : float32 or float64 scalar
+
+    Returns
+    -------
+    float64
     """
     x = np.float64(x)
     return 1.0 / (1.0 + math.exp(-x))
@@ -167,6 +236,14 @@ def log_expit(x):
     ``x - log1p(exp(x))`` for ``x < 0`` (``exp(x)`` cannot overflow, and
     for very negative ``x`` the result is ``x`` to full precision) and
     ``-log1p(exp(-x))`` for ``x >= 0`` (tiny and accurate as ``x -> inf``).
+
+    Parameters
+    ----------
+    x : float32 or float64 scalar
+
+    Returns
+    -------
+    float64
     """
     x = np.float64(x)
     if x < 0.0:

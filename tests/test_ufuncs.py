@@ -102,7 +102,9 @@ def test_each_loop_runs_and_keeps_the_dtype(name, dtype):
 @pytest.mark.parametrize("name", UNARY)
 def test_unary_within_2_ulp_over_the_real_line(name, dtype):
     rng = np.random.default_rng(1)
-    x = np.concatenate([wide_sample(rng, 200_000, dtype), np.array(SPECIALS, dtype=dtype)])
+    with np.errstate(over="ignore"):  # float32: the largest doubles become inf
+        specials = np.array(SPECIALS).astype(dtype)
+    x = np.concatenate([wide_sample(rng, 200_000, dtype), specials])
     ours, ref = call_both(name, x)
     assert_within_2_ulp_of_scipy(ours, ref, name, x)
 
