@@ -24,13 +24,20 @@ Conventions (all kernels):
 
 import numba
 import numpy as np
+from numba.core import types
+from numba.extending import overload
 
 from ._binary_math import binary_logit_loss, binary_logit_loss_grad
 from ._binary_math import binary_proba_loss, binary_proba_loss_grad
 from ._jit import inline_scalar, kernel, parallel_kernel
-from ._summation import block_bounds, compensated_sum_columns, n_blocks
+from ._summation import BLOCK, block_bounds, compensated_sum_columns, n_blocks
 
-__all__ = ["binary_cross_entropy_serial", "binary_cross_entropy_parallel"]
+__all__ = [
+    "binary_cross_entropy_serial",
+    "binary_cross_entropy_parallel",
+    "binary_cross_entropy_rows_serial",
+    "binary_cross_entropy_rows_parallel",
+]
 
 
 @inline_scalar
@@ -40,6 +47,18 @@ def _invalid(t, v, from_logits):
     if from_logits:
         return bad_t, 0 if abs(v) < np.inf else 1
     return bad_t, 0 if 0.0 <= v <= 1.0 else 1
+
+
+def _pos_weight_at(pos_weight, i):
+    """``pos_weight`` (a float) or ``pos_weight[i]`` (per class along a row)."""
+    raise NotImplementedError("only callable from compiled code")
+
+
+@overload(_pos_weight_at, inline="always")
+def _pos_weight_at_impl(pos_weight, i):
+    if isinstance(pos_weight, types.Array):
+        return lambda pos_weight, i: pos_weight[i]
+    return lambda pos_weight, i: pos_weight
 
 
 @inline_scalar
@@ -65,14 +84,14 @@ def _block_loss(y, pred, sample_weight, pos_weight, from_logits, lo, hi):
             bt, bp = _invalid(t, pred[i], True)
             bad_target += bt
             bad_pred += bp
-            acc += _weight(sample_weight, i) * binary_logit_loss(t, pred[i], pos_weight)
+            acc += _weight(sample_weight, i) * binary_logit_loss(t, pred[i], _pos_weight_at(pos_weight, i))
     else:
         for i in range(pred.shape[0]):
             t = np.float64(y[i])
             bt, bp = _invalid(t, pred[i], False)
             bad_target += bt
             bad_pred += bp
-            acc += _weight(sample_weight, i) * binary_proba_loss(t, pred[i], pos_weight, lo, hi)
+            acc += _weight(sample_weight, i) * binary_proba_loss(t, pred[i], _pos_weight_at(pos_weight, i), lo, hi)
     return acc, bad_target, bad_pred
 
 
@@ -81,10 +100,10 @@ def _block_losses(y, pred, sample_weight, pos_weight, from_logits, lo, hi, losse
     """Write the weighted per-sample losses of one block into ``losses``."""
     if from_logits:
         for i in range(pred.shape[0]):
-            losses[i] = _weight(sample_weight, i) * binary_logit_loss(np.float64(y[i]), pred[i], pos_weight)
+            losses[i] = _weight(sample_weight, i) * binary_logit_loss(np.float64(y[i]), pred[i], _pos_weight_at(pos_weight, i))
     else:
         for i in range(pred.shape[0]):
-            loss = binary_proba_loss(np.float64(y[i]), pred[i], pos_weight, lo, hi)
+            loss = binary_proba_loss(np.float64(y[i]), pred[i], _pos_weight_at(pos_weight, i), lo, hi)
             losses[i] = _weight(sample_weight, i) * loss
 
 
@@ -101,7 +120,7 @@ def _block_loss_grad(y, pred, sample_weight, pos_weight, from_logits, lo, hi, gr
             bad_target += bt
             bad_pred += bp
             w = _weight(sample_weight, i)
-            loss, g = binary_logit_loss_grad(t, pred[i], pos_weight)
+            loss, g = binary_logit_loss_grad(t, pred[i], _pos_weight_at(pos_weight, i))
             grad[i] = grad_scale * w * g
             acc += w * loss
     else:
@@ -111,7 +130,7 @@ def _block_loss_grad(y, pred, sample_weight, pos_weight, from_logits, lo, hi, gr
             bad_target += bt
             bad_pred += bp
             w = _weight(sample_weight, i)
-            loss, g = binary_proba_loss_grad(t, pred[i], pos_weight, lo, hi)
+            loss, g = binary_proba_loss_grad(t, pred[i], _pos_weight_at(pos_weight, i), lo, hi)
             grad[i] = grad_scale * w * g
             acc += w * loss
     return acc, bad_target, bad_pred
@@ -187,6 +206,72 @@ def binary_cross_entropy_serial(
         start, stop = block_bounds(b, n)
         acc, bad_t, bad_p = _binary_block(
             start, stop, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
+        )
+        partial[b, 0] = acc
+        partial[b, 1] = bad_t
+        partial[b, 2] = bad_p
+    total = compensated_sum_columns(partial)
+    return total[0], int(total[1]), int(total[2])
+
+
+@kernel
+def _rows_block(b, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad):
+    """Sums of the rows of block ``b`` (rows of ``len(pos_weight)`` values)."""
+    k = pos_weight.shape[0]
+    rows_per_block = max(1, BLOCK // k)
+    acc = 0.0
+    bad_t = 0
+    bad_p = 0
+    for r in range(b * rows_per_block, min(pred.shape[0] // k, (b + 1) * rows_per_block)):
+        a, t, p = _binary_block(
+            r * k, (r + 1) * k, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
+        )
+        acc += a
+        bad_t += t
+        bad_p += p
+    return acc, bad_t, bad_p
+
+
+@kernel
+def _n_row_blocks(n, k):
+    rows_per_block = max(1, BLOCK // k)
+    return (n // k + rows_per_block - 1) // rows_per_block
+
+
+@parallel_kernel
+def binary_cross_entropy_rows_parallel(
+    y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
+):
+    """:func:`binary_cross_entropy_parallel` with one ``pos_weight`` per class.
+
+    The 1-D arrays hold C-ordered ``(rows, k)`` data (multi-label targets),
+    and ``pos_weight`` is a float64 array of the ``k`` per-class weights of
+    the positive term (PyTorch's ``pos_weight`` tensor of shape ``(k,)``).
+    Other arguments and the result as in :func:`binary_cross_entropy_parallel`.
+    """
+    nb = _n_row_blocks(pred.shape[0], pos_weight.shape[0])
+    partial = np.empty((nb, 3))
+    for b in numba.prange(nb):
+        acc, bad_t, bad_p = _rows_block(
+            b, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
+        )
+        partial[b, 0] = acc
+        partial[b, 1] = bad_t
+        partial[b, 2] = bad_p
+    total = compensated_sum_columns(partial)
+    return total[0], int(total[1]), int(total[2])
+
+
+@kernel
+def binary_cross_entropy_rows_serial(
+    y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
+):
+    """Serial twin of :func:`binary_cross_entropy_rows_parallel`."""
+    nb = _n_row_blocks(pred.shape[0], pos_weight.shape[0])
+    partial = np.empty((nb, 3))
+    for b in range(nb):
+        acc, bad_t, bad_p = _rows_block(
+            b, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
         )
         partial[b, 0] = acc
         partial[b, 1] = bad_t

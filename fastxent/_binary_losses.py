@@ -8,7 +8,12 @@ validation read of the data is needed.
 
 import numpy as np
 
-from ._binary_kernels import binary_cross_entropy_parallel, binary_cross_entropy_serial
+from ._binary_kernels import (
+    binary_cross_entropy_parallel,
+    binary_cross_entropy_rows_parallel,
+    binary_cross_entropy_rows_serial,
+    binary_cross_entropy_serial,
+)
 from ._parallel import run
 from ._validation import (
     as_float_array,
@@ -34,6 +39,23 @@ def _as_targets(y_true):
     raise TypeError(f"y_true must hold numbers in [0, 1]; got an array of dtype {y.dtype}")
 
 
+def _pos_weight(pos_weight, shape):
+    """A float, or a float64 array of one weight per class (last axis)."""
+    if pos_weight is None:
+        return 1.0
+    if np.ndim(pos_weight) == 0 and not isinstance(pos_weight, (list, tuple)):
+        value = pos_weight.item() if isinstance(pos_weight, np.ndarray) else pos_weight
+        return check_nonnegative_scalar(value, "pos_weight")
+    pw = as_float_array(pos_weight, "pos_weight")
+    if pw.ndim != 1 or pw.shape[0] != shape[-1]:
+        raise ValueError(
+            f"pos_weight must be a number or have shape ({shape[-1]},) (one weight per class "
+            f"along the last axis of y_pred); got shape {pw.shape}"
+        )
+    check_in_range(pw, "pos_weight", 0.0, np.inf, "non-negative weights")
+    return np.ascontiguousarray(pw, dtype=np.float64)
+
+
 def _flat(arr, order):
     """1-D view of ``arr`` in memory order ``order`` (a copy only if needed)."""
     return arr if arr.ndim == 1 else np.ravel(arr, order=order)
@@ -50,12 +72,15 @@ class _Problem:
             raise ValueError(f"y_true has shape {y.shape} but y_pred has shape {pred.shape}; they must match")
         self.shape = pred.shape
         self.dtype = pred.dtype
-        self.order = "F" if (pred.flags.f_contiguous and not pred.flags.c_contiguous) else "C"
+        self.pos_weight = _pos_weight(pos_weight, pred.shape)
+        per_class = isinstance(self.pos_weight, np.ndarray)
+        # per-class weights pair with C-ordered rows; otherwise keep F order as is
+        f_order = pred.flags.f_contiguous and not pred.flags.c_contiguous and not per_class
+        self.order = "F" if f_order else "C"
         self.pred = _flat(pred, self.order)
         self.y = _flat(y, self.order)
         self.from_logits = bool(from_logits)
         self.lo, self.hi = clip_bounds(clip, pred.dtype)
-        self.pos_weight = 1.0 if pos_weight is None else check_nonnegative_scalar(pos_weight, "pos_weight")
         if sample_weight is None:
             self.sample_weight = np.empty(0)
         else:
@@ -71,9 +96,12 @@ class _Problem:
         return float(np.sum(sw)) if sw.size else float(self.pred.shape[0])
 
     def run(self, grad_scale, losses, grad):
+        if isinstance(self.pos_weight, np.ndarray):
+            kernels = (binary_cross_entropy_rows_parallel, binary_cross_entropy_rows_serial)
+        else:
+            kernels = (binary_cross_entropy_parallel, binary_cross_entropy_serial)
         total, bad_target, bad_pred = run(
-            binary_cross_entropy_parallel,
-            binary_cross_entropy_serial,
+            *kernels,
             self.pred.shape[0],
             self.y, self.pred, self.sample_weight, self.pos_weight, self.from_logits,
             self.lo, self.hi, grad_scale, losses, grad,
@@ -127,8 +155,9 @@ _DOC_ARGS = """
     from_logits : bool, default False
     sample_weight : array-like shaped like ``y_pred``, optional
         Non-negative weight per sample.
-    pos_weight : float >= 0, optional
-        Weight of the positive term (PyTorch's ``pos_weight``, a scalar).
+    pos_weight : float >= 0 or array-like of shape (k,), optional
+        Weight of the positive term (PyTorch's ``pos_weight``): one number,
+        or one per class along the last axis of ``y_pred`` (multi-label).
     reduction : {"mean", "sum", "none"}, default "mean"
         ``"mean"`` is the weighted mean ``sum(w * loss) / sum(w)`` (``n``
         without weights); ``"none"`` returns each weighted loss (float64).

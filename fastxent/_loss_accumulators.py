@@ -108,7 +108,9 @@ class BinaryCrossEntropyAccumulator(_Accumulator):
         self.clip = clip
 
     def _config(self):
-        return (bool(self.from_logits), self.pos_weight, self.clip)
+        pw = self.pos_weight
+        pw = tuple(np.ravel(pw).tolist()) if np.ndim(pw) > 0 else pw
+        return (bool(self.from_logits), pw, self.clip)
 
     def _chunk(self, y_true, y_pred, sample_weight):
         problem = _binary_losses._Problem(y_true, y_pred, self.from_logits, sample_weight, self.pos_weight, self.clip)

@@ -84,6 +84,24 @@ def test_probabilities_match_torch(reduction):
     np.testing.assert_allclose(grad, expected_grad, rtol=1e-9)
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_per_class_pos_weight_matches_torch(reduction, order):
+    rng = np.random.default_rng(11)
+    z = np.asarray(rng.standard_normal((50, 4)) * 3, order=order)
+    y = (rng.random((50, 4)) < 0.3).astype(np.float64)
+    pw = np.array([0.5, 1.0, 3.0, 0.0])
+    zt = torch.tensor(z, requires_grad=True)
+    loss = F.binary_cross_entropy_with_logits(zt, torch.tensor(y), pos_weight=torch.tensor(pw), reduction=reduction)
+    loss.sum().backward()
+    value, grad = bce_vg(y, z, from_logits=True, pos_weight=pw, reduction=reduction)
+    np.testing.assert_allclose(value, loss.detach().numpy(), rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(grad, zt.grad.numpy(), rtol=1e-12, atol=1e-14)
+    p = 1 / (1 + np.exp(-z))
+    expected = _reference_losses(y, p, False, pw)
+    np.testing.assert_allclose(bce(y, p, pos_weight=pw, reduction="none"), expected, rtol=1e-12)
+
+
 def test_pos_weight_with_probabilities_matches_formula():
     y, z = _data(soft=True)
     p = 1 / (1 + np.exp(-z))
@@ -278,6 +296,8 @@ BAD = [
     (dict(y_true=["a", "b"], y_pred=[0.5, 0.5]), TypeError, "y_true"),
     (dict(y_true=[1, 0], y_pred=[0.5, 0.5], pos_weight=-1), ValueError, "pos_weight"),
     (dict(y_true=[1, 0], y_pred=[0.5, 0.5], pos_weight="2"), TypeError, "pos_weight"),
+    (dict(y_true=[1, 0], y_pred=[0.5, 0.5], pos_weight=[1.0, 2.0, 3.0]), ValueError, "pos_weight"),
+    (dict(y_true=[1, 0], y_pred=[0.5, 0.5], pos_weight=[1.0, -2.0]), ValueError, "pos_weight"),
     (dict(y_true=[1, 0], y_pred=[0.5, 0.5], clip="x"), ValueError, "clip"),
     (dict(y_true=[1, 0], y_pred=[0.5, 0.5], clip=0.7), ValueError, "clip"),
     (dict(y_true=[1, 0], y_pred=[0.5, 0.5], sample_weight=[1.0]), ValueError, "sample_weight"),

@@ -77,6 +77,19 @@ def test_distributions_and_probabilities():
     assert acc.result() == pytest.approx(fastxent.cross_entropy(t, p), rel=1e-13)
 
 
+def test_binary_per_class_pos_weight():
+    rng = np.random.default_rng(2)
+    z = rng.standard_normal((300, 3))
+    y = (rng.random((300, 3)) < 0.5).astype(np.float64)
+    pw = [1.0, 2.0, 0.5]
+    acc = BinaryCrossEntropyAccumulator(from_logits=True, pos_weight=pw)
+    for chunk in np.array_split(np.arange(300), 4):
+        acc.update(y[chunk], z[chunk])
+    acc.merge(BinaryCrossEntropyAccumulator(from_logits=True, pos_weight=np.array(pw)))
+    expected = fastxent.binary_cross_entropy(y, z, from_logits=True, pos_weight=pw)
+    assert acc.result() == pytest.approx(expected, rel=1e-13)
+
+
 def test_all_ignored_and_empty_accumulators_give_zero():
     acc = CrossEntropyAccumulator(from_logits=True, ignore_index=-1)
     assert acc.result() == 0.0
