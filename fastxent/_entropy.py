@@ -15,7 +15,7 @@ from . import _parallel
 from ._entropy_columns import entropy_columns_parallel, entropy_columns_serial
 from ._entropy_kernels import entropy_slice_parallel, entropy_slice_serial
 from ._entropy_rows import entropy_rows_parallel, entropy_rows_serial
-from ._validation import as_float_array, check_ndim, scan
+from ._validation import as_float_array, scan
 
 __all__ = ["entropy", "kl_divergence"]
 
@@ -244,7 +244,8 @@ def _masked_entropy(samples, base, axis, nan_policy, keepdims, kernel_dtype, res
 
 def _as_distributions(x, name):
     arr = as_float_array(x, name)
-    check_ndim(arr, name, tuple(range(1, 33)))
+    if arr.ndim == 0:
+        raise ValueError(f"{name} must be an array of at least 1 dimension (distributions along `axis`); got a scalar")
     if arr.size == 0:
         raise ValueError(f"{name} is empty (shape {arr.shape}); at least one value per distribution is required")
     n_nan, lo, hi = scan(arr)  # one compiled pass
