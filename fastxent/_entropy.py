@@ -251,8 +251,8 @@ def _as_distributions(x, name):
     n_nan, lo, hi = scan(arr)  # one compiled pass
     if n_nan or not (math.isfinite(lo) and math.isfinite(hi)):
         raise ValueError(f"{name} contains NaN or infinity")
-    if lo < 0:
-        raise ValueError(f"{name} must hold non-negative values; got a minimum of {lo!r}")
+    if lo < 0 or hi > 1:
+        raise ValueError(f"{name} must hold probabilities in [0, 1]; got values in [{lo!r}, {hi!r}]")
     return arr
 
 
@@ -269,7 +269,9 @@ def kl_divergence(p, q, *, base=None, axis=-1):
     Parameters
     ----------
     p, q : array_like of the same shape, at least 1-D
-        Non-negative, finite (float32 or float64; integers become float64).
+        Probabilities in [0, 1] (float32 or float64; integers become
+        float64).  Rows need not sum exactly to 1: they are not checked
+        for it nor rescaled.
     base : float, optional
         Logarithm base (default e: nats); must be positive and not 1.
     axis : int, default -1
@@ -284,7 +286,7 @@ def kl_divergence(p, q, *, base=None, axis=-1):
     Raises
     ------
     ValueError
-        Shapes differ, a value is negative, nan or infinite, ``axis`` is out
+        Shapes differ, a value is outside [0, 1] or nan, ``axis`` is out
         of range, ``base`` is not positive or is 1, or the input is empty.
     TypeError
         Non-numeric input, or ``axis`` not an integer.

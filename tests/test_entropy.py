@@ -307,7 +307,7 @@ def test_result_is_independent_of_thread_count():
 
 
 def exact_entropy(pk, qk=None):
-    """High-precision reference (Fractions for the normalization, mpmath-free logs in float128-ish)."""
+    """Reference with exact normalization and ratios (Fractions), each logarithm rounded once."""
     s = sum(Fraction(v) for v in pk)
     if qk is None:
         return -math.fsum(float(Fraction(v) / s) * math.log(Fraction(v) / s) for v in pk if v > 0)
@@ -445,7 +445,8 @@ def test_kl_divergence_values_and_types():
     "p,q,kwargs,exc,match",
     [
         ([0.5, 0.5], [0.5, 0.25, 0.25], {}, ValueError, "same shape"),
-        ([-0.1, 1.1], [0.5, 0.5], {}, ValueError, "^p must hold non-negative"),
+        ([-0.1, 1.1], [0.5, 0.5], {}, ValueError, r"^p must hold probabilities in \[0, 1\]"),
+        ([0.5, 0.5], [0.5, 1.5], {}, ValueError, r"^q must hold probabilities in \[0, 1\]"),
         ([0.5, 0.5], [np.nan, 1.0], {}, ValueError, "^q contains NaN"),
         ([0.5, np.inf], [0.5, 0.5], {}, ValueError, "^p contains NaN or infinity"),
         (np.zeros((2, 0)), np.zeros((2, 0)), {}, ValueError, "^p is empty"),
