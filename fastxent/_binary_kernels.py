@@ -150,6 +150,26 @@ def _binary_block(
     return _block_loss(yb, pb, wb, pos_weight, from_logits, lo, hi)
 
 
+@kernel
+def _flat_block_into(
+    partial, b, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
+):
+    """Write block ``b``'s (loss sum, bad targets, bad predictions) into ``partial[b]``."""
+    start, stop = block_bounds(b, pred.shape[0])
+    acc, bad_t, bad_p = _binary_block(
+        start, stop, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
+    )
+    partial[b, 0] = acc
+    partial[b, 1] = bad_t
+    partial[b, 2] = bad_p
+
+
+@kernel
+def _totals(partial):
+    total = compensated_sum_columns(partial)
+    return total[0], int(total[1]), int(total[2])
+
+
 @parallel_kernel
 def binary_cross_entropy_parallel(
     y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
@@ -177,19 +197,10 @@ def binary_cross_entropy_parallel(
         Weighted loss sum, number of targets outside [0, 1], number of
         invalid predictions.  The sum is bit-identical for any thread count.
     """
-    n = pred.shape[0]
-    nb = n_blocks(n)
-    partial = np.empty((nb, 3))
-    for b in numba.prange(nb):
-        start, stop = block_bounds(b, n)
-        acc, bad_t, bad_p = _binary_block(
-            start, stop, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
-        )
-        partial[b, 0] = acc
-        partial[b, 1] = bad_t
-        partial[b, 2] = bad_p
-    total = compensated_sum_columns(partial)
-    return total[0], int(total[1]), int(total[2])
+    partial = np.empty((n_blocks(pred.shape[0]), 3))
+    for b in numba.prange(partial.shape[0]):
+        _flat_block_into(partial, b, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad)
+    return _totals(partial)
 
 
 @kernel
@@ -199,24 +210,17 @@ def binary_cross_entropy_serial(
     """Serial twin of :func:`binary_cross_entropy_parallel` (same arguments,
     same blocks, bit-identical result), for small inputs and for callers
     already inside a parallel region."""
-    n = pred.shape[0]
-    nb = n_blocks(n)
-    partial = np.empty((nb, 3))
-    for b in range(nb):
-        start, stop = block_bounds(b, n)
-        acc, bad_t, bad_p = _binary_block(
-            start, stop, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
-        )
-        partial[b, 0] = acc
-        partial[b, 1] = bad_t
-        partial[b, 2] = bad_p
-    total = compensated_sum_columns(partial)
-    return total[0], int(total[1]), int(total[2])
+    partial = np.empty((n_blocks(pred.shape[0]), 3))
+    for b in range(partial.shape[0]):
+        _flat_block_into(partial, b, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad)
+    return _totals(partial)
 
 
 @kernel
-def _rows_block(b, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad):
-    """Sums of the rows of block ``b`` (rows of ``len(pos_weight)`` values)."""
+def _rows_block_into(
+    partial, b, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
+):
+    """As :func:`_flat_block_into` for block ``b`` of rows of ``len(pos_weight)`` values."""
     k = pos_weight.shape[0]
     rows_per_block = max(1, BLOCK // k)
     acc = 0.0
@@ -229,7 +233,9 @@ def _rows_block(b, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad
         acc += a
         bad_t += t
         bad_p += p
-    return acc, bad_t, bad_p
+    partial[b, 0] = acc
+    partial[b, 1] = bad_t
+    partial[b, 2] = bad_p
 
 
 @kernel
@@ -249,17 +255,10 @@ def binary_cross_entropy_rows_parallel(
     the positive term (PyTorch's ``pos_weight`` tensor of shape ``(k,)``).
     Other arguments and the result as in :func:`binary_cross_entropy_parallel`.
     """
-    nb = _n_row_blocks(pred.shape[0], pos_weight.shape[0])
-    partial = np.empty((nb, 3))
-    for b in numba.prange(nb):
-        acc, bad_t, bad_p = _rows_block(
-            b, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
-        )
-        partial[b, 0] = acc
-        partial[b, 1] = bad_t
-        partial[b, 2] = bad_p
-    total = compensated_sum_columns(partial)
-    return total[0], int(total[1]), int(total[2])
+    partial = np.empty((_n_row_blocks(pred.shape[0], pos_weight.shape[0]), 3))
+    for b in numba.prange(partial.shape[0]):
+        _rows_block_into(partial, b, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad)
+    return _totals(partial)
 
 
 @kernel
@@ -267,14 +266,7 @@ def binary_cross_entropy_rows_serial(
     y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
 ):
     """Serial twin of :func:`binary_cross_entropy_rows_parallel`."""
-    nb = _n_row_blocks(pred.shape[0], pos_weight.shape[0])
-    partial = np.empty((nb, 3))
-    for b in range(nb):
-        acc, bad_t, bad_p = _rows_block(
-            b, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
-        )
-        partial[b, 0] = acc
-        partial[b, 1] = bad_t
-        partial[b, 2] = bad_p
-    total = compensated_sum_columns(partial)
-    return total[0], int(total[1]), int(total[2])
+    partial = np.empty((_n_row_blocks(pred.shape[0], pos_weight.shape[0]), 3))
+    for b in range(partial.shape[0]):
+        _rows_block_into(partial, b, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad)
+    return _totals(partial)

@@ -44,6 +44,7 @@ from ._summation import BLOCK, compensated_sum_columns
 
 __all__ = [
     "rows_per_block",
+    "n_row_blocks",
     "cross_entropy_index_serial",
     "cross_entropy_index_parallel",
     "cross_entropy_soft_serial",
@@ -55,6 +56,12 @@ __all__ = [
 def rows_per_block(k):
     """Rows per reduction block: about ``BLOCK`` values, at least one row."""
     return max(1, BLOCK // max(k, 1))
+
+
+@kernel
+def n_row_blocks(n, k):
+    """Number of row blocks of :func:`rows_per_block` rows over ``n`` rows."""
+    return (n + rows_per_block(k) - 1) // rows_per_block(k)
 
 
 @kernel
@@ -144,15 +151,11 @@ def cross_entropy_index_parallel(
     (float64, float64)
         Weighted loss sum and the ``mean`` normalizer (PyTorch's).
     """
-    n = pred.shape[0]
-    nb = (n + rows_per_block(pred.shape[1]) - 1) // rows_per_block(pred.shape[1])
-    partial = np.empty((nb, 2))
-    for b in numba.prange(nb):
-        acc, wsum = _index_block(
+    partial = np.empty((n_row_blocks(pred.shape[0], pred.shape[1]), 2))
+    for b in numba.prange(partial.shape[0]):
+        partial[b, 0], partial[b, 1] = _index_block(
             b, pred, y, sample_weight, class_weight, smoothing, ignore_index, from_logits, lo, hi, scale, losses, grad
         )
-        partial[b, 0] = acc
-        partial[b, 1] = wsum
     total = compensated_sum_columns(partial)
     return total[0], total[1]
 
@@ -163,15 +166,11 @@ def cross_entropy_index_serial(
 ):
     """Serial twin of :func:`cross_entropy_index_parallel` (same arguments,
     bit-identical result)."""
-    n = pred.shape[0]
-    nb = (n + rows_per_block(pred.shape[1]) - 1) // rows_per_block(pred.shape[1])
-    partial = np.empty((nb, 2))
-    for b in range(nb):
-        acc, wsum = _index_block(
+    partial = np.empty((n_row_blocks(pred.shape[0], pred.shape[1]), 2))
+    for b in range(partial.shape[0]):
+        partial[b, 0], partial[b, 1] = _index_block(
             b, pred, y, sample_weight, class_weight, smoothing, ignore_index, from_logits, lo, hi, scale, losses, grad
         )
-        partial[b, 0] = acc
-        partial[b, 1] = wsum
     total = compensated_sum_columns(partial)
     return total[0], total[1]
 
@@ -234,15 +233,11 @@ def cross_entropy_soft_parallel(
     (float64, float64)
         Weighted loss sum and the sum of sample weights (``n`` without them).
     """
-    n = pred.shape[0]
-    nb = (n + rows_per_block(pred.shape[1]) - 1) // rows_per_block(pred.shape[1])
-    partial = np.empty((nb, 2))
-    for b in numba.prange(nb):
-        acc, wsum = _soft_block(
+    partial = np.empty((n_row_blocks(pred.shape[0], pred.shape[1]), 2))
+    for b in numba.prange(partial.shape[0]):
+        partial[b, 0], partial[b, 1] = _soft_block(
             b, pred, target, sample_weight, class_weight, smoothing, from_logits, lo, hi, scale, losses, grad
         )
-        partial[b, 0] = acc
-        partial[b, 1] = wsum
     total = compensated_sum_columns(partial)
     return total[0], total[1]
 
@@ -252,14 +247,10 @@ def cross_entropy_soft_serial(
     pred, target, sample_weight, class_weight, smoothing, from_logits, lo, hi, scale, losses, grad
 ):
     """Serial twin of :func:`cross_entropy_soft_parallel`."""
-    n = pred.shape[0]
-    nb = (n + rows_per_block(pred.shape[1]) - 1) // rows_per_block(pred.shape[1])
-    partial = np.empty((nb, 2))
-    for b in range(nb):
-        acc, wsum = _soft_block(
+    partial = np.empty((n_row_blocks(pred.shape[0], pred.shape[1]), 2))
+    for b in range(partial.shape[0]):
+        partial[b, 0], partial[b, 1] = _soft_block(
             b, pred, target, sample_weight, class_weight, smoothing, from_logits, lo, hi, scale, losses, grad
         )
-        partial[b, 0] = acc
-        partial[b, 1] = wsum
     total = compensated_sum_columns(partial)
     return total[0], total[1]
