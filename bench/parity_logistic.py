@@ -37,9 +37,9 @@ CLASS_PROPORTIONS = {2: [0.7, 0.3], 5: [0.35, 0.25, 0.2, 0.12, 0.08]}
 
 
 def dataset(n_classes, n, d, seed=0):
-    return make_classification(n_samples=n, n_features=d, n_informative=min(20, d // 2), n_redundant=2,
-                               n_classes=n_classes, weights=CLASS_PROPORTIONS[n_classes],
-                               random_state=seed)
+    return make_classification(n_samples=n, n_features=d, n_informative=min(20, d // 2),
+                               n_redundant=2, n_classes=n_classes,
+                               weights=CLASS_PROPORTIONS[n_classes], random_state=seed)
 
 
 def objective(model, X, y, s, C):
@@ -93,8 +93,10 @@ def run(n, d, out, classes=(2, 5)):
             print(f"k={n_classes} C={C:<6} intercept={fit_intercept!s:5} {weighting:13} "
                   f"sklearn {t_ref:7.3f}s ({row['sklearn_iter']:3d} it) | "
                   + " | ".join(f"{sv} {row[sv + '_s']:6.3f}s x{row[sv + '_speedup']:5.2f} "
-                               f"({row[sv + '_iter']:4d} it) dobj {row[sv + '_rel_objective']:+.1e} "
-                               f"dP {row[sv + '_max_dproba']:.1e} {'ok' if row[sv + '_ok'] else 'FAIL'}"
+                               f"({row[sv + '_iter']:4d} it) "
+                               f"dobj {row[sv + '_rel_objective']:+.1e} "
+                               f"dP {row[sv + '_max_dproba']:.1e} "
+                               f"{'ok' if row[sv + '_ok'] else 'FAIL'}"
                                for sv in ("lbfgs", "gd")), flush=True)
             if out:
                 with open(out, "a") as fh:

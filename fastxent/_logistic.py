@@ -90,11 +90,13 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if not isinstance(self.C, numbers.Real) or isinstance(self.C, bool) or not self.C > 0:
             raise ValueError(f"C must be a positive float, got C={self.C!r}.")
         if not isinstance(self.max_iter, numbers.Integral) or self.max_iter < 0:
-            raise ValueError(f"max_iter must be a non-negative int, got max_iter={self.max_iter!r}.")
+            raise ValueError("max_iter must be a non-negative int, "
+                             f"got max_iter={self.max_iter!r}.")
         if not isinstance(self.tol, numbers.Real) or not self.tol >= 0:
             raise ValueError(f"tol must be a non-negative float, got tol={self.tol!r}.")
         if self.solver not in _SOLVERS:
-            raise ValueError(f"solver must be one of {sorted(_SOLVERS)}, got solver={self.solver!r}.")
+            raise ValueError(f"solver must be one of {sorted(_SOLVERS)}, "
+                             f"got solver={self.solver!r}.")
         if not (self.class_weight is None or self.class_weight == "balanced"
                 or isinstance(self.class_weight, dict)):
             raise ValueError("class_weight must be a dict, 'balanced' or None, "

@@ -115,7 +115,8 @@ def test_loss_grad_kernel_matches_numpy(storage, n_classes, fit_intercept):
     expected = reference_objective(Xref, y, w, coef[:, :-1], coef[:, -1], C)
     expected_grad = reference_gradient(Xref, y, w, coef[:, :-1], coef[:, -1], C, fit_intercept)
     np.testing.assert_allclose(value, expected, rtol=1e-12)
-    np.testing.assert_allclose(grad, expected_grad, rtol=1e-9, atol=1e-9 * np.abs(expected_grad).max())
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-9,
+                               atol=1e-9 * np.abs(expected_grad).max())
     for got, orig in zip((X, y, w, coef), before):  # inputs untouched
         np.testing.assert_array_equal(got.toarray() if sparse.issparse(got) else got,
                                       orig.toarray() if sparse.issparse(orig) else orig)
@@ -153,7 +154,8 @@ def test_loss_grad_is_identical_for_any_thread_count():
         numba.set_num_threads(threads)
         try:
             grad = np.empty_like(coef)
-            value = multinomial_logistic_loss_grad(X, y.astype(np.float64), w, coef, 1.0, True, grad)
+            value = multinomial_logistic_loss_grad(X, y.astype(np.float64), w, coef, 1.0, True,
+                                                   grad)
             fit = LogisticRegression(tol=1e-10, max_iter=500).fit(X, y, sample_weight=w)
         finally:
             numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
@@ -178,7 +180,8 @@ def effective_weights(y, sample_weight, class_weight):
     if class_weight is None:
         return sw
     classes = np.unique(y)
-    per_class = compute_class_weight(class_weight, classes=classes, y=y, sample_weight=sample_weight)
+    per_class = compute_class_weight(class_weight, classes=classes, y=y,
+                                     sample_weight=sample_weight)
     return sw * per_class[np.searchsorted(classes, y)]
 
 
@@ -435,7 +438,8 @@ def test_import_fastxent_does_not_import_sklearn():
     import subprocess
     import sys
 
-    code = "import sys, fastxent; assert 'sklearn' not in sys.modules; assert 'scipy' not in sys.modules"
+    code = ("import sys, fastxent; "
+            "assert 'sklearn' not in sys.modules and 'scipy' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
