@@ -57,7 +57,7 @@ def close_sample(rng, x):
 
 
 def assert_within_2_ulp_of_scipy(ours, ref, name, *args):
-    """float64: <= 2 ulp from SciPy.  float32: <= 2 ulp from SciPy's float32 loop
+    """float64: <= 2 ulp from SciPy (xlog1py: see below).  float32: <= 2 ulp from SciPy's float32 loop
     wherever that loop is itself within 2 ulp of SciPy's float64 value rounded;
     elsewhere (SciPy's float32 ``expit`` flushes results below ~1e-38 to 0, as
     ``expf`` overflows first) <= 1 ulp from the float64 value rounded."""
@@ -68,6 +68,17 @@ def assert_within_2_ulp_of_scipy(ours, ref, name, *args):
             ref64 = ref64.astype(np.float32)
         scipy32_ok = ulp_distance(ref, ref64) <= 2
         dist = np.where(scipy32_ok, dist, ulp_distance(ours, ref64) * 2)
+    if name == "xlog1py" and ours.dtype == np.float64:
+        # SciPy evaluates log(1 + y) for 1 + y outside [sqrt(1/2), sqrt(2)]
+        # (Cephes' log1p), up to 3 ulp from the exact value; ours (libm
+        # log1p) stays within 1 ulp.  Where they differ by more than 2 ulp,
+        # ours must be the accurate one (long double reference).
+        far = dist > 2
+        x, y = (a[far].astype(np.longdouble) for a in args)
+        exact = (x * np.log1p(y)).astype(np.float64)
+        assert np.all(ulp_distance(ours[far], exact) <= 1)
+        assert np.all(ulp_distance(ours[far], exact) < ulp_distance(ref[far], exact))
+        dist = np.where(far, 0.0, dist)
     worst = np.argmax(dist)
     assert dist[worst] <= 2, [a[worst] for a in args]
 
