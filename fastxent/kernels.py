@@ -1,0 +1,172 @@
+"""The stable Numba API: every computation of fastxent as an ``@njit`` function.
+
+Call these from your own ``numba.njit`` code (simulation loops, custom
+trainers, ``prange`` loops): they run in nopython mode, take NumPy arrays and
+scalars (float32 or float64; any memory layout, read-only arrays included),
+never validate (the public NumPy API does that), hold no Python objects and
+allocate nothing beyond what their result needs (reductions keep one float64
+per block of 2048 samples so that their sums are deterministic and
+accurate).  Each function's docstring gives its exact signature and formula;
+``help(fastxent.kernels.NAME)``.
+
+These names are stable API: their signatures and semantics change only with
+a major version.
+
+Groups
+------
+Elementary functions (vectorizable, < 1 ulp)
+    ``log``, ``log1p``, ``exp``
+Special functions (scalars; the definitions behind ``fastxent.ufuncs``)
+    ``xlogy``, ``xlog1py``, ``entr``, ``rel_entr``, ``kl_div``, ``expit``, ``log_expit``
+Per-sample binary cross-entropy (logits or probabilities)
+    ``softplus``, ``sigmoid``, ``binary_logit_loss``, ``binary_logit_grad``,
+    ``binary_logit_loss_grad``, ``binary_proba_loss``, ``binary_proba_grad``,
+    ``binary_proba_loss_grad``
+Per-row softmax / categorical cross-entropy
+    ``row_max``, ``row_sum_exp``, ``row_max_sum_exp``, ``row_logsumexp``,
+    ``softmax_row_loss``, ``softmax_row_loss_grad``,
+    ``softmax_row_smoothed_loss``, ``softmax_row_smoothed_loss_grad``,
+    ``softmax_row_soft_loss``, ``softmax_row_soft_loss_grad``,
+    ``proba_row_loss``, ``proba_row_loss_grad``,
+    ``proba_row_soft_loss``, ``proba_row_soft_loss_grad``
+Array reductions (``_serial`` runs on the calling thread; ``_parallel``
+uses Numba's thread pool and gives bit-identical results)
+    ``binary_log_loss_sum``, ``multiclass_log_loss_sum``,
+    ``binary_cross_entropy_serial``, ``binary_cross_entropy_parallel``,
+    ``cross_entropy_index_serial``, ``cross_entropy_index_parallel``,
+    ``cross_entropy_soft_serial``, ``cross_entropy_soft_parallel``,
+    ``entropy_slice_serial``, ``entropy_slice_parallel``, ``compensated_sum``
+Logistic regression (objective and gradient in one pass over ``X``; whole fits)
+    ``binary_logistic_loss_grad``, ``multinomial_logistic_loss_grad`` (and ``_csr``),
+    ``fit_binary_lbfgs``, ``fit_multinomial_lbfgs``, ``fit_binary_gd``,
+    ``fit_multinomial_gd`` (and ``_csr``)
+
+Example
+-------
+>>> import numba, numpy as np
+>>> from fastxent import kernels
+>>> @numba.njit
+... def total_logistic_loss(y, z):
+...     s = 0.0
+...     for i in range(z.shape[0]):
+...         s += kernels.binary_logit_loss(y[i], z[i], 1.0)
+...     return s
+>>> total_logistic_loss(np.array([0.0, 1.0]), np.array([-3.0, 2.5]))  # doctest: +ELLIPSIS
+0.12...
+"""
+
+from ._binary_kernels import binary_cross_entropy_parallel, binary_cross_entropy_serial
+from ._binary_math import (
+    binary_logit_grad,
+    binary_logit_loss,
+    binary_logit_loss_grad,
+    binary_proba_grad,
+    binary_proba_loss,
+    binary_proba_loss_grad,
+    sigmoid,
+    softplus,
+)
+from ._categorical_kernels import (
+    cross_entropy_index_parallel,
+    cross_entropy_index_serial,
+    cross_entropy_soft_parallel,
+    cross_entropy_soft_serial,
+)
+from ._entropy_kernels import entropy_slice_parallel, entropy_slice_serial
+from ._fastmath import exp, log, log1p
+from ._gd import fit_binary_gd, fit_binary_gd_csr, fit_multinomial_gd, fit_multinomial_gd_csr
+from ._lbfgs import (
+    fit_binary_lbfgs,
+    fit_binary_lbfgs_csr,
+    fit_multinomial_lbfgs,
+    fit_multinomial_lbfgs_csr,
+)
+from ._log_loss_kernels import binary_log_loss_sum, multiclass_log_loss_sum
+from ._logistic_kernels import (
+    binary_logistic_loss_grad,
+    binary_logistic_loss_grad_csr,
+    multinomial_logistic_loss_grad,
+    multinomial_logistic_loss_grad_csr,
+)
+from ._softmax_math import (
+    proba_row_loss,
+    proba_row_loss_grad,
+    proba_row_soft_loss,
+    proba_row_soft_loss_grad,
+    row_logsumexp,
+    row_max,
+    row_max_sum_exp,
+    row_sum_exp,
+    softmax_row_loss,
+    softmax_row_loss_grad,
+    softmax_row_smoothed_loss,
+    softmax_row_smoothed_loss_grad,
+    softmax_row_soft_loss,
+    softmax_row_soft_loss_grad,
+)
+from ._special import entr, expit, kl_div, log_expit, rel_entr, xlog1py, xlogy
+from ._summation import compensated_sum
+
+__all__ = [
+    # elementary functions
+    "log",
+    "log1p",
+    "exp",
+    # special functions
+    "xlogy",
+    "xlog1py",
+    "entr",
+    "rel_entr",
+    "kl_div",
+    "expit",
+    "log_expit",
+    # per-sample binary cross-entropy
+    "softplus",
+    "sigmoid",
+    "binary_logit_loss",
+    "binary_logit_grad",
+    "binary_logit_loss_grad",
+    "binary_proba_loss",
+    "binary_proba_grad",
+    "binary_proba_loss_grad",
+    # per-row softmax cross-entropy
+    "row_max",
+    "row_sum_exp",
+    "row_max_sum_exp",
+    "row_logsumexp",
+    "softmax_row_loss",
+    "softmax_row_loss_grad",
+    "softmax_row_smoothed_loss",
+    "softmax_row_smoothed_loss_grad",
+    "softmax_row_soft_loss",
+    "softmax_row_soft_loss_grad",
+    "proba_row_loss",
+    "proba_row_loss_grad",
+    "proba_row_soft_loss",
+    "proba_row_soft_loss_grad",
+    # array reductions
+    "binary_log_loss_sum",
+    "multiclass_log_loss_sum",
+    "binary_cross_entropy_serial",
+    "binary_cross_entropy_parallel",
+    "cross_entropy_index_serial",
+    "cross_entropy_index_parallel",
+    "cross_entropy_soft_serial",
+    "cross_entropy_soft_parallel",
+    "entropy_slice_serial",
+    "entropy_slice_parallel",
+    "compensated_sum",
+    # logistic regression
+    "binary_logistic_loss_grad",
+    "multinomial_logistic_loss_grad",
+    "binary_logistic_loss_grad_csr",
+    "multinomial_logistic_loss_grad_csr",
+    "fit_binary_lbfgs",
+    "fit_multinomial_lbfgs",
+    "fit_binary_lbfgs_csr",
+    "fit_multinomial_lbfgs_csr",
+    "fit_binary_gd",
+    "fit_multinomial_gd",
+    "fit_binary_gd_csr",
+    "fit_multinomial_gd_csr",
+]
