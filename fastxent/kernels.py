@@ -35,7 +35,9 @@ uses Numba's thread pool and gives bit-identical results)
     ``binary_cross_entropy_serial``, ``binary_cross_entropy_parallel``,
     ``cross_entropy_index_serial``, ``cross_entropy_index_parallel``,
     ``cross_entropy_soft_serial``, ``cross_entropy_soft_parallel``,
-    ``entropy_slice_serial``, ``entropy_slice_parallel``, ``compensated_sum``
+    ``entropy_slice_serial``, ``entropy_slice_parallel``, ``entropy_rows_serial``,
+    ``entropy_rows_parallel``, ``entropy_columns_serial``,
+    ``entropy_columns_parallel``, ``compensated_sum``
 Logistic regression (objective and gradient in one pass over ``X``; whole fits)
     ``binary_logistic_loss_grad``, ``multinomial_logistic_loss_grad`` (and ``_csr``),
     ``fit_binary_lbfgs``, ``fit_multinomial_lbfgs``, ``fit_binary_gd``,
@@ -72,7 +74,9 @@ from ._categorical_kernels import (
     cross_entropy_soft_parallel,
     cross_entropy_soft_serial,
 )
+from ._entropy_columns import entropy_columns_parallel, entropy_columns_serial
 from ._entropy_kernels import entropy_slice_parallel, entropy_slice_serial
+from ._entropy_rows import entropy_rows_parallel, entropy_rows_serial
 from ._fastmath import exp, log, log1p
 from ._gd import fit_binary_gd, fit_binary_gd_csr, fit_multinomial_gd, fit_multinomial_gd_csr
 from ._lbfgs import (
@@ -155,6 +159,10 @@ __all__ = [
     "cross_entropy_soft_parallel",
     "entropy_slice_serial",
     "entropy_slice_parallel",
+    "entropy_rows_serial",
+    "entropy_rows_parallel",
+    "entropy_columns_serial",
+    "entropy_columns_parallel",
     "compensated_sum",
     # logistic regression
     "binary_logistic_loss_grad",
