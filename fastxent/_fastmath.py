@@ -137,6 +137,29 @@ def _split_exponent(x):
 
 @scalar
 def log(x):
+    """Natural logarithm, vectorizable, < 1 ulp.
+
+    ``log(x) -> value``
+
+    ``x = 2**k * z`` with ``sqrt(2)/2 <= z < sqrt(2)`` (read from the bit
+    pattern), ``f = z - 1`` exact, then
+
+    ``log(x) = k ln2 + f - f**2/2 + s (f**2/2 + R(s**2))``, ``s = f / (2 + f)``
+
+    with fdlibm's minimax polynomial ``R`` and ``ln2`` split in two parts
+    (see the module docstring).
+
+    Parameters
+    ----------
+    x : float32 or float64 scalar
+        Widened to float64 first.
+
+    Returns
+    -------
+    value : float64
+        ``log(x)``: ``-inf`` at 0, nan for ``x < 0`` and nan, ``inf`` at
+        ``inf``; subnormal ``x`` are exact-range (scaled by ``2**54`` first).
+    """
     x = np.float64(x)
     subnormal = x < SMALLEST_NORMAL
     xs = x * TWO54 if subnormal else x
@@ -151,6 +174,26 @@ def log(x):
 
 @scalar
 def log1p(x):
+    """``log(1 + x)``, accurate for tiny ``x``, vectorizable, < 1 ulp.
+
+    ``log1p(x) -> value``
+
+    ``u = fl(1 + x)``, its exact rounding error ``c = (1 + x) - u``
+    (Fast2Sum), then ``log1p(x) = log(u) + c / u`` with the reduction of
+    :func:`log`.
+
+    Parameters
+    ----------
+    x : float32 or float64 scalar
+        Widened to float64 first.
+
+    Returns
+    -------
+    value : float64
+        ``log1p(x)``: ``x`` itself for ``|x| < 1e-300`` (keeps ``-0.0`` and
+        subnormals), ``-inf`` at ``-1``, nan for ``x < -1`` and nan, ``inf``
+        at ``inf``.
+    """
     x = np.float64(x)
     u = 1.0 + x
     # Fast2Sum: c = (1 + x) - u exactly, whichever operand is larger.
@@ -167,6 +210,25 @@ def log1p(x):
 
 @scalar
 def exp(x):
+    """``e**x``, vectorizable, < 1 ulp.
+
+    ``exp(x) -> value``
+
+    ``k = round(x / ln2)``, ``r = x - k ln2`` (two parts), then fdlibm's
+    rational form ``exp(r) = 1 + r + r c(r) / (2 - c(r))`` and
+    ``exp(x) = 2**k exp(r)`` scaled in two exact-or-once-rounded products.
+
+    Parameters
+    ----------
+    x : float32 or float64 scalar
+        Widened to float64 first.
+
+    Returns
+    -------
+    value : float64
+        ``exp(x)``: 0 at ``-inf`` (and below about -745), ``inf`` on
+        overflow (above about 709.78), subnormal results kept, nan for nan.
+    """
     x = np.float64(x)
     xc = min(max(x, EXP_MIN_ARG), EXP_MAX_ARG)
     kd = xc * INV_LN2 + SHIFTER  # round to nearest integer in the low bits
