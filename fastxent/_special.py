@@ -50,13 +50,15 @@ __all__ = [
 def xlogy(x, y):
     """``x * log(y)``, and 0 when ``x == 0`` (unless ``y`` is nan).
 
+    ``xlogy(x, y) -> value``
+
     Parameters
     ----------
     x, y : float32 or float64 scalars
 
     Returns
     -------
-    float64
+    value : float64
     """
     x = np.float64(x)
     y = np.float64(y)
@@ -69,13 +71,15 @@ def xlogy(x, y):
 def xlog1py(x, y):
     """``x * log1p(y)``, and 0 when ``x == 0`` (unless ``y`` is nan).
 
+    ``xlog1py(x, y) -> value``
+
     Parameters
     ----------
     x, y : float32 or float64 scalars
 
     Returns
     -------
-    float64
+    value : float64
     """
     x = np.float64(x)
     y = np.float64(y)
@@ -114,13 +118,16 @@ def entr_from_log(x, log_x):
 def entr(x):
     """Elementwise entropy term ``-x log x`` (``scipy.special.entr``).
 
+    ``entr(x) -> value``
+
     Parameters
     ----------
     x : float32 or float64 scalar
+        ``-inf`` for ``x < 0``, 0 at 0, nan for nan.
 
     Returns
     -------
-    float64
+    value : float64
     """
     x = np.float64(x)
     return entr_from_log(x, math.log(x) if x > 0.0 else 0.0)
@@ -158,6 +165,8 @@ def rel_entr_from_log(x, y, log_ratio):
 def rel_entr(x, y):
     """Elementwise relative entropy ``x log(x / y)`` (``scipy.special.rel_entr``).
 
+    ``rel_entr(x, y) -> value``
+
     For ``0.5 < x / y < 2`` the logarithm is ``log1p((x - y) / y)``: ``x - y``
     is exact there (Sterbenz), so close arguments keep full relative
     accuracy.  When ``x / y`` would overflow or fall below the normal range
@@ -169,7 +178,7 @@ def rel_entr(x, y):
 
     Returns
     -------
-    float64
+    value : float64
     """
     x = np.float64(x)
     y = np.float64(y)
@@ -189,6 +198,8 @@ def rel_entr(x, y):
 def kl_div(x, y):
     """Elementwise ``x log(x / y) - x + y`` (``scipy.special.kl_div``).
 
+    ``kl_div(x, y) -> value``
+
     0 when ``x == 0`` and ``y >= 0`` (the result is then ``y``), +inf for
     negative arguments or ``y == 0 < x``, nan if either argument is nan.
 
@@ -198,7 +209,7 @@ def kl_div(x, y):
 
     Returns
     -------
-    float64
+    value : float64
     """
     x = np.float64(x)
     y = np.float64(y)
@@ -215,6 +226,8 @@ def kl_div(x, y):
 def expit(x):
     """Logistic sigmoid ``1 / (1 + exp(-x))``; 0 at -inf, 1 at +inf.
 
+    ``expit(x) -> value``
+
     The quotient form is accurate over the whole line: for ``x -> -inf``
     ``exp(-x)`` grows and the relative error stays at a few ulp, for
     ``x -> +inf`` it rounds to 1 as the true value does.
@@ -225,7 +238,7 @@ def expit(x):
 
     Returns
     -------
-    float64
+    value : float64
     """
     x = np.float64(x)
     return 1.0 / (1.0 + math.exp(-x))
@@ -234,6 +247,8 @@ def expit(x):
 @scalar
 def log_expit(x):
     """``log(expit(x))`` without cancellation or overflow.
+
+    ``log_expit(x) -> value``
 
     ``x - log1p(exp(x))`` for ``x < 0`` (``exp(x)`` cannot overflow, and
     for very negative ``x`` the result is ``x`` to full precision) and
@@ -245,7 +260,7 @@ def log_expit(x):
 
     Returns
     -------
-    float64
+    value : float64
     """
     x = np.float64(x)
     if x < 0.0:
