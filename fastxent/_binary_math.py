@@ -55,13 +55,16 @@ __all__ = [
 def softplus(z):
     """``log(1 + exp(z))`` for any real ``z``, without overflow.
 
+    ``softplus(z) -> value``
+
     Parameters
     ----------
-    z : float
+    z : float32 or float64 scalar
 
     Returns
     -------
-    float64
+    value : float64
+        ``max(z, 0) + log1p(exp(-|z|))``.
     """
     return max(z, 0.0) + log1p(exp(-abs(z)))
 
@@ -70,13 +73,16 @@ def softplus(z):
 def sigmoid(z):
     """The logistic function ``1 / (1 + exp(-z))``, without overflow.
 
+    ``sigmoid(z) -> value``
+
     Parameters
     ----------
-    z : float
+    z : float32 or float64 scalar
 
     Returns
     -------
-    float64
+    value : float64
+        In [0, 1].
     """
     e = exp(-abs(z))
     return 1.0 / (1.0 + e) if z >= 0.0 else e / (1.0 + e)
@@ -100,20 +106,22 @@ def _logit_parts(z):
 def binary_logit_loss(y, z, pos_weight):
     """Binary cross-entropy of one sample given its logit.
 
+    ``binary_logit_loss(y, z, pos_weight) -> loss``
+
     ``pos_weight * y * softplus(-z) + (1 - y) * softplus(z)``.
 
     Parameters
     ----------
-    y : float
+    y : float32 or float64 scalar
         Target in [0, 1] (0/1 labels or soft targets).
-    z : float
+    z : float32 or float64 scalar
         Logit (any finite value; ±inf gives inf or nan).
-    pos_weight : float
+    pos_weight : float32 or float64 scalar
         Weight of the positive term (1.0 for the plain loss).
 
     Returns
     -------
-    float64
+    loss : float64
         The loss (not multiplied by any sample weight).
     """
     sp_pos, sp_neg, _, _ = _logit_parts(z)
@@ -124,16 +132,19 @@ def binary_logit_loss(y, z, pos_weight):
 def binary_logit_grad(y, z, pos_weight):
     """Derivative of :func:`binary_logit_loss` with respect to the logit.
 
+    ``binary_logit_grad(y, z, pos_weight) -> grad``
+
     ``(1 - y) * sigmoid(z) - pos_weight * y * sigmoid(-z)``.
 
     Parameters
     ----------
-    y, z, pos_weight : float
+    y, z, pos_weight : float32 or float64 scalars
         As in :func:`binary_logit_loss`.
 
     Returns
     -------
-    float64
+    grad : float64
+        ``dloss/dz``.
     """
     _, _, s_pos, s_neg = _logit_parts(z)
     return (1.0 - y) * s_pos - pos_weight * y * s_neg
@@ -143,15 +154,19 @@ def binary_logit_grad(y, z, pos_weight):
 def binary_logit_loss_grad(y, z, pos_weight):
     """:func:`binary_logit_loss` and :func:`binary_logit_grad` from one ``exp``.
 
+    ``binary_logit_loss_grad(y, z, pos_weight) -> (loss, grad)``
+
     Parameters
     ----------
-    y, z, pos_weight : float
+    y, z, pos_weight : float32 or float64 scalars
         As in :func:`binary_logit_loss`.
 
     Returns
     -------
-    (float64, float64)
-        ``(loss, dloss/dz)``.
+    loss : float64
+        As :func:`binary_logit_loss`.
+    grad : float64
+        ``dloss/dz``, as :func:`binary_logit_grad`.
     """
     sp_pos, sp_neg, s_pos, s_neg = _logit_parts(z)
     pwy = pos_weight * y
@@ -168,23 +183,25 @@ def _xlog(coef, logval):
 def binary_proba_loss(y, p, pos_weight, lo, hi):
     """Binary cross-entropy of one sample given its positive-class probability.
 
+    ``binary_proba_loss(y, p, pos_weight, lo, hi) -> loss``
+
     ``-(pos_weight * y * log(q) + (1 - y) * log(1 - q))`` with
     ``q = min(max(p, lo), hi)`` and ``0 * log(0) = 0``.
 
     Parameters
     ----------
-    y : float
+    y : float32 or float64 scalar
         Target in [0, 1].
-    p : float
+    p : float32 or float64 scalar
         Predicted probability of the positive class.
-    pos_weight : float
+    pos_weight : float32 or float64 scalar
         Weight of the positive term (1.0 for the plain loss).
-    lo, hi : float
+    lo, hi : float32 or float64 scalars
         Clipping bounds; ``lo=0.0, hi=1.0`` disables clipping.
 
     Returns
     -------
-    float64
+    loss : float64
     """
     q = min(max(np.float64(p), lo), hi)
     return 0.0 - (_xlog(pos_weight * y, log(q)) + _xlog(1.0 - y, log1p(-q)))
@@ -200,16 +217,19 @@ def _xdiv(coef, denom):
 def binary_proba_grad(y, p, pos_weight, lo, hi):
     """Derivative of :func:`binary_proba_loss` with respect to ``p``.
 
+    ``binary_proba_grad(y, p, pos_weight, lo, hi) -> grad``
+
     ``-pos_weight * y / q + (1 - y) / (1 - q)`` at the clipped ``q``.
 
     Parameters
     ----------
-    y, p, pos_weight, lo, hi : float
+    y, p, pos_weight, lo, hi : float32 or float64 scalars
         As in :func:`binary_proba_loss`.
 
     Returns
     -------
-    float64
+    grad : float64
+        ``dloss/dp`` at the clipped ``q``.
     """
     q = min(max(np.float64(p), lo), hi)
     return _xdiv(1.0 - y, 1.0 - q) - _xdiv(pos_weight * y, q)
@@ -219,15 +239,19 @@ def binary_proba_grad(y, p, pos_weight, lo, hi):
 def binary_proba_loss_grad(y, p, pos_weight, lo, hi):
     """:func:`binary_proba_loss` and :func:`binary_proba_grad` together.
 
+    ``binary_proba_loss_grad(y, p, pos_weight, lo, hi) -> (loss, grad)``
+
     Parameters
     ----------
-    y, p, pos_weight, lo, hi : float
+    y, p, pos_weight, lo, hi : float32 or float64 scalars
         As in :func:`binary_proba_loss`.
 
     Returns
     -------
-    (float64, float64)
-        ``(loss, dloss/dp)``.
+    loss : float64
+        As :func:`binary_proba_loss`.
+    grad : float64
+        ``dloss/dp``, as :func:`binary_proba_grad`.
     """
     q = min(max(np.float64(p), lo), hi)
     pwy = pos_weight * y
