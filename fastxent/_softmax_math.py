@@ -75,13 +75,15 @@ def row_max(z_row):
     """Largest entry of a row (with a NaN in the row the result is unspecified,
     but every loss built on it is NaN anyway: the exp-sum pass propagates it).
 
+    ``row_max(z_row) -> m``
+
     Parameters
     ----------
     z_row : 1-D array of float32 or float64, non-empty
 
     Returns
     -------
-    float64
+    m : float64
     """
     # Eight independent running maxima: a single one is a loop-carried
     # select that LLVM only vectorizes under ``nnan``, which we never allow;
@@ -118,6 +120,8 @@ def row_sum_exp(z_row, shift):
     """``sum(exp(z_row - shift))`` accumulated in float64 (terms at the
     row's precision, see :mod:`fastxent._softmax_exp`).
 
+    ``row_sum_exp(z_row, shift) -> s``
+
     Parameters
     ----------
     z_row : 1-D array of float32 or float64
@@ -126,7 +130,7 @@ def row_sum_exp(z_row, shift):
 
     Returns
     -------
-    float64
+    s : float64
     """
     # Terms are added in the row's dtype within runs of SUM_RUN values, each
     # run total then in float64: a float64 accumulator would make LLVM
@@ -150,6 +154,8 @@ def row_sum_exp(z_row, shift):
 def row_max_sum_exp(z_row):
     """``(m, s)`` with ``logsumexp(z_row) = m + log(s)``, in one pass.
 
+    ``row_max_sum_exp(z_row) -> (m, s)``
+
     The row is read in L1-sized chunks: each chunk's max, then its exp-sum
     while it is still in L1, rescaling the running sum when the max grows
     (``s *= exp(m_old - m_new)``).  Reading the row once lets the memory
@@ -162,9 +168,10 @@ def row_max_sum_exp(z_row):
 
     Returns
     -------
-    (float64, float64)
-        ``m`` (the row max) and ``s = sum(exp(z_row - m))`` (NaN if the row
-        holds a NaN or +inf).
+    m : float64
+        The row max.
+    s : float64
+        ``sum(exp(z_row - m))`` (NaN if the row holds a NaN or +inf).
     """
     k = z_row.shape[0]
     m = -np.inf
@@ -183,13 +190,15 @@ def row_max_sum_exp(z_row):
 def row_logsumexp(z_row):
     """``log(sum(exp(z_row)))`` without overflow for any finite logits.
 
+    ``row_logsumexp(z_row) -> lse``
+
     Parameters
     ----------
     z_row : 1-D array of float32 or float64, non-empty
 
     Returns
     -------
-    float64
+    lse : float64
     """
     m, s = row_max_sum_exp(z_row)
     if math.isinf(m):
@@ -223,18 +232,20 @@ def _scaled_softmax_into(z_row, m, grad_row):
 def softmax_row_loss(z_row, target):
     """Cross-entropy of one row of logits against an integer class.
 
+    ``softmax_row_loss(z_row, target) -> loss``
+
     ``logsumexp(z_row) - z_row[target]``.
 
     Parameters
     ----------
-    z_row : 1-D array of float32 or float64
+    z_row : 1-D float32 or float64 array of length K
         Logits of the ``K`` classes.
     target : int
         Class index in ``[0, K)``.
 
     Returns
     -------
-    float64
+    loss : float64
     """
     m, s = row_max_sum_exp(z_row)
     return (m - z_row[target]) + log(s)
@@ -244,19 +255,23 @@ def softmax_row_loss(z_row, target):
 def softmax_row_loss_grad(z_row, target, weight, grad_row):
     """Loss of :func:`softmax_row_loss` and its gradient, in one go.
 
+    ``softmax_row_loss_grad(z_row, target, weight, grad_row) -> loss``
+
     Writes ``weight * (softmax(z_row) - onehot(target))`` into ``grad_row``.
 
     Parameters
     ----------
     z_row : 1-D array of float32 or float64
     target : int
+        Class index in ``[0, K)``.
     weight : float
         Factor applied to the gradient (sample weight / normalization).
-    grad_row : 1-D writable array of float32 or float64, same length
+    grad_row : 1-D writable float32 or float64 array of length K
+        Overwritten with ``weight * (softmax(z_row) - onehot(target))``.
 
     Returns
     -------
-    float64
+    loss : float64
         The unweighted loss ``logsumexp(z_row) - z_row[target]``.
     """
     m = row_max(z_row)
@@ -321,6 +336,8 @@ def _target_loss_grad(z_row, target, t_row, smoothing, class_weight, weight, gra
 def softmax_row_smoothed_loss(z_row, target, smoothing, class_weight):
     """Class-weighted, label-smoothed cross-entropy of one row of logits.
 
+    ``softmax_row_smoothed_loss(z_row, target, smoothing, class_weight) -> loss``
+
     ``(1 - eps) w_y (lse - z_y) + (eps / K) sum_c w_c (lse - z_c)``
     (``torch.nn.functional.cross_entropy`` with ``weight`` and
     ``label_smoothing``, per sample).
@@ -329,13 +346,14 @@ def softmax_row_smoothed_loss(z_row, target, smoothing, class_weight):
     ----------
     z_row : 1-D array of float32 or float64
     target : int
+        Class index in ``[0, K)``.
     smoothing : float
         Label smoothing ``eps`` in [0, 1].
     class_weight : 1-D float64 array of length K, or length 0 for none
 
     Returns
     -------
-    float64
+    loss : float64
     """
     return _target_loss(z_row, target, z_row[:0], smoothing, class_weight)
 
@@ -344,6 +362,8 @@ def softmax_row_smoothed_loss(z_row, target, smoothing, class_weight):
 def softmax_row_smoothed_loss_grad(z_row, target, smoothing, class_weight, weight, grad_row):
     """:func:`softmax_row_smoothed_loss` and ``weight`` times its gradient.
 
+    ``softmax_row_smoothed_loss_grad(z_row, target, smoothing, class_weight, weight, grad_row) -> loss``
+
     ``grad_j = weight * (A softmax_j - w_j t_j)`` with
     ``t = (1 - eps) onehot(target) + eps / K`` and ``A = sum_c w_c t_c``.
 
@@ -351,14 +371,18 @@ def softmax_row_smoothed_loss_grad(z_row, target, smoothing, class_weight, weigh
     ----------
     z_row : 1-D array of float32 or float64
     target : int
+        Class index in ``[0, K)``.
     smoothing : float
+        Label smoothing ``eps`` in [0, 1] (0.0: none).
     class_weight : 1-D float64 array of length K, or length 0 for none
     weight : float
-    grad_row : 1-D writable array of float32 or float64
+        Factor on the gradient (sample weight / normalization).
+    grad_row : 1-D writable float32 or float64 array of length K
+        Overwritten with ``weight`` times the gradient of the loss.
 
     Returns
     -------
-    float64
+    loss : float64
         The loss of :func:`softmax_row_smoothed_loss`.
     """
     return _target_loss_grad(z_row, target, z_row[:0], smoothing, class_weight, weight, grad_row)
@@ -367,6 +391,8 @@ def softmax_row_smoothed_loss_grad(z_row, target, smoothing, class_weight, weigh
 @scalar
 def softmax_row_soft_loss(z_row, t_row, smoothing, class_weight):
     """Cross-entropy ``sum_c w_c t'_c (lse(z) - z_c)`` against a distribution.
+
+    ``softmax_row_soft_loss(z_row, t_row, smoothing, class_weight) -> loss``
 
     ``t' = (1 - eps) t_row + eps / K`` (PyTorch's soft-target loss).
 
@@ -377,11 +403,12 @@ def softmax_row_soft_loss(z_row, t_row, smoothing, class_weight):
     t_row : 1-D array of float32 or float64
         Target distribution (one-hot or soft), non-empty.
     smoothing : float
+        Label smoothing ``eps`` in [0, 1] (0.0: none).
     class_weight : 1-D float64 array of length K, or length 0 for none
 
     Returns
     -------
-    float64
+    loss : float64
     """
     return _target_loss(z_row, -1, t_row, smoothing, class_weight)
 
@@ -390,19 +417,24 @@ def softmax_row_soft_loss(z_row, t_row, smoothing, class_weight):
 def softmax_row_soft_loss_grad(z_row, t_row, smoothing, class_weight, weight, grad_row):
     """:func:`softmax_row_soft_loss` and ``weight`` times its gradient.
 
+    ``softmax_row_soft_loss_grad(z_row, t_row, smoothing, class_weight, weight, grad_row) -> loss``
+
     ``grad_j = weight * (A softmax_j - w_j t'_j)``, ``A = sum_c w_c t'_c``.
 
     Parameters
     ----------
     z_row, t_row : 1-D arrays of float32 or float64
     smoothing : float
+        Label smoothing ``eps`` in [0, 1] (0.0: none).
     class_weight : 1-D float64 array of length K, or length 0 for none
     weight : float
-    grad_row : 1-D writable array of float32 or float64
+        Factor on the gradient (sample weight / normalization).
+    grad_row : 1-D writable float32 or float64 array of length K
+        Overwritten with ``weight`` times the gradient of the loss.
 
     Returns
     -------
-    float64
+    loss : float64
         The loss of :func:`softmax_row_soft_loss`.
     """
     return _target_loss_grad(z_row, -1, t_row, smoothing, class_weight, weight, grad_row)
@@ -445,6 +477,8 @@ def _proba_loss_grad(q_row, target, t_row, smoothing, class_weight, lo, hi, weig
 def proba_row_loss(q_row, target, smoothing, class_weight, lo, hi):
     """Class-weighted, label-smoothed cross-entropy of one row of probabilities.
 
+    ``proba_row_loss(q_row, target, smoothing, class_weight, lo, hi) -> loss``
+
     ``-(1 - eps) w_y log q_y - (eps / K) sum_c w_c log q_c`` with ``q``
     clipped to ``[lo, hi]`` (no smoothing: ``-w_y log q_y``, reading one value).
 
@@ -453,14 +487,16 @@ def proba_row_loss(q_row, target, smoothing, class_weight, lo, hi):
     q_row : 1-D array of float32 or float64
         Predicted probabilities of the ``K`` classes.
     target : int
+        Class index in ``[0, K)``.
     smoothing : float
+        Label smoothing ``eps`` in [0, 1] (0.0: none).
     class_weight : 1-D float64 array of length K, or length 0 for none
     lo, hi : float
         Clipping bounds (``0.0, 1.0``: none).
 
     Returns
     -------
-    float64
+    loss : float64
     """
     if smoothing == 0.0:
         return _neg_xlog(_class_weight(class_weight, target), _clip(q_row[target], lo, hi))
@@ -471,6 +507,8 @@ def proba_row_loss(q_row, target, smoothing, class_weight, lo, hi):
 def proba_row_loss_grad(q_row, target, smoothing, class_weight, lo, hi, weight, grad_row):
     """:func:`proba_row_loss` and ``weight`` times its gradient.
 
+    ``proba_row_loss_grad(q_row, target, smoothing, class_weight, lo, hi, weight, grad_row) -> loss``
+
     ``grad_c = -weight * w_c t_c / q_c`` (``0`` where ``t_c = 0``), ``q``
     clipped, ``t = (1 - eps) onehot(target) + eps / K``.
 
@@ -478,15 +516,20 @@ def proba_row_loss_grad(q_row, target, smoothing, class_weight, lo, hi, weight, 
     ----------
     q_row : 1-D array of float32 or float64
     target : int
+        Class index in ``[0, K)``.
     smoothing : float
+        Label smoothing ``eps`` in [0, 1] (0.0: none).
     class_weight : 1-D float64 array of length K, or length 0 for none
     lo, hi : float
+        Clipping bounds (``0.0, 1.0``: none).
     weight : float
-    grad_row : 1-D writable array of float32 or float64
+        Factor on the gradient (sample weight / normalization).
+    grad_row : 1-D writable float32 or float64 array of length K
+        Overwritten with ``weight`` times the gradient of the loss.
 
     Returns
     -------
-    float64
+    loss : float64
         The loss of :func:`proba_row_loss`.
     """
     return _proba_loss_grad(q_row, target, q_row[:0], smoothing, class_weight, lo, hi, weight, grad_row)
@@ -496,18 +539,22 @@ def proba_row_loss_grad(q_row, target, smoothing, class_weight, lo, hi, weight, 
 def proba_row_soft_loss(q_row, t_row, smoothing, class_weight, lo, hi):
     """Cross-entropy ``-sum_c w_c t'_c log q_c`` of a row of probabilities.
 
+    ``proba_row_soft_loss(q_row, t_row, smoothing, class_weight, lo, hi) -> loss``
+
     ``t' = (1 - eps) t_row + eps / K``; ``0 * log 0 = 0``; ``q`` clipped.
 
     Parameters
     ----------
     q_row, t_row : 1-D arrays of float32 or float64
     smoothing : float
+        Label smoothing ``eps`` in [0, 1] (0.0: none).
     class_weight : 1-D float64 array of length K, or length 0 for none
     lo, hi : float
+        Clipping bounds (``0.0, 1.0``: none).
 
     Returns
     -------
-    float64
+    loss : float64
     """
     return _proba_loss(q_row, -1, t_row, smoothing, class_weight, lo, hi)
 
@@ -516,20 +563,26 @@ def proba_row_soft_loss(q_row, t_row, smoothing, class_weight, lo, hi):
 def proba_row_soft_loss_grad(q_row, t_row, smoothing, class_weight, lo, hi, weight, grad_row):
     """:func:`proba_row_soft_loss` and ``weight`` times its gradient.
 
+    ``proba_row_soft_loss_grad(q_row, t_row, smoothing, class_weight, lo, hi, weight, grad_row) -> loss``
+
     ``grad_c = -weight * w_c t'_c / q_c`` at the clipped ``q``.
 
     Parameters
     ----------
     q_row, t_row : 1-D arrays of float32 or float64
     smoothing : float
+        Label smoothing ``eps`` in [0, 1] (0.0: none).
     class_weight : 1-D float64 array of length K, or length 0 for none
     lo, hi : float
+        Clipping bounds (``0.0, 1.0``: none).
     weight : float
-    grad_row : 1-D writable array of float32 or float64
+        Factor on the gradient (sample weight / normalization).
+    grad_row : 1-D writable float32 or float64 array of length K
+        Overwritten with ``weight`` times the gradient of the loss.
 
     Returns
     -------
-    float64
+    loss : float64
         The loss of :func:`proba_row_soft_loss`.
     """
     return _proba_loss_grad(q_row, -1, t_row, smoothing, class_weight, lo, hi, weight, grad_row)
