@@ -176,26 +176,37 @@ def binary_cross_entropy_parallel(
 ):
     """Binary cross-entropy over 1-D arrays on Numba's thread pool.
 
+    ``binary_cross_entropy_parallel(y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad) -> (loss_sum, n_bad_target, n_bad_pred)``
+
     Parameters
     ----------
-    y : 1-D array (float or integer) of targets in [0, 1]
-    pred : 1-D float32/float64 array of probabilities or logits
-    sample_weight : 1-D float64 array of length n, or length 0
+    y : 1-D float or integer array of shape (n,)
+        Targets in [0, 1] (0/1 labels or soft targets).
+    pred : 1-D float32 or float64 array of shape (n,)
+        Probabilities or logits (``from_logits``); any stride, read-only is fine.
+    sample_weight : 1-D float64 array of shape (n,), or length 0 for unit weights
     pos_weight : float
         Weight of the positive term (1.0 for the plain loss).
     from_logits : bool
+        Whether ``pred`` holds logits.
     lo, hi : float
         Clipping bounds for probabilities (0.0, 1.0: none).
     grad_scale : float
         Factor on the gradient (e.g. 1 / sum of weights for ``mean``).
-    losses : 1-D float64 array of length n (filled), or length 0
-    grad : 1-D array like ``pred`` (filled), or length 0
+    losses : 1-D float64 array of shape (n,), or length 0 for none
+        Overwritten with the weighted per-sample losses.
+    grad : 1-D array of ``pred``'s dtype and shape, or length 0 for none
+        Overwritten with ``grad_scale * sample_weight[i] * dloss_i/dpred_i``.
 
     Returns
     -------
-    (float64, int64, int64)
-        Weighted loss sum, number of targets outside [0, 1], number of
-        invalid predictions.  The sum is bit-identical for any thread count.
+    loss_sum : float64
+        Weighted loss sum, bit-identical for any thread count.
+    n_bad_target : int64
+        Number of targets outside [0, 1].
+    n_bad_pred : int64
+        Number of invalid predictions (probabilities outside [0, 1], or
+        logits that are not finite).
     """
     partial = np.empty((n_blocks(pred.shape[0]), 3))
     for b in numba.prange(partial.shape[0]):
@@ -209,7 +220,25 @@ def binary_cross_entropy_serial(
 ):
     """Serial twin of :func:`binary_cross_entropy_parallel` (same arguments,
     same blocks, bit-identical result), for small inputs and for callers
-    already inside a parallel region."""
+    already inside a parallel region.
+
+    ``binary_cross_entropy_serial(y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad) -> (loss_sum, n_bad_target, n_bad_pred)``
+
+    Parameters
+    ----------
+    y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
+        As in :func:`binary_cross_entropy_parallel`.
+
+    Returns
+    -------
+    loss_sum : float64
+        Weighted loss sum, bit-identical for any thread count.
+    n_bad_target : int64
+        Number of targets outside [0, 1].
+    n_bad_pred : int64
+        Number of invalid predictions (probabilities outside [0, 1], or
+        logits that are not finite).
+    """
     partial = np.empty((n_blocks(pred.shape[0]), 3))
     for b in range(partial.shape[0]):
         _flat_block_into(partial, b, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad)

@@ -124,6 +124,8 @@ def cross_entropy_index_parallel(
 ):
     """Cross-entropy of rows against integer class indices, on Numba's thread pool.
 
+    ``cross_entropy_index_parallel(pred, y, sample_weight, class_weight, smoothing, ignore_index, from_logits, lo, hi, scale, losses, grad) -> (loss_sum, weight_sum)``
+
     Parameters
     ----------
     pred : 2-D float32/float64 array (n, k)
@@ -148,8 +150,11 @@ def cross_entropy_index_parallel(
 
     Returns
     -------
-    (float64, float64)
-        Weighted loss sum and the ``mean`` normalizer (PyTorch's).
+    loss_sum : float64
+        Weighted loss sum (bit-identical for any thread count).
+    weight_sum : float64
+        The ``mean`` normalizer (PyTorch's): sum over non-ignored rows of
+        ``sample_weight[i] * class_weight[y[i]]``.
     """
     partial = np.empty((n_row_blocks(pred.shape[0], pred.shape[1]), 2))
     for b in numba.prange(partial.shape[0]):
@@ -165,7 +170,23 @@ def cross_entropy_index_serial(
     pred, y, sample_weight, class_weight, smoothing, ignore_index, from_logits, lo, hi, scale, losses, grad
 ):
     """Serial twin of :func:`cross_entropy_index_parallel` (same arguments,
-    bit-identical result)."""
+    bit-identical result).
+
+    ``cross_entropy_index_serial(pred, y, sample_weight, class_weight, smoothing, ignore_index, from_logits, lo, hi, scale, losses, grad) -> (loss_sum, weight_sum)``
+
+    Parameters
+    ----------
+    pred, y, sample_weight, class_weight, smoothing, ignore_index, from_logits, lo, hi, scale, losses, grad
+        As in :func:`cross_entropy_index_parallel`.
+
+    Returns
+    -------
+    loss_sum : float64
+        Weighted loss sum (bit-identical for any thread count).
+    weight_sum : float64
+        The ``mean`` normalizer (PyTorch's): sum over non-ignored rows of
+        ``sample_weight[i] * class_weight[y[i]]``.
+    """
     partial = np.empty((n_row_blocks(pred.shape[0], pred.shape[1]), 2))
     for b in range(partial.shape[0]):
         partial[b, 0], partial[b, 1] = _index_block(
@@ -219,6 +240,8 @@ def cross_entropy_soft_parallel(
 ):
     """Cross-entropy ``H(t, q)`` of rows against target distributions, in parallel.
 
+    ``cross_entropy_soft_parallel(pred, target, sample_weight, class_weight, smoothing, from_logits, lo, hi, scale, losses, grad) -> (loss_sum, weight_sum)``
+
     Parameters
     ----------
     pred : 2-D float32/float64 array (n, k)
@@ -230,8 +253,10 @@ def cross_entropy_soft_parallel(
 
     Returns
     -------
-    (float64, float64)
-        Weighted loss sum and the sum of sample weights (``n`` without them).
+    loss_sum : float64
+        Weighted loss sum (bit-identical for any thread count).
+    weight_sum : float64
+        Sum of the sample weights (``n`` without them).
     """
     partial = np.empty((n_row_blocks(pred.shape[0], pred.shape[1]), 2))
     for b in numba.prange(partial.shape[0]):
@@ -246,7 +271,22 @@ def cross_entropy_soft_parallel(
 def cross_entropy_soft_serial(
     pred, target, sample_weight, class_weight, smoothing, from_logits, lo, hi, scale, losses, grad
 ):
-    """Serial twin of :func:`cross_entropy_soft_parallel`."""
+    """Serial twin of :func:`cross_entropy_soft_parallel`.
+
+    ``cross_entropy_soft_serial(pred, target, sample_weight, class_weight, smoothing, from_logits, lo, hi, scale, losses, grad) -> (loss_sum, weight_sum)``
+
+    Parameters
+    ----------
+    pred, target, sample_weight, class_weight, smoothing, from_logits, lo, hi, scale, losses, grad
+        As in :func:`cross_entropy_soft_parallel`.
+
+    Returns
+    -------
+    loss_sum : float64
+        Weighted loss sum (bit-identical for any thread count).
+    weight_sum : float64
+        Sum of the sample weights (``n`` without them).
+    """
     partial = np.empty((n_row_blocks(pred.shape[0], pred.shape[1]), 2))
     for b in range(partial.shape[0]):
         partial[b, 0], partial[b, 1] = _soft_block(
