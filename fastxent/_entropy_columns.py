@@ -135,6 +135,13 @@ def entropy_columns_parallel(pk, qk, normalize, skip_nan, out):
     out : 1-D float64 array, shape (n,)
         Receives the entropy of each column in nats.
 
+    Returns
+    -------
+    None
+        The result is written into ``out``.
+
+    Notes
+    -----
     Work is split into fixed (block of rows, chunk of columns) tasks whose
     partial sums are added in block order with compensation, so the result
     does not depend on the number of threads.
@@ -168,7 +175,13 @@ def entropy_columns_serial(pk, qk, normalize, skip_nan, out):
     qk : 2-D array like ``pk``, or None
     normalize : bool
     skip_nan : bool
-    out : 1-D float64 array
+    out : 1-D float64 array of shape (n,)
+        Overwritten with the entropy of each column, in nats.
+
+    Returns
+    -------
+    None
+        The result is written into ``out``.
     """
     n_tasks, n_chunks = _n_tasks(pk.shape)
     nb = n_blocks(pk.shape[0])

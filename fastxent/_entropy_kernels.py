@@ -227,7 +227,7 @@ def _slice_entropy(p, q, normalize, skip_nan):
 def entropy_slice_serial(p, q, normalize, skip_nan):
     """Entropy (``q`` None) or relative entropy of one 1-D slice, in nats.
 
-    ``entropy_slice_serial(p, q, normalize, skip_nan) -> float64``:
+    ``entropy_slice_serial(p, q, normalize, skip_nan) -> entropy``:
     ``-sum(entr(p / S))`` or ``sum(rel_entr(p / S, q / T))`` with
     ``S = sum(p)``, ``T = sum(q)`` (``scipy.stats.entropy`` of one slice).
 
@@ -245,7 +245,8 @@ def entropy_slice_serial(p, q, normalize, skip_nan):
 
     Returns
     -------
-    float64
+    entropy : float64
+        In nats.
     """
     return _slice_entropy(p, q, normalize, skip_nan)
 
@@ -255,7 +256,7 @@ def entropy_slice_parallel(p, q, normalize, skip_nan):
     """Entropy (``q`` None) or relative entropy of one 1-D slice, in nats, on
     Numba's thread pool.
 
-    ``entropy_slice_parallel(p, q, normalize, skip_nan) -> float64``: the
+    ``entropy_slice_parallel(p, q, normalize, skip_nan) -> entropy``: the
     arguments and the result of :func:`entropy_slice_serial` (same blocks,
     same compensated order, so the same bits for any number of threads).
 
@@ -268,7 +269,8 @@ def entropy_slice_parallel(p, q, normalize, skip_nan):
 
     Returns
     -------
-    float64
+    entropy : float64
+        In nats.
     """
     nb = n_blocks(p.shape[0])
     s = t = 1.0

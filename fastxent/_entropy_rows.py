@@ -204,6 +204,13 @@ def entropy_rows_parallel(pk, qk, normalize, skip_nan, out):
         Receives ``H(pk[i] / S_i)`` or ``D(pk[i] / S_i || qk[i] / T_i)``
         in nats.
 
+    Returns
+    -------
+    None
+        The result is written into ``out``.
+
+    Notes
+    -----
     Each row is computed by one thread in an order fixed by the shape, so
     the result does not depend on the number of threads.
     """
@@ -229,6 +236,12 @@ def entropy_rows_serial(pk, qk, normalize, skip_nan, out):
     qk : 2-D array like ``pk``, or None
     normalize : bool
     skip_nan : bool
-    out : 1-D float64 array
+    out : 1-D float64 array of shape (n,)
+        Overwritten with the entropy of each row, in nats.
+
+    Returns
+    -------
+    None
+        The result is written into ``out``.
     """
     _rows_range(pk, qk, normalize, skip_nan, out, 0, pk.shape[0])
