@@ -48,7 +48,25 @@ def block_bounds(b, n):
 
 @scalar
 def compensated_sum(values):
-    """Neumaier sum of a 1-D float64 array, in index order."""
+    """Neumaier sum of a 1-D float64 array, in index order.
+
+    ``compensated_sum(values) -> total``
+
+    ``t = total + v``; ``comp += (total - t) + v`` if ``|total| >= |v|``
+    else ``(v - t) + total``; the result is ``total + comp``.
+
+    Parameters
+    ----------
+    values : 1-D float64 array of shape (n,)
+        Any stride; read-only is fine; length 0 gives 0.0.
+
+    Returns
+    -------
+    total : float64
+        The compensated sum (error about one rounding of the exact sum for
+        well-conditioned data); with an infinite partial sum, the plain
+        sum (inf, or nan for inf - inf).
+    """
     total = 0.0
     comp = 0.0
     for v in values:
