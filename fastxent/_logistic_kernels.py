@@ -402,15 +402,18 @@ def loss_grad(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercep
 def binary_logistic_loss_grad(X, y, sample_weight, coef, C, fit_intercept, grad):
     """L2-penalized binary logistic loss and its gradient, in one pass over ``X``.
 
+    ``binary_logistic_loss_grad(X, y, sample_weight, coef, C, fit_intercept, grad) -> value``
+
     .. math:: F(w, b) = C \\sum_i s_i \\left[\\log(1 + e^{z_i}) - y_i z_i\\right]
               + \\tfrac12 \\lVert w \\rVert^2, \\qquad z_i = x_i \\cdot w + b
 
     Parameters
     ----------
     X : ndarray of shape (n, d), float32 or float64, any layout
-    y : ndarray of shape (n,)
+    y : float64 ndarray of shape (n,)
         Targets in {0, 1}.
-    sample_weight : ndarray of shape (n,)
+    sample_weight : float64 ndarray of shape (n,)
+        Non-negative weights ``s_i``.
     coef : float64 ndarray of shape (d + 1,)
         ``[w, b]``.
     C : float
@@ -418,11 +421,11 @@ def binary_logistic_loss_grad(X, y, sample_weight, coef, C, fit_intercept, grad)
     fit_intercept : bool
         If false, ``grad[d]`` is set to 0 (``b`` should then be 0).
     grad : float64 ndarray of shape (d + 1,)
-        Output: ∇F.
+        Overwritten with ∇F.
 
     Returns
     -------
-    float
+    value : float64
         F(w, b).
     """
     return loss_grad(X, y, sample_weight, coef, 1, C, 1.0, fit_intercept, True, grad)
@@ -432,26 +435,30 @@ def binary_logistic_loss_grad(X, y, sample_weight, coef, C, fit_intercept, grad)
 def multinomial_logistic_loss_grad(X, y, sample_weight, coef, C, fit_intercept, grad):
     """L2-penalized multinomial (softmax) logistic loss and gradient, one pass.
 
+    ``multinomial_logistic_loss_grad(X, y, sample_weight, coef, C, fit_intercept, grad) -> value``
+
     .. math:: F(W, b) = C \\sum_i s_i \\left[\\log \\sum_c e^{z_{ic}} - z_{i y_i}\\right]
               + \\tfrac12 \\lVert W \\rVert_F^2, \\qquad z_{ic} = x_i \\cdot W_c + b_c
 
     Parameters
     ----------
     X : ndarray of shape (n, d), float32 or float64, any layout
-    y : ndarray of shape (n,)
+    y : float64 (or integer) ndarray of shape (n,)
         Class indices in ``0 .. k-1``.
-    sample_weight : ndarray of shape (n,)
+    sample_weight : float64 ndarray of shape (n,)
+        Non-negative weights ``s_i``.
     coef : C-contiguous float64 ndarray of shape (k, d + 1)
         ``[W | b]``.
     C : float
+        Inverse regularization strength.
     fit_intercept : bool
         If false, the last column of ``grad`` is set to 0.
     grad : C-contiguous float64 ndarray of shape (k, d + 1)
-        Output: ∇F.
+        Overwritten with ∇F.
 
     Returns
     -------
-    float
+    value : float64
         F(W, b).
     """
     k = coef.shape[0]
@@ -463,7 +470,25 @@ def multinomial_logistic_loss_grad(X, y, sample_weight, coef, C, fit_intercept, 
 def binary_logistic_loss_grad_csr(data, indices, indptr, y, sample_weight, coef, C,
                                   fit_intercept, grad):
     """:func:`binary_logistic_loss_grad` for a CSR ``X`` given by its three arrays
-    (``d`` is ``coef.shape[0] - 1``)."""
+    (``d`` is ``coef.shape[0] - 1``).
+
+    ``binary_logistic_loss_grad_csr(data, indices, indptr, y, sample_weight, coef, C, fit_intercept, grad) -> value``
+
+    Parameters
+    ----------
+    data : float32 or float64 ndarray of shape (nnz,)
+    indices : int32 or int64 ndarray of shape (nnz,)
+        Column index of each stored value.
+    indptr : int32 or int64 ndarray of shape (n + 1,)
+        Row ``i`` is ``data[indptr[i]:indptr[i + 1]]``.
+    y, sample_weight, coef, C, fit_intercept, grad
+        As in :func:`binary_logistic_loss_grad`.
+
+    Returns
+    -------
+    value : float64
+        F at ``coef``.
+    """
     return loss_grad((data, indices, indptr), y, sample_weight, coef, 1, C, 1.0,
                      fit_intercept, True, grad)
 
@@ -472,7 +497,25 @@ def binary_logistic_loss_grad_csr(data, indices, indptr, y, sample_weight, coef,
 def multinomial_logistic_loss_grad_csr(data, indices, indptr, y, sample_weight, coef, C,
                                        fit_intercept, grad):
     """:func:`multinomial_logistic_loss_grad` for a CSR ``X`` given by its three
-    arrays (``d`` is ``coef.shape[1] - 1``)."""
+    arrays (``d`` is ``coef.shape[1] - 1``).
+
+    ``multinomial_logistic_loss_grad_csr(data, indices, indptr, y, sample_weight, coef, C, fit_intercept, grad) -> value``
+
+    Parameters
+    ----------
+    data : float32 or float64 ndarray of shape (nnz,)
+    indices : int32 or int64 ndarray of shape (nnz,)
+        Column index of each stored value.
+    indptr : int32 or int64 ndarray of shape (n + 1,)
+        Row ``i`` is ``data[indptr[i]:indptr[i + 1]]``.
+    y, sample_weight, coef, C, fit_intercept, grad
+        As in :func:`multinomial_logistic_loss_grad`.
+
+    Returns
+    -------
+    value : float64
+        F at ``coef``.
+    """
     k = coef.shape[0]
     return loss_grad((data, indices, indptr), y, sample_weight, coef.reshape(coef.size), k,
                      C, 1.0, fit_intercept, True, grad.reshape(grad.size))
