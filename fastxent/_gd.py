@@ -124,30 +124,37 @@ def gd_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, co
 def fit_binary_gd(X, y, sample_weight, C, fit_intercept, max_iter, tol, coef0):
     """Fit an L2-penalized binary logistic regression by accelerated gradient descent.
 
+    ``fit_binary_gd(X, y, sample_weight, C, fit_intercept, max_iter, tol, coef0) -> (coef, n_iter, converged, objective_history)``
+
     Minimises ``C Σ s_i [log(1 + exp(z_i)) - y_i z_i] + ½‖w‖²`` with
     ``z_i = x_i·w + b`` (scikit-learn's objective).  Callable from ``@njit`` code.
 
     Parameters
     ----------
     X : ndarray of shape (n, d), float32 or float64, any layout
-    y : ndarray of shape (n,)
+    y : float64 ndarray of shape (n,)
         Targets in {0, 1}.
-    sample_weight : ndarray of shape (n,)
+    sample_weight : float64 ndarray of shape (n,)
         Non-negative, not all zero.
     C : float
         Inverse regularization strength (``np.inf``: no penalty).
     fit_intercept : bool
+        False fits no intercept (``b`` stays 0).
     max_iter : int
+        Maximum number of iterations.
     tol : float
         Stop when ``max |∇F| <= tol · C Σ s_i``, scikit-learn's criterion.
-    coef0 : ndarray of shape (d + 1,)
+    coef0 : float64 ndarray of shape (d + 1,)
         Starting point ``[w, b]`` (not modified).
 
     Returns
     -------
     coef : float64 ndarray of shape (d + 1,)
+        The fitted ``[w, b]`` (a new array).
     n_iter : int
+        Iterations run.
     converged : bool
+        Whether the ``tol`` criterion was met within ``max_iter``.
     objective_history : float64 ndarray of shape (n_iter + 1,)
         ``F / (C Σ s_i)`` at the start and after each iteration.
 
@@ -169,9 +176,29 @@ def fit_multinomial_gd(X, y, sample_weight, C, fit_intercept, max_iter, tol, coe
     """Fit an L2-penalized multinomial (softmax) logistic regression by
     accelerated gradient descent.
 
+    ``fit_multinomial_gd(X, y, sample_weight, C, fit_intercept, max_iter, tol, coef0) -> (coef, n_iter, converged, objective_history)``
+
     As :func:`fit_binary_gd` with ``y`` holding class indices ``0 .. k-1``
     and ``coef0`` of shape ``(k, d + 1)`` (``[W | b]``, k read from it); the
     returned ``coef`` has that shape too.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d), float32 or float64, any layout
+    y : float64 ndarray of shape (n,)
+        Class indices in ``0 .. k-1``.
+    sample_weight, C, fit_intercept, max_iter, tol
+        As in :func:`fit_binary_gd`.
+    coef0 : float64 ndarray of shape (k, d + 1)
+        Starting point ``[W | b]`` (not modified).
+
+    Returns
+    -------
+    coef : float64 ndarray of shape (k, d + 1)
+    n_iter : int
+    converged : bool
+    objective_history : float64 ndarray of shape (n_iter + 1,)
+        As in :func:`fit_binary_gd`.
     """
     k = coef0.shape[0]
     coef = start_coef(coef0, k, fit_intercept)
@@ -183,7 +210,25 @@ def fit_multinomial_gd(X, y, sample_weight, C, fit_intercept, max_iter, tol, coe
 @kernel
 def fit_binary_gd_csr(data, indices, indptr, y, sample_weight, C, fit_intercept,
                       max_iter, tol, coef0):
-    """:func:`fit_binary_gd` for a CSR ``X`` given as its three arrays."""
+    """:func:`fit_binary_gd` for a CSR ``X`` given as its three arrays.
+
+    ``fit_binary_gd_csr(data, indices, indptr, y, sample_weight, C, fit_intercept, max_iter, tol, coef0) -> (coef, n_iter, converged, objective_history)``
+
+    Parameters
+    ----------
+    data : float32 or float64 ndarray of shape (nnz,)
+    indices : int32 or int64 ndarray of shape (nnz,)
+        Column index of each stored value.
+    indptr : int32 or int64 ndarray of shape (n + 1,)
+        Row ``i`` is ``data[indptr[i]:indptr[i + 1]]``.
+    y, sample_weight, C, fit_intercept, max_iter, tol, coef0
+        As in :func:`fit_binary_gd`.
+
+    Returns
+    -------
+    coef, n_iter, converged, objective_history
+        As in :func:`fit_binary_gd`.
+    """
     coef = start_coef(coef0, 1, fit_intercept)
     n_iter, converged, history = gd_solve((data, indices, indptr), y, sample_weight, 1, C,
                                           fit_intercept, max_iter, tol, coef, True)
@@ -193,7 +238,25 @@ def fit_binary_gd_csr(data, indices, indptr, y, sample_weight, C, fit_intercept,
 @kernel
 def fit_multinomial_gd_csr(data, indices, indptr, y, sample_weight, C, fit_intercept,
                            max_iter, tol, coef0):
-    """:func:`fit_multinomial_gd` for a CSR ``X`` given as its three arrays."""
+    """:func:`fit_multinomial_gd` for a CSR ``X`` given as its three arrays.
+
+    ``fit_multinomial_gd_csr(data, indices, indptr, y, sample_weight, C, fit_intercept, max_iter, tol, coef0) -> (coef, n_iter, converged, objective_history)``
+
+    Parameters
+    ----------
+    data : float32 or float64 ndarray of shape (nnz,)
+    indices : int32 or int64 ndarray of shape (nnz,)
+        Column index of each stored value.
+    indptr : int32 or int64 ndarray of shape (n + 1,)
+        Row ``i`` is ``data[indptr[i]:indptr[i + 1]]``.
+    y, sample_weight, C, fit_intercept, max_iter, tol, coef0
+        As in :func:`fit_multinomial_gd`.
+
+    Returns
+    -------
+    coef, n_iter, converged, objective_history
+        As in :func:`fit_multinomial_gd`.
+    """
     k = coef0.shape[0]
     coef = start_coef(coef0, k, fit_intercept)
     n_iter, converged, history = gd_solve((data, indices, indptr), y, sample_weight, k, C,
