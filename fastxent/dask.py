@@ -22,6 +22,8 @@ Example
 >>> fxd.log_loss(y, p, labels=[0, 1, 2])  # doctest: +SKIP
 """
 
+import copy
+
 try:
     import dask
     import dask.array as da
@@ -48,7 +50,11 @@ def _as_dask(x, row_chunks=None, name="array"):
         return None
     if not isinstance(x, da.Array):
         x = np.asarray(x)
-        x = da.from_array(x, chunks=row_chunks if row_chunks is not None else "auto")
+        if row_chunks is None:
+            chunks = "auto"
+        else:  # rows as given, every other axis whole
+            chunks = (row_chunks,) + tuple((size,) for size in x.shape[1:])
+        x = da.from_array(x, chunks=chunks)
     if x.ndim == 0 or x.ndim > 2:
         raise ValueError(f"{name} must be 1-D or 2-D, got {x.ndim} dimensions")
     if x.ndim == 2 and len(x.chunks[1]) > 1:
@@ -98,9 +104,12 @@ def _fold(make, *arrays):
 
 
 def _merge_all(first, *rest):
+    # A copy: the inputs may still be held by the scheduler (shared keys of
+    # two results computed together) and must not change under it.
+    merged = copy.deepcopy(first)
     for other in rest:
-        first.merge(other)
-    return first
+        merged.merge(other)
+    return merged
 
 
 def _finish(state, finish, compute):

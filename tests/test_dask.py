@@ -110,6 +110,7 @@ def test_cross_entropy_soft_targets_and_per_sample(scheduler, rng):
     q = rng.dirichlet(np.ones(k), size=N)
     expected = fastxent.cross_entropy(t, q)
     assert fxd.cross_entropy(_chunked(t), _chunked(q)) == pytest.approx(expected, rel=RTOL)
+    assert fxd.cross_entropy(t, _chunked(q)) == pytest.approx(expected, rel=RTOL)  # NumPy targets
     per_sample = fxd.cross_entropy(_chunked(t), _chunked(q), reduction="none")
     assert isinstance(per_sample, da.Array)
     np.testing.assert_allclose(
@@ -152,8 +153,12 @@ def test_compute_false_returns_a_delayed(rng):
     p = rng.random(100)
     lazy = fxd.log_loss(_chunked_small(y), _chunked_small(p), compute=False)
     assert isinstance(lazy, Delayed)
+    d2 = fxd.d2_log_loss_score(_chunked_small(y), _chunked_small(p), compute=False)
     with dask.config.set(scheduler="sync"):
         assert lazy.compute() == pytest.approx(fastxent.log_loss(y, p), rel=RTOL)
+        both = dask.compute(lazy, d2)  # one graph, shared per-block states
+    assert both[0] == pytest.approx(fastxent.log_loss(y, p), rel=RTOL)
+    assert both[1] == pytest.approx(fastxent.d2_log_loss_score(y, p), rel=RTOL)
 
 
 def _chunked_small(x):
