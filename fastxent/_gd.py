@@ -35,7 +35,7 @@ from ._logistic_kernels import dot, loss_grad, max_abs, solver_scaling, start_co
 
 __all__ = ["fit_binary_gd", "fit_multinomial_gd", "fit_binary_gd_csr", "fit_multinomial_gd_csr"]
 
-SHRINK = 0.8
+SHRINK = 0.9
 MAX_BACKTRACK = 60
 ROUNDING = 1e-13
 
