@@ -11,14 +11,16 @@ import fastxent
 
 HEAVY = ("sklearn", "scipy", "pandas", "torch", "dask")
 
-# ``import numba`` itself imports the top-level ``scipy`` package (a version
-# check in numba/__init__.py) when SciPy is installed; what fastxent must not
-# do is import anything heavy beyond what Numba already brought in.
+# Numba itself imports SciPy when it is installed: ``import numba`` imports
+# the ``scipy`` package (a version check), and the first compilation or cache
+# load imports ``scipy.linalg`` (Numba's BLAS bindings).  What fastxent must
+# not do is import anything heavy beyond what Numba brings in by itself.
 _HEAVY_ADDED_BY_FASTXENT = f"""
 import json, sys
 def heavy():
     return {{m for m in sys.modules if m.split(".")[0] in {HEAVY!r}}}
 import numba
+numba.njit(lambda x: x + 1)(1)
 before = heavy()
 """
 
