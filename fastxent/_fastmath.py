@@ -158,7 +158,7 @@ def log(x):
     -------
     value : float64
         ``log(x)``: ``-inf`` at 0, nan for ``x < 0`` and nan, ``inf`` at
-        ``inf``; subnormal ``x`` are exact-range (scaled by ``2**54`` first).
+        ``inf``; subnormal ``x`` keep full accuracy (scaled by ``2**54`` first).
     """
     x = np.float64(x)
     subnormal = x < SMALLEST_NORMAL

@@ -123,11 +123,11 @@ def entr(x):
     Parameters
     ----------
     x : float32 or float64 scalar
-        ``-inf`` for ``x < 0``, 0 at 0, nan for nan.
 
     Returns
     -------
     value : float64
+        ``-inf`` for ``x < 0``, 0 at 0, nan for nan.
     """
     x = np.float64(x)
     return entr_from_log(x, math.log(x) if x > 0.0 else 0.0)
