@@ -23,7 +23,7 @@ Policy
 
 import numba
 
-__all__ = ["FASTMATH", "scalar", "inline_scalar", "kernel", "parallel_kernel", "ufunc"]
+__all__ = ["FASTMATH", "scalar", "inline_scalar", "kernel", "parallel_kernel", "ufunc", "start_thread_pool"]
 
 FASTMATH = {"reassoc", "contract", "arcp", "nsz"}
 
@@ -71,3 +71,16 @@ def parallel_kernel(func=None, *, fastmath=True):
 def ufunc(signatures):
     """Build a real NumPy ufunc with the given loops (e.g. float32 and float64)."""
     return numba.vectorize(signatures, cache=True, nopython=True)
+
+
+def start_thread_pool():
+    """Start Numba's thread pool now (idempotent, cheap: no parallel region runs).
+
+    Numba starts its pool when a ``parallel=True`` function is compiled or
+    loaded, but not when a *serial* function that calls parallel code (a
+    solver looping over a parallel objective, a user's ``@njit(cache=True)``
+    function calling a ``_parallel`` kernel) is loaded from the on-disk
+    cache: that code then runs against a pool that was never started and
+    crashes the process.  Modules holding such kernels call this at import.
+    """
+    numba.get_num_threads()

@@ -36,7 +36,7 @@ import numba
 import numpy as np
 
 from ._binary_math import binary_logit_loss_grad
-from ._jit import kernel, parallel_kernel
+from ._jit import kernel, parallel_kernel, start_thread_pool
 from ._softmax_math import softmax_row_loss_grad
 from ._summation import block_bounds, compensated_sum, compensated_sum_columns, n_blocks
 
@@ -566,3 +566,8 @@ def start_coef(coef0, n_outputs, fit_intercept):
         for c in range(n_outputs):
             coef[c * d1 + d1 - 1] = 0.0
     return coef
+
+
+# The solvers (serial loops over the parallel objective) crash when loaded
+# from Numba's cache into a process whose thread pool never started.
+start_thread_pool()

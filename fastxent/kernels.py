@@ -79,6 +79,7 @@ from ._entropy_kernels import entropy_slice_parallel, entropy_slice_serial
 from ._entropy_rows import entropy_rows_parallel, entropy_rows_serial
 from ._fastmath import exp, log, log1p
 from ._gd import fit_binary_gd, fit_binary_gd_csr, fit_multinomial_gd, fit_multinomial_gd_csr
+from ._jit import start_thread_pool
 from ._lbfgs import (
     fit_binary_lbfgs,
     fit_binary_lbfgs_csr,
@@ -110,6 +111,11 @@ from ._softmax_math import (
 )
 from ._special import entr, expit, kl_div, log_expit, rel_entr, xlog1py, xlogy
 from ._summation import compensated_sum
+
+# A user's @njit(cache=True) function that calls a ``_parallel`` kernel is
+# serial code calling parallel code: loaded from Numba's cache into a process
+# whose thread pool never started, it would crash (see start_thread_pool).
+start_thread_pool()
 
 __all__ = [
     # elementary functions
