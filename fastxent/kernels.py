@@ -39,9 +39,11 @@ uses Numba's thread pool and gives bit-identical results)
     ``entropy_rows_parallel``, ``entropy_columns_serial``,
     ``entropy_columns_parallel``, ``compensated_sum``
 Logistic regression (objective and gradient in one pass over ``X``; whole fits)
-    ``binary_logistic_loss_grad``, ``multinomial_logistic_loss_grad`` (and ``_csr``),
-    ``fit_binary_lbfgs``, ``fit_multinomial_lbfgs``, ``fit_binary_gd``,
-    ``fit_multinomial_gd`` (and ``_csr``)
+    ``binary_logistic_loss_grad``, ``multinomial_logistic_loss_grad``,
+    ``binary_logistic_loss_grad_csr``, ``multinomial_logistic_loss_grad_csr``,
+    ``fit_binary_lbfgs``, ``fit_multinomial_lbfgs``, ``fit_binary_lbfgs_csr``,
+    ``fit_multinomial_lbfgs_csr``, ``fit_binary_gd``, ``fit_multinomial_gd``,
+    ``fit_binary_gd_csr``, ``fit_multinomial_gd_csr``
 
 Example
 -------

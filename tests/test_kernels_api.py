@@ -411,3 +411,12 @@ def test_fit_binary_lbfgs_refit_in_user_loop():
         ref.fit(X.astype(np.float64), y)
         np.testing.assert_allclose(coef[:-1], ref.coef_[0], atol=1e-5)
         assert coef[-1] == pytest.approx(ref.intercept_[0], abs=1e-5)
+
+
+def test_module_docstring_lists_exactly_the_public_kernels():
+    import re
+
+    groups = kernels.__doc__.split("Groups\n------\n")[1].split("Example")[0]
+    entries = [line for line in groups.splitlines() if line.startswith("    ")]
+    listed = set(re.findall(r"``(\w+)``", "\n".join(entries)))
+    assert listed == set(kernels.__all__)
