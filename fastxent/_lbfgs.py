@@ -185,9 +185,8 @@ def fit_binary_lbfgs(X, y, sample_weight, C, fit_intercept, max_iter, tol, coef0
     Notes
     -----
     For ``n·d`` from about 1e6 the evaluations run on Numba's thread pool.
-    A copy of this kernel loaded from Numba's on-disk cache into a process
-    where no parallel code has run yet may crash because the pool was never
-    started; call ``numba.get_num_threads()`` once beforehand (it starts it).
+    Importing ``fastxent.kernels`` (or this module) starts that pool, which a
+    copy of this kernel loaded from Numba's on-disk cache needs.
     """
     coef = start_coef(coef0, 1, fit_intercept)
     n_iter, converged, history = lbfgs_solve(X, y, sample_weight, 1, C, fit_intercept,

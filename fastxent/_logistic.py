@@ -9,7 +9,6 @@ whose CSR arrays are passed to the kernels).
 import numbers
 import warnings
 
-import numba
 import numpy as np
 
 try:
@@ -138,10 +137,6 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         X_arg = (X.data, X.indices, X.indptr) if _is_sparse(X) else X
         work = (X.nnz if _is_sparse(X) else X.size) * n_outputs
         solve = _SOLVERS[self.solver]
-        # The solvers hold the thread-pool path even when they run serially,
-        # and a copy loaded from Numba's on-disk cache does not start the pool
-        # itself (it crashes if nothing started it): get_num_threads() does.
-        numba.get_num_threads()
         n_iter, converged, history = run(
             lambda *args: solve(*args, True), lambda *args: solve(*args, False), work,
             X_arg, target, weights, n_outputs, float(self.C), bool(self.fit_intercept),
