@@ -24,14 +24,29 @@ scikit-learn's meaning) with Nesterov's accelerated gradient / FISTA
 * Stops when ``max_i |∇f(y_k)_i| <= tol`` (scikit-learn's lbfgs criterion)
   and returns that ``y_k``.
 
+* **Preconditioning**: the steps are taken in the metric of ``M``, the
+  Hessian of ``f`` at ``w = 0`` (:mod:`fastxent._gram`): ``∇f`` is replaced
+  by ``M⁻¹ ∇f``, ``‖∇f‖²`` by ``∇fᵀ M⁻¹ ∇f``, and ``L`` is measured in that
+  metric (so it starts at 1).  This is plain accelerated gradient descent in
+  the coordinates ``M^{1/2} w``; it makes the iteration count independent of
+  the scale and correlation of the features (make_classification 1e5 × 100,
+  20 informative: 18 iterations instead of 153 binary, 39 instead of 283
+  five-class).  ``M`` costs one pass forming ``(d+1)²/2`` products per row
+  and a Cholesky factorization, so it is used only when that is cheaper
+  than the iterations it saves (:func:`fastxent._gram.preconditioner_worthwhile`):
+  not for ``d > 1023`` or very sparse ``X``, where the steps are plain
+  gradient steps.
+
 One iteration costs one evaluation of the fused loss-and-gradient kernel
 (at ``y_{k+1}``) and one loss-only pass per line-search trial (at ``x_{k+1}``).
 """
 
 import numpy as np
 
+from ._gram import curvature_factor, preconditioner_worthwhile, solve_factored
 from ._jit import kernel
-from ._logistic_kernels import dot, loss_grad, max_abs, solver_scaling, start_coef
+from ._logistic_kernels import (dot, loss_grad, max_abs, solver_scaling, start_coef,
+                                stored_values)
 
 __all__ = ["fit_binary_gd", "fit_multinomial_gd", "fit_binary_gd_csr", "fit_multinomial_gd_csr"]
 
@@ -44,7 +59,8 @@ ROUNDING = 1e-13
 def gd_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef,
              parallel):
     """Minimise the penalized logistic loss with accelerated gradient descent,
-    updating ``coef`` in place.
+    updating ``coef`` in place, preconditioned where that pays
+    (:func:`fastxent._gram.preconditioner_worthwhile`).
 
     Parameters are those of :func:`fastxent._lbfgs.lbfgs_solve`.
 
@@ -56,13 +72,26 @@ def gd_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, co
         The scaled objective ``F / (C Σ s_i)`` at the start and at each
         iterate ``x_k``.
     """
+    n_coef = coef.shape[0] // n_outputs
+    precondition = preconditioner_worthwhile(stored_values(X), y.shape[0], n_coef, n_outputs)
+    return gd_iterate(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef,
+                      parallel, precondition)
+
+
+@kernel
+def gd_iterate(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef,
+               parallel, precondition):
+    """:func:`gd_solve` with the choice of preconditioning made by the caller."""
     loss_scale, l2 = solver_scaling(sample_weight, C)
     p = coef.shape[0]
+    n_coef = p // n_outputs
+    factor = np.empty((0, 0))  # Cholesky factor of M, built at the first step
     history = np.empty(max_iter + 1)
     no_grad = np.empty(0)
     x = coef.copy()  # the iterate x_k
     y_k = coef  # the extrapolated point y_k; the answer is the y_k that passes tol
     g_y = np.empty(p)
+    direction = np.empty(p)  # M⁻¹ ∇f(y_k), or ∇f(y_k) itself
     f_y = loss_grad(X, y, sample_weight, y_k, n_outputs, loss_scale, l2, fit_intercept,
                     parallel, g_y)
     f_x = f_y
@@ -70,16 +99,24 @@ def gd_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, co
     x_new = np.empty(p)
     g_new = np.empty(p)
     t = 1.0
-    # First guess of L: the step 1/L moves the largest coordinate by at most 1.
-    lipschitz = max(max_abs(g_y), 1e-12)
+    # First guess of L.  Preconditioned: M is the Hessian at 0, so 1.
+    # Otherwise: the step 1/L moves the largest coordinate by at most 1.
+    lipschitz = 1.0 if precondition else max(max_abs(g_y), 1e-12)
     for it in range(max_iter):
         if max_abs(g_y) <= tol:
             return it, True, history[:it + 1]
-        gg = dot(g_y, g_y)
+        if precondition:
+            if factor.shape[0] == 0:
+                factor = curvature_factor(X, sample_weight, n_coef, n_outputs, loss_scale, l2,
+                                          fit_intercept, parallel)
+            solve_factored(factor, g_y, n_outputs, direction)
+        else:
+            direction[:] = g_y
+        gg = dot(g_y, direction)
         for _ in range(MAX_BACKTRACK):
             step = 1.0 / lipschitz
             for i in range(p):
-                x_new[i] = y_k[i] - step * g_y[i]
+                x_new[i] = y_k[i] - step * direction[i]
             f_new = loss_grad(X, y, sample_weight, x_new, n_outputs, loss_scale, l2,
                               fit_intercept, parallel, no_grad)
             if f_new <= f_y - 0.5 * step * gg:
@@ -160,6 +197,14 @@ def fit_binary_gd(X, y, sample_weight, C, fit_intercept, max_iter, tol, coef0):
 
     Notes
     -----
+    The steps are preconditioned by the Hessian of the objective at zero,
+    ``M = C/4 [X 1]ᵀ S [X 1] + I`` (identity without the intercept entry):
+    gradient descent in the coordinates ``M^{1/2} [w, b]``, so the iteration
+    count does not depend on the scale or correlation of the features.  ``M``
+    costs ``(d+1)²/2`` multiply-adds per row and a Cholesky factorization; it
+    is skipped (plain gradient steps) for ``d >= 1024`` or very sparse ``X``
+    (:func:`fastxent._gram.preconditioner_worthwhile`).
+
     For ``n·d`` from about 1e6 the evaluations run on Numba's thread pool.
     Importing ``fastxent.kernels`` (or this module) starts that pool, which a
     copy of this kernel loaded from Numba's on-disk cache needs.
@@ -179,7 +224,8 @@ def fit_multinomial_gd(X, y, sample_weight, C, fit_intercept, max_iter, tol, coe
 
     As :func:`fit_binary_gd` with ``y`` holding class indices ``0 .. k-1``
     and ``coef0`` of shape ``(k, d + 1)`` (``[W | b]``, k read from it); the
-    returned ``coef`` has that shape too.
+    returned ``coef`` has that shape too.  The preconditioner is the same
+    ``M`` with ``C/k`` in place of ``C/4``, applied to every class's row.
 
     Parameters
     ----------

@@ -60,7 +60,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Start from the previous solution when the classes are unchanged.
     solver : {"lbfgs", "gd"}, default="lbfgs"
         "lbfgs": limited-memory BFGS; "gd": accelerated gradient descent
-        with backtracking line search and adaptive restart.
+        with backtracking line search and adaptive restart, its steps
+        preconditioned by the objective's Hessian at zero (a weighted Gram
+        matrix of ``[X, 1]``, built once per fit when ``n_features < 1024``
+        and ``X`` is not very sparse; see ``fastxent.kernels.fit_binary_gd``).
     verbose : int, default=0
         If positive, print the objective ``/ (C Σ s_i)`` after each iteration.
 

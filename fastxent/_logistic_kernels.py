@@ -331,7 +331,8 @@ def _blocks_serial(X, y, sample_weight, coef, n_outputs, block_loss, block_grad)
 
 
 @kernel
-def _stored_values(X):
+def stored_values(X):
+    """Values stored by a dense X or a CSR tuple (the work of one pass)."""
     if isinstance(X, tuple):
         return X[0].shape[0]
     return X.shape[0] * X.shape[1]
@@ -375,7 +376,7 @@ def loss_grad(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercep
     nb = n_blocks(n)
     block_loss = np.zeros(nb)
     block_grad = np.zeros((nb, p if with_grad else 0))
-    if not parallel or _stored_values(X) * n_outputs < PARALLEL_MIN_WORK:
+    if not parallel or stored_values(X) * n_outputs < PARALLEL_MIN_WORK:
         _blocks_serial(X, y, sample_weight, coef, n_outputs, block_loss, block_grad)
     else:
         _blocks_parallel(X, y, sample_weight, coef, n_outputs, block_loss, block_grad)
