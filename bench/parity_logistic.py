@@ -10,7 +10,8 @@ same tol, then checks
 * ``predict_proba`` within 1e-4 (max absolute difference),
 
 and reports the fit-time ratio scikit-learn / fastxent measured in the same
-run (one fit each, after a warm-up fit that compiles the kernels).
+run (one fit each, after a warm-up fit that compiles the kernels, each timed
+fit after a short pause: ``SETTLE_SECONDS``).
 
 Run by hand (slow: scikit-learn takes minutes for the whole grid)::
 
@@ -53,7 +54,13 @@ def objective(model, X, y, s, C):
     return C * np.sum(s * losses) + 0.5 * np.sum(model.coef_ ** 2)
 
 
+# Pause before each timed fit, for the reason given in speed_logistic.py
+# (OpenBLAS threads still spinning after scikit-learn's fit).
+SETTLE_SECONDS = 0.5
+
+
 def timed_fit(model, X, y, sample_weight):
+    time.sleep(SETTLE_SECONDS)
     start = time.perf_counter()
     model.fit(X, y, sample_weight=sample_weight)
     return time.perf_counter() - start
