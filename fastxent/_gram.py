@@ -37,7 +37,7 @@ __all__ = ["preconditioner_worthwhile", "curvature_factor", "solve_factored"]
 _ROWS = 512
 # Largest d + 1 for which M is built: its Cholesky factorization is serial
 # and costs (d+1)³/3 multiply-adds (0.36e9 at 1024).  Measured worthwhile at
-# d = 1000 (2e4 × 1000 binary: 29 iterations in 0.9 s against 2185 in 18.6 s).
+# d = 1000 (2e4 × 1000 binary: 28 iterations in 0.46 s against 2185 in 18.3 s).
 MAX_COEFFICIENTS = 1024
 # Pivots are kept above this fraction of the matrix's own diagonal entry, so
 # exactly collinear features (no penalty: λ = 0) do not make M singular.
@@ -53,7 +53,7 @@ def preconditioner_worthwhile(stored_values, n_rows, n_coef, n_outputs):
     the rate of the memory-bound loss-and-gradient pass, which costs ``2 k``
     multiply-adds per stored value; the preconditioner saves a hundred
     iterations or more (make_classification, 1e5 × 100: 153 → 18 iterations
-    binary, 283 → 39 five-class; 2e4 × 1000: 2185 → 29).
+    binary, 283 → 39 five-class; 2e4 × 1000: 2185 → 28).
     """
     if n_coef > MAX_COEFFICIENTS:
         return False
