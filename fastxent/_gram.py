@@ -77,32 +77,20 @@ def _fill_tile(X, sample_weight, n_coef, start, stop, T):
                 T[indices[q], r] += root * data[q]  # duplicates add, as in the loss
             T[d, r] = root
     else:
-        # Eight rows at a time: the writes to T are then 64-byte runs rather
-        # than one scattered value per row (the transposition dominated).
+        # Eight rows at a time, column by column: the writes to T are then
+        # 64-byte runs rather than one scattered value per row (row by row,
+        # the transposition took longer than the Gram products).
         roots = np.empty(8)
         for r0 in range(0, m, 8):
             rows = min(8, m - r0)
             for u in range(rows):
                 roots[u] = np.sqrt(abs(sample_weight[start + r0 + u]))
                 T[d, r0 + u] = roots[u]
-            if rows == 8:
-                x0, x1, x2, x3 = X[start + r0], X[start + r0 + 1], X[start + r0 + 2], X[start + r0 + 3]
-                x4, x5, x6, x7 = X[start + r0 + 4], X[start + r0 + 5], X[start + r0 + 6], X[start + r0 + 7]
-                for j in range(d):
-                    t = T[j, r0:r0 + 8]
-                    t[0] = roots[0] * x0[j]
-                    t[1] = roots[1] * x1[j]
-                    t[2] = roots[2] * x2[j]
-                    t[3] = roots[3] * x3[j]
-                    t[4] = roots[4] * x4[j]
-                    t[5] = roots[5] * x5[j]
-                    t[6] = roots[6] * x6[j]
-                    t[7] = roots[7] * x7[j]
-            else:
+            block = X[start + r0:start + r0 + rows]
+            for j in range(d):
+                t = T[j, r0:r0 + rows]
                 for u in range(rows):
-                    x = X[start + r0 + u]
-                    for j in range(d):
-                        T[j, r0 + u] = roots[u] * x[j]
+                    t[u] = roots[u] * block[u, j]
 
 
 @kernel
@@ -234,9 +222,7 @@ def curvature_factor(X, sample_weight, n_coef, n_outputs, loss_scale, l2, fit_in
     M = weighted_gram(X, sample_weight, n_coef, parallel)
     curvature = 0.25 if n_outputs == 1 else 1.0 / n_outputs
     d = n_coef - 1
-    for j in range(n_coef):
-        for k in range(n_coef):
-            M[j, k] *= curvature * loss_scale
+    M *= curvature * loss_scale
     for j in range(d):
         M[j, j] += l2
     if not fit_intercept:

@@ -165,10 +165,8 @@ def problem(n_classes, n=2000, d=12, seed=0):
     return X, y.astype(np.float64), rng.uniform(0.5, 1.5, size=n)
 
 
-def solve_with(solver, X, y, w, n_outputs, C, fit_intercept, *extra):
-    d = X.shape[1] if not isinstance(X, tuple) else None
-    n_coef = (d if d is not None else int(X[1].max()) + 1) + 1
-    coef = np.zeros(n_outputs * n_coef)
+def solve_with(solver, X, n_features, y, w, n_outputs, C, fit_intercept, *extra):
+    coef = np.zeros(n_outputs * (n_features + 1))
     n_iter, converged, history = solver(X, y, w, n_outputs, C, fit_intercept, 100_000, 1e-9,
                                         coef, True, *extra)
     return coef, n_iter, converged, history
@@ -195,13 +193,13 @@ def test_both_gd_paths_reach_the_lbfgs_optimum(n_classes, fit_intercept, storage
         arg = X
     n_outputs = 1 if n_classes == 2 else n_classes
     C = 10.0
-    ref, _, converged, ref_history = solve_with(lbfgs_solve, arg, y, w, n_outputs, C,
-                                                fit_intercept)
+    ref, _, converged, ref_history = solve_with(lbfgs_solve, arg, X.shape[1], y, w, n_outputs,
+                                                C, fit_intercept)
     assert converged
     iterations, fitted = {}, {}
     for precondition in (True, False):
-        coef, n_iter, converged, history = solve_with(gd_iterate, arg, y, w, n_outputs, C,
-                                                      fit_intercept, precondition)
+        coef, n_iter, converged, history = solve_with(gd_iterate, arg, X.shape[1], y, w,
+                                                      n_outputs, C, fit_intercept, precondition)
         assert converged
         assert abs(history[-1] - ref_history[-1]) <= 1e-9 * abs(ref_history[-1])
         if not fit_intercept:
@@ -223,8 +221,8 @@ def test_preconditioned_gd_without_penalty_on_collinear_features():
     X = np.column_stack([X, X[:, 0] + X[:, 1]])
     y = (X[:, 0] - X[:, 2] + rng.logistic(size=500) > 0).astype(np.float64)
     w = np.ones(500)
-    _, _, converged_ref, ref_history = solve_with(lbfgs_solve, X, y, w, 1, np.inf, True)
-    coef, _, converged, history = solve_with(gd_iterate, X, y, w, 1, np.inf, True, True)
+    _, _, converged_ref, ref_history = solve_with(lbfgs_solve, X, X.shape[1], y, w, 1, np.inf, True)
+    coef, _, converged, history = solve_with(gd_iterate, X, X.shape[1], y, w, 1, np.inf, True, True)
     assert converged and converged_ref
     assert np.all(np.isfinite(coef))
     assert abs(history[-1] - ref_history[-1]) <= 1e-9 * abs(ref_history[-1])
@@ -236,7 +234,7 @@ def test_gd_fit_is_identical_for_any_thread_count():
     for threads in (1, numba.config.NUMBA_NUM_THREADS):
         numba.set_num_threads(threads)
         try:
-            results.append(solve_with(gd_iterate, X, y, w, 3, 1.0, True, True))
+            results.append(solve_with(gd_iterate, X, X.shape[1], y, w, 3, 1.0, True, True))
         finally:
             numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     np.testing.assert_array_equal(results[0][0], results[1][0])
