@@ -23,6 +23,7 @@ Each chunk is clipped with the ``eps`` of its own dtype, exactly as a call of
 one-call result.
 """
 
+import threading
 import warnings
 
 import numpy as np
@@ -44,7 +45,36 @@ def _two_sum(hi, lo, x):
     return total, lo + error
 
 
-class LogLossAccumulator:
+def no_samples_error(accumulator):
+    return ValueError(
+        f"no samples were added to this {type(accumulator).__name__}: update() it with a "
+        "non-empty chunk (or merge() one that has samples) before asking for a result"
+    )
+
+
+class LockedState:
+    """A lock that serializes changes of an accumulator's state.
+
+    Threads compute their chunks' contributions in parallel and hold the lock
+    only to commit them, so concurrent ``update``/``merge`` calls lose
+    nothing.  The lock is not part of the state: pickles and copies get a
+    new one.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_lock", None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+
+class LogLossAccumulator(LockedState):
     """Accumulate ``log_loss`` and ``d2_log_loss_score`` over chunks of data.
 
     Parameters
@@ -62,6 +92,14 @@ class LogLossAccumulator:
     n_samples_ : int
         Number of samples seen.
 
+    Notes
+    -----
+    An empty chunk is accepted and changes nothing (streams produce them);
+    :meth:`result` and :meth:`d2_score` raise ``ValueError`` while no sample
+    has been added, as ``log_loss`` does on empty input.  A chunk that
+    :meth:`update` rejects leaves the state exactly as it was.  ``update``
+    and ``merge`` may be called from several threads at once.
+
     Examples
     --------
     >>> acc = LogLossAccumulator(labels=[0, 1])
@@ -74,6 +112,7 @@ class LogLossAccumulator:
     """
 
     def __init__(self, labels=None):
+        super().__init__()
         self.labels = labels
         self.classes_ = None
         if labels is not None:
@@ -90,19 +129,24 @@ class LogLossAccumulator:
 
     # ------------------------------------------------------------------
     def update(self, y_true, y_proba, sample_weight=None):
-        """Add one chunk (same arguments and checks as ``log_loss``); returns self."""
+        """Add one chunk (same arguments and checks as ``log_loss``); returns self.
+
+        An empty chunk is a no-op; a rejected chunk leaves the state unchanged.
+        """
         check_params("LogLossAccumulator.update", y_true, y_proba, NOT_A_PARAMETER,
                       sample_weight, None, "deprecated")
-        if num_samples(y_proba) == 0 and num_samples(y_true) == 0:
+        if num_samples(y_proba) == 0 and num_samples(y_true) == 0 and (
+            sample_weight is None or num_samples(sample_weight) == 0
+        ):
             return self
-        if self.classes_ is None:
+        classes = self.classes_
+        if classes is None:
             totals = _validated_totals(y_true, y_proba, sample_weight, None,
                                        allow_zero_weights=True)
-            self.classes_ = totals.classes
         else:
             try:
-                totals = _validated_totals(y_true, y_proba, sample_weight, self.classes_,
-                                           label_classes=self.classes_,
+                totals = _validated_totals(y_true, y_proba, sample_weight, classes,
+                                           label_classes=classes,
                                            allow_zero_weights=True)
             except ValueError as error:
                 if self.labels is None and str(error).startswith("y_true contains values"):
@@ -111,68 +155,90 @@ class LogLossAccumulator:
                         "labels= to LogLossAccumulator when a chunk may miss a class."
                     ) from error
                 raise
-        self._add(totals.loss, totals.weight, np.asarray(totals.class_weight, dtype=np.float64),
-                  totals.n, totals.weighted)
-        self._has_nonzero_weight = self._has_nonzero_weight or totals.nonzero > 0
+        class_weight = np.asarray(totals.class_weight, dtype=np.float64)
+        with self._lock:
+            if classes is None and self.classes_ is not None and not _same_classes(
+                self.classes_, totals.classes
+            ):  # another thread's first chunk fixed other classes meanwhile
+                raise ValueError(
+                    f"y_true has the classes {totals.classes}, but the first chunk fixed "
+                    f"{self.classes_}; pass labels= to LogLossAccumulator when chunks "
+                    "may hold different classes."
+                )
+            self._commit(totals.classes, totals.loss, totals.weight, class_weight, totals.n,
+                         totals.weighted, totals.nonzero > 0)
         return self
 
-    def _add(self, loss, weight, class_weight, n, weighted):
-        self._loss = _two_sum(*self._loss, loss)
-        self._weight = _two_sum(*self._weight, weight)
-        if self._class_weight is None:
-            self._class_weight = (np.zeros_like(class_weight), np.zeros_like(class_weight))
-        self._class_weight = _two_sum(*self._class_weight, class_weight)
+    def _commit(self, classes, loss, weight, class_weight, n, weighted, nonzero):
+        """Add a validated contribution (numbers, or the (hi, lo) pairs of
+        another state); the caller holds the lock.  Nothing here can fail
+        half-way: the new values are computed before any is stored."""
+        own_cw = self._class_weight
+        if own_cw is None:
+            zeros = np.zeros_like(class_weight[0] if isinstance(class_weight, tuple) else class_weight)
+            own_cw = (zeros, zeros)
+        new = _plus(self._loss, loss), _plus(self._weight, weight), _plus(own_cw, class_weight)
+        if self.classes_ is None:
+            self.classes_ = classes
+        self._loss, self._weight, self._class_weight = new
         self.n_samples_ += n
         self._weighted = self._weighted or weighted
+        self._has_nonzero_weight = self._has_nonzero_weight or nonzero
+
+    def _snapshot(self):
+        with self._lock:
+            return (self.classes_, self._loss, self._weight, self._class_weight,
+                    self.n_samples_, self._weighted, self._has_nonzero_weight)
 
     def merge(self, other):
         """Add the state of another accumulator (same classes); returns self."""
         if not isinstance(other, LogLossAccumulator):
             raise TypeError(f"can only merge a LogLossAccumulator, got {type(other).__name__}")
-        if other.n_samples_ == 0 and other.classes_ is None:
+        classes, loss, weight, class_weight, n, weighted, nonzero = other._snapshot()
+        if n == 0 and classes is None:
             return self
-        if self.classes_ is None:
-            self.classes_ = other.classes_
-        elif other.classes_ is not None and not (
-            self.classes_.shape == other.classes_.shape
-            and np.all(self.classes_ == other.classes_)
-        ):
-            raise ValueError(
-                f"cannot merge accumulators with different classes: {self.classes_} "
-                f"and {other.classes_}"
-            )
-        if other.n_samples_:
-            for part in (0, 1):
-                self._add(other._loss[part], other._weight[part], other._class_weight[part],
-                          0, other._weighted)
-            self.n_samples_ += other.n_samples_
-        self._has_nonzero_weight = self._has_nonzero_weight or other._has_nonzero_weight
+        with self._lock:
+            if self.classes_ is not None and classes is not None and not _same_classes(
+                self.classes_, classes
+            ):
+                raise ValueError(
+                    f"cannot merge accumulators with different classes: {self.classes_} "
+                    f"and {classes}"
+                )
+            if n:
+                self._commit(classes, loss, weight, class_weight, n, weighted, nonzero)
+            else:
+                self.classes_ = self.classes_ if self.classes_ is not None else classes
+                self._has_nonzero_weight = self._has_nonzero_weight or nonzero
         return self
 
     # ------------------------------------------------------------------
     def _totals(self):
-        if self.n_samples_ == 0:
-            raise ValueError("LogLossAccumulator has seen no samples; call update() first.")
-        if self._weighted and not self._has_nonzero_weight:
+        with self._lock:
+            loss, weight, class_weight = self._loss, self._weight, self._class_weight
+            n, classes, weighted = self.n_samples_, self.classes_, self._weighted
+            nonzero = self._has_nonzero_weight
+        if n == 0:
+            raise no_samples_error(self)
+        if weighted and not nonzero:
             raise ValueError("Sample weights must contain at least one non-zero number.")
-        return Totals(
-            self._loss[0] + self._loss[1],
-            self._weight[0] + self._weight[1],
-            self._class_weight[0] + self._class_weight[1],
-            self.n_samples_,
-            self.classes_,
-            self._weighted,
-            int(self._has_nonzero_weight),
-        )
+        return Totals(loss[0] + loss[1], weight[0] + weight[1],
+                      class_weight[0] + class_weight[1], n, classes, weighted, int(nonzero))
 
     def result(self, normalize=True):
-        """The log loss of everything seen (``log_loss(..., normalize=normalize)``)."""
+        """The log loss of everything seen (``log_loss(..., normalize=normalize)``).
+
+        Raises ``ValueError`` when no sample has been added.
+        """
         return float(_log_loss(self._totals(), normalize))
 
     def d2_score(self):
         """The ``d2_log_loss_score`` of everything seen (NaN with an
-        ``UndefinedMetricWarning`` for fewer than two samples)."""
-        if self.n_samples_ < 2:
+        ``UndefinedMetricWarning`` for one sample; ``ValueError`` for none)."""
+        n = self.n_samples_
+        if n == 0:
+            raise no_samples_error(self)
+        if n < 2:
             warnings.warn("D^2 score is not well-defined with less than two samples.",
                           undefined_metric_warning(), stacklevel=2)
             return float("nan")
@@ -181,3 +247,13 @@ class LogLossAccumulator:
     def __repr__(self):
         return (f"LogLossAccumulator(labels={self.labels!r}) with {self.n_samples_} samples, "
                 f"classes={self.classes_!r}")
+
+
+def _plus(pair, value):
+    if isinstance(value, tuple):  # another state's (hi, lo)
+        return _two_sum(*_two_sum(*pair, value[0]), value[1])
+    return _two_sum(*pair, value)
+
+
+def _same_classes(a, b):
+    return a.shape == b.shape and bool(np.all(a == b))

@@ -9,9 +9,12 @@ chunking of the data, in any order, gives the one-call result to ~1e-15
 relative.  Accumulators are plain Python objects and pickle as such.
 """
 
+import math
+
 import numpy as np
 
 from . import _binary_losses, _categorical_losses
+from ._log_loss_accumulator import LockedState, no_samples_error
 from ._validation import REDUCTIONS
 
 __all__ = ["BinaryCrossEntropyAccumulator", "CrossEntropyAccumulator"]
@@ -26,24 +29,57 @@ def _neumaier_add(total, comp, value):
     return t, comp
 
 
-class _Accumulator:
-    """Shared state handling; subclasses define ``_chunk`` and ``_config``."""
+def _sizes(*arrays):
+    """The element counts of the arrays (None for an absent one), or None when
+    one has no shape (the full validation then says why)."""
+    try:
+        return [None if a is None else int(np.size(a)) for a in arrays]
+    except (TypeError, ValueError):
+        return None
+
+
+class _Accumulator(LockedState):
+    """Shared state handling; subclasses define ``_chunk`` and ``_config``.
+
+    ``_chunk`` validates a chunk and computes its whole contribution without
+    touching the state; ``_commit`` then adds it under the lock, so a
+    rejected chunk changes nothing and concurrent updates lose nothing.
+    """
 
     def __init__(self):
+        super().__init__()
         self._loss = (0.0, 0.0)
         self._norm = (0.0, 0.0)
         self.n_samples_ = 0
 
-    def _add(self, loss_sum, normalizer, n_samples):
-        self._loss = _neumaier_add(*self._loss, loss_sum)
-        self._norm = _neumaier_add(*self._norm, normalizer)
+    def _commit(self, loss, norm, n_samples, n_classes, name):
+        """Add a contribution (plain numbers or another state's pairs); the
+        caller holds the lock.  A class count conflict with ``name`` raises
+        before anything changes."""
+        self._check_classes(n_classes, name)
+        new_loss, new_norm = self._loss, self._norm
+        for part in loss if isinstance(loss, tuple) else (loss,):
+            new_loss = _neumaier_add(*new_loss, part)
+        for part in norm if isinstance(norm, tuple) else (norm,):
+            new_norm = _neumaier_add(*new_norm, part)
+        self._loss, self._norm = new_loss, new_norm
         self.n_samples_ += n_samples
+        self._set_classes(n_classes)
+
+    def _check_classes(self, n_classes, name):
+        pass
+
+    def _set_classes(self, n_classes):
+        pass
+
+    def _snapshot(self):
+        with self._lock:
+            return self._loss, self._norm, self.n_samples_, getattr(self, "n_classes_", None)
 
     @property
     def loss_sum_(self):
         """Weighted sum of the per-sample losses seen so far."""
-        total, comp = self._loss
-        return total + comp if np.isfinite(total) else total
+        return _pair_value(self._loss)
 
     @property
     def weight_sum_(self):
@@ -53,11 +89,16 @@ class _Accumulator:
     def update(self, y_true, y_pred, sample_weight=None):
         """Add a chunk of samples (same arguments as the one-call function).
 
+        An empty chunk is a no-op; a rejected chunk leaves the state unchanged.
+
         Returns
         -------
         self
         """
-        self._add(*self._chunk(y_true, y_pred, sample_weight))
+        chunk = self._chunk(y_true, y_pred, sample_weight)
+        if chunk is not None:
+            with self._lock:
+                self._commit(*chunk, "y_pred")
         return self
 
     def merge(self, other):
@@ -69,18 +110,34 @@ class _Accumulator:
         """
         if type(other) is not type(self) or other._config() != self._config():
             raise ValueError("other must be an accumulator of the same type and configuration")
-        self._add(other._loss[0], other._norm[0], other.n_samples_)
-        self._add(other._loss[1], other._norm[1], 0)
+        loss, norm, n_samples, n_classes = other._snapshot()
+        if n_samples == 0 and n_classes is None:
+            return self
+        with self._lock:
+            self._commit(loss, norm, n_samples, n_classes, "other")
         return self
 
     def result(self, reduction="mean"):
-        """The loss over everything seen: ``"mean"`` (0 when nothing counted) or ``"sum"``."""
+        """The loss over everything seen: ``"mean"`` or ``"sum"``.
+
+        ``"mean"`` is 0 when every sample was ignored or weighted 0, like the
+        one-call function; ``ValueError`` when no sample has been added.
+        """
         if reduction not in REDUCTIONS or reduction == "none":
             raise ValueError(f'reduction must be "mean" or "sum" for an accumulator; got {reduction!r}')
+        loss, norm, n_samples, _ = self._snapshot()
+        if n_samples == 0:
+            raise no_samples_error(self)
+        total = _pair_value(loss)
         if reduction == "sum":
-            return float(self.loss_sum_)
-        norm = self.weight_sum_
-        return float(self.loss_sum_ / norm) if norm != 0.0 else 0.0
+            return float(total)
+        norm = norm[0] + norm[1]
+        return float(total / norm) if norm != 0.0 else 0.0
+
+
+def _pair_value(pair):
+    total, comp = pair
+    return total + comp if np.isfinite(total) else total
 
 
 class BinaryCrossEntropyAccumulator(_Accumulator):
@@ -92,6 +149,23 @@ class BinaryCrossEntropyAccumulator(_Accumulator):
     pos_weight : float >= 0, optional
     clip : "auto", None or float, default "auto"
         As in :func:`fastxent.binary_cross_entropy`.
+
+    Attributes
+    ----------
+    n_samples_ : int
+        Number of elements of ``y_pred`` seen (rows times columns for 2-D
+        chunks: the count ``"mean"`` divides by without weights).
+    loss_sum_, weight_sum_ : float
+        The weighted loss sum and the divisor of ``"mean"`` so far.
+
+    Notes
+    -----
+    An empty chunk is accepted and changes nothing (streams produce them);
+    :meth:`result` raises ``ValueError`` while no sample has been added, as
+    the one-call function does on empty input.  A chunk that :meth:`update`
+    rejects leaves the state exactly as it was.  ``update`` and ``merge`` may
+    be called from several threads at once; the chunks' kernels then run in
+    parallel.
 
     Examples
     --------
@@ -113,9 +187,12 @@ class BinaryCrossEntropyAccumulator(_Accumulator):
         return (bool(self.from_logits), pw, self.clip)
 
     def _chunk(self, y_true, y_pred, sample_weight):
+        sizes = _sizes(y_true, y_pred, sample_weight)
+        if sizes is not None and not any(sizes):
+            return None
         problem = _binary_losses._Problem(y_true, y_pred, self.from_logits, sample_weight, self.pos_weight, self.clip)
         total = problem.run(1.0, np.empty(0), np.empty(0, dtype=problem.dtype))
-        return total, problem.normalizer(), problem.pred.shape[0]
+        return total, problem.normalizer(), problem.pred.shape[0], None
 
 
 class CrossEntropyAccumulator(_Accumulator):
@@ -133,6 +210,22 @@ class CrossEntropyAccumulator(_Accumulator):
     axis : int, default -1
     clip : "auto", None or float, default "auto"
         As in :func:`fastxent.cross_entropy`.
+
+    Attributes
+    ----------
+    n_classes_ : int or None
+        The number of classes, fixed by the first non-empty chunk.
+    n_samples_ : int
+        Number of samples seen (ignored ones included).
+    loss_sum_, weight_sum_ : float
+        The weighted loss sum and the divisor of ``"mean"`` so far.
+
+    Notes
+    -----
+    Empty chunks, rejected chunks and threads behave as in
+    :class:`BinaryCrossEntropyAccumulator`: an empty chunk is a no-op, a
+    rejected one changes nothing, :meth:`result` raises ``ValueError`` while
+    no sample has been added.
     """
 
     def __init__(
@@ -151,25 +244,38 @@ class CrossEntropyAccumulator(_Accumulator):
         cw = None if self.class_weight is None else tuple(np.ravel(self.class_weight).tolist())
         return (bool(self.from_logits), cw, self.label_smoothing, self.ignore_index, self.axis, self.clip)
 
+    def _check_classes(self, n_classes, name):
+        if None not in (n_classes, self.n_classes_) and n_classes != self.n_classes_:
+            earlier = "this accumulator has" if name == "other" else "earlier chunks had"
+            raise ValueError(f"{name} has {n_classes} classes but {earlier} {self.n_classes_}")
+
+    def _set_classes(self, n_classes):
+        if self.n_classes_ is None:
+            self.n_classes_ = n_classes
+
+    def _empty_chunk_classes(self, y_true, y_pred, sample_weight):
+        """The class count of a chunk without samples, or None when it has some."""
+        sizes = _sizes(y_true, y_pred, sample_weight)
+        if sizes is None or any(sizes):
+            return None
+        shape = np.shape(y_pred)
+        if len(shape) < 2 or not isinstance(self.axis, int) or not -len(shape) <= self.axis < len(shape):
+            return None
+        axis = self.axis % len(shape)
+        if math.prod(shape[:axis] + shape[axis + 1 :]) != 0:  # samples without classes
+            return None
+        return shape[axis]
+
     def _chunk(self, y_true, y_pred, sample_weight):
+        k = self._empty_chunk_classes(y_true, y_pred, sample_weight)
+        if k is not None:
+            self._check_classes(k, "y_pred")
+            return None
         problem = _categorical_losses._Problem(
             y_true, y_pred, self.from_logits, sample_weight, self.class_weight,
             self.label_smoothing, self.ignore_index, self.axis, self.clip,
         )
         k = problem.pred.shape[1]
-        if self.n_classes_ is not None and k != self.n_classes_:
-            raise ValueError(f"y_pred has {k} classes but earlier chunks had {self.n_classes_}")
-        self.n_classes_ = k
+        self._check_classes(k, "y_pred")  # fail before the kernel; checked again on commit
         total = problem.run(1.0, np.empty(0), np.empty((0, k), dtype=problem.dtype))
-        return total, problem.normalizer(), problem.pred.shape[0]
-
-    def merge(self, other):
-        if (
-            isinstance(other, CrossEntropyAccumulator)
-            and None not in (self.n_classes_, other.n_classes_)
-            and self.n_classes_ != other.n_classes_
-        ):
-            raise ValueError(f"other has {other.n_classes_} classes but this accumulator has {self.n_classes_}")
-        super().merge(other)
-        self.n_classes_ = self.n_classes_ if self.n_classes_ is not None else other.n_classes_
-        return self
+        return total, problem.normalizer(), problem.pred.shape[0], k

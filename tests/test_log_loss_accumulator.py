@@ -2,6 +2,7 @@
 
 import math
 import pickle
+import threading
 
 import numpy as np
 import pytest
@@ -132,7 +133,7 @@ def test_validation_errors_are_log_loss_errors():
     with pytest.raises(ValueError, match="labels array needs to contain at least two"):
         LogLossAccumulator(labels=[1])
     assert acc.update([], []).n_samples_ == 0
-    with pytest.raises(ValueError, match="seen no samples"):
+    with pytest.raises(ValueError, match="no samples were added"):
         acc.result()
 
 
@@ -146,3 +147,35 @@ def test_zero_weight_chunks_and_small_samples():
     single = LogLossAccumulator(labels=[0, 1]).update([1], [0.9])
     with pytest.warns(UserWarning, match="not well-defined with less than two samples"):
         assert math.isnan(single.d2_score())
+
+
+def test_racing_first_chunks_with_different_classes():
+    # Whichever thread commits first fixes the classes; the other chunk is
+    # rejected whole, as it would be if the two came one after the other.
+    P = np.full((3, 3), 1 / 3)
+    chunks = {"a": [0, 1, 2], "b": [0, 1, 3]}
+    for _ in range(20):
+        acc = LogLossAccumulator()
+        barrier = threading.Barrier(2)
+        outcome = {}
+
+        def run(name, acc=acc, barrier=barrier, outcome=outcome):
+            barrier.wait()
+            try:
+                acc.update(chunks[name], P)
+                outcome[name] = "ok"
+            except ValueError as error:
+                outcome[name] = str(error)
+
+        threads = [threading.Thread(target=run, args=(name,)) for name in chunks]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        winners = [name for name, result in outcome.items() if result == "ok"]
+        assert len(winners) == 1, outcome
+        loser = "b" if winners == ["a"] else "a"
+        assert "labels=" in outcome[loser]
+        np.testing.assert_array_equal(acc.classes_, chunks[winners[0]])
+        assert acc.n_samples_ == 3
+        assert acc.result() == pytest.approx(math.log(3), rel=1e-15)
