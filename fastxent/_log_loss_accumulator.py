@@ -145,7 +145,9 @@ class LogLossAccumulator(LockedState):
                                        allow_zero_weights=True)
         else:
             try:
-                totals = _validated_totals(y_true, y_proba, sample_weight, classes,
+                # labels as given, so that errors quote them as log_loss does
+                totals = _validated_totals(y_true, y_proba, sample_weight,
+                                           classes if self.labels is None else self.labels,
                                            label_classes=classes,
                                            allow_zero_weights=True)
             except ValueError as error:
