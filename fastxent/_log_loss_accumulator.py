@@ -232,6 +232,7 @@ class LogLossAccumulator(LockedState):
 
         Raises ``ValueError`` when no sample has been added.
         """
+        check_params("LogLossAccumulator.result", (), None, normalize, None, None, "deprecated")
         return float(_log_loss(self._totals(), normalize))
 
     def d2_score(self):

@@ -123,7 +123,7 @@ class _Accumulator(LockedState):
         ``"mean"`` is 0 when every sample was ignored or weighted 0, like the
         one-call function; ``ValueError`` when no sample has been added.
         """
-        if reduction not in REDUCTIONS or reduction == "none":
+        if not isinstance(reduction, str) or reduction not in REDUCTIONS or reduction == "none":
             raise ValueError(f'reduction must be "mean" or "sum" for an accumulator; got {reduction!r}')
         loss, norm, n_samples, _ = self._snapshot()
         if n_samples == 0:

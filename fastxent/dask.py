@@ -46,6 +46,7 @@ import numpy as np
 import fastxent
 
 from ._entropy import _compute_dtype
+from ._log_loss_validation import check_params
 from ._validation import check_reduction
 
 __all__ = ["log_loss", "d2_log_loss_score", "cross_entropy", "binary_cross_entropy", "entropy"]
@@ -260,6 +261,7 @@ def log_loss(y_true, y_proba, *, normalize=True, sample_weight=None, labels=None
     ``labels`` defaults to the distinct values of ``y_true``, found in one
     extra pass.  ``compute=False`` returns a ``dask.delayed`` float.
     """
+    check_params("log_loss", (), None, normalize, None, None, "deprecated")
     finish = _log_loss_mean if normalize else _log_loss_sum
     func = _bind(fastxent.log_loss, normalize=normalize)
     return _log_loss_pass(func, finish, y_true, y_proba, sample_weight, labels, compute)

@@ -357,6 +357,7 @@ def test_shape_and_class_errors_quote_the_whole_arrays(threads, rng):
         ("log_loss", (y, p), {"labels": [1]}),  # y_true outside the labels comes first
         ("log_loss", (y, p), {"labels": [0, 1]}),
         ("log_loss", (y, np.where(p > 0.9, np.nan, p)), {}),
+        ("log_loss", (y, p), {"normalize": "no"}),
     ]
     for name, args, kwargs in cases:
         dask_args = [_chunked(a) for a in args]

@@ -133,6 +133,11 @@ def test_validation_errors_are_log_loss_errors():
     with pytest.raises(ValueError, match="labels array needs to contain at least two"):
         LogLossAccumulator(labels=[1])
     assert acc.update([], []).n_samples_ == 0
+    acc.update([0, 1], [0.5, 0.5])
+    for normalize in ("yes", 1, None):  # the type log_loss checks, with its message
+        with pytest.raises(ValueError, match="'normalize' parameter of LogLossAccumulator.result"):
+            acc.result(normalize=normalize)
+    acc = LogLossAccumulator(labels=[0, 1])
     with pytest.raises(ValueError, match="no samples were added"):
         acc.result()
 

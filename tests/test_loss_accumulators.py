@@ -321,5 +321,7 @@ def test_mismatches_are_errors():
         c.merge(CrossEntropyAccumulator(from_logits=True).update([0], np.zeros((1, 4))))
     with pytest.raises(ValueError, match="reduction"):
         a.result("none")
+    with pytest.raises(ValueError, match="reduction"):
+        a.update([1.0], [0.0]).result(np.array(["mean", "sum"]))
     with pytest.raises(ValueError, match="y_true"):
         a.update([2.0], [0.0])
