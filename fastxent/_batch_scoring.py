@@ -17,7 +17,8 @@ import math
 
 import numpy as np
 
-from ._io import DEFAULT_BLOCK_BYTES, InputError, open_array
+from ._csv_io import exact_integer, is_number, text_classes
+from ._io import DEFAULT_BLOCK_BYTES, InputError, _block_rows, open_array
 
 __all__ = ["score_files"]
 
@@ -46,7 +47,8 @@ def score_files(
     w_src = open_array(weights_file) if weights_file is not None else None
     _check_shapes(y_src, p_src, w_src)
 
-    classes = _class_labels(y_src, labels, chunk_size)
+    rows = _block_rows(chunk_size) if chunk_size else _default_rows(y_src, p_src, w_src)
+    classes, encode = _class_labels(y_src, labels, rows)
     n_classes = len(classes)
     binary = p_src.ndim == 1
     if binary and n_classes != 2:
@@ -61,12 +63,11 @@ def score_files(
             f"({_shorten(classes)}); pass all class labels with --labels"
         )
 
-    rows = chunk_size or _default_rows(y_src, p_src, w_src)
     total = _Totals(n_classes, logits, binary)
     bar = None
     if progress is not None and p_src.shape[0] is not None:
         bar = progress(p_src.shape[0], p_src.shape[0] * p_src.row_bytes)
-    streams = [y_src.blocks(rows), p_src.blocks(rows)]
+    streams = [_label_blocks(y_src, rows), p_src.blocks(rows)]
     if w_src is not None:
         streams.append(w_src.blocks(rows))
     start = 0
@@ -75,7 +76,7 @@ def score_files(
             y_block, p_block = blocks[0], blocks[1]
             w_block = blocks[2] if w_src is not None else None
             stop = start + len(y_block)
-            codes = _encode(y_block, classes, y_src.path, start)
+            codes = encode(y_block, start)
             p_block = _checked_predictions(p_block, p_src.path, start, logits)
             if w_block is not None:
                 w_block = _checked_weights(w_block, w_src.path, start)
@@ -98,7 +99,8 @@ def _check_shapes(y_src, p_src, w_src):
         raise InputError(f"{w_src.path}: weights must be 1-D, got shape {w_src.shape}")
     for src in (p_src, w_src):
         if src is not None and src.dtype.kind not in "biuf":
-            raise InputError(f"{src.path}: expected numbers, got {src.dtype} data")
+            got = "text" if src.dtype.kind in "OUS" else f"{src.dtype} data"
+            raise InputError(f"{src.path}: expected numbers, got {got}")
     lengths = {s.path: s.shape[0] for s in (y_src, p_src, w_src) if s is not None}
     known = {n for n in lengths.values() if n is not None}
     if len(known) > 1:
@@ -132,12 +134,24 @@ def _lockstep(streams, paths):
         yield blocks
 
 
-def _class_labels(y_src, given, chunk_size):
-    """The sorted class labels: ``given`` (converted to the labels' type) or
-    the distinct values of the labels file (one extra pass over it)."""
+def _label_blocks(y_src, rows):
+    return y_src.label_blocks(rows) if y_src.typeless else y_src.blocks(rows)
+
+
+def _class_labels(y_src, given, rows):
+    """The sorted class labels and a function ``(block, start) -> class indices``.
+
+    The classes are ``given`` (``--labels``, read in the type of the labels)
+    or the distinct values of the labels file (one extra pass over it; always
+    made for a CSV, whose labels are typed by the values found)."""
+    if y_src.typeless:
+        classes, codes = text_classes(y_src, rows, given, _show, _shorten)
+        _check_class_count(classes, given)
+        return classes, lambda block, start: _encode_text(block, codes, classes, y_src.path, start)
     if given is not None:
-        return _integral_if_typeless(np.unique(_convert_labels(given, y_src)), y_src)
-    rows = chunk_size or _default_rows(y_src)
+        classes = np.unique(_convert_labels(given, y_src))
+        _check_class_count(classes, given)
+        return classes, lambda block, start: _encode(block, classes, y_src.path, start)
     found = None
     for start, block in _enumerate_blocks(y_src.blocks(rows)):
         if block.dtype.kind == "f" and not np.isfinite(block).all():
@@ -147,18 +161,16 @@ def _class_labels(y_src, given, chunk_size):
         found = values if found is None else np.union1d(found, values)
     if found is None:
         raise InputError(f"{y_src.path}: no samples")
-    found = _integral_if_typeless(found, y_src)
     if len(found) == 1:
         raise InputError(
             f"{y_src.path}: all labels are {_show(found[0])}; pass the class labels with --labels"
         )
-    return found
+    return found, lambda block, start: _encode(block, found, y_src.path, start)
 
 
-def _integral_if_typeless(classes, y_src):
-    if y_src.typeless and classes.dtype.kind == "f" and np.all(classes == np.round(classes)):
-        return classes.astype(np.int64)  # "1" in a CSV is the label 1, not 1.0
-    return classes
+def _check_class_count(classes, given):
+    if given is not None and len(classes) < 2:
+        raise InputError(f"--labels: at least two classes are needed, got {_shorten(classes)}")
 
 
 def _enumerate_blocks(blocks):
@@ -169,19 +181,49 @@ def _enumerate_blocks(blocks):
 
 
 def _convert_labels(given, y_src):
-    """``--labels`` (strings from the command line) in the type of the labels file."""
-    kind = y_src.dtype.kind
+    """``--labels`` (strings from the command line) as exact values of the labels' dtype."""
+    dtype, path = y_src.dtype, y_src.path
+    kind = dtype.kind
     if kind == "b":
-        return np.array([v.lower() in ("1", "true") for v in given])
+        words = {"0": False, "false": False, "1": True, "true": True}
+        for text in given:
+            if text.strip().lower() not in words:
+                raise InputError(
+                    f"--labels: {text!r} is not a boolean (0, 1, false or true), "
+                    f"but {path} holds booleans"
+                )
+        return np.array([words[text.strip().lower()] for text in given])
     if kind in "iuf":
-        try:
-            values = np.array([float(v) for v in given])
-        except ValueError:
-            raise InputError(
-                f"--labels: {' '.join(given)} are not all numbers, but {y_src.path} holds numbers"
-            ) from None
-        return values.astype(np.int64) if kind in "iu" else values
-    return np.array(given, dtype=str)
+        for text in given:
+            if not is_number(text):
+                raise InputError(
+                    f"--labels: {' '.join(given)} are not all numbers, but {path} holds numbers"
+                )
+    if kind in "iu":
+        info = np.iinfo(dtype)
+        values = []
+        for text in given:
+            try:
+                value = exact_integer(text)
+            except ValueError as exc:
+                raise InputError(f"--labels: {exc}, but {path} holds integer labels") from None
+            if not info.min <= value <= info.max:
+                raise InputError(
+                    f"--labels: {value} is outside the range of the {dtype} labels of {path}"
+                )
+            values.append(value)
+        return np.array(values, dtype=dtype)
+    if kind == "f":
+        with np.errstate(over="ignore"):
+            values = np.array([float(text) for text in given]).astype(dtype)
+        if not np.isfinite(values).all():
+            bad = given[int(np.flatnonzero(~np.isfinite(values))[0])]
+            raise InputError(f"--labels: {bad.strip()} is not a finite {dtype} number")
+        return values
+    if kind == "S":
+        return np.array([text.encode("utf-8", "surrogateescape") for text in given])
+    # Not the file's own width: "<U1" would cut "a0" to "a".
+    return np.array(given, dtype=str if kind == "U" else object)
 
 
 def _is_integer_range(classes):
@@ -190,14 +232,16 @@ def _is_integer_range(classes):
 
 def _encode(y_block, classes, path, start):
     """Class indices of a block of labels (positions in the sorted ``classes``)."""
-    if classes.dtype.kind in "US" or y_block.dtype.kind in "USO":
-        y_block = np.asarray(y_block).astype(str)
-        classes = classes.astype(str)
-    if _is_integer_range(classes) and y_block.dtype.kind in "iu":
+    if y_block.dtype != classes.dtype and y_block.dtype.kind in "USO":
+        y_block = y_block.astype(object)
+        classes = classes.astype(object)
+    if _is_integer_range(classes) and y_block.dtype == classes.dtype:
         # Integer classes lo, lo+1, ...: the code is an offset (10x faster
-        # than a binary search with a dtype conversion per element).
-        codes = y_block.astype(np.intp) - int(classes[0])
-        unknown = (codes < 0) | (codes >= len(classes))
+        # than a binary search).  The difference wraps around in the labels'
+        # own type; read as unsigned it is below n exactly for the classes.
+        offset = (y_block - classes[0]).view(np.dtype(f"u{classes.dtype.itemsize}"))
+        unknown = offset >= len(classes)
+        codes = offset.astype(np.intp)
     else:
         codes = np.searchsorted(classes, y_block)
         np.minimum(codes, len(classes) - 1, out=codes)
@@ -211,8 +255,20 @@ def _encode(y_block, classes, path, start):
     return codes
 
 
+def _encode_text(block, codes, classes, path, start):
+    """Class indices of a block of CSV label strings."""
+    try:
+        return np.fromiter(map(codes.__getitem__, block), dtype=np.intp, count=len(block))
+    except KeyError as exc:  # the file changed since the classes were read
+        bad = block.index(exc.args[0])
+        raise InputError(
+            f"{path}: row {start + bad}: label {block[bad]!r} is not one of the classes "
+            f"({_shorten(classes)})"
+        ) from None
+
+
 def _checked_predictions(p_block, path, start, logits):
-    if p_block.dtype.kind not in "f":
+    if p_block.dtype not in (np.float32, np.float64):  # float16, longdouble, ints, bools
         p_block = p_block.astype(np.float64)
     finite = np.isfinite(p_block)
     if not finite.all():
@@ -241,6 +297,12 @@ def _checked_weights(w_block, path, start):
 def _show(value):
     value = value.item() if isinstance(value, np.generic) else value
     return repr(value) if isinstance(value, str) else str(value)
+
+
+def _plain(value):
+    """A label as a JSON-ready Python value (exact for any integer)."""
+    value = value.item() if isinstance(value, np.generic) else value
+    return value.decode("utf-8", "backslashreplace") if isinstance(value, bytes) else value
 
 
 def _shorten(values, limit=8):
@@ -297,7 +359,7 @@ class _Totals:
             "log_loss": mean_loss,
             "d2_log_loss_score": d2,
             "accuracy": accuracy,
-            "labels": [v.item() if hasattr(v, "item") else v for v in classes],
+            "labels": [_plain(v) for v in classes],
             "class_counts": [int(c) for c in self.counts],
             "logits": bool(self.logits),
         }

@@ -9,27 +9,36 @@ any size is scored in bounded memory:
   of a plain ``np.memmap`` count towards RSS until the kernel reclaims them).
 * ``.npz``: the member is read as a stream (stored or deflated alike), one
   block of bytes at a time.
-* ``.csv``: lines are parsed in batches with ``np.loadtxt``.
+* ``.csv``: RFC 4180 records, see :mod:`fastxent._csv_io`.
 * ``.parquet``: record batches through pyarrow (optional dependency).
 
-``path.npz:KEY`` picks a member of an ``.npz``; ``path.csv:COLUMN`` and
-``path.parquet:COLUMN[,COLUMN...]`` pick columns by name (or 0-based index
-for headerless CSV).  Problems are reported as :class:`InputError`, whose
-message is one line that names the file.
+Blocks are always in native byte order.  ``path.npz:KEY`` picks a member of
+an ``.npz``; ``path.csv:COLUMN`` and ``path.parquet:COLUMN[,COLUMN...]`` pick
+columns by name (or 0-based index for headerless CSV).  A path that is not a
+regular file (a named pipe, ``/dev/fd/N``) is copied once to a temporary
+file, since scoring reads the labels twice and ``.npy``/``.npz``/``.parquet``
+need to seek.  Problems are reported as :class:`InputError`, whose message is
+one line that names the file.
 """
 
-import itertools
 import mmap
 import os
+import shutil
+import stat
+import tempfile
+import weakref
 import zipfile
 import zlib
 
 import numpy as np
 
-__all__ = ["InputError", "open_array", "ArraySource", "DEFAULT_BLOCK_BYTES"]
+__all__ = ["DEFAULT_BLOCK_BYTES", "MAX_BLOCK_ROWS", "ArraySource", "InputError", "open_array"]
 
 DEFAULT_BLOCK_BYTES = 8 << 20
 RELEASE_MARGIN = 1 << 20
+# Larger --chunk-size values mean "everything in one block"; the cap keeps
+# them within what itertools.islice and pyarrow accept.
+MAX_BLOCK_ROWS = 1 << 40
 
 SUFFIXES = (".npy", ".npz", ".csv", ".parquet")
 
@@ -38,47 +47,95 @@ class InputError(Exception):
     """A file that cannot be scored; the message is one line naming the file."""
 
 
+def _suffix(path):
+    return os.path.splitext(path)[1].lower()
+
+
 def _split_selector(spec):
-    """``'a.npz:key'`` -> ``('a.npz', 'key')``; a plain path -> ``(path, None)``."""
-    for suffix in SUFFIXES:
-        marker = suffix + ":"
-        index = spec.lower().rfind(marker)
-        if index >= 0:
-            cut = index + len(suffix)
+    """``'a.npz:key'`` -> ``('a.npz', 'key')``; a plain path -> ``(path, None)``.
+
+    An existing file is taken whole (its name may hold ``.csv:``); otherwise
+    the cut is at the last ``:`` preceded by a known suffix.  The position is
+    found in ``spec`` itself: ``str.lower`` may change the length of a name.
+    """
+    if os.path.exists(spec):
+        return spec, None
+    cut = spec.rfind(":")
+    while cut > 0:
+        if _suffix(spec[:cut]) in SUFFIXES:
             return spec[:cut], spec[cut + 1 :]
+        cut = spec.rfind(":", 0, cut)
     return spec, None
 
 
 def open_array(spec):
     """Open ``spec`` (a path, optionally ``:selector``) as an :class:`ArraySource`."""
     path, selector = _split_selector(spec)
-    suffix = os.path.splitext(path)[1].lower()
+    suffix = _suffix(path)
     if suffix not in SUFFIXES:
         raise InputError(
             f"{path}: unknown file type {suffix or '(none)'!r}; "
             f"expected one of {', '.join(SUFFIXES)}"
         )
-    if not os.path.exists(path):
-        raise InputError(f"{path}: no such file")
-    if os.path.isdir(path):
-        raise InputError(f"{path}: is a directory")
     try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {_one_line(exc)}") from None
+    if stat.S_ISDIR(mode):
+        raise InputError(f"{path}: is a directory")
+    spool = None
+    try:
+        file = path
+        if not stat.S_ISREG(mode):
+            spool = _Spool(path, suffix)
+            file = spool.name
         if suffix == ".npy":
-            return _NpySource(path, selector)
-        if suffix == ".npz":
-            return _NpzSource(path, selector)
-        if suffix == ".csv":
-            return _CsvSource(path, selector)
-        return _ParquetSource(path, selector)
+            source = _NpySource(path, file, selector)
+        elif suffix == ".npz":
+            source = _NpzSource(path, file, selector)
+        elif suffix == ".csv":
+            from ._csv_io import CsvSource
+
+            source = CsvSource(path, file, selector)
+        else:
+            source = _ParquetSource(path, file, selector)
     except InputError:
         raise
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
         raise InputError(f"{path}: cannot read: {_one_line(exc)}") from None
+    source.spool = spool  # the temporary copy lives as long as the source
+    return source
+
+
+class _Spool:
+    """A temporary regular-file copy of a pipe, removed when no longer referenced."""
+
+    def __init__(self, path, suffix):
+        fd, self.name = tempfile.mkstemp(prefix="fastxent-", suffix=suffix)
+        self._finalizer = weakref.finalize(self, _remove, self.name)
+        with open(fd, "wb") as out, open(path, "rb") as pipe:
+            shutil.copyfileobj(pipe, out, 1 << 20)
+
+
+def _remove(name):
+    try:
+        os.unlink(name)
+    except OSError:  # already gone, or still open elsewhere (Windows)
+        pass
 
 
 def _one_line(exc):
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def _native(block):
+    """``block`` in native byte order (the kernels read native numbers only)."""
+    if block.dtype.isnative:
+        return block
+    return block.astype(block.dtype.newbyteorder("="))
 
 
 class ArraySource:
@@ -87,15 +144,20 @@ class ArraySource:
     Attributes
     ----------
     path : str
+        The name given by the user (used in messages).
     shape : tuple or None
         ``None`` for the number of rows when it is only known after reading
         (CSV); the number of columns is always known.
     dtype : numpy.dtype
+        The dtype of the blocks (native byte order).
+    typeless : bool
+        True for text formats, whose labels are read with
+        :meth:`label_blocks` and typed by their values.
     """
 
     path = ""
     dtype = np.dtype(np.float64)
-    typeless = False  # True for text formats, whose numbers have no integer type
+    typeless = False
 
     @property
     def ndim(self):
@@ -121,6 +183,10 @@ def _check_dtype(path, dtype):
         raise InputError(f"{path}: unsupported dtype {dtype}")
 
 
+def _block_rows(rows):
+    return max(1, min(int(rows), MAX_BLOCK_ROWS))
+
+
 # --------------------------------------------------------------------- .npy
 
 
@@ -134,37 +200,41 @@ def _read_npy_header(f):
 
 
 class _NpySource(ArraySource):
-    def __init__(self, path, selector):
+    def __init__(self, path, file, selector):
         if selector:
             raise InputError(f"{path}: a .npy file holds one array; remove ':{selector}'")
-        self.path = path
-        with open(path, "rb") as f:
+        self.path, self.file = path, file
+        with open(file, "rb") as f:
             shape, fortran_order, dtype = _read_npy_header(f)
             self.offset = f.tell()
         _check_ndim(path, shape)
         _check_dtype(path, dtype)
-        self.shape, self.dtype, self.fortran_order = tuple(shape), dtype, fortran_order
+        self.shape, self.file_dtype, self.fortran_order = tuple(shape), dtype, fortran_order
+        self.dtype = dtype.newbyteorder("=")
         expected = self.offset + int(np.prod(shape)) * dtype.itemsize
-        size = os.path.getsize(path)
+        size = os.path.getsize(file)
         if size < expected:
             raise InputError(
                 f"{path}: truncated file ({size} bytes, the header promises {expected})"
             )
 
     def blocks(self, rows):
-        with open(self.path, "rb") as f:
-            length = os.path.getsize(self.path)
+        rows = _block_rows(rows)
+        n = self.shape[0]
+        if n == 0:
+            return
+        with open(self.file, "rb") as f:
+            length = os.path.getsize(self.file)
             mapping = mmap.mmap(f.fileno(), length, access=mmap.ACCESS_READ)
         # The mapping is never closed explicitly: NumPy views do not pin it
         # (closing would unmap memory that blocks still point to); it is
         # unmapped when the last view is garbage-collected.
         order = "F" if self.fortran_order else "C"
-        data = np.ndarray(self.shape, dtype=self.dtype, buffer=mapping, offset=self.offset,
+        data = np.ndarray(self.shape, dtype=self.file_dtype, buffer=mapping, offset=self.offset,
                           order=order)
-        n = self.shape[0]
         for start in range(0, n, rows):
             stop = min(start + rows, n)
-            yield data[start:stop]
+            yield _native(data[start:stop])
             if self.fortran_order and self.ndim == 2:
                 _release(mapping, 0, length)  # the rows are spread over the whole file
             else:
@@ -191,9 +261,9 @@ def _release(mapping, start_byte, stop_byte):
 
 
 class _NpzSource(ArraySource):
-    def __init__(self, path, selector):
-        self.path = path
-        with zipfile.ZipFile(path) as archive:
+    def __init__(self, path, file, selector):
+        self.path, self.file = path, file
+        with zipfile.ZipFile(file) as archive:
             names = [n[:-4] for n in archive.namelist() if n.endswith(".npy")]
         if not names:
             raise InputError(f"{path}: the archive holds no array")
@@ -209,20 +279,22 @@ class _NpzSource(ArraySource):
                 f"{path}: no array named {selector!r} (it holds {', '.join(names)})"
             )
         self.member = selector + ".npy"
-        with zipfile.ZipFile(path) as archive, archive.open(self.member) as f:
+        with zipfile.ZipFile(file) as archive, archive.open(self.member) as f:
             shape, fortran_order, dtype = _read_npy_header(f)
         _check_ndim(path, shape)
         _check_dtype(path, dtype)
-        self.shape, self.dtype, self.fortran_order = tuple(shape), dtype, fortran_order
+        self.shape, self.file_dtype, self.fortran_order = tuple(shape), dtype, fortran_order
+        self.dtype = dtype.newbyteorder("=")
 
     def blocks(self, rows):
+        rows = _block_rows(rows)
         if self.fortran_order and self.ndim == 2:
             # Column-major rows are not contiguous in the stream; such arrays
             # are small in practice (np.savez writes C order unless asked).
-            with np.load(self.path) as archive:
+            with np.load(self.file) as archive:
                 data = archive[self.member[:-4]]
             for start in range(0, self.shape[0], rows):
-                yield data[start : start + rows]
+                yield _native(data[start : start + rows])
             return
         try:
             yield from self._stream(rows)
@@ -230,132 +302,45 @@ class _NpzSource(ArraySource):
             raise InputError(f"{self.path}: damaged archive: {_one_line(exc)}") from None
 
     def _stream(self, rows):
-        with zipfile.ZipFile(self.path) as archive, archive.open(self.member) as f:
+        row_bytes = max(1, self.file_dtype.itemsize * (self.shape[1] if self.ndim == 2 else 1))
+        with zipfile.ZipFile(self.file) as archive, archive.open(self.member) as f:
             _read_npy_header(f)
             n = self.shape[0]
             for start in range(0, n, rows):
                 count = min(rows, n - start)
-                raw = f.read(count * self.row_bytes)
-                if len(raw) != count * self.row_bytes:
+                raw = f.read(count * row_bytes)
+                if len(raw) != count * row_bytes:
                     raise InputError(f"{self.path}: member {self.member} is truncated")
-                yield np.frombuffer(raw, dtype=self.dtype).reshape((count,) + self.shape[1:])
-
-
-# --------------------------------------------------------------------- .csv
-
-
-def _parses_as_float(field):
-    try:
-        float(field)
-        return True
-    except ValueError:
-        return False
-
-
-class _CsvSource(ArraySource):
-    """Comma-separated numbers, one sample per line, with an optional header.
-
-    The first line is a header when one of its fields is not a number, except
-    in a one-column file of text (string labels), whose first line is a
-    header only when ``path.csv:NAME`` names it.  Text is allowed only in a
-    one-column file, never in predictions.  Numbers are read as float64
-    (``typeless``: integral labels are shown as integers).
-    """
-
-    def __init__(self, path, selector):
-        self.path = path
-        with open(path, newline="") as f:
-            first = f.readline()
-            while first and not first.strip():
-                first = f.readline()
-            second = f.readline()
-        if not first:
-            raise InputError(f"{path}: the file is empty")
-        fields = [x.strip() for x in first.rstrip("\r\n").split(",")]
-        probe = [x.strip() for x in second.rstrip("\r\n").split(",")] if second else []
-        named = selector is not None and any(name in fields for name in selector.split(","))
-        self.header = None
-        if not all(_parses_as_float(x) for x in fields) and (
-            # A one-column file of text is data (string labels), unless the
-            # next line is a number or the selector names the column.
-            len(fields) > 1 or named or (probe and all(_parses_as_float(x) for x in probe))
-        ):
-            self.header = fields
-        n_cols = len(fields)
-        self.columns = None
-        if selector is not None:
-            self.columns = [self._column_index(name) for name in selector.split(",")]
-            n_cols = len(self.columns)
-        self.text = False
-        if n_cols == 1:
-            data_fields = fields if self.header is None else probe
-            column = 0 if self.columns is None else self.columns[0]
-            if data_fields and column < len(data_fields):
-                self.text = not _parses_as_float(data_fields[column])
-        self.dtype = np.dtype(str) if self.text else np.dtype(np.float64)
-        self.shape = (None,) if n_cols == 1 else (None, n_cols)
-        self.n_fields = len(fields)
-        self.typeless = True
-
-    def _column_index(self, name):
-        if self.header is not None and name in self.header:
-            return self.header.index(name)
-        if name.isdigit():
-            return int(name)
-        raise InputError(f"{self.path}: no column named {name!r}")
-
-    @property
-    def row_bytes(self):
-        return 8 * (self.shape[1] if self.ndim == 2 else 1) + 16
-
-    def blocks(self, rows):
-        usecols = self.columns
-        dtype = str if self.text else np.float64
-        with open(self.path, newline="") as f:
-            numbered = ((no, line) for no, line in enumerate(f, 1) if line.strip())
-            if self.header is not None:
-                next(numbered, None)
-            while True:
-                batch = list(itertools.islice(numbered, rows))
-                if not batch:
-                    return
-                first_line, last_line = batch[0][0], batch[-1][0]
-                lines = [line for _, line in batch]
-                try:
-                    block = np.loadtxt(
-                        lines, delimiter=",", dtype=dtype, usecols=usecols, ndmin=1,
-                        comments=None,
-                    )
-                except ValueError as exc:
-                    raise InputError(
-                        f"{self.path}: lines {first_line}-{last_line}: {_one_line(exc)}"
-                    ) from None
-                if self.text:
-                    block = np.char.strip(block)
-                if self.ndim == 2 and (block.ndim != 2 or block.shape[1] != self.shape[1]):
-                    block = block.reshape(len(lines), -1)
-                if self.ndim == 1 and block.ndim != 1:
-                    raise InputError(
-                        f"{self.path}: expected one column, found {block.shape[1]} "
-                        f"near line {first_line}"
-                    )
-                yield block
+                block = np.frombuffer(raw, dtype=self.file_dtype)
+                yield _native(block.reshape((count,) + self.shape[1:]))
 
 
 # ----------------------------------------------------------------- .parquet
 
 
+def _numpy_dtype(arrow_type):
+    """The NumPy dtype of a supported Arrow column type, else None."""
+    import pyarrow as pa
+
+    t = arrow_type
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return np.dtype(object)
+    if pa.types.is_boolean(t) or pa.types.is_integer(t) or pa.types.is_floating(t):
+        return np.dtype(t.to_pandas_dtype())
+    return None
+
+
 class _ParquetSource(ArraySource):
-    def __init__(self, path, selector):
+    def __init__(self, path, file, selector):
         try:
             import pyarrow.parquet as pq
         except ImportError:
             raise InputError(
                 f"{path}: reading .parquet needs pyarrow (pip install 'fastxent[parquet]')"
             ) from None
-        self.path = path
+        self.path, self.file = path, file
         try:
-            self._file = pq.ParquetFile(path)
+            self._file = pq.ParquetFile(file)
         except Exception as exc:  # pyarrow raises its own exception types
             raise InputError(f"{path}: cannot read: {_one_line(exc)}") from None
         schema = self._file.schema_arrow
@@ -367,30 +352,36 @@ class _ParquetSource(ArraySource):
                 raise InputError(f"{path}: no column named {missing[0]!r}")
             names = wanted
         self.names = names
-        types = {schema.field(n).type for n in names}
         dtypes = set()
-        for t in types:
-            try:
-                dtypes.add(np.dtype(t.to_pandas_dtype()))
-            except (NotImplementedError, TypeError):
-                raise InputError(f"{path}: column type {t} is not supported") from None
+        for name in names:
+            dtype = _numpy_dtype(schema.field(name).type)
+            if dtype is None:
+                raise InputError(
+                    f"{path}: column {name!r} has type {schema.field(name).type}, "
+                    "expected numbers, booleans or strings"
+                )
+            dtypes.add(dtype)
         numeric = all(d.kind in "biuf" for d in dtypes)
         if not numeric and len(names) > 1:
             raise InputError(f"{path}: non-numeric columns in a multi-column file")
+        if numeric and len(dtypes) > 1 and {d.kind for d in dtypes} == {"i", "u"}:
+            # int64 with uint64 promotes to float64, which merges large integers.
+            raise InputError(f"{path}: columns mix signed and unsigned integers")
         self.dtype = np.result_type(*dtypes) if numeric else np.dtype(object)
         n = self._file.metadata.num_rows
         self.shape = (n,) if len(names) == 1 else (n, len(names))
 
     def blocks(self, rows):
+        rows = _block_rows(rows)
         pending = []
         count = 0
-        for batch in self._file.iter_batches(batch_size=rows, columns=self.names):
+        for batch in self._file.iter_batches(batch_size=min(rows, 1 << 30), columns=self.names):
             columns = [batch.column(name) for name in self.names]
             if any(c.null_count for c in columns):
                 raise InputError(f"{self.path}: missing values (nulls)")
             arrays = [c.to_numpy(zero_copy_only=False) for c in columns]
             block = arrays[0] if len(arrays) == 1 else np.column_stack(arrays)
-            pending.append(block)
+            pending.append(_native(np.asarray(block, dtype=self.dtype)))
             count += len(block)
             while count >= rows:
                 merged = np.concatenate(pending) if len(pending) > 1 else pending[0]
@@ -399,3 +390,4 @@ class _ParquetSource(ArraySource):
                 pending, count = ([rest], len(rest)) if len(rest) else ([], 0)
         if count:
             yield np.concatenate(pending) if len(pending) > 1 else pending[0]
+

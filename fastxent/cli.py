@@ -10,8 +10,11 @@ accuracy, the number of samples and the per-class counts.
 
 Errors in the input (missing file, wrong shape, lengths that differ, NaN,
 text in a numeric CSV, unknown extension) are reported as one line on
-stderr with exit status 1, never as a traceback (``FASTXENT_DEBUG=1``
-shows the traceback of an unexpected error).
+stderr with exit status 1 (2 for a wrong command line), never as a traceback
+(``FASTXENT_DEBUG=1`` shows the traceback of an unexpected error).  When
+standard output cannot be written the status is 1 with a message; when its
+reader has gone (``fastxent score ... | head -c 1``) the command stops
+quietly with status 141, like a program ended by SIGPIPE.
 """
 
 import argparse
@@ -22,42 +25,102 @@ import sys
 import time
 import warnings
 
-
-from ._io import DEFAULT_BLOCK_BYTES, InputError, open_array
+from ._io import DEFAULT_BLOCK_BYTES, InputError
 
 __all__ = ["main"]
 
 EXIT_INPUT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_BROKEN_PIPE = 128 + 13  # the status of a program ended by SIGPIPE
 PROGRESS_MIN_BYTES = 256 << 20  # below this a run takes well under a second
+
+
+class _OutputError(Exception):
+    """Standard output cannot be written (closed, disk full)."""
+
+
+class _UsageError(Exception):
+    """A wrong command line; the message is one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose errors are one line (``fastxent score: error: ...``)."""
+
+    def error(self, message):
+        raise _UsageError(f"{self.prog}: error: {message} (see {self.prog} --help)")
 
 
 def main(argv=None):
     """Entry point of the ``fastxent`` console script; returns the exit status."""
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except _UsageError as exc:
+        _error_line(_printable(str(exc)))
+        return EXIT_USAGE
     if args.command is None:
         parser.print_help(sys.stderr)
-        return 2
+        return EXIT_USAGE
     try:
         return args.run(args)
-    except InputError as exc:
-        print(f"fastxent: error: {exc}", file=sys.stderr)
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except (InputError, _OutputError) as exc:
+        _error_line(f"fastxent: error: {_printable(str(exc))}")
     except KeyboardInterrupt:
-        print("fastxent: interrupted", file=sys.stderr)
+        _error_line("fastxent: interrupted")
         return 130
     except Exception as exc:  # e.g. a ValueError of the accumulators, a corrupt archive
         if os.environ.get("FASTXENT_DEBUG"):
             raise
         text = str(exc).strip().splitlines()
-        detail = text[0] if text else ""
+        detail = _printable(text[0]) if text else ""
         if not isinstance(exc, (ValueError, TypeError, OSError)):
             detail = f"{type(exc).__name__}: {detail}"
-        print(f"fastxent: error: {detail}", file=sys.stderr)
+        _error_line(f"fastxent: error: {detail}")
     return EXIT_INPUT_ERROR
 
 
+def _printable(text):
+    """``text`` on one line: control characters (a newline in a file name) escaped."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _error_line(text):
+    if sys.stderr is not None:
+        print(text, file=sys.stderr)
+
+
+def _emit(text):
+    """Write ``text`` and a newline to standard output, failing loudly if it is lost."""
+    out = sys.stdout
+    if out is None:  # started with standard output closed (``>&-``)
+        raise _OutputError("cannot write the result: standard output is closed")
+    try:
+        out.write(text + "\n")
+        out.flush()
+    except BrokenPipeError:
+        raise
+    except (OSError, ValueError) as exc:  # ValueError: the stream object was closed
+        raise _OutputError(f"cannot write the result to standard output: {exc}") from None
+
+
+def _silence_stdout():
+    """After a broken pipe: point stdout at /dev/null so that the interpreter's
+    final flush of what is still buffered does not fail (and print) again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (tests, embedding)
+        pass
+
+
 def _parser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="fastxent", description="Fast entropy and cross-entropy: scoring and benchmarks."
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -87,7 +150,11 @@ def _parser():
         help="all class labels; the prediction columns follow their sorted order "
         "(default: the labels found in LABELS)",
     )
-    score.add_argument("--format", choices=("table", "json"), default="table")
+    score.add_argument(
+        "--format", choices=("table", "json"), default="table",
+        help="table (default) or json: one object, with null where a value is undefined "
+        "(e.g. D² of a single sample)",
+    )
     score.add_argument(
         "--chunk-size", type=_positive_int, metavar="N",
         help=f"rows per block (default: about {DEFAULT_BLOCK_BYTES >> 20} MB per block)",
@@ -132,10 +199,19 @@ def _score_command(args):
     for message in dict.fromkeys(str(w.message).strip().splitlines()[0] for w in caught):
         print(f"fastxent: warning: {message}", file=sys.stderr)  # once each, not per block
     if args.format == "json":
-        print(json.dumps(report, indent=2, allow_nan=True))
+        _emit(format_json(report))
     else:
-        print(format_table(report))
+        _emit(format_table(report))
     return 0
+
+
+def format_json(report):
+    """The report as strict JSON: NaN and infinities (which JSON lacks) become null."""
+    clean = {
+        key: None if isinstance(value, float) and not math.isfinite(value) else value
+        for key, value in report.items()
+    }
+    return json.dumps(clean, indent=2, allow_nan=False)
 
 
 def format_table(report):
@@ -150,7 +226,7 @@ def format_table(report):
         rows.insert(1, ("sum of weights", _fmt(report["sum_weights"])))
     width = max(len(name) for name, _ in rows)
     lines = [f"{name:<{width}}  {value}" for name, value in rows]
-    labels = [str(label) for label in report["labels"]]
+    labels = [_printable(str(label)) for label in report["labels"]]
     label_width = max([len("class")] + [len(label) for label in labels])
     lines.append("")
     lines.append(f"{'class':<{label_width}}  count")
@@ -214,7 +290,7 @@ def _bench_command(args):
         plot_path=args.plot,
         progress=lambda case: print(f"measuring {case.key} ...", file=sys.stderr),
     )
-    print(_bench.format_markdown(results))
+    _emit(_bench.format_markdown(results))
     if args.plot:
         print(f"plot written to {args.plot}", file=sys.stderr)
     return 0

@@ -1,10 +1,13 @@
 """The fastxent command line: values against scikit-learn, bounded memory, one-line errors."""
 
+import contextlib
+import io
 import json
 import os
 import subprocess
 import sys
 import textwrap
+import threading
 
 import numpy as np
 import pytest
@@ -177,7 +180,8 @@ BAD_CASES = {
     "NaN": (lambda t: [_write(t, "y.npy", np.array([0, 1, 1])),
                        _write(t, "p.npy", np.array([0.5, np.nan, 0.2]))], "row 1: nan is not finite"),
     "non-numeric csv": (lambda t: [_write(t, "y.npy", np.array([0, 1])),
-                                   _write(t, "p.csv", "0.2,0.8\nabc,0.5\n")], "p.csv: lines 1-2"),
+                                   _write(t, "p.csv", "0.2,0.8\nabc,0.5\n")],
+                        "p.csv: line 2: 'abc' is not a number"),
     "probability above 1": (lambda t: [_write(t, "y.npy", np.array([0, 1])),
                                        _write(t, "p.npy", np.array([0.5, 1.5]))], "outside [0, 1]"),
     "wrong number of columns": (lambda t: [_write(t, "y.npy", np.array([0, 1, 2])),
@@ -394,3 +398,311 @@ def test_corrupt_compressed_archive_is_one_line(tmp_path, rng, capsys):
     err = capsys.readouterr().err
     assert err.startswith("fastxent: error: ") and err.count("\n") == 1, err
     assert "p.npz: damaged archive" in err
+
+
+# ------------------------------------------------------------ hostile files
+
+
+def _run(*args):
+    """(status, stdout, stderr) of ``fastxent score ARGS`` in-process."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["score", *map(str, args)])
+    return code, out.getvalue(), err.getvalue()
+
+
+def _json(*args):
+    code, out, err = _run(*args, "--format", "json")
+    assert code == 0, err
+    return json.loads(out, parse_constant=_reject_constant)
+
+
+def _reject_constant(name):
+    raise ValueError(f"not strict JSON: {name}")
+
+
+def _error(*args, status=1):
+    code, out, err = _run(*args)
+    assert code == status, (out, err)
+    assert out == ""
+    assert err.startswith("fastxent: error: ") and err.count("\n") == 1, err
+    return err
+
+
+def test_csv_with_byte_order_mark_keeps_the_first_row(tmp_path):
+    (tmp_path / "y.csv").write_bytes(b"\xef\xbb\xbf0\n1\n1\n0\n")
+    (tmp_path / "p.csv").write_bytes(b"\xef\xbb\xbf0.2\n0.7\n0.6\n0.1\n")
+    report = _json(tmp_path / "y.csv", tmp_path / "p.csv")
+    _expect(report, np.array([0, 1, 1, 0]), np.array([0.2, 0.7, 0.6, 0.1]))
+
+
+def test_quoted_csv_with_crlf_and_blank_lines(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_bytes(
+        b'"label","p"\r\n"cat, big",0.2\r\n\r\ndog,"0.7"\r\n"say ""hi""",0.4\r\n'
+        b'"cat, big",0.1\r\n\r\n  \r\n'
+    )
+    y = np.array(["cat, big", "dog", 'say "hi"', "cat, big"])
+    p = np.array([[0.2, 0.5, 0.3], [0.1, 0.7, 0.2], [0.3, 0.3, 0.4], [0.1, 0.1, 0.8]])
+    np.save(tmp_path / "p.npy", p)
+    for chunk in (1, 3, 100):
+        report = _json(f"{path}:label", tmp_path / "p.npy", "--chunk-size", chunk)
+        _expect(report, y, p)
+    err = _error(f"{path}:label", f"{path}:p")
+    assert "d.csv: one column of positive-class probabilities needs exactly 2 classes" in err
+
+
+def test_integer_labels_of_any_size_stay_distinct(tmp_path):
+    values = [9007199254740993, 9007199254740992, 2**64 - 1, 10**30]
+    y = [values[i] for i in (0, 1, 2, 3, 0, 1)]
+    (tmp_path / "y.csv").write_text("\n".join(map(str, y)) + "\n")
+    p = np.random.default_rng(0).dirichlet(np.ones(4), size=6)
+    np.save(tmp_path / "p.npy", p)
+    report = _json(tmp_path / "y.csv", tmp_path / "p.npy")
+    assert report["labels"] == sorted(values)
+    assert report["class_counts"] == [2, 2, 1, 1]
+    codes = [sorted(values).index(v) for v in y]
+    np.testing.assert_allclose(report["log_loss"], log_loss(codes, p), rtol=1e-12)
+
+
+def test_float_labels_that_would_round_together_are_an_error(tmp_path):
+    (tmp_path / "y.csv").write_text("9007199254740993\n9007199254740992\n0.5\n")
+    np.save(tmp_path / "p.npy", np.full((3, 3), 1 / 3))
+    err = _error(tmp_path / "y.csv", tmp_path / "p.npy")
+    assert "y.csv: rows 0 and 1" in err and "same float64" in err
+
+
+@pytest.mark.parametrize(
+    "labels, message",
+    [
+        (["0", "0.5", "1", "2"], "--labels: 0.5 is not an integer, but y.npy holds integer labels"),
+        (["nan", "1", "2"], "--labels: nan is not an integer"),
+        (["0", "1", "300"], "--labels: 300 is outside the range of the int8 labels of y.npy"),
+        (["0", "x"], "--labels: 0 x are not all numbers"),
+        (["1"], "--labels: at least two classes are needed"),
+    ],
+)
+def test_bad_class_lists_are_errors(tmp_path, monkeypatch, labels, message):
+    monkeypatch.chdir(tmp_path)
+    np.save("y.npy", np.array([0, 1, 2, 1], dtype=np.int8))
+    np.save("p.npy", np.full((4, len(labels)), 1 / len(labels)))
+    assert message in _error("y.npy", "p.npy", "--labels", *labels)
+
+
+@pytest.mark.parametrize(
+    "labels_file, labels, message",
+    [
+        ("f.npy", ["nan", "1"], "--labels: nan is not a finite float32 number"),
+        ("f.npy", ["0", "1e300"], "--labels: 1e300 is not a finite float32 number"),
+        ("b.npy", ["yes", "no"], "--labels: 'yes' is not a boolean (0, 1, false or true), "
+                                 "but b.npy holds booleans"),
+        ("i.csv", ["0", "0.5"], "--labels: 0.5 is not an integer, but i.csv holds integer labels"),
+        ("i.csv", ["inf", "1"], "--labels: inf is not an integer"),
+        ("f.csv", ["inf", "0.5"], "--labels: inf is not finite"),
+        ("f.csv", ["0.5", "cat"], "--labels: 'cat' is not a number, but f.csv holds numbers"),
+    ],
+)
+def test_bad_class_lists_for_float_bool_and_csv_labels(tmp_path, monkeypatch, labels_file,
+                                                        labels, message):
+    monkeypatch.chdir(tmp_path)
+    np.save("p.npy", np.array([0.2, 0.7, 0.4]))
+    np.save("f.npy", np.array([0.0, 1.0, 0.0], dtype=np.float32))
+    np.save("b.npy", np.array([True, False, True]))
+    (tmp_path / "i.csv").write_text("0\n1\n0\n")
+    (tmp_path / "f.csv").write_text("0.5\n1\n0.5\n")
+    assert message in _error(labels_file, "p.npy", "--labels", *labels)
+
+
+def test_labels_option_keeps_strings_longer_than_the_files(tmp_path):
+    np.save(tmp_path / "y.npy", np.array(["a", "a", "a"]))  # dtype <U1
+    p = np.array([[0.5, 0.3, 0.2], [0.6, 0.2, 0.2], [0.1, 0.1, 0.8]])
+    np.save(tmp_path / "p.npy", p)
+    report = _json(tmp_path / "y.npy", tmp_path / "p.npy", "--labels", "a9", "a0", "a")
+    assert report["labels"] == ["a", "a0", "a9"]
+    _expect(report, np.array(["a"] * 3), p, labels=["a", "a0", "a9"])
+
+
+def test_json_is_strict_nan_becomes_null(tmp_path):
+    np.save(tmp_path / "y.npy", np.array([1]))
+    np.save(tmp_path / "p.npy", np.array([0.5]))
+    code, out, err = _run(tmp_path / "y.npy", tmp_path / "p.npy", "--labels", "0", "1",
+                          "--format", "json")
+    assert code == 0
+    report = json.loads(out, parse_constant=_reject_constant)
+    assert report["d2_log_loss_score"] is None  # undefined for one sample
+    assert "not well-defined" in err  # scikit-learn's warning, once
+
+
+def test_big_endian_and_uint64_npy(tmp_path):
+    y = np.array([2**64 - 1, 2**63, 2**63, 5, 2**64 - 1], dtype=np.uint64)
+    z = np.array([0.5, -2.0, 3.0, 1.0, -0.25])
+    np.save(tmp_path / "y.npy", y.astype(">u8"))
+    np.save(tmp_path / "z.npy", np.column_stack([z, -z, 2 * z]).astype(">f8"))
+    report = _json(tmp_path / "y.npy", tmp_path / "z.npy", "--logits")
+    assert report["labels"] == [5, 2**63, 2**64 - 1]
+    assert report["class_counts"] == [1, 2, 2]
+    logits = np.column_stack([z, -z, 2 * z])
+    codes = np.searchsorted(np.unique(y), y)
+    np.testing.assert_allclose(report["log_loss"], log_loss(codes, softmax(logits, axis=1)),
+                               rtol=1e-12)
+    report = _json(tmp_path / "y.npy", tmp_path / "z.npy", "--logits", "--labels",
+                   str(2**64 - 1), "5", str(2**63))
+    assert report["class_counts"] == [1, 2, 2]
+    np.save(tmp_path / "b.npy", np.array([0, 1, 1, 0, 1]).astype(">i8"))
+    np.save(tmp_path / "zb.npy", z.astype(">f8"))
+    np.savez(tmp_path / "d.npz", y=np.array([0, 1, 1, 0, 1]).astype(">i4"), z=z.astype(">f4"))
+    for args in ([tmp_path / "b.npy", tmp_path / "zb.npy"],
+                 [f"{tmp_path / 'd.npz'}:y", f"{tmp_path / 'd.npz'}:z"]):
+        report = _json(*args, "--logits")
+        np.testing.assert_allclose(
+            report["log_loss"], log_loss([0, 1, 1, 0, 1], expit(z)), rtol=1e-6)
+
+
+def test_uint64_parquet_labels(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    y = np.array([2**64 - 1, 2**63, 2**63 + 1, 2**63], dtype=np.uint64)
+    p = np.array([0.3, 0.6, 0.9, 0.2])
+    pq.write_table(pa.table({"y": y, "p": p}), tmp_path / "d.parquet")
+    path = tmp_path / "d.parquet"
+    err = _error(f"{path}:y", f"{path}:p", "--labels", str(2**63), str(2**64 - 1))
+    assert f"row 2: label {2**63 + 1} is not one of the classes" in err
+    y[2] = 2**63
+    pq.write_table(pa.table({"y": y, "p": p}), path)
+    report = _json(f"{path}:y", f"{path}:p")
+    assert report["labels"] == [2**63, 2**64 - 1] and report["class_counts"] == [3, 1]
+    np.testing.assert_allclose(report["log_loss"], log_loss([1, 0, 0, 0], p), rtol=1e-12)
+
+
+def test_named_pipe_is_read_once(tmp_path):
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes")
+    fifo = tmp_path / "y.csv"
+    os.mkfifo(fifo)
+    np.save(tmp_path / "p.npy", np.array([0.2, 0.7, 0.6, 0.1]))
+    writer = threading.Thread(target=lambda: fifo.write_bytes(b"0\n1\n1\n0\n"))
+    writer.start()
+    try:
+        report = _json(fifo, tmp_path / "p.npy")
+    finally:
+        writer.join(timeout=30)
+    _expect(report, np.array([0, 1, 1, 0]), np.array([0.2, 0.7, 0.6, 0.1]))
+
+
+def test_huge_chunk_size_and_dotted_i_in_file_names(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    y, p = np.array([0, 1, 1]), np.array([0.2, 0.7, 0.4])
+    folder = tmp_path / "İİ.csv dir"
+    folder.mkdir()
+    csv_path = folder / "İstanbul İİ.csv"
+    csv_path.write_text("y,p\n" + "".join(f"{a},{b}\n" for a, b in zip(y, p)))
+    pq.write_table(pa.table({"y": y, "p": p}), folder / "İ.parquet")
+    for source in (csv_path, folder / "İ.parquet"):
+        report = _json(f"{source}:y", f"{source}:p", "--chunk-size", 10**20)
+        _expect(report, y, p)
+
+
+def test_headerless_csv_with_a_text_column_keeps_its_first_row(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("cat,0.1,0.9\ndog,0.2,0.8\ncat,0.5,0.5\n")
+    report = _json(f"{path}:0", f"{path}:1,2")
+    _expect(report, np.array(["cat", "dog", "cat"]), np.array([[0.1, 0.9], [0.2, 0.8], [0.5, 0.5]]))
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b'0\n"1\n0\n', "y.csv: line 3: unexpected end of data"),
+        (b"caf\xe9\nab\n", "y.csv: not UTF-8 text"),
+        (b"0\n1,2\n0\n", "y.csv: line 2: expected 1 fields, found 2"),
+        (b"1" * 5000 + b"\n0\n0\n", "y.csv: row 0: label 1111"),
+        (b"nan\n1\n0\n", "y.csv: row 0: label nan is not finite"),
+    ],
+)
+def test_malformed_label_csv_is_one_line(tmp_path, content, message):
+    (tmp_path / "y.csv").write_bytes(content)
+    np.save(tmp_path / "p.npy", np.array([0.2, 0.7, 0.4]))
+    assert message in _error(tmp_path / "y.csv", tmp_path / "p.npy")
+
+
+def test_bytes_labels_and_odd_prediction_dtypes(tmp_path):
+    y = np.array([b"a", b"b", b"a"])
+    p = np.array([0.2, 0.7, 0.4])
+    np.save(tmp_path / "y.npy", y)
+    for dtype in (np.float16, np.longdouble, ">f4"):
+        np.save(tmp_path / "p.npy", p.astype(dtype))
+        report = _json(tmp_path / "y.npy", tmp_path / "p.npy")
+        assert report["labels"] == ["a", "b"]
+        # scikit-learn refuses bytes labels; the same labels as str:
+        expected = log_loss(y.astype(str), p.astype(dtype).astype(float))
+        # float16 and longdouble are read as float64; float32 keeps float32 precision.
+        rtol = 1e-6 if dtype == ">f4" else 1e-12
+        np.testing.assert_allclose(report["log_loss"], expected, rtol=rtol)
+
+
+def test_control_characters_do_not_break_lines(tmp_path):
+    np.save(tmp_path / "y.npy", np.array(["a\nb", "c", "c"]))
+    np.save(tmp_path / "p.npy", np.array([0.2, 0.7, 0.4]))
+    code, out, _ = _run(tmp_path / "y.npy", tmp_path / "p.npy")
+    assert code == 0 and "a\\nb  " in out
+    bad = tmp_path / "a\nb.npy"
+    err = _error(tmp_path / "y.npy", bad)
+    assert "a\\nb.npy: no such file" in err
+
+
+def test_wrong_command_line_is_one_line_with_status_2():
+    code, out, err = _run("y.npy", "p.npy", "--chunk-size", "0")
+    assert (code, out) == (2, "")
+    assert err == ("fastxent score: error: argument --chunk-size: must be positive: 0 "
+                   "(see fastxent score --help)\n")
+
+
+class _Output:
+    """A standard output that fails on flush like a closed pipe or a full disk."""
+
+    def __init__(self, error):
+        self.error = error
+
+    def write(self, text):
+        return len(text)
+
+    def flush(self):
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    "stdout, status, message",
+    [
+        (None, 1, "fastxent: error: cannot write the result: standard output is closed\n"),
+        (_Output(OSError(28, "No space left on device")), 1,
+         "fastxent: error: cannot write the result to standard output: "
+         "[Errno 28] No space left on device\n"),
+        (_Output(BrokenPipeError(32, "Broken pipe")), 141, ""),
+    ],
+)
+def test_lost_output_is_never_a_silent_success(tmp_path, monkeypatch, stdout, status, message):
+    np.save(tmp_path / "y.npy", np.array([0, 1]))
+    np.save(tmp_path / "p.npy", np.array([0.2, 0.7]))
+    err = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", stdout)
+    monkeypatch.setattr(sys, "stderr", err)
+    assert main(["score", str(tmp_path / "y.npy"), str(tmp_path / "p.npy")]) == status
+    assert err.getvalue() == message
+
+
+@pytest.mark.skipif(not hasattr(os, "pipe") or sys.platform == "win32", reason="POSIX pipes")
+def test_console_script_on_a_closed_pipe_exits_141_quietly(tmp_path):
+    np.save(tmp_path / "y.npy", np.array([0, 1]))
+    np.save(tmp_path / "p.npy", np.array([0.2, 0.7]))
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone, like `| head -c 1` after its byte
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "fastxent.cli", "score", str(tmp_path / "y.npy"),
+             str(tmp_path / "p.npy")],
+            stdout=write_end, stderr=subprocess.PIPE, text=True,
+        )
+    finally:
+        os.close(write_end)
+    assert (result.returncode, result.stderr) == (141, "")

@@ -1,5 +1,10 @@
 """Chunked readers of fastxent._io: every format yields the saved array, block by block."""
 
+import gc
+import io
+import os
+import threading
+
 import numpy as np
 import pytest
 
@@ -92,16 +97,17 @@ def test_csv_with_and_without_header(tmp_path, rng):
 
 def test_csv_text_labels_and_blank_lines(tmp_path):
     path = tmp_path / "y.csv"
-    path.write_text("spam\nham\n\nham\r\n spam\n")
+    path.write_text("spam\nham\n\n  \nham\r\n spam\n")
     src, back = _read_all(str(path), 2)
     assert src.ndim == 1
-    assert back.tolist() == ["spam", "ham", "ham", "spam"]
+    # Text is kept as written: " spam" and "spam" are different labels.
+    assert back.tolist() == ["spam", "ham", "ham", " spam"]
 
 
 def test_csv_text_in_numbers_names_the_line(tmp_path):
     path = tmp_path / "p.csv"
     path.write_text("0.1,0.9\n0.2,0.8\n0.3,oops\n")
-    with pytest.raises(InputError, match=r"p\.csv: lines 1-3: .*oops"):
+    with pytest.raises(InputError, match=r"p\.csv: line 3: 'oops' is not a number"):
         list(open_array(str(path)).blocks(10))
     path.write_text("0.1,0.9\n0.2\n")
     with pytest.raises(InputError, match=r"p\.csv"):
@@ -149,3 +155,103 @@ def test_parquet_without_pyarrow_is_an_input_error(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
     with pytest.raises(InputError, match=r"needs pyarrow \(pip install 'fastxent\[parquet\]'\)"):
         open_array(str(path))
+
+
+def test_csv_byte_order_mark_crlf_and_quotes(tmp_path):
+    path = tmp_path / "y.csv"
+    path.write_bytes(b'\xef\xbb\xbf"label","p"\r\n"cat, big", 0.25\r\n\r\ndog,"0.5"\r\n')
+    src = open_array(f"{path}:label")
+    assert src.header == ["label", "p"]
+    assert [v for block in src.label_blocks(1) for v in block] == ["cat, big", "dog"]
+    _, back = _read_all(f"{path}:p", 1)
+    np.testing.assert_array_equal(back, [0.25, 0.5])
+    path.write_bytes(b"\xef\xbb\xbf0\n1\n")
+    _, back = _read_all(str(path), 5)
+    np.testing.assert_array_equal(back, [0.0, 1.0])
+
+
+@pytest.mark.parametrize("rows", [1, 2, 3, 4, 100])
+def test_csv_blocks_stay_exact_when_quotes_start_mid_file(tmp_path, rows):
+    # Lines 1-3 go through loadtxt, the rest through the csv module; a quoted
+    # field spans two lines, and a blank line sits inside it.
+    path = tmp_path / "d.csv"
+    path.write_text('a,0.1\n\nb,0.2\nc,"0.3"\n"d\n\ne",0.4\nf,0.5\n')
+    _, back = _read_all(f"{path}:1", rows)
+    np.testing.assert_array_equal(back, [0.1, 0.2, 0.3, 0.4, 0.5])
+    labels = [list(b) for b in open_array(f"{path}:0").label_blocks(rows)]
+    assert all(len(b) == rows for b in labels[:-1])
+    assert [v for b in labels for v in b] == ["a", "b", "c", "d\n\ne", "f"]
+    path.write_text('a,0.1\nb,"0.2"\n"c\nd",x\n')
+    with pytest.raises(InputError, match=r"d\.csv: line 3: 'x' is not a number"):
+        list(open_array(f"{path}:1").blocks(rows))
+
+
+def test_csv_header_rules(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("cat,0.1\ndog,0.2\n")  # text in both lines: no header
+    assert open_array(str(path)).header is None
+    path.write_text("label,p\ncat,0.2\n")  # text above a number: a header
+    assert open_array(str(path)).header == ["label", "p"]
+    path.write_text("spam\nham\n")
+    assert open_array(str(path)).header is None
+    assert open_array(f"{path}:spam").header == ["spam"]  # named by the selector
+    with pytest.raises(InputError, match=r"d\.csv: no column 2 \(the file has 1 columns"):
+        open_array(f"{path}:2")
+    with pytest.raises(InputError, match="no column named 'eggs'"):
+        open_array(f"{path}:eggs")
+
+
+def test_selector_split_by_position_in_the_name(tmp_path):
+    from fastxent._io import _split_selector
+
+    assert _split_selector("İİ.csv:label") == ("İİ.csv", "label")
+    assert _split_selector("İ/x.CSV:a,b") == ("İ/x.CSV", "a,b")
+    assert _split_selector("a:b.npz:k:y") == ("a:b.npz", "k:y")
+    odd = tmp_path / "a.csv:b.npy"  # an existing file is taken whole
+    np.save(odd, np.arange(3))
+    assert _split_selector(str(odd)) == (str(odd), None)
+    _, back = _read_all(str(odd), 2)
+    np.testing.assert_array_equal(back, np.arange(3))
+
+
+@pytest.mark.parametrize("dtype", [">f8", ">i8", ">u8", ">U3", "<f4"])
+def test_blocks_are_in_native_byte_order(tmp_path, dtype):
+    data = np.array([1, 2, 2**40, 3]).astype(np.dtype(dtype).newbyteorder("<")).astype(dtype)
+    np.save(tmp_path / "a.npy", data)
+    np.savez(tmp_path / "a.npz", a=data)
+    for spec in (tmp_path / "a.npy", tmp_path / "a.npz"):
+        src = open_array(str(spec))
+        assert src.dtype.isnative
+        blocks = list(src.blocks(3))
+        assert all(b.dtype.isnative for b in blocks)
+        np.testing.assert_array_equal(np.concatenate(blocks), data)
+
+
+def test_huge_block_sizes_are_clamped(tmp_path):
+    np.save(tmp_path / "a.npy", np.arange(5.0))
+    np.savez(tmp_path / "a.npz", a=np.arange(5.0))
+    (tmp_path / "a.csv").write_text("0\n1\n2\n3\n4\n")
+    for name in ("a.npy", "a.npz", "a.csv"):
+        blocks = list(open_array(str(tmp_path / name)).blocks(10**20))
+        assert len(blocks) == 1 and blocks[0].tolist() == [0, 1, 2, 3, 4]
+
+
+def test_named_pipe_is_copied_once(tmp_path):
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes")
+    fifo = tmp_path / "a.npy"
+    os.mkfifo(fifo)
+    data = np.arange(6.0).astype(">f8")
+    buffer = io.BytesIO()
+    np.save(buffer, data)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(buffer.getvalue()))
+    writer.start()
+    src = open_array(str(fifo))
+    writer.join(timeout=30)
+    assert src.path == str(fifo) and src.shape == (6,)
+    for rows in (4, 6):  # read twice from the one copy
+        np.testing.assert_array_equal(np.concatenate(list(src.blocks(rows))), data)
+    copy = src.spool.name
+    del src
+    gc.collect()
+    assert not os.path.exists(copy)
