@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from ._csv_io import exact_integer, is_number, text_classes
-from ._io import DEFAULT_BLOCK_BYTES, InputError, _block_rows, open_array
+from ._io import DEFAULT_BLOCK_BYTES, InputError, _block_rows, _one_line, open_array
 
 __all__ = ["score_files"]
 
@@ -80,7 +80,11 @@ def score_files(
             p_block = _checked_predictions(p_block, p_src.path, start, logits)
             if w_block is not None:
                 w_block = _checked_weights(w_block, w_src.path, start)
-            total.update(codes, p_block, w_block)
+            try:
+                total.update(codes, p_block, w_block)
+            except (ValueError, TypeError) as exc:  # the accumulators' own checks
+                files = ", ".join(s.path for s in (p_src, w_src) if s is not None)
+                raise InputError(f"{files}: rows {start}-{stop - 1}: {_one_line(exc)}") from None
             if bar is not None:
                 bar.update(len(y_block))
             start = stop
@@ -89,6 +93,8 @@ def score_files(
             bar.close()
     if start == 0:
         raise InputError(f"{y_src.path}: no samples")
+    if w_src is not None and total.sum_weights() == 0:
+        raise InputError(f"{w_src.path}: all weights are 0 (at least one must be positive)")
     return total.report(classes, start, weighted=w_src is not None)
 
 
@@ -232,7 +238,7 @@ def _is_integer_range(classes):
 
 def _encode(y_block, classes, path, start):
     """Class indices of a block of labels (positions in the sorted ``classes``)."""
-    if y_block.dtype != classes.dtype and y_block.dtype.kind in "USO":
+    if y_block.dtype.kind != classes.dtype.kind and "O" in (y_block.dtype.kind + classes.dtype.kind):
         y_block = y_block.astype(object)
         classes = classes.astype(object)
     if _is_integer_range(classes) and y_block.dtype == classes.dtype:
@@ -341,9 +347,15 @@ class _Totals:
         hits = predicted == codes
         self.correct.append(float(hits.sum() if w_block is None else w_block[hits].sum()))
 
+    def _class_weight(self):
+        return np.array([math.fsum(parts) for parts in self.class_weight])
+
+    def sum_weights(self):
+        return math.fsum(self._class_weight())
+
     def report(self, classes, n_samples, weighted):
         if weighted:
-            class_weight = np.array([math.fsum(parts) for parts in self.class_weight])
+            class_weight = self._class_weight()
         else:
             class_weight = self.counts.astype(np.float64)
         sum_weights = math.fsum(class_weight)

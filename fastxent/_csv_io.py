@@ -122,7 +122,7 @@ class CsvSource(ArraySource):
         first = head[0]
         probe = head[1] if len(head) > 1 else None
         names = [x.strip() for x in first]
-        wanted = None if selector is None else selector.split(",")
+        wanted = None if selector is None else [w.strip() for w in selector.split(",")]
         named = wanted is not None and any(
             w in names for w in wanted if not _INDEX.fullmatch(w)
         )
@@ -144,8 +144,8 @@ class CsvSource(ArraySource):
         self.dtype = np.dtype(object) if self.text else np.dtype(np.float64)
 
     def _column_index(self, name):
-        if self.header is not None and name.strip() in self.header:
-            return self.header.index(name.strip())
+        if self.header is not None and name in self.header:
+            return self.header.index(name)
         if _INDEX.fullmatch(name):
             index = int(name)
             if index >= self.n_fields:

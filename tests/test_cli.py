@@ -574,19 +574,38 @@ def test_uint64_parquet_labels(tmp_path):
     np.testing.assert_allclose(report["log_loss"], log_loss([1, 0, 0, 0], p), rtol=1e-12)
 
 
-def test_named_pipe_is_read_once(tmp_path):
+@pytest.mark.parametrize("one_file", [False, True])
+def test_named_pipe_is_read_once(tmp_path, one_file):
     if not hasattr(os, "mkfifo"):
         pytest.skip("no named pipes")
     fifo = tmp_path / "y.csv"
     os.mkfifo(fifo)
-    np.save(tmp_path / "p.npy", np.array([0.2, 0.7, 0.6, 0.1]))
-    writer = threading.Thread(target=lambda: fifo.write_bytes(b"0\n1\n1\n0\n"))
+    if one_file:  # labels and predictions from the same pipe
+        content, args = b"y,p\n0,0.2\n1,0.7\n1,0.6\n0,0.1\n", [f"{fifo}:y", f"{fifo}:p"]
+    else:
+        np.save(tmp_path / "p.npy", np.array([0.2, 0.7, 0.6, 0.1]))
+        content, args = b"0\n1\n1\n0\n", [fifo, tmp_path / "p.npy"]
+    writer = threading.Thread(target=lambda: fifo.write_bytes(content))
     writer.start()
     try:
-        report = _json(fifo, tmp_path / "p.npy")
+        report = _json(*args)
     finally:
         writer.join(timeout=30)
     _expect(report, np.array([0, 1, 1, 0]), np.array([0.2, 0.7, 0.6, 0.1]))
+
+
+def test_zero_weights_name_the_file_and_zero_blocks_are_fine(tmp_path):
+    y, p = np.array([0, 1, 1, 0]), np.array([0.2, 0.7, 0.6, 0.1])
+    np.save(tmp_path / "y.npy", y)
+    np.save(tmp_path / "p.npy", p)
+    np.save(tmp_path / "w.npy", np.zeros(4))
+    err = _error(tmp_path / "y.npy", tmp_path / "p.npy", "--weights", tmp_path / "w.npy")
+    assert "w.npy: all weights are 0" in err
+    w = np.array([0.0, 0.0, 1.0, 3.0])  # the first block weighs nothing
+    np.save(tmp_path / "w.npy", w)
+    report = _json(tmp_path / "y.npy", tmp_path / "p.npy", "--weights", tmp_path / "w.npy",
+                   "--chunk-size", 2)
+    _expect(report, y, p, sample_weight=w)
 
 
 def test_huge_chunk_size_and_dotted_i_in_file_names(tmp_path):

@@ -104,7 +104,7 @@ def cases(draw):
     proba = raw / raw.sum(axis=1, keepdims=True)
     binary = k == 2 and draw(st.booleans())
     weights = draw(st.none() | st.lists(
-        st.sampled_from([0.5, 1.0, 2.0, 0.1, 3.75]), min_size=n, max_size=n))
+        st.sampled_from([0.0, 0.5, 1.0, 2.0, 0.1, 3.75, 1e-300]), min_size=n, max_size=n))
     return dict(
         k=k, n=n, kind=kind, values=values, codes=codes, binary=binary, weights=weights,
         proba=proba[:, 1] if binary else proba,
@@ -210,6 +210,8 @@ def _write_case(case, folder, draw):
         else:
             _write_csv(w_spec, [[_number(x, draw)] for x in w], draw)
         argv += ["--weights", w_spec]
+    if corrupt is None and case["weights"] is not None and not any(case["weights"]):
+        corrupt, touched = "zero weights", [w_spec]  # scikit-learn refuses them too
     return argv, touched if corrupt else None
 
 

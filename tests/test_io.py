@@ -50,6 +50,13 @@ def test_npy_truncated_or_3d_is_an_input_error(tmp_path):
         f.truncate(200)
     with pytest.raises(InputError, match="truncated"):
         open_array(str(path))
+    # A header whose size overflows int64 is still a truncated file.
+    forged = io.BytesIO()
+    header = {"descr": "<f8", "fortran_order": False, "shape": (2**62, 4)}
+    np.lib.format.write_array_header_1_0(forged, header)
+    path.write_bytes(forged.getvalue() + bytes(64))
+    with pytest.raises(InputError, match="truncated"):
+        open_array(str(path))
     np.save(path, np.zeros((2, 2, 2)))
     with pytest.raises(InputError, match="1-D or 2-D"):
         open_array(str(path))
