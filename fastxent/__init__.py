@@ -24,6 +24,15 @@ _PUBLIC = {
     "BinaryCrossEntropyAccumulator": "._loss_accumulators",
     "CrossEntropyAccumulator": "._loss_accumulators",
     "LogisticRegression": "._logistic",
+    "mutual_info_score": "._mutual_info",
+    "normalized_mutual_info_score": "._mutual_info",
+    "adjusted_mutual_info_score": "._mutual_info",
+    "contingency_matrix": "._mutual_info",
+    "entropy_of_labels": "._mutual_info",
+    "conditional_entropy": "._mutual_info",
+    "joint_entropy": "._mutual_info",
+    "jensenshannon": "._jensenshannon",
+    "ContingencyAccumulator": "._contingency_accumulator",
 }
 _SUBMODULES = ("ufuncs", "kernels", "dask", "cli")
 

@@ -127,7 +127,7 @@ def check_labels_array(x, name, input_name=""):
     return arr
 
 
-def _type_of_target(arr):
+def _type_of_target(arr, name):
     """``type_of_target`` where it matters here: "continuous" or something else
     (and its errors, e.g. for bytes labels)."""
     if arr.dtype.kind in "biu":
@@ -135,15 +135,21 @@ def _type_of_target(arr):
     if arr.dtype.kind == "f" and arr.ndim == 1:
         with np.errstate(invalid="ignore"):
             return "continuous" if np.any(arr != arr.astype(np.int64)) else "integral"
-    return target_type(target_array(arr))
+    arr = target_array(arr)
+    try:
+        return target_type(arr)
+    except TypeError as exc:
+        if "not supported between" not in str(exc):
+            raise
+        raise TypeError(f"{name} must hold labels of one comparable type: {exc}") from None
 
 
 def check_clusterings(labels_true, labels_pred):
     """Validated 1-D label arrays of equal length (scikit-learn's checks and messages)."""
     labels_true = check_labels_array(labels_true, "labels_true")
     labels_pred = check_labels_array(labels_pred, "labels_pred")
-    type_label = _type_of_target(labels_true)
-    type_pred = _type_of_target(labels_pred)
+    type_label = _type_of_target(labels_true, "labels_true")
+    type_pred = _type_of_target(labels_pred, "labels_pred")
     if "continuous" in (type_pred, type_label):
         # The message names both types: the non-continuous one in full now.
         type_label = type_label if type_label == "continuous" else target_type(labels_true)

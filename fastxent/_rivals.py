@@ -256,6 +256,44 @@ REFERENCES = {
 }
 
 
+# ------------------------------------------------ the information family
+
+
+def _numpy_table(labels_x, labels_y):
+    _, x = np.unique(np.asarray(labels_x), return_inverse=True)
+    _, y = np.unique(np.asarray(labels_y), return_inverse=True)
+    table = np.zeros((x.max(initial=-1) + 1, y.max(initial=-1) + 1))
+    np.add.at(table, (x.ravel(), y.ravel()), 1)
+    return table
+
+
+def _numpy_joint_entropy(labels_x, labels_y):
+    p = _numpy_table(labels_x, labels_y).ravel()
+    p = p[p > 0] / p.sum()
+    return float(-(p * np.log(p)).sum())
+
+
+def _numpy_conditional_entropy(labels_x, labels_y):
+    """H(X | Y) = -sum_ij p_ij log(p_ij / p_.j)."""
+    table = _numpy_table(labels_x, labels_y)
+    column = np.broadcast_to(table.sum(axis=0), table.shape)
+    nz = table > 0
+    return float(-(table[nz] / table.sum() * np.log(table[nz] / column[nz])).sum())
+
+
+REFERENCES.update({
+    **{name: (Reference("scikit-learn", "sklearn", _same_call(f"sklearn.metrics.{name}")),)
+       for name in ("mutual_info_score", "normalized_mutual_info_score", "adjusted_mutual_info_score")},
+    "contingency_matrix": (
+        Reference("scikit-learn", "sklearn", _same_call("sklearn.metrics.cluster.contingency_matrix")),),
+    "entropy_of_labels": (Reference("scikit-learn", "sklearn", _same_call(
+        "sklearn.metrics.cluster._supervised._entropy"), "the non-deprecated twin of metrics.cluster.entropy"),),
+    "jensenshannon": (Reference("scipy", "scipy", _same_call("scipy.spatial.distance.jensenshannon")),),
+    "conditional_entropy": (Reference("numpy", "numpy", _numpy_conditional_entropy),),
+    "joint_entropy": (Reference("numpy", "numpy", _numpy_joint_entropy),),
+})
+
+
 def references_for(name, library=None):
     """The installed references of ``name`` (optionally only ``library``'s)."""
     return [r for r in REFERENCES[name] if (library is None or r.library == library) and r.available()]

@@ -38,6 +38,12 @@ uses Numba's thread pool and gives bit-identical results)
     ``entropy_slice_serial``, ``entropy_slice_parallel``, ``entropy_rows_serial``,
     ``entropy_rows_parallel``, ``entropy_columns_serial``,
     ``entropy_columns_parallel``, ``compensated_sum``
+Contingency tables and the information between two labelings
+    ``contingency_table_serial``, ``contingency_table_parallel``,
+    ``mutual_info_table``, ``joint_entropy_table``,
+    ``conditional_entropy_table``, ``expected_mutual_info_serial``,
+    ``expected_mutual_info_parallel``, ``jensenshannon_rows_serial``,
+    ``jensenshannon_rows_parallel``
 Logistic regression (objective and gradient in one pass over ``X``; whole fits)
     ``binary_logistic_loss_grad``, ``multinomial_logistic_loss_grad``,
     ``binary_logistic_loss_grad_csr``, ``multinomial_logistic_loss_grad_csr``,
@@ -76,11 +82,14 @@ from ._categorical_kernels import (
     cross_entropy_soft_parallel,
     cross_entropy_soft_serial,
 )
+from ._contingency import contingency_table_parallel, contingency_table_serial
 from ._entropy_columns import entropy_columns_parallel, entropy_columns_serial
 from ._entropy_kernels import entropy_slice_parallel, entropy_slice_serial
 from ._entropy_rows import entropy_rows_parallel, entropy_rows_serial
+from ._expected_mutual_info import expected_mutual_info_parallel, expected_mutual_info_serial
 from ._fastmath import exp, log, log1p
 from ._gd import fit_binary_gd, fit_binary_gd_csr, fit_multinomial_gd, fit_multinomial_gd_csr
+from ._jensenshannon import jensenshannon_rows_parallel, jensenshannon_rows_serial
 from ._jit import start_thread_pool
 from ._lbfgs import (
     fit_binary_lbfgs,
@@ -95,6 +104,7 @@ from ._logistic_kernels import (
     multinomial_logistic_loss_grad,
     multinomial_logistic_loss_grad_csr,
 )
+from ._mutual_info_kernels import conditional_entropy_table, joint_entropy_table, mutual_info_table
 from ._softmax_math import (
     proba_row_loss,
     proba_row_loss_grad,
@@ -172,6 +182,16 @@ __all__ = [
     "entropy_columns_serial",
     "entropy_columns_parallel",
     "compensated_sum",
+    # contingency tables and information between labelings
+    "contingency_table_serial",
+    "contingency_table_parallel",
+    "mutual_info_table",
+    "joint_entropy_table",
+    "conditional_entropy_table",
+    "expected_mutual_info_serial",
+    "expected_mutual_info_parallel",
+    "jensenshannon_rows_serial",
+    "jensenshannon_rows_parallel",
     # logistic regression
     "binary_logistic_loss_grad",
     "multinomial_logistic_loss_grad",
