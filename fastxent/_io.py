@@ -336,11 +336,21 @@ def _numpy_dtype(arrow_type):
     import pyarrow as pa
 
     t = arrow_type
+    if pa.types.is_dictionary(t):  # pandas' categorical columns
+        t = t.value_type
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         return np.dtype(object)
     if pa.types.is_boolean(t) or pa.types.is_integer(t) or pa.types.is_floating(t):
         return np.dtype(t.to_pandas_dtype())
     return None
+
+
+def _decoded(column):
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(column.type):
+        return column.dictionary_decode()
+    return column
 
 
 class _ParquetSource(ArraySource):
@@ -389,7 +399,7 @@ class _ParquetSource(ArraySource):
         pending = []
         count = 0
         for batch in self._file.iter_batches(batch_size=min(rows, 1 << 30), columns=self.names):
-            columns = [batch.column(name) for name in self.names]
+            columns = [_decoded(batch.column(name)) for name in self.names]
             if any(c.null_count for c in columns):
                 raise InputError(f"{self.path}: missing values (nulls)")
             arrays = [c.to_numpy(zero_copy_only=False) for c in columns]

@@ -574,6 +574,20 @@ def test_uint64_parquet_labels(tmp_path):
     np.testing.assert_allclose(report["log_loss"], log_loss([1, 0, 0, 0], p), rtol=1e-12)
 
 
+def test_parquet_categorical_labels(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    y = ["x", "y", "x", "y\x00"]
+    p = np.array([[0.1, 0.6, 0.3], [0.2, 0.5, 0.3], [0.7, 0.2, 0.1], [0.3, 0.3, 0.4]])
+    table = pa.table({"y": pa.array(y).dictionary_encode(), "p0": p[:, 0], "p1": p[:, 1],
+                      "p2": p[:, 2]})
+    pq.write_table(table, tmp_path / "d.parquet")
+    path = tmp_path / "d.parquet"
+    report = _json(f"{path}:y", f"{path}:p0,p1,p2", "--chunk-size", 3)
+    assert report["labels"] == ["x", "y", "y\x00"]  # a trailing NUL is part of the label
+    np.testing.assert_allclose(report["log_loss"], log_loss([0, 1, 0, 2], p), rtol=1e-12)
+
+
 @pytest.mark.parametrize("one_file", [False, True])
 def test_named_pipe_is_read_once(tmp_path, one_file):
     if not hasattr(os, "mkfifo"):
@@ -711,7 +725,7 @@ def test_lost_output_is_never_a_silent_success(tmp_path, monkeypatch, stdout, st
 
 
 @pytest.mark.skipif(not hasattr(os, "pipe") or sys.platform == "win32", reason="POSIX pipes")
-def test_console_script_on_a_closed_pipe_exits_141_quietly(tmp_path):
+def test_console_script_on_a_gone_reader_or_closed_stdout(tmp_path):
     np.save(tmp_path / "y.npy", np.array([0, 1]))
     np.save(tmp_path / "p.npy", np.array([0.2, 0.7]))
     read_end, write_end = os.pipe()
@@ -725,3 +739,10 @@ def test_console_script_on_a_closed_pipe_exits_141_quietly(tmp_path):
     finally:
         os.close(write_end)
     assert (result.returncode, result.stderr) == (141, "")
+    closed = subprocess.run(  # `fastxent score ... >&-`
+        [sys.executable, "-m", "fastxent.cli", "score", str(tmp_path / "y.npy"),
+         str(tmp_path / "p.npy")],
+        stderr=subprocess.PIPE, text=True, preexec_fn=lambda: os.close(1),
+    )
+    assert closed.returncode == 1
+    assert closed.stderr == "fastxent: error: cannot write the result: standard output is closed\n"
