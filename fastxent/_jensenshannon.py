@@ -245,7 +245,10 @@ def jensenshannon(p, q, base=None, *, axis=0, keepdims=False):
     Notes
     -----
     Same values (to ~1e-15 relative for well-conditioned input), shapes,
-    nan/inf/zero behaviour, warnings and errors as SciPy 1.17.  Same-shape
+    nan/inf/zero behaviour, warnings and errors as SciPy 1.17, except that
+    a divergence that rounds below 0 (distributions equal up to rounding)
+    gives 0 where SciPy takes the square root of the negative number and
+    returns nan.  Same-shape
     inputs with an integer ``axis`` are reduced by the kernels
     (:func:`fastxent.kernels.jensenshannon_rows_parallel`) in one pass
     without temporaries, in parallel for large input; other shapes use
@@ -293,12 +296,8 @@ def jensenshannon(p, q, base=None, *, axis=0, keepdims=False):
 
 
 def _warn_zero_sums(p2, q2, jsd):
-    """SciPy's warnings for a distribution summing to 0 (``0 / 0`` and
-    ``x / 0`` when normalizing)."""
+    """SciPy's warnings where its normalization divides 0 or infinity by 0 or
+    infinity: NumPy's own, from the same division, on the nan rows only."""
     rows = np.flatnonzero(np.isnan(jsd))
     for d in (p2[rows], q2[rows]):
-        zero_sum = d[d.sum(axis=1) == 0]
-        if zero_sum.size and (zero_sum != 0).any():
-            warnings.warn("divide by zero encountered in divide", RuntimeWarning, stacklevel=3)
-        if zero_sum.size and (zero_sum == 0).any():
-            warnings.warn("invalid value encountered in divide", RuntimeWarning, stacklevel=3)
+        d / np.sum(d, axis=1, keepdims=True)
