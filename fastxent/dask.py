@@ -476,3 +476,8 @@ def entropy(pk, qk=None, base=None, axis=0, *, nan_policy="propagate", keepdims=
         out_index, *args, dtype=out_dtype, concatenate=True,
         adjust_chunks={a: 1 for a in axes} if keepdims else None, token="fastxent-entropy",
     )
+
+# The mutual-information scores live in fastxent._dask_cluster.
+from ._dask_cluster import adjusted_mutual_info_score, mutual_info_score, normalized_mutual_info_score  # noqa: E402
+
+__all__ += ["mutual_info_score", "normalized_mutual_info_score", "adjusted_mutual_info_score"]
