@@ -22,7 +22,7 @@ SIZES = ("full", "quick", "smoke")
 @dataclass(frozen=True)
 class Case:
     key: str  # short id, also the pytest-benchmark group
-    family: str  # bench file: log_loss, cross_entropy, entropy, binary
+    family: str  # bench file: log_loss, cross_entropy, entropy, binary, information
     title: str  # row label of the markdown table
     shapes: dict  # size name -> parameters of ``make``
     make: Callable  # (**params) -> dict of inputs
@@ -76,6 +76,11 @@ def make_binary_logits(n):
     return {"y": rng.integers(0, 2, n).astype(np.float64), "z": rng.standard_normal(n) * 4}
 
 
+def make_labelings(n, k_true, k_pred):
+    rng = _rng()
+    return {"x": rng.integers(0, k_true, n), "y": rng.integers(0, k_pred, n)}
+
+
 # ------------------------------------------------------------------ calls
 # fastxent and the rivals are imported inside the calls: building the case
 # table imports nothing heavy.
@@ -123,6 +128,24 @@ def _torch_bce_with_logits(d):
 
     z, y = _torch_inputs(d)
     return float(F.binary_cross_entropy_with_logits(z, y))
+
+
+def _sklearn_metric(name, **kwargs):
+    def call(d):
+        import sklearn.metrics
+
+        return getattr(sklearn.metrics, name)(d["x"], d["y"], **kwargs)
+    return call
+
+
+def _read_labelings(d):
+    d["x"].sum()
+    d["y"].sum()
+
+
+def _read_distributions(d):
+    d["P"].sum()
+    d["Q"].sum()
 
 
 def _read_binary(d):
@@ -191,6 +214,46 @@ CASES = (
         make_binary_logits,
         lambda d: _fx("binary_cross_entropy")(d["y"], d["z"], from_logits=True),
         "torch", _torch_bce_with_logits, 3.0, lambda d: (d["z"].sum(), d["y"].sum()), None, 1e-12,
+    ),
+)
+
+
+_LABELINGS_1E7 = {"full": {"n": 10_000_000, "k_true": 100, "k_pred": 100},
+                  "quick": {"n": 1_000_000, "k_true": 100, "k_pred": 100},
+                  "smoke": {"n": 5_000, "k_true": 10, "k_pred": 10}}
+
+CASES += (
+    Case(
+        "mutual_info-1e7-100x100", "information",
+        "`mutual_info_score`, N = 1e7, 100 × 100 integer labels",
+        _LABELINGS_1E7, make_labelings, lambda d: _fx("mutual_info_score")(d["x"], d["y"]),
+        "scikit-learn", _sklearn_metric("mutual_info_score"), 100.0, _read_labelings, 2.0, 1e-12,
+    ),
+    Case(
+        "normalized_mutual_info-1e7-100x100", "information",
+        "`normalized_mutual_info_score`, N = 1e7, 100 × 100 integer labels",
+        _LABELINGS_1E7, make_labelings, lambda d: _fx("normalized_mutual_info_score")(d["x"], d["y"]),
+        "scikit-learn", _sklearn_metric("normalized_mutual_info_score"), 100.0, None, None, 1e-12,
+    ),
+    Case(
+        # scikit-learn's expected MI is ~1e-9 relative from exact (log-gamma
+        # cancellation), which the chance-adjusted score amplifies.
+        "adjusted_mutual_info-1e6-100x100", "information",
+        "`adjusted_mutual_info_score`, N = 1e6, 100 × 100 clusters",
+        {"full": {"n": 1_000_000, "k_true": 100, "k_pred": 100},
+         "quick": {"n": 100_000, "k_true": 100, "k_pred": 100},
+         "smoke": {"n": 2_000, "k_true": 10, "k_pred": 10}},
+        make_labelings, lambda d: _fx("adjusted_mutual_info_score")(d["x"], d["y"]),
+        "scikit-learn", _sklearn_metric("adjusted_mutual_info_score"), 50.0, None, None, 1e-6,
+    ),
+    Case(
+        "jensenshannon-1e6x10", "information", "`jensenshannon(P, Q, axis=1)`, 1e6 × 10",
+        {"full": {"n": 1_000_000, "k": 10}, "quick": {"n": 200_000, "k": 10},
+         "smoke": {"n": 2_000, "k": 10}},
+        make_distributions, lambda d: _fx("jensenshannon")(d["P"], d["Q"], axis=1),
+        "scipy",
+        lambda d: __import__("scipy.spatial.distance").spatial.distance.jensenshannon(d["P"], d["Q"], axis=1),
+        20.0, _read_distributions, 1.5, 1e-12,
     ),
 )
 
