@@ -6,6 +6,8 @@ the same pass, counts invalid targets and predictions, so no separate
 validation read of the data is needed.
 """
 
+import numbers
+
 import numpy as np
 
 from ._binary_kernels import (
@@ -16,12 +18,15 @@ from ._binary_kernels import (
 )
 from ._parallel import run
 from ._validation import (
+    as_array,
     as_float_array,
+    check_bool,
     check_in_range,
     check_nonempty,
     check_nonnegative_scalar,
     check_reduction,
     clip_bounds,
+    mean_weight_exponent,
 )
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_grad", "binary_cross_entropy_value_and_grad"]
@@ -29,7 +34,7 @@ __all__ = ["binary_cross_entropy", "binary_cross_entropy_grad", "binary_cross_en
 
 def _as_targets(y_true):
     """Targets without a copy for float32/float64/int/bool arrays."""
-    y = y_true if isinstance(y_true, np.ndarray) else np.asarray(y_true)
+    y = as_array(y_true, "y_true")
     if y.dtype in (np.float32, np.float64, np.int64, np.int32, np.uint8, np.int8):
         return y
     if y.dtype == np.bool_:
@@ -40,20 +45,34 @@ def _as_targets(y_true):
 
 
 def _pos_weight(pos_weight, shape):
-    """A float, or a float64 array of one weight per class (last axis)."""
+    """A float, or a float64 array of per-position weights that the rows
+    kernel applies along each C-ordered row of its length.
+
+    As in PyTorch, an array ``pos_weight`` must broadcast to ``y_pred``'s
+    shape without enlarging it: one weight per class along the last axis
+    (shape ``(k,)``, ``(1, k)``, ...) is the common case; any other such
+    shape (e.g. ``(n, 1)``) is expanded to one weight per element.
+    """
     if pos_weight is None:
         return 1.0
-    if np.ndim(pos_weight) == 0 and not isinstance(pos_weight, (list, tuple)):
-        value = pos_weight.item() if isinstance(pos_weight, np.ndarray) else pos_weight
-        return check_nonnegative_scalar(value, "pos_weight")
+    if isinstance(pos_weight, (numbers.Number, np.bool_)):
+        return check_nonnegative_scalar(pos_weight, "pos_weight")
     pw = as_float_array(pos_weight, "pos_weight")
-    if pw.ndim != 1 or pw.shape[0] != shape[-1]:
+    try:
+        fits = np.broadcast_shapes(pw.shape, shape) == shape
+    except ValueError:
+        fits = False
+    if not fits:
         raise ValueError(
-            f"pos_weight must be a number or have shape ({shape[-1]},) (one weight per class "
-            f"along the last axis of y_pred); got shape {pw.shape}"
+            f"pos_weight of shape {pw.shape} does not broadcast to the shape {shape} of y_pred "
+            f"(give one number, or one weight per class along the last axis of y_pred)"
         )
     check_in_range(pw, "pos_weight", 0.0, np.inf, "non-negative weights")
-    return np.ascontiguousarray(pw, dtype=np.float64)
+    if pw.size == 1:
+        return float(pw.reshape(-1)[0])
+    if all(d == 1 for d in pw.shape[:-1]):  # (..., 1, k): one weight per class
+        return np.ascontiguousarray(pw.reshape(-1), dtype=np.float64)
+    return np.ascontiguousarray(np.broadcast_to(pw, shape), dtype=np.float64).reshape(-1)
 
 
 def _flat(arr, order):
@@ -79,16 +98,24 @@ class _Problem:
         self.order = "F" if f_order else "C"
         self.pred = _flat(pred, self.order)
         self.y = _flat(y, self.order)
-        self.from_logits = bool(from_logits)
+        self.from_logits = check_bool(from_logits, "from_logits")
         self.lo, self.hi = clip_bounds(clip, pred.dtype)
+        self.largest_weight = 0.0
         if sample_weight is None:
             self.sample_weight = np.empty(0)
         else:
             sw = as_float_array(sample_weight, "sample_weight")
             if sw.shape != pred.shape:
                 raise ValueError(f"sample_weight has shape {sw.shape} but y_pred has shape {pred.shape}")
-            check_in_range(sw, "sample_weight", 0.0, np.inf, "non-negative weights")
+            self.largest_weight = check_in_range(sw, "sample_weight", 0.0, np.inf, "non-negative weights")[1]
             self.sample_weight = _flat(sw.astype(np.float64, copy=False), self.order)
+
+    def rescale_for_mean(self):
+        """Scale extreme sample weights by a power of two: ``"mean"`` is
+        unchanged by it, and its sums then neither overflow nor underflow."""
+        e = mean_weight_exponent(self.largest_weight)
+        if e:
+            self.sample_weight = np.ldexp(self.sample_weight, -e)
 
     def normalizer(self):
         """Divisor of ``"mean"``: the sum of sample weights (``n`` without them)."""
@@ -133,6 +160,7 @@ def _value_and_grad(y_true, y_pred, from_logits, sample_weight, pos_weight, redu
     n = problem.pred.shape[0]
     scale = 1.0
     if reduction == "mean":
+        problem.rescale_for_mean()
         denom = problem.normalizer()
         scale = 1.0 / denom if denom != 0.0 else 0.0
     losses = np.empty(n) if (want_value and reduction == "none") else np.empty(0)
@@ -153,18 +181,27 @@ _DOC_ARGS = """
         ``from_logits=True`` (any finite magnitude).  float32 and float64
         are used as they are (C or F order, strided 1-D, read-only, memmap).
     from_logits : bool, default False
+        ``True``/``False`` or ``np.bool_``; anything else is a ``TypeError``.
     sample_weight : array-like shaped like ``y_pred``, optional
-        Non-negative weight per sample.
-    pos_weight : float >= 0 or array-like of shape (k,), optional
+        Non-negative finite weight per sample.
+    pos_weight : float >= 0 or array-like, optional
         Weight of the positive term (PyTorch's ``pos_weight``): one number,
-        or one per class along the last axis of ``y_pred`` (multi-label).
+        or an array that broadcasts to ``y_pred``'s shape without enlarging
+        it, as in PyTorch -- typically one weight per class along the last
+        axis (shape ``(k,)``, multi-label).
     reduction : {"mean", "sum", "none"}, default "mean"
         ``"mean"`` is the weighted mean ``sum(w * loss) / sum(w)`` (``n``
-        without weights); ``"none"`` returns each weighted loss (float64).
+        without weights), exact even for weights near the float64 limits
+        (they are rescaled by a power of two); ``"none"`` returns each
+        weighted loss (float64).
     clip : "auto", None or float, default "auto"
         Probabilities are clipped to ``[eps, 1 - eps]`` (``"auto"``:
         ``eps = finfo(dtype).eps``; ``None``: none, a zero probability of
         the observed class gives ``inf``).  Not used for logits.
+
+    Array arguments in another byte order (``>f8``) are converted once; a
+    masked array is used as its data when nothing is masked, and one with
+    masked entries is a ``TypeError`` naming the argument.
 """
 
 
@@ -173,6 +210,8 @@ def binary_cross_entropy(
 ):
     reduction = check_reduction(reduction)
     problem = _Problem(y_true, y_pred, from_logits, sample_weight, pos_weight, clip)
+    if reduction == "mean":
+        problem.rescale_for_mean()
     losses = np.empty(problem.pred.shape[0]) if reduction == "none" else np.empty(0)
     total = problem.run(1.0, losses, np.empty(0, dtype=problem.dtype))
     return _finish(problem, reduction, total, losses)

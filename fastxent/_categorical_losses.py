@@ -17,21 +17,26 @@ from ._categorical_kernels import (
 )
 from ._parallel import run
 from ._validation import (
+    _exact,
     as_2d_view,
+    as_array,
     as_float_array,
     as_index_array,
+    check_bool,
     check_finite,
     check_in_range,
     check_nonempty,
     check_reduction,
     check_unit_interval_scalar,
     clip_bounds,
+    int64_outside,
+    mean_weight_exponent,
     scan,
 )
 
 __all__ = ["cross_entropy", "cross_entropy_grad", "cross_entropy_value_and_grad"]
 
-_NO_IGNORE = np.iinfo(np.int64).min
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def _class_axis(axis, ndim):
@@ -51,42 +56,77 @@ def _rows(arr, axis):
 
 
 def _class_weight(class_weight, k):
+    """(float64 class weights or an empty array, the largest weight)."""
     if class_weight is None:
-        return np.empty(0)
+        return np.empty(0), 0.0
     cw = as_float_array(class_weight, "class_weight")
     if cw.shape != (k,):
         raise ValueError(f"class_weight must have shape ({k},) (one weight per class); got {cw.shape}")
-    check_in_range(cw, "class_weight", 0.0, np.inf, "non-negative weights")
-    return cw.astype(np.float64, copy=False)
+    largest = check_in_range(cw, "class_weight", 0.0, np.inf, "non-negative weights")[1]
+    return cw.astype(np.float64, copy=False), largest
 
 
 def _sample_weight(sample_weight, sample_shape):
+    """(flat float64 sample weights or an empty array, the largest weight)."""
     if sample_weight is None:
-        return np.empty(0)
+        return np.empty(0), 0.0
     sw = as_float_array(sample_weight, "sample_weight")
     if sw.shape != sample_shape:
         raise ValueError(
             f"sample_weight must have shape {sample_shape} (one weight per sample); got {sw.shape}"
         )
-    check_in_range(sw, "sample_weight", 0.0, np.inf, "non-negative weights")
-    return np.reshape(sw.astype(np.float64, copy=False), -1)
+    largest = check_in_range(sw, "sample_weight", 0.0, np.inf, "non-negative weights")[1]
+    return np.reshape(sw.astype(np.float64, copy=False), -1), largest
 
 
 def _check_ignore_index(ignore_index):
+    """``ignore_index`` as a Python int (any size), or None."""
     if ignore_index is None:
-        return _NO_IGNORE
-    if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
+        return None
+    if isinstance(ignore_index, (bool, np.bool_)) or not isinstance(ignore_index, numbers.Integral):
         raise TypeError(f"ignore_index must be an integer or None; got {ignore_index!r}")
     return int(ignore_index)
 
 
-def _check_indices(y, k, ignore):
-    bad = (y < 0) | (y >= k)
-    if ignore != _NO_IGNORE:
-        bad &= y != ignore
+def _index_targets(y, k, ignore):
+    """(flat int32/int64 class indices, the value the kernel skips).
+
+    Every target must be in ``[0, k)`` or equal ``ignore`` (a Python int of
+    any size, or None), compared exactly: uint64 and float targets beyond
+    int64 are neither wrapped nor truncated.  Those equal to an ``ignore``
+    beyond int64 become -1 once the others are checked, and the kernel skips
+    -1 instead; with nothing to skip it also gets -1, which no checked
+    target equals.
+    """
+    in_int64 = ignore is not None and _INT64_MIN <= ignore <= _INT64_MAX
+    outside = None
+    if y.dtype.kind in "uf":
+        if y.dtype == np.float16:
+            y = y.astype(np.float32)
+        if y.dtype.kind == "f":
+            check_finite(y, "y_true")
+        outside = int64_outside(y)
+    if outside is not None:
+        values = y[outside]
+        equal = np.array([_exact(v) == ignore for v in values.flat], dtype=bool)
+        if not equal.all():
+            raise _out_of_range(values.flat[np.argmin(equal)].item(), k)
+        with np.errstate(invalid="ignore"):
+            y = y.astype(np.int64)
+        y[outside] = 0  # a valid index while the others are checked
+    target = np.reshape(as_index_array(y, "y_true"), -1)
+    bad = (target < 0) | (target >= k)
+    if in_int64:
+        bad &= target != ignore
     if bad.any():
-        first = y[np.argmax(bad)]
-        raise ValueError(f"y_true holds class index {first} outside [0, {k}) (y_pred has {k} classes)")
+        raise _out_of_range(target[np.argmax(bad)], k)
+    if outside is not None:
+        target[np.reshape(outside, -1)] = -1
+    return target, (ignore if in_int64 else -1)
+
+
+def _out_of_range(value, k):
+    return ValueError(f"y_true holds class index {value} outside [0, {k}) (y_pred has {k} classes)")
 
 
 class _Problem:
@@ -102,7 +142,7 @@ class _Problem:
             )
         check_nonempty(pred, "y_pred")
         self.dtype = pred.dtype
-        self.from_logits = bool(from_logits)
+        self.from_logits = check_bool(from_logits, "from_logits")
         self.lo, self.hi = clip_bounds(clip, pred.dtype)
         self.smoothing = check_unit_interval_scalar(label_smoothing, "label_smoothing")
         self.axis = _class_axis(axis, pred.ndim)
@@ -111,11 +151,11 @@ class _Problem:
         self.sample_shape = moved_shape[:-1]
         k = moved_shape[-1]
         self.pred = _rows(pred, self.axis)
-        self.class_weight = _class_weight(class_weight, k)
-        self.sample_weight = _sample_weight(sample_weight, self.sample_shape)
+        self.class_weight, self._largest_cw = _class_weight(class_weight, k)
+        self.sample_weight, self._largest_sw = _sample_weight(sample_weight, self.sample_shape)
         if not self.from_logits:
             check_in_range(self.pred, "y_pred", 0.0, 1.0, "probabilities")
-        y = np.asarray(y_true) if not isinstance(y_true, np.ndarray) else y_true
+        y = as_array(y_true, "y_true")
         if y.shape == pred.shape:
             self.soft = True
             if ignore_index is not None:
@@ -125,26 +165,36 @@ class _Problem:
             check_in_range(self.target, "y_true", 0.0, 1.0, "target probabilities")
         elif y.shape == self.sample_shape:
             self.soft = False
-            self.ignore = _check_ignore_index(ignore_index)
-            self.target = np.reshape(as_index_array(y, "y_true"), -1)
-            _check_indices(self.target, k, self.ignore)
+            self.has_ignore = ignore_index is not None
+            self.target, self.ignore = _index_targets(y, k, _check_ignore_index(ignore_index))
         else:
             raise ValueError(
                 f"y_true must have shape {self.sample_shape} (class indices) or {pred.shape} "
                 f"(distributions) to match y_pred of shape {pred.shape}; got {y.shape}"
             )
 
+    def rescale_for_mean(self):
+        """Scale extreme weights by powers of two where ``"mean"`` divides
+        by them (sample weights; class weights too for class indices): the
+        mean is unchanged, and its sums neither overflow nor underflow."""
+        e = mean_weight_exponent(self._largest_sw)
+        if e:
+            self.sample_weight = np.ldexp(self.sample_weight, -e)
+        e = 0 if self.soft else mean_weight_exponent(self._largest_cw)
+        if e:
+            self.class_weight = np.ldexp(self.class_weight, -e)
+
     def normalizer(self):
         """The divisor of ``reduction="mean"`` (PyTorch's definition)."""
         sw = self.sample_weight
         if self.soft:
             return float(np.sum(sw)) if sw.size else float(self.pred.shape[0])
-        keep = self.target != self.ignore if self.ignore != _NO_IGNORE else slice(None)
+        keep = self.target != self.ignore if self.has_ignore else slice(None)
         w = self.class_weight[self.target[keep]] if self.class_weight.size else None
         if sw.size:
             w = sw[keep] if w is None else w * sw[keep]
         if w is None:
-            return float(np.count_nonzero(keep)) if self.ignore != _NO_IGNORE else float(self.target.shape[0])
+            return float(np.count_nonzero(keep)) if self.has_ignore else float(self.target.shape[0])
         return float(np.sum(w))
 
     def run(self, scale, losses, grad):
@@ -177,6 +227,8 @@ def _prepare(y_true, y_pred, from_logits, sample_weight, class_weight, label_smo
     problem = _Problem(
         y_true, y_pred, from_logits, sample_weight, class_weight, label_smoothing, ignore_index, axis, clip
     )
+    if reduction == "mean":
+        problem.rescale_for_mean()
     return problem, reduction
 
 
@@ -226,6 +278,7 @@ _DOC_ARGS = """
         used as they are (any order, strides, read-only, memmap).
     from_logits : bool, default False
         ``y_pred`` holds logits (a stable log-softmax is applied).
+        ``True``/``False`` or ``np.bool_``; anything else is a ``TypeError``.
     sample_weight : array-like of shape ``y_true``'s sample shape, optional
         Non-negative weight per sample.
     class_weight : array-like of shape (k,), optional
@@ -234,19 +287,26 @@ _DOC_ARGS = """
         The target becomes ``(1 - eps) t + eps / k``.
     ignore_index : int, optional
         Samples whose class index equals it contribute nothing (and are not
-        counted by ``"mean"``; all ignored gives 0).
+        counted by ``"mean"``; all ignored gives 0).  Any Python int: one
+        beyond int64 ignores nothing unless a uint64 target equals it
+        (targets are compared exactly, never wrapped).
     reduction : {"mean", "sum", "none"}, default "mean"
         ``"mean"`` divides the weighted sum by the sum of
         ``sample_weight[i] * class_weight[y[i]]`` over non-ignored samples
         (class indices) or by ``sum(sample_weight)`` (``n`` without it;
-        distributions); ``"none"`` returns each sample's weighted loss
-        (float64).
+        distributions), exact even for weights near the float64 limits
+        (they are rescaled by a power of two); ``"none"`` returns each
+        sample's weighted loss (float64).
     axis : int, default -1
         The class axis of ``y_pred``.
     clip : "auto", None or float, default "auto"
         Probabilities are clipped to ``[eps, 1 - eps]`` (``"auto"``:
         ``eps = finfo(dtype).eps``; ``None``: no clipping, so a zero
         probability of the true class gives ``inf``).  Not used for logits.
+
+    Array arguments in another byte order (``>f8``) are converted once; a
+    masked array is used as its data when nothing is masked, and one with
+    masked entries is a ``TypeError`` naming the argument.
 """
 
 

@@ -27,6 +27,9 @@ Deliberate differences from scikit-learn
   (``ValueError: could not convert string to float``) instead of
   scikit-learn's ``TypeError`` from ``np.average``.
 * Sparse ``y_true`` / ``y_proba`` are rejected with a ``TypeError``.
+* Masked arrays get scikit-learn's outcome (masked ``y_proba``: its data;
+  masked ``sample_weight``: see ``_has_masked``); masked labels raise its
+  ``TypeError``, whose message fastxent completes with the argument's name.
 """
 
 import math
@@ -41,12 +44,16 @@ from ._log_loss_validation import (
     check_consistent_length, check_params, finite_error, num_samples, proba_array,
     raise_proba_errors, undefined_metric_warning, weights_array,
 )
+from ._validation import native_order
 from ._log_loss_kernels import (
     LOSS, MISSES, P_BAD, ROW_DEV, W_BAD, W_NONZERO, WEIGHT, Y_MAX, Y_MIN,
     STATS, binary_scan, multiclass_scan,
 )
 
 __all__ = ["log_loss", "d2_log_loss_score", "InvalidParameterError", "UndefinedMetricWarning"]
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
 
 class Totals(NamedTuple):
     """What one validated pass yields: weighted loss sum, weight sum, class
@@ -66,7 +73,11 @@ def _kernel_labels(y_true):
     """(``y_true`` as an array the kernels read directly -- int, bool as a
     uint8 view, float32/64 --, its dtype), or (None, None) when it needs the
     general label path."""
-    if isinstance(y_true, np.ndarray):
+    if isinstance(y_true, np.ma.MaskedArray):
+        if np.ma.is_masked(y_true):  # the label path gives scikit-learn's outcome
+            return None, None
+        y = np.ma.getdata(y_true)
+    elif isinstance(y_true, np.ndarray):
         y = y_true
     elif isinstance(y_true, (list, tuple)) or hasattr(y_true, "__array__"):
         try:
@@ -77,6 +88,7 @@ def _kernel_labels(y_true):
         return None, None
     if y.ndim != 1:
         return None, None
+    y = native_order(y)
     kind = y.dtype.kind
     if kind == "b":
         return y.view(np.uint8), y.dtype
@@ -105,7 +117,7 @@ def _fast_plan(y, classes, P):
             return None
         if classes.dtype.kind == "f" and not np.all(np.floor(classes) == classes):
             return None
-        if y.dtype.kind != "f" and not (abs(classes[0]) < 2**62 and abs(classes[1]) < 2**62):
+        if y.dtype.kind != "f" and not all(_INT64_MIN <= int(c) <= _INT64_MAX for c in classes):
             return None
         return _binary_plan(classes, y)
     if y.dtype.kind == "f":
@@ -117,6 +129,8 @@ def _guess_classes(y, k, y_dtype):
     """Classes assumed before the pass when ``labels`` is None: 0 .. K-1."""
     if y_dtype == np.bool_ and k != 2:
         return np.arange(k)
+    if y_dtype.kind in "iu" and k - 1 > np.iinfo(y_dtype).max:
+        return np.arange(k)  # classes the labels' dtype cannot hold: never all present
     return np.arange(k).astype(y_dtype)
 
 
@@ -135,7 +149,7 @@ _CLIP_BOUNDS = {}
 def _classes_of_labels(labels):
     """(classes of ``labels``, whether they were unsorted, deferred error)."""
     try:
-        classes = _labels.fitted_classes(labels)[0]
+        classes = _labels.fitted_classes(labels, "labels")[0]
         return classes, not np.all(classes == labels), None
     except (ValueError, TypeError) as error:
         return None, False, error
@@ -278,6 +292,20 @@ def _raise_value_errors(summary, P, w, w_dtype, allow_zero_weights):
         _raise_weight_errors(w, w_dtype, summary, allow_zero_weights)
 
 
+def _exact_class_bounds(y_min, y_max, dtype):
+    """Whether the labels' min and max (float64 statistics of the pass) can
+    be used as classes: integral, and exact -- integer labels beyond 2**53
+    are rounded in float64; float labels must convert to int64 exactly,
+    as scikit-learn's ``type_of_target`` requires of integral floats."""
+    if not (math.isfinite(y_min) and math.isfinite(y_max)):
+        return False
+    if not (y_min.is_integer() and y_max.is_integer()):
+        return False
+    if dtype.kind == "f":
+        return -(2.0**63) <= y_min and y_max < 2.0**63
+    return -(2.0**53) <= y_min and y_max <= 2.0**53
+
+
 def _retry_labels(y_true, labels, label_classes, summary, P, w, lo, hi):
     """The first pass assumed classes 0..K-1 (or ``labels``) and the data
     disagreed: find the real classes -- O(N) for integers -- and rerun, or
@@ -286,8 +314,7 @@ def _retry_labels(y_true, labels, label_classes, summary, P, w, lo, hi):
     classes = None
     if labels is None and y is not None:
         y_min, y_max = summary[Y_MIN], summary[Y_MAX]
-        if math.isfinite(y_min) and math.isfinite(y_max) and y_min.is_integer() \
-                and y_max.is_integer():
+        if _exact_class_bounds(y_min, y_max, y.dtype):
             if P.ndim == 1 and y_min < y_max:
                 plan = _binary_plan(np.array([y_min, y_max]), y)
                 stats = binary_scan(y, plan[0], plan[1], P, w, lo, hi)
@@ -325,18 +352,52 @@ def _log_loss(totals, normalize=True):
     return totals.loss / totals.n
 
 
-def _d2_from_totals(totals):
+def _d2_from_totals(totals, null_proba=None):
     """D^2 = 1 - loss / null loss; the null model predicts the weighted class
-    frequencies ``W_c / W`` (clipped with float64 eps, as scikit-learn does)."""
-    if totals.weighted and totals.weight == 0:
-        raise ZeroDivisionError("Weights sum to zero, can't be normalized")
-    total = totals.weight if totals.weighted else float(totals.n)
+    frequencies ``W_c / W`` (clipped with float64 eps, as scikit-learn does),
+    or ``null_proba`` (per class) when given."""
+    if null_proba is None:
+        if totals.weighted and totals.weight == 0:
+            raise ZeroDivisionError("Weights sum to zero, can't be normalized")
+        total = totals.weight if totals.weighted else float(totals.n)
+        null_proba = [w_c / total for w_c in totals.class_weight]
     eps = float(np.finfo(np.float64).eps)
     null_loss = 0.0
-    for w_c in totals.class_weight:
+    for w_c, p_c in zip(totals.class_weight, null_proba):
         if w_c != 0:
-            null_loss -= w_c * math.log(min(max(w_c / total, eps), 1.0 - eps))
+            null_loss -= w_c * math.log(min(max(p_c, eps), 1.0 - eps))
     return float(1 - (totals.loss / null_loss))
+
+
+# A masked ``sample_weight`` with masked entries: scikit-learn validates its
+# data, then averages with ``np.average``, which skips masked weights (they
+# act as 0; all masked gives 0.0), while ``normalize=False`` sums with
+# ``np.dot``, which uses the data.  d2_log_loss_score's null model is such an
+# average; its two losses are such sums.
+
+
+def _has_masked(x):
+    return isinstance(x, np.ma.MaskedArray) and np.ma.is_masked(x)
+
+
+def _unmasked_totals(y_true, y_proba, sample_weight, labels):
+    """Totals with masked weights as 0, or None when every weight is masked
+    (after the call on the data has validated everything and warned)."""
+    if np.ma.getmaskarray(sample_weight).all():
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _validated_totals(y_true, y_proba, np.ma.filled(sample_weight, 0), labels,
+                                 allow_zero_weights=True)
+
+
+def _masked_null_proba(y_true, y_proba, sample_weight, labels, n_classes):
+    totals = _unmasked_totals(y_true, y_proba, sample_weight, labels)
+    if totals is None:
+        return [0.0] * n_classes
+    if totals.weight == 0:
+        raise ZeroDivisionError("Weights sum to zero, can't be normalized")
+    return [w_c / totals.weight for w_c in totals.class_weight]
 
 
 def log_loss(y_true, y_proba=None, *, normalize=True, sample_weight=None, labels=None,
@@ -373,6 +434,10 @@ def log_loss(y_true, y_proba=None, *, normalize=True, sample_weight=None, labels
     y_proba = check_params("log_loss", y_true, y_proba, normalize, sample_weight, labels,
                             y_pred)
     totals = _validated_totals(y_true, y_proba, sample_weight, labels)
+    if normalize and _has_masked(sample_weight):
+        totals = _unmasked_totals(y_true, y_proba, sample_weight, labels)
+        if totals is None:
+            return 0.0
     return float(_log_loss(totals, normalize))
 
 
@@ -397,4 +462,8 @@ def d2_log_loss_score(y_true, y_proba=None, *, sample_weight=None, labels=None,
                       undefined_metric_warning(), stacklevel=2)
         return float("nan")
     totals = _validated_totals(y_true, y_proba, sample_weight, labels)
-    return _d2_from_totals(totals)
+    null_proba = None
+    if _has_masked(sample_weight):
+        null_proba = _masked_null_proba(y_true, y_proba, sample_weight, labels,
+                                        totals.classes.shape[0])
+    return _d2_from_totals(totals, null_proba)

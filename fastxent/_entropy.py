@@ -53,7 +53,24 @@ def _reduce_last_axis(pk, qk, skip_nan, normalize=True):
 def _as_entropy_sample(x, name):
     if isinstance(x, np.ma.MaskedArray):
         return x
+    if type(x) in (bool, int, float):
+        return x  # promoted as a "weak" Python scalar (NEP 50), as SciPy does
     return np.asarray(x)
+
+
+def _scalars_as_arrays(samples, dtype, names):
+    """Python scalars as arrays of the promoted ``dtype``; one it cannot hold
+    (300 with an int8 array) is a ``TypeError`` (SciPy: ``OverflowError``)."""
+    arrays = []
+    for s, name in zip(samples, names):
+        if isinstance(s, np.ndarray):
+            arrays.append(s)
+            continue
+        try:
+            arrays.append(np.asarray(s, dtype=dtype))
+        except OverflowError as exc:
+            raise TypeError(f"{name} = {s!r} cannot be held by the arguments' common dtype {dtype}") from exc
+    return arrays
 
 
 def _compute_dtype(samples, ufunc_name):
@@ -70,7 +87,11 @@ def _compute_dtype(samples, ufunc_name):
 
 def _check_nan_policy(nan_policy):
     policies = {"propagate", "raise", "omit"}  # SciPy prints this very set
-    if nan_policy not in policies:
+    try:
+        valid = nan_policy in policies
+    except TypeError:  # unhashable: SciPy's set lookup raises a TypeError too
+        raise TypeError(f"nan_policy must be one of {policies}; got a {type(nan_policy).__name__}") from None
+    if not valid:
         raise ValueError(f"nan_policy must be one of {policies}.")
 
 
@@ -149,11 +170,15 @@ def entropy(pk, qk=None, base=None, axis=0, *, nan_policy="propagate", keepdims=
     the input's size, in parallel for large input.
     """
     if pk is None:
-        raise ValueError("at least one array or dtype is required")
+        if qk is None:
+            raise ValueError("at least one array or dtype is required")
+        # SciPy sums pk over the axis (None + None) before it looks at qk
+        raise TypeError("unsupported operand type(s) for +: 'NoneType' and 'NoneType' (pk is None)")
     samples = [_as_entropy_sample(pk, "pk")]
     if qk is not None:
         samples.append(_as_entropy_sample(qk, "qk"))
     kernel_dtype, result_dtype, nan_dtype = _compute_dtype(samples, "entr" if qk is None else "rel_entr")
+    samples = _scalars_as_arrays(samples, np.result_type(*samples), ("pk", "qk"))
     masked = any(isinstance(s, np.ma.MaskedArray) and np.ma.getmask(s) is not np.ma.nomask
                  and np.any(np.ma.getmask(s)) for s in samples)
     if masked:
@@ -180,7 +205,7 @@ def entropy(pk, qk=None, base=None, axis=0, *, nan_policy="propagate", keepdims=
         return _nan_result(nan_dtype, out_shape, reduced_axes, keepdims, scalar=False)
 
     skip_nan = False
-    if nan_policy != "propagate":
+    if not (isinstance(nan_policy, str) and nan_policy == "propagate"):
         _check_nan_policy(nan_policy)
         if _contains_nan(samples):
             if nan_policy == "raise":
@@ -226,7 +251,7 @@ def _masked_entropy(samples, base, axis, nan_policy, keepdims, kernel_dtype, res
     unmasked_nan = np.zeros(data[0].shape[:-1], dtype=bool)
     for d in data:
         unmasked_nan |= (np.isnan(d) & ~mask).any(axis=-1)
-    if nan_policy != "propagate":
+    if not (isinstance(nan_policy, str) and nan_policy == "propagate"):
         _check_nan_policy(nan_policy)
         if nan_policy == "raise" and unmasked_nan.any():
             raise ValueError("The input contains nan values")
@@ -289,7 +314,8 @@ def kl_divergence(p, q, *, base=None, axis=-1):
         Shapes differ, a value is outside [0, 1] or nan, ``axis`` is out
         of range, ``base`` is not positive or is 1, or the input is empty.
     TypeError
-        Non-numeric input, or ``axis`` not an integer.
+        Non-numeric input, ``axis`` not an integer, or a masked array with
+        masked entries (one with nothing masked is used as its data).
     """
     p = _as_distributions(p, "p")
     q = _as_distributions(q, "q")
@@ -302,7 +328,8 @@ def kl_divergence(p, q, *, base=None, axis=-1):
     if base is not None:
         if isinstance(base, bool) or not isinstance(base, (int, float, np.integer, np.floating)):
             raise TypeError(f"base must be a positive real number or None; got {base!r}")
-        if not (base > 0 and base != 1 and math.isfinite(base)):
+        # math.isfinite would overflow on an int beyond float range; math.log does not
+        if not (base > 0 and base != 1 and (isinstance(base, (int, np.integer)) or math.isfinite(base))):
             raise ValueError(f"base must be a positive finite number other than 1, or None; got {base!r}")
     dtype = np.result_type(p, q)
     p = np.moveaxis(p.astype(dtype, copy=False), axis, -1)

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ._log_loss_kernels import present_values
+from ._log_loss_validation import num_samples
 
 __all__ = [
     "Encoding",
@@ -137,11 +138,26 @@ def target_type(arr, input_name="", unique=None):
     return "binary"
 
 
-def unique_labels(y, arr, ytype, unique=None):
+def _raise_masked(y, ytype, input_name):
+    """scikit-learn's errors for a masked array with masked entries: its
+    distinct values include the unhashable masked constant."""
+    if ytype == "multilabel-indicator":
+        raise ValueError("Unknown label type: %s" % repr((y,)))
+    raise TypeError(
+        f"unhashable type: 'MaskedConstant' ({input_name} is a masked array with masked "
+        "entries; class labels cannot be masked)"
+    )
+
+
+def unique_labels(y, arr, ytype, unique=None, input_name="y"):
     """scikit-learn's ``unique_labels(y)``: the sorted classes of one target."""
     unique = unique or _Unique(arr)
     if isinstance(y, np.ndarray):
         unique()  # scikit-learn's attach_unique: unsortable labels fail here first
+    if isinstance(y, np.ma.MaskedArray) and np.ma.is_masked(y) and ytype in (
+        "binary", "multiclass", "multilabel-indicator"
+    ):
+        _raise_masked(y, ytype, input_name)
     if ytype == "multilabel-indicator":
         return np.arange(arr.shape[1])
     if ytype not in ("binary", "multiclass"):
@@ -154,16 +170,20 @@ def unique_labels(y, arr, ytype, unique=None):
     return np.asarray(sorted(values)) if isinstance(values, set) else values
 
 
-def fitted_classes(y):
-    """``LabelBinarizer().fit(y)``: (classes, target type, array) or the same error."""
+def fitted_classes(y, input_name="y"):
+    """``LabelBinarizer().fit(y)``: (classes, target type, array) or the same error.
+
+    ``input_name`` (``"y_true"`` or ``"labels"``) only completes the message
+    of the error on masked labels.
+    """
     arr = target_array(y)
     unique = _Unique(arr)
     ytype = target_type(arr, "y", unique)
     if "multioutput" in ytype:
         raise ValueError("Multioutput target data is not supported with label binarization")
-    if arr.shape[0] == 0 if arr.ndim else False:
+    if num_samples(arr) == 0:
         raise ValueError("y has 0 samples: %r" % y)
-    return unique_labels(y, arr, ytype, unique), ytype, arr
+    return unique_labels(y, arr, ytype, unique, input_name), ytype, arr
 
 
 def lexicographic_warning(classes, labels):
@@ -208,7 +228,7 @@ def encode(y_true, labels, label_classes=None):
     """
     if labels is not None:
         if label_classes is None:
-            label_classes = fitted_classes(labels)[0]
+            label_classes = fitted_classes(labels, "labels")[0]
             lexicographic_warning(label_classes, labels)
         if not np.all(np.isin(y_true, labels)):
             raise_undeclared(y_true, labels)
@@ -220,7 +240,7 @@ def encode(y_true, labels, label_classes=None):
         if ytype.startswith("multilabel"):
             raise ValueError("The object was not fitted with multilabel input.")
     else:
-        classes, ytype, arr = fitted_classes(y_true)
+        classes, ytype, arr = fitted_classes(y_true, "y_true")
         if classes.shape[0] == 1:
             raise_one_label(classes, labels)
     if ytype == "multilabel-indicator":

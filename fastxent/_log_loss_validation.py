@@ -128,7 +128,11 @@ def finite_error(arr, input_name):
 
 def _as_float_array(x, input_name, float_dtypes):
     """check_array's conversion: an ndarray of one of ``float_dtypes`` (ints,
-    bools, objects -> float64); the original array is used when it already is."""
+    bools, objects -> float64); the original array is used when it already is.
+    A masked array is used as its data (check_array drops the mask), and
+    byte-swapped data is converted to native float64, as NumPy does for it."""
+    if isinstance(x, np.ma.MaskedArray):
+        x = np.ma.getdata(x)
     dtype = getattr(x, "dtype", None)
     if isinstance(x, np.ndarray) and x.dtype in float_dtypes:
         return x

@@ -7,6 +7,7 @@ order or stride, read-only, ``np.memmap``); the checks that read values
 (finiteness, range) run in one compiled pass without temporaries.
 """
 
+import math
 import numbers
 
 import numpy as np
@@ -15,17 +16,22 @@ from ._jit import kernel
 
 __all__ = [
     "REDUCTIONS",
+    "as_array",
+    "native_order",
     "as_float_array",
     "as_index_array",
+    "int64_outside",
     "as_sample_weight",
     "check_ndim",
     "check_nonempty",
     "check_finite",
     "check_in_range",
+    "mean_weight_exponent",
     "check_reduction",
     "clip_bounds",
     "check_unit_interval_scalar",
     "check_nonnegative_scalar",
+    "check_bool",
     "scan",
     "finite_min_max",
     "as_2d_view",
@@ -34,13 +40,34 @@ __all__ = [
 REDUCTIONS = ("mean", "sum", "none")
 
 
-def _as_array(x, name):
-    if isinstance(x, np.ndarray):
-        return x
-    try:
-        return np.asarray(x)
-    except Exception as exc:  # ragged lists and the like
-        raise TypeError(f"{name} must be array-like of numbers; got {type(x).__name__}") from exc
+def native_order(arr):
+    """``arr`` in native byte order: itself, or one converted copy when it is
+    byte-swapped (e.g. ``>f8`` data written on another machine)."""
+    if arr.dtype.isnative:
+        return arr
+    return arr.astype(arr.dtype.newbyteorder("="))
+
+
+def as_array(x, name):
+    """``x`` as a native-order ndarray (no copy for a native ndarray).
+
+    A masked array is used as its data when nothing is masked; one with
+    masked entries is a ``TypeError``: a mask has no meaning for these
+    functions, and silently dropping it would give a different number.
+    """
+    if isinstance(x, np.ma.MaskedArray):
+        if np.ma.is_masked(x):
+            raise TypeError(
+                f"{name} is a masked array with masked entries; masks are not supported "
+                f"(pass {name}.compressed() or {name}.filled(value))"
+            )
+        x = np.ma.getdata(x)
+    if not isinstance(x, np.ndarray):
+        try:
+            x = np.asarray(x)
+        except Exception as exc:  # ragged lists and the like
+            raise TypeError(f"{name} must be array-like of numbers; got {type(x).__name__}") from exc
+    return native_order(x)
 
 
 def as_float_array(x, name):
@@ -49,7 +76,7 @@ def as_float_array(x, name):
     Integer and bool inputs become float64, float16 becomes float32.
     Anything else (strings, objects, complex numbers) is a ``TypeError``.
     """
-    arr = _as_array(x, name)
+    arr = as_array(x, name)
     if arr.dtype in (np.float32, np.float64):
         return arr
     if arr.dtype == np.float16:
@@ -59,22 +86,50 @@ def as_float_array(x, name):
     raise TypeError(f"{name} must hold real numbers; got an array of dtype {arr.dtype}")
 
 
+def int64_outside(arr):
+    """Mask of the values of an integer or float array that int64 cannot
+    hold (uint64 from 2**63, floats beyond +-2**63), or None when all fit;
+    computed without a temporary when none is outside."""
+    if arr.size == 0 or not (arr.dtype == np.uint64 or arr.dtype.kind == "f"):
+        return None
+    if arr.dtype == np.uint64:
+        if arr.max() < 2**63:
+            return None
+        return arr >= 2**63
+    _, lo, hi = scan(arr)
+    if lo >= -(2.0**63) and hi < 2.0**63:
+        return None
+    with np.errstate(invalid="ignore"):
+        return (arr >= 2.0**63) | (arr < -(2.0**63))
+
+
+def _exact(value):
+    """A uint64 or float array element as an exact Python number for messages."""
+    value = value.item()
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def as_index_array(y, name):
     """Integer class indices as an int64/int32 ndarray.
 
     Floats are accepted when every value is integral (then converted to
     int64); bools, strings and non-integral floats are a ``TypeError`` or
-    ``ValueError``.
+    ``ValueError``, and so is a value int64 cannot hold (uint64 from 2**63,
+    huge floats): never wrapped around.
     """
-    arr = _as_array(y, name)
+    arr = as_array(y, name)
     if arr.dtype in (np.int64, np.int32):
         return arr
-    if arr.dtype.kind in "iu":
-        return arr.astype(np.int64)
-    if arr.dtype.kind == "f":
+    if arr.dtype.kind in "iu" or arr.dtype.kind == "f":
+        if arr.dtype == np.float16:
+            arr = arr.astype(np.float32)
         check_finite(arr, name)
+        outside = int64_outside(arr)
+        if outside is not None:
+            first = _exact(arr[outside].flat[0])
+            raise ValueError(f"{name} holds class index {first}, outside the range of int64")
         as_int = arr.astype(np.int64)
-        if not np.array_equal(as_int, arr):
+        if arr.dtype.kind == "f" and not np.array_equal(as_int, arr):
             raise ValueError(f"{name} must hold integer class indices; got non-integral values")
         return as_int
     raise TypeError(f"{name} must hold integer class indices; got an array of dtype {arr.dtype}")
@@ -127,7 +182,7 @@ def finite_min_max(x2d):
 def scan(arr):
     """(number of NaNs, min, max) of any array, without a temporary when
     it can be viewed as 2-D."""
-    view = as_2d_view(arr)
+    view = as_2d_view(arr) if arr.ndim else arr.reshape(1, 1)
     if view is None:
         view = np.ascontiguousarray(arr).reshape(-1, arr.shape[-1])
     if view.size == 0:
@@ -148,14 +203,31 @@ def check_in_range(arr, name, lo, hi, what):
     """Raise ``ValueError`` unless every value is finite and in ``[lo, hi]``.
 
     ``what`` names the kind of value in the message (e.g. "probabilities").
+    ``hi`` may be ``np.inf`` (weights): the values must still be finite.
+    Returns ``(min, max)`` of the values.
     """
     n_nan, vmin, vmax = scan(arr)
-    if n_nan or np.isinf(vmin) or (np.isinf(vmax) and hi < np.inf):
+    if n_nan or np.isinf(vmin) or np.isinf(vmax):
         raise ValueError(f"{name} contains NaN or infinity")
     if vmin < lo or vmax > hi:
         raise ValueError(
             f"{name} must hold {what} in [{lo}, {hi}]; got values in [{vmin!r}, {vmax!r}]"
         )
+    return vmin, vmax
+
+
+def mean_weight_exponent(largest):
+    """``e`` such that ``np.ldexp(weights, -e)`` brings the largest weight
+    into [0.5, 1) when it lies outside [2**-500, 2**500], else 0.
+
+    A weighted mean ``sum(w * l) / sum(w)`` is unchanged by scaling every
+    weight by a power of two (exact), while at such extremes the sums
+    overflow (1e308 weights: inf / inf) or lose every digit to underflow
+    (5e-324 weights).
+    """
+    if largest == 0.0 or 2.0**-500 <= largest <= 2.0**500:
+        return 0
+    return math.frexp(largest)[1]
 
 
 def as_sample_weight(sample_weight, n, name="sample_weight"):
@@ -186,7 +258,7 @@ def clip_bounds(clip, dtype):
     elif clip is None:
         return 0.0, 1.0
     elif isinstance(clip, numbers.Real) and not isinstance(clip, bool):
-        eps = float(clip)
+        eps = _to_float(clip)
         if not 0.0 <= eps < 0.5:
             raise ValueError(f'clip must be "auto", None or a float in [0, 0.5); got {clip!r}')
     else:
@@ -194,10 +266,19 @@ def clip_bounds(clip, dtype):
     return eps, 1.0 - eps
 
 
+def _to_float(value):
+    """``float(value)``; a Python int too large for a float becomes inf
+    (its sign kept) instead of raising ``OverflowError``."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def _real_scalar(value, name):
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number; got {value!r}")
-    value = float(value)
+    value = _to_float(value)
     if not np.isfinite(value):
         raise ValueError(f"{name} must be finite; got {value!r}")
     return value
@@ -217,3 +298,11 @@ def check_nonnegative_scalar(value, name):
     if not value >= 0.0:
         raise ValueError(f"{name} must be >= 0; got {value!r}")
     return value
+
+
+def check_bool(value, name):
+    """``value`` as a bool; only ``bool`` and ``np.bool_`` are accepted, so
+    that e.g. ``"no"`` or ``0.5`` is not silently taken as True."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool (True or False); got {value!r}")
+    return bool(value)

@@ -310,3 +310,100 @@ BAD = [
 def test_bad_input_names_the_argument(func, kwargs, error, name):
     with pytest.raises(error, match=name):
         func(**kwargs)
+
+
+# -------------------------------------------------- hostile inputs
+
+Y6 = np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 0.5]])
+Z6 = np.array([[0.3, -1.0, 2.0], [-0.2, 0.7, 4.0]])
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("pos_weight", [
+    np.array(2.0), np.array([2.0]), np.array([[2.0]]), np.array([1.5, 2.0, 0.5]),
+    np.array([[1.5, 2.0, 0.5]]), np.array([[2.0], [3.0]]), np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 0.5]]),
+], ids=lambda a: str(a.shape))
+def test_pos_weight_broadcasts_like_torch(pos_weight, reduction):
+    expected, expected_grad = _torch_bce(Y6, Z6, True, pos_weight, reduction)
+    value, grad = bce_vg(Y6, Z6, from_logits=True, pos_weight=pos_weight,
+                         reduction="sum" if reduction == "none" else reduction)
+    np.testing.assert_allclose(grad, expected_grad if reduction != "mean" else expected_grad, rtol=1e-13)
+    if reduction == "mean":
+        assert value == pytest.approx(float(expected), rel=1e-13)
+    np.testing.assert_allclose(
+        bce(Y6, Z6, from_logits=True, pos_weight=pos_weight, reduction=reduction), expected, rtol=1e-13)
+
+
+def test_zero_d_pos_weight_tensor_and_scalar_input():
+    pw = torch.tensor(2.0, dtype=torch.float64)
+    expected = F.binary_cross_entropy_with_logits(torch.tensor(0.3, dtype=torch.float64),
+                                                  torch.tensor(1.0, dtype=torch.float64), pos_weight=pw)
+    assert bce(1.0, 0.3, from_logits=True, pos_weight=pw) == pytest.approx(float(expected), rel=1e-15)
+    assert bce(1.0, 0.3, from_logits=True, pos_weight=np.array(2.0)) == pytest.approx(float(expected), rel=1e-15)
+
+
+@pytest.mark.parametrize("pos_weight", [np.array([1.0]), np.array([1.0, 2.0]), np.ones((3, 1, 3))],
+                         ids=lambda a: str(a.shape))
+def test_pos_weight_that_would_enlarge_y_pred_is_refused_like_torch(pos_weight):
+    y, z = (1.0, 0.3) if pos_weight.shape == (1,) else (Y6, Z6)
+    with pytest.raises(RuntimeError):
+        F.binary_cross_entropy_with_logits(torch.tensor(z), torch.tensor(y), pos_weight=torch.tensor(pos_weight))
+    for func in (bce, bce_grad, bce_vg):
+        with pytest.raises(ValueError, match="pos_weight"):
+            func(y, z, from_logits=True, pos_weight=pos_weight)
+
+
+def test_big_endian_arguments_give_the_native_result():
+    be = lambda a: np.asarray(a).astype(np.asarray(a).dtype.newbyteorder(">"))  # noqa: E731
+    sw, pw = np.full(Y6.shape, 2.0) + Y6, np.array([1.0, 2.0, 3.0])
+    expected = bce_vg(Y6, Z6, from_logits=True, sample_weight=sw, pos_weight=pw)
+    actual = bce_vg(be(Y6), be(Z6), from_logits=True, sample_weight=be(sw), pos_weight=be(pw))
+    assert actual[0] == pytest.approx(expected[0], rel=1e-15)
+    np.testing.assert_allclose(actual[1], expected[1], rtol=1e-15)
+    assert bce(be(np.array([0, 1])), be(np.array([0.3, 0.6]))) == bce([0, 1], [0.3, 0.6])
+
+
+@pytest.mark.parametrize("argument", ["y_true", "y_pred", "sample_weight", "pos_weight"])
+def test_masked_arrays_use_their_data_or_name_the_masked_argument(argument):
+    args = dict(y_true=Y6, y_pred=Z6, sample_weight=np.full(Y6.shape, 2.0), pos_weight=np.array([1.0, 2.0, 3.0]))
+    expected = bce(**args, from_logits=True)
+    for _ in range(2):  # the same outcome before and after plain calls
+        assert bce(**dict(args, **{argument: np.ma.array(args[argument])}), from_logits=True) == expected
+        mask = np.zeros(args[argument].shape, dtype=bool)
+        mask.flat[0] = True
+        with pytest.raises(TypeError, match=f"{argument} is a masked array"):
+            bce(**dict(args, **{argument: np.ma.array(args[argument], mask=mask)}), from_logits=True)
+
+
+@pytest.mark.parametrize("value", ["no", 1, 0.0, None, np.array(False)])
+def test_from_logits_must_be_a_bool(value):
+    for func in (bce, bce_grad, bce_vg):
+        with pytest.raises(TypeError, match="from_logits"):
+            func(1.0, 0.3, from_logits=value)
+    assert bce(1.0, 0.3, from_logits=np.True_) == bce(1.0, 0.3, from_logits=True)
+
+
+@pytest.mark.parametrize("scale", [1e308, 5e-324])
+def test_extreme_sample_weights_give_the_exact_weighted_mean(scale):
+    expected_value, expected_grad = bce_vg(Y6, Z6, from_logits=True)
+    value, grad = bce_vg(Y6, Z6, from_logits=True, sample_weight=np.full(Y6.shape, scale))
+    assert value == pytest.approx(expected_value, rel=1e-14)
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-14)
+    assert bce(Y6, Z6, from_logits=True, sample_weight=np.full(Y6.shape, scale)) == pytest.approx(
+        expected_value, rel=1e-14)
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(sample_weight=np.array([1.0, np.inf])), "sample_weight"),
+    (dict(pos_weight=np.array([1.0, np.inf])), "pos_weight"),
+    (dict(pos_weight=10**400), "pos_weight"),
+    (dict(pos_weight=np.True_), "pos_weight"),
+    (dict(pos_weight=1 + 2j), "pos_weight"),
+    (dict(clip=10**400), "clip"),
+    (dict(y_pred=np.array([0.3, 0.5], dtype=object)), "y_pred"),
+    (dict(y_true=np.array([1, 2**64 - 1], dtype=np.uint64)), "y_true"),
+])
+def test_huge_or_wrongly_typed_parameters_name_the_argument(kwargs, name):
+    args = {**dict(y_true=np.array([1.0, 0.0]), y_pred=np.array([0.3, 0.5])), **kwargs}
+    with pytest.raises((ValueError, TypeError), match=name):
+        bce(**args)

@@ -391,3 +391,128 @@ def test_float32_row_exponential_within_2_ulp():
     np.testing.assert_array_equal(out[-8:-5], [1.0, 1.0, 1.0])
     assert 0 < out[-5] < 1.3e-38 and not out[-4:-1].any()
     assert np.isnan(out[-1])
+
+
+# -------------------------------------------------- hostile inputs
+
+P3 = np.array([[0.2, 0.8], [0.6, 0.4], [0.5, 0.5]])
+Z3 = np.array([[0.3, -1.0], [2.0, 0.5], [-0.2, 0.1]])
+
+
+def _torch_value(y, z, **kwargs):
+    return _torch_ce(np.asarray(y, dtype=np.int64), z, "mean", **kwargs)[0]
+
+
+def test_uint64_targets_beyond_int64_are_out_of_range_not_ignored():
+    y = np.array([0, 2**64 - 1, 1], dtype=np.uint64)
+    for func in (ce, ce_grad, ce_vg):
+        with pytest.raises(ValueError, match="y_true holds class index 18446744073709551615 outside"):
+            func(y, Z3, from_logits=True, ignore_index=-1)
+    small = np.array([0, 1, 1], dtype=np.uint64)
+    assert ce(small, Z3, from_logits=True) == pytest.approx(_torch_value(small, Z3), rel=1e-13)
+
+
+def test_uint64_target_equal_to_a_huge_ignore_index_is_ignored():
+    y = np.array([0, 2**64 - 1, 1], dtype=np.uint64)
+    value, grad = ce_vg(y, Z3, from_logits=True, ignore_index=2**64 - 1)
+    assert value == pytest.approx(_torch_value([0, 1], Z3[[0, 2]]), rel=1e-13)
+    np.testing.assert_array_equal(grad[1], 0.0)
+    with pytest.raises(ValueError, match="y_true holds class index 18446744073709551615"):
+        ce(y, Z3, from_logits=True, ignore_index=2**64 - 2)
+
+
+@pytest.mark.parametrize("y", [[0, 1.0, 1e300], [0, 1.0, 2.0**63], [0, 1.0, -(2.0**64)]])
+def test_float_targets_beyond_int64_are_out_of_range(y):
+    with pytest.raises(ValueError, match="y_true holds class index"):
+        ce(np.array(y), Z3, from_logits=True)
+
+
+@pytest.mark.parametrize("ignore_index", [2**70, -(2**70), 2**63, np.uint64(2**64 - 1)])
+def test_ignore_index_beyond_int64_ignores_nothing(ignore_index):
+    y = np.array([0, 1, 1])
+    expected = _torch_value(y, Z3)
+    assert ce(y, Z3, from_logits=True, ignore_index=ignore_index) == pytest.approx(expected, rel=1e-13)
+    with pytest.raises(ValueError, match="y_true holds class index -1"):
+        ce(np.array([0, -1, 1]), Z3, from_logits=True, ignore_index=ignore_index)
+
+
+def test_ignore_index_int64_min_does_not_collide_with_no_ignore():
+    y = np.array([-(2**63), 0, 1])
+    expected = _torch_value(y, Z3, ignore_index=-(2**63))
+    assert ce(y, Z3, from_logits=True, ignore_index=-(2**63)) == pytest.approx(expected, rel=1e-13)
+    with pytest.raises(ValueError, match="y_true"):
+        ce(y, Z3, from_logits=True)
+
+
+def test_big_endian_arguments_give_the_native_result():
+    be = lambda a: np.asarray(a).astype(np.asarray(a).dtype.newbyteorder(">"))  # noqa: E731
+    y, sw, cw = np.array([0, 1, 1]), np.array([1.0, 2.0, 3.0]), np.array([0.5, 2.0])
+    expected = ce_vg(y, Z3, from_logits=True, sample_weight=sw, class_weight=cw)
+    actual = ce_vg(be(y), be(Z3), from_logits=True, sample_weight=be(sw), class_weight=be(cw))
+    assert actual[0] == pytest.approx(expected[0], rel=1e-15)
+    np.testing.assert_allclose(actual[1], expected[1], rtol=1e-15)
+    assert ce(be(P3), be(P3[::-1])) == pytest.approx(ce(P3, P3[::-1].copy()), rel=1e-15)
+    assert ce(y, be(P3.astype(np.float32))) == pytest.approx(ce(y, P3.astype(np.float32)), rel=1e-7)
+
+
+@pytest.mark.parametrize("argument", ["y_true", "y_pred", "sample_weight", "class_weight"])
+def test_masked_arrays_use_their_data_or_name_the_masked_argument(argument):
+    args = dict(y_true=np.array([0, 1, 1]), y_pred=Z3, sample_weight=np.array([1.0, 2.0, 3.0]),
+                class_weight=np.array([0.5, 2.0]))
+    expected = ce(**args, from_logits=True)
+    unmasked = dict(args, **{argument: np.ma.array(args[argument])})
+    for _ in range(2):  # the same outcome before and after plain calls
+        assert ce(**unmasked, from_logits=True) == expected
+        mask = np.zeros(np.shape(args[argument]), dtype=bool)
+        mask.flat[0] = True
+        masked = dict(args, **{argument: np.ma.array(args[argument], mask=mask)})
+        with pytest.raises(TypeError, match=f"{argument} is a masked array"):
+            ce(**masked, from_logits=True)
+
+
+@pytest.mark.parametrize("value", ["no", 1, 0.0, None, np.array(True)])
+def test_from_logits_must_be_a_bool(value):
+    for func in (ce, ce_grad, ce_vg):
+        with pytest.raises(TypeError, match="from_logits"):
+            func([0, 1, 1], Z3, from_logits=value)
+    assert ce([0, 1, 1], Z3, from_logits=np.True_) == ce([0, 1, 1], Z3, from_logits=True)
+
+
+@pytest.mark.parametrize("scale", [1e308, 5e-324, 1e-300, 1e300])
+def test_extreme_weights_give_the_exact_weighted_mean(scale):
+    """A weighted mean does not depend on the weights' scale; the sums are
+    kept in range by an exact power-of-two rescaling (PyTorch's own mean
+    overflows to 0 or rounds to 1 at these scales)."""
+    y = np.array([0, 1, 1])
+    expected_value, expected_grad = ce_vg(y, Z3, from_logits=True)
+    for weights in (dict(sample_weight=np.full(3, scale)), dict(class_weight=np.full(2, scale)),
+                    dict(sample_weight=np.full(3, scale), class_weight=np.full(2, scale))):
+        value, grad = ce_vg(y, Z3, from_logits=True, **weights)
+        assert value == pytest.approx(expected_value, rel=1e-14)
+        np.testing.assert_allclose(grad, expected_grad, rtol=1e-14)
+    value, grad = ce_vg(P3, Z3, from_logits=True, sample_weight=np.full(3, scale))
+    assert value == pytest.approx(ce(P3, Z3, from_logits=True), rel=1e-14)
+    assert np.all(np.isfinite(grad))
+
+
+def test_infinite_weights_are_rejected():
+    for name in ("sample_weight", "class_weight"):
+        w = np.array([1.0, np.inf, 1.0])[: 3 if name == "sample_weight" else 2]
+        with pytest.raises(ValueError, match=name):
+            ce([0, 1, 1], Z3, from_logits=True, **{name: w})
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(label_smoothing=10**400), "label_smoothing"),
+    (dict(clip=10**400), "clip"),
+    (dict(axis=10**400), "axis"),
+    (dict(axis=np.float64(1.0)), "axis"),
+    (dict(ignore_index=np.True_), "ignore_index"),
+    (dict(y_true=np.array([0, 1, 1j])), "y_true"),
+    (dict(y_pred=Z3.astype(complex)), "y_pred"),
+    (dict(y_pred=Z3.astype(object)), "y_pred"),
+])
+def test_huge_or_wrongly_typed_parameters_name_the_argument(kwargs, name):
+    args = {**dict(y_true=[0, 1, 1], y_pred=Z3, from_logits=True), **kwargs}
+    with pytest.raises((ValueError, TypeError), match=name):
+        ce(**args)

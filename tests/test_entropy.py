@@ -467,3 +467,81 @@ def test_kl_divergence_values_and_types():
 def test_kl_divergence_errors_name_the_argument(p, q, kwargs, exc, match):
     with pytest.raises(exc, match=match):
         fastxent.kl_divergence(p, q, **kwargs)
+
+
+# ------------------------------------------------------ hostile arguments
+
+def _big_endian(a):
+    a = np.asarray(a)
+    return a.astype(a.dtype.newbyteorder(">"))
+
+
+@pytest.mark.parametrize("dtype", ["f8", "f4", "i8"])
+def test_big_endian_input_like_scipy(dtype):
+    rng = np.random.default_rng(3)
+    pk = (rng.random((4, 5)) * 10).astype(dtype)
+    qk = (rng.random((4, 5)) * 10 + 1).astype(dtype)
+    rtol = 1e-5 if dtype == "f4" else 1e-12  # SciPy sums float32 in float32
+    for args in ((_big_endian(pk),), (_big_endian(pk), qk), (pk, _big_endian(qk))):
+        assert_same(*both(*args, axis=1), rtol=rtol)
+    masked = np.ma.array(_big_endian(pk), mask=pk < 2)
+    assert_same(*both(masked, axis=0), rtol=rtol)
+
+
+@pytest.mark.parametrize("pk, qk", [
+    (0.5, np.array([[0.2, 0.8], [0.6, 0.4]], np.float32)),
+    (2**70, np.array([[0.2, 0.8], [0.6, 0.4]], np.float32)),
+    (np.array([[0.2, 0.8], [0.6, 0.4]], np.float32), True),
+])
+def test_python_scalars_promote_like_scipy(pk, qk):
+    assert_same(*both(pk, qk))
+
+
+def test_python_scalar_the_other_dtype_cannot_hold_is_a_type_error():
+    with pytest.raises(OverflowError):
+        scipy_stats.entropy(np.array([1, 2], np.int8), 300)
+    with pytest.raises(TypeError, match="qk"):
+        fastxent.entropy(np.array([1, 2], np.int8), 300)
+
+
+def test_none_pk_with_qk_is_scipys_type_error():
+    ours, ref = both(None, [0.5, 0.5])
+    assert type(ours) is type(ref) is TypeError
+    assert str(ours).startswith(str(ref)) and "pk" in str(ours)
+
+
+@pytest.mark.parametrize("nan_policy", [np.ma.array(["omit"]), np.array(["omit"], dtype=object), ["omit"]])
+def test_unhashable_nan_policy_is_a_type_error(nan_policy):
+    ours, ref = both([0.2, 0.8], nan_policy=nan_policy)
+    assert type(ours) is type(ref) is TypeError
+    assert "nan_policy" in str(ours)
+
+
+@pytest.mark.parametrize("axis", [10**30, 2**63, -(2**63), np.uint64(1), 1.0, np.float64(0), "0", (0, 0), [0, 1]])
+def test_axis_of_any_type_like_scipy(axis):
+    pk = np.arange(1.0, 7.0).reshape(2, 3)
+    ours, ref = both(pk, axis=axis)
+    if isinstance(ref, Exception):
+        assert type(ours) is type(ref), (ours, ref)
+    else:
+        assert_same(ours, ref)
+
+
+@pytest.mark.parametrize("keepdims", [1, "no", None, np.True_])
+def test_keepdims_truthiness_is_scipys(keepdims):
+    assert_same(*both(np.arange(1.0, 7.0).reshape(2, 3), keepdims=keepdims))
+
+
+def test_kl_divergence_hostile_arguments():
+    p, q = np.array([[0.2, 0.8], [0.5, 0.5]]), np.array([[0.5, 0.5], [0.1, 0.9]])
+    expected = scipy_special.rel_entr(p, q).sum(axis=-1)
+    np.testing.assert_allclose(fastxent.kl_divergence(_big_endian(p), _big_endian(q)), expected, rtol=1e-14)
+    np.testing.assert_allclose(fastxent.kl_divergence(np.ma.array(p), q), expected, rtol=1e-14)
+    np.testing.assert_allclose(fastxent.kl_divergence(p, q, base=10**400), expected / (400 * math.log(10)),
+                               rtol=1e-14)
+    with pytest.raises(TypeError, match="p is a masked array"):
+        fastxent.kl_divergence(np.ma.array(p, mask=[[1, 0], [0, 0]]), q)
+    for kwargs, error, name in ((dict(axis=10**400), ValueError, "axis"), (dict(axis=1.0), TypeError, "axis"),
+                                (dict(base=np.True_), TypeError, "base"), (dict(base=1 + 0j), TypeError, "base")):
+        with pytest.raises(error, match=name):
+            fastxent.kl_divergence(p, q, **kwargs)

@@ -480,3 +480,111 @@ def test_kernels_callable_from_user_parallel_njit():
     P = probabilities(rng, 20000, 4)
     total = chunked_loss(y, P, float(np.finfo(np.float64).eps), 8)
     assert total == pytest.approx(sk_metrics.log_loss(y, P, normalize=False), rel=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# Hostile inputs: byte order, masks, integer extremes (same outcome as scikit-learn)
+# ---------------------------------------------------------------------------
+
+P3 = np.array([[0.2, 0.8], [0.6, 0.4], [0.5, 0.5]])
+PK3 = np.array([[0.2, 0.3, 0.5], [0.1, 0.6, 0.3], [0.3, 0.3, 0.4]])
+MA = np.ma.array
+HOSTILE = {
+    "big-endian int64 y_true": ((np.array([0, 1, 1], ">i8"), P3), {}),
+    "big-endian int32 y_true, 3 classes": ((np.array([2, 0, 1], ">i4"), PK3), {}),
+    "big-endian shifted y_true": ((np.array([5, 1, 2], ">i8"), PK3), {}),
+    "big-endian uint64 y_true": ((np.array([0, 2**64 - 1, 2**64 - 1], ">u8"), P3), {}),
+    "big-endian float y_true": ((np.array([0, 1, 1], ">f8"), [0.3, 0.6, 0.8]), {}),
+    "big-endian y_proba": (([0, 1, 1], P3.astype(">f8")), {}),
+    "big-endian float32 y_proba": (([0, 1, 1], P3.astype(">f4")), {}),
+    "big-endian weights and labels": (
+        ([0, 1, 1], P3), {"sample_weight": np.array([1, 2, 3], ">f8"), "labels": np.array([0, 1], ">i8")}),
+    "int64 extremes": (([-(2**63), 2**63 - 1, -(2**63)], [0.2, 0.8, 0.3]), {}),
+    "int64 extremes array": ((np.array([-(2**63), 2**63 - 1, -(2**63)]), [0.2, 0.8, 0.3]), {}),
+    "int64 extremes, 3 classes": ((np.array([-(2**63), 0, 2**63 - 1]), PK3), {}),
+    "int64 extremes as labels": ((np.array([-(2**63), 2**63 - 1, -(2**63)]), [0.2, 0.8, 0.3]),
+                                 {"labels": [-(2**63), 2**63 - 1]}),
+    "near int64 max": ((np.array([2**62, 2**63 - 1, 2**62]), [0.2, 0.8, 0.3]), {}),
+    "beyond float64 precision": ((np.array([2**60 + 1, 2**60 + 3, 2**60 + 1]), [0.2, 0.8, 0.3]), {}),
+    "beyond float64 precision, 3 classes": ((np.array([2**60 + 1, 2**60 + 3, 2**60 + 2]), PK3), {}),
+    "uint64 extremes": ((np.array([0, 2**64 - 1, 0], np.uint64), [0.2, 0.8, 0.3]), {}),
+    "uint64 extremes, 3 classes": ((np.array([0, 2**63, 2**64 - 1], np.uint64), PK3), {}),
+    "uint64 labels given": ((np.array([1, 2**64 - 1, 1], np.uint64), [0.2, 0.8, 0.3]),
+                            {"labels": np.array([1, 2**64 - 1], np.uint64)}),
+    "int8 labels, more columns than int8 holds": ((np.array([0, 1, 2], np.int8), np.full((3, 200), 1 / 200)), {}),
+    "float labels 2**63": (([2.0**63, -(2.0**63), 2.0**63], [0.2, 0.8, 0.3]), {}),
+    "float labels 1e308": (([1e308, -1e308, 1e308], [0.2, 0.8, 0.3]), {}),
+    "float labels 2**70": (([2.0**70, 0.0, 2.0**70], [0.2, 0.8, 0.3]), {}),
+    "float labels 5e-324": (([5e-324, 0.0, 5e-324], [0.2, 0.8, 0.3]), {}),
+    "python ints beyond int64": (([2**64, 0, 1], PK3), {}),
+    "0-d labels": (([0, 1, 1], [0.2, 0.8, 0.3]), {"labels": np.array(1)}),
+    "masked y_true, nothing masked": ((MA([0, 1, 1], mask=[0, 0, 0]), [0.2, 0.8, 0.3]), {}),
+    "masked y_true, labels cover the data": ((MA([0, 0, 1], mask=[0, 1, 0]), P3), {"labels": [0, 1]}),
+    "masked y_proba": (([0, 1, 1], MA(P3, mask=[[0, 1], [0, 0], [0, 0]])), {}),
+    "masked 1-D y_proba, nan under the mask": (([0, 1, 1], MA([0.2, np.nan, 0.4], mask=[0, 1, 0])), {}),
+    "masked y_proba, 2 under the mask": (([0, 1, 1], MA([0.2, 2.0, 0.4], mask=[0, 1, 0])), {}),
+    "masked weights": (([0, 1, 1], P3), {"sample_weight": MA([1, 2, 3.0], mask=[0, 1, 0])}),
+    "masked int weights": (([0, 1, 1], [0.8, 0.4, 0.5]), {"sample_weight": MA([1, 2, 3], mask=[0, 1, 0])}),
+    "masked weights, sum": (([0, 1, 1], P3), {"sample_weight": MA([1, 2, 3.0], mask=[0, 1, 0]),
+                                              "normalize": False}),
+    "masked weights, unmasked sum zero": (([0, 1, 1], P3), {"sample_weight": MA([0, 2, 0.0], mask=[0, 1, 0])}),
+    "masked weights, all masked": (([0, 1, 1], P3), {"sample_weight": MA([1, 2, 3.0], mask=[1, 1, 1])}),
+    "masked weights, nan under the mask": (([0, 1, 1], P3), {"sample_weight": MA([1, np.nan, 3], mask=[0, 1, 0])}),
+    "masked 2-D indicator y_true": ((MA([[1, 0], [0, 1], [0, 1]], mask=[[0, 0], [1, 0], [0, 0]]), P3), {}),
+    "normalize='no'": (([0, 1], [0.5, 0.5]), {"normalize": "no"}),
+    "normalize np.bool": (([0, 1], [0.2, 0.5]), {"normalize": np.False_}),
+    "normalize 0-d array": (([0, 1], [0.2, 0.5]), {"normalize": np.array(True)}),
+}
+# scikit-learn's outcome with masked labels comes from iterating over their
+# distinct values, masked constant included: its TypeError, whose text
+# fastxent completes with the argument's name.
+MASKED_LABELS = {
+    "y_true": ((MA([0, 1, 1], mask=[0, 1, 0]), P3), {}),
+    "y_true, 1-D y_proba": ((MA([0.0, 1, 1], mask=[0, 1, 0]), [0.2, 0.8, 0.3]), {}),
+    "y_true strings": ((MA(["a", "b", "b"], mask=[0, 1, 0]), P3), {}),
+    "y_true, undeclared value under the mask": ((MA([0, 5, 1], mask=[0, 1, 0]), P3), {"labels": [0, 1]}),
+    "labels": (([0, 1, 1], [0.2, 0.8, 0.3]), {"labels": MA([0, 1, 2], mask=[0, 0, 1])}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_inputs_match_scikit_learn(name):
+    args, kwargs = HOSTILE[name]
+    assert_same("log_loss", *args, **kwargs)
+    kwargs = {key: value for key, value in kwargs.items() if key != "normalize"}
+    assert_same("d2_log_loss_score", *args, **kwargs)
+
+
+@pytest.mark.parametrize("name", sorted(MASKED_LABELS))
+@pytest.mark.parametrize("func", ["log_loss", "d2_log_loss_score"])
+def test_masked_labels_raise_scikit_learns_type_error(name, func):
+    args, kwargs = MASKED_LABELS[name]
+    with pytest.raises(TypeError, match="unhashable type: 'MaskedConstant'") as expected:
+        getattr(sk_metrics, func)(*args, **kwargs)
+    argument = "labels" if "labels" in kwargs and name == "labels" else "y_true"
+    with pytest.raises(TypeError) as actual:
+        getattr(fastxent, func)(*args, **kwargs)
+    assert str(actual.value).startswith(str(expected.value))
+    if "undeclared" not in name:
+        assert argument in str(actual.value)
+
+
+def test_masked_input_does_not_depend_on_earlier_calls():
+    """The outcome of a masked call is the same before and after plain calls
+    (Numba once accepted a masked array only after a plain one had compiled)."""
+    y, p = MA([0, 1, 1]), MA([0.2, 0.8, 0.3], mask=[0, 1, 0])
+    first = fastxent.log_loss(y, p), fastxent.log_loss([0, 1, 1], MA(P3))
+    fastxent.log_loss(np.array([0, 1, 1]), np.array([0.2, 0.8, 0.3]))
+    fastxent.log_loss(np.array([0, 1, 1]), P3)
+    assert (fastxent.log_loss(y, p), fastxent.log_loss([0, 1, 1], MA(P3))) == first
+    assert first == pytest.approx((sk_metrics.log_loss(y, p), sk_metrics.log_loss([0, 1, 1], MA(P3))), rel=1e-12)
+
+
+def test_big_endian_input_is_converted_once_and_not_modified():
+    y = np.array([0, 1, 1], ">i8")
+    P = P3.astype(">f8")
+    before = y.copy(), P.copy()
+    assert fastxent.log_loss(y, P) == pytest.approx(fastxent.log_loss([0, 1, 1], P3), rel=1e-15)
+    assert y.dtype == np.dtype(">i8") and P.dtype == np.dtype(">f8")
+    np.testing.assert_array_equal(y, before[0])
+    np.testing.assert_array_equal(P, before[1])

@@ -8,6 +8,7 @@ from fastxent._validation import (
     as_float_array,
     as_index_array,
     as_sample_weight,
+    check_bool,
     check_finite,
     check_in_range,
     check_ndim,
@@ -16,6 +17,7 @@ from fastxent._validation import (
     check_reduction,
     check_unit_interval_scalar,
     clip_bounds,
+    mean_weight_exponent,
     scan,
 )
 
@@ -109,3 +111,63 @@ def test_scalars_reduction_and_clip():
             check_unit_interval_scalar(bad, "smooth")
     with pytest.raises(ValueError, match="pw"):
         check_nonnegative_scalar(-1.0, "pw")
+
+
+def test_big_endian_is_converted_to_native_once():
+    x = np.arange(4.0).astype(">f8")
+    out = as_float_array(x, "x")
+    assert out.dtype == np.float64 and out.dtype.isnative and not np.shares_memory(out, x)
+    np.testing.assert_array_equal(out, x)
+    y = as_index_array(np.array([0, 2], ">i4"), "y")
+    assert y.dtype == np.int32 and y.dtype.isnative
+
+
+def test_masked_arrays_are_their_data_unless_something_is_masked():
+    masked = np.ma.array([0.5, 1.5])
+    out = as_float_array(masked, "x")
+    assert type(out) is np.ndarray and np.shares_memory(out, masked)
+    with pytest.raises(TypeError, match="my_arg is a masked array"):
+        as_float_array(np.ma.array([0.5, 1.5], mask=[0, 1]), "my_arg")
+    with pytest.raises(TypeError, match="my_arg is a masked array"):
+        as_index_array(np.ma.array([0, 1], mask=[0, 1]), "my_arg")
+
+
+@pytest.mark.parametrize("values", [np.array([0, 2**63], np.uint64), np.array([1e300]), np.array([-(2.0**64)])])
+def test_index_values_beyond_int64_are_errors_not_wrapped(values):
+    with pytest.raises(ValueError, match="idx holds class index .* outside the range of int64"):
+        as_index_array(values, "idx")
+    assert as_index_array(np.array([0, 2**63 - 1], np.uint64), "idx")[1] == 2**63 - 1
+
+
+def test_scan_of_a_zero_d_array():
+    assert scan(np.array(2.5)) == (0, 2.5, 2.5)
+    with pytest.raises(ValueError, match="zero_d"):
+        check_in_range(np.array(-1.0), "zero_d", 0.0, np.inf, "weights")
+
+
+def test_weights_must_be_finite_even_without_an_upper_bound():
+    with pytest.raises(ValueError, match="w contains NaN or infinity"):
+        check_in_range(np.array([1.0, np.inf]), "w", 0.0, np.inf, "weights")
+    assert check_in_range(np.array([1.0, 3.0]), "w", 0.0, np.inf, "weights") == (1.0, 3.0)
+
+
+def test_huge_python_ints_as_scalars_are_value_errors():
+    for func in (check_unit_interval_scalar, check_nonnegative_scalar):
+        with pytest.raises(ValueError, match="scalar_arg"):
+            func(10**400, "scalar_arg")
+    with pytest.raises(ValueError, match="clip"):
+        clip_bounds(-(10**400), np.float64)
+
+
+def test_booleans_must_be_booleans():
+    assert check_bool(True, "flag") is True and check_bool(np.False_, "flag") is False
+    for bad in ("no", 1, 0.0, None, np.array(True)):
+        with pytest.raises(TypeError, match="flag"):
+            check_bool(bad, "flag")
+
+
+def test_mean_weight_exponent_is_a_power_of_two_rescaling():
+    assert mean_weight_exponent(1.0) == 0 and mean_weight_exponent(0.0) == 0
+    for largest in (1e308, 5e-324, 1e-200):
+        scaled = np.ldexp(largest, -mean_weight_exponent(largest))
+        assert 0.5 <= scaled < 1.0
