@@ -41,6 +41,7 @@ __all__ = [
 # Samples per parallel task below which a task's private table is not worth it.
 MIN_TASK = 1 << 16
 MAX_TASKS = 16
+CHUNK = 1024  # samples whose cells are found before they are counted
 SCRATCH_CELLS = 1 << 23  # private tables of one call: 64 MB at most
 
 
@@ -52,27 +53,51 @@ def _offset(value, base):
 
 
 @kernel
-def _count_slice(labels_true, labels_pred, true_min, pred_min, table, start, stop):
-    """Count samples start:stop into ``table`` (those inside it) and return
-    the (min, max) of both labelings over the slice (a non-empty slice)."""
-    rows = np.uint64(table.shape[0])
-    cols = np.uint64(table.shape[1])
+def _count_slice(labels_true, labels_pred, true_min, pred_min, flat, n_rows, n_cols, start, stop):
+    """Count samples start:stop (a non-empty slice) into the C-ordered flat
+    table ``flat`` (those inside it) and return the (min, max) of both
+    labelings over the slice.
+
+    Chunk by chunk: a loop without stores to the table finds each sample's
+    cell (or -1) and the bounds, and vectorizes; a second loop only
+    increments the cells.
+    """
+    rows = np.uint64(n_rows)
+    cols = np.uint64(n_cols)
     xs = labels_true[start:stop]
     ys = labels_pred[start:stop]
+    cells = np.empty(min(CHUNK, xs.shape[0]), dtype=np.int64)
     x_lo = x_hi = xs[0]
     y_lo = y_hi = ys[0]
-    for i in range(xs.shape[0]):
-        x = xs[i]
-        y = ys[i]
-        x_lo = min(x_lo, x)
-        x_hi = max(x_hi, x)
-        y_lo = min(y_lo, y)
-        y_hi = max(y_hi, y)
-        r = _offset(x, true_min)
-        c = _offset(y, pred_min)
-        if r < rows and c < cols:
-            table[r, c] += 1
+    for s in range(0, xs.shape[0], CHUNK):
+        xb = xs[s : s + CHUNK]
+        yb = ys[s : s + CHUNK]
+        for i in range(xb.shape[0]):
+            x = xb[i]
+            y = yb[i]
+            x_lo = min(x_lo, x)
+            x_hi = max(x_hi, x)
+            y_lo = min(y_lo, y)
+            y_hi = max(y_hi, y)
+            r = _offset(x, true_min)
+            c = _offset(y, pred_min)
+            inside = (r < rows) & (c < cols)
+            cells[i] = np.int64(r * cols + c) if inside else -1
+        for i in range(xb.shape[0]):
+            k = cells[i]
+            if k >= 0:
+                flat[k] += 1
     return x_lo, x_hi, y_lo, y_hi
+
+
+@kernel
+def _add_flat(table, flat):
+    n_cols = table.shape[1]
+    for r in range(table.shape[0]):
+        row = table[r]
+        part = flat[r * n_cols : (r + 1) * n_cols]
+        for c in range(n_cols):
+            row[c] += part[c]
 
 
 @kernel
@@ -92,7 +117,8 @@ def contingency_table_serial(labels_true, labels_pred, true_min, pred_min, table
 
     .. math:: T_{rc} \\mathrel{+}= \\#\\{i : x_i - x_{\\min} = r,\\ y_i - y_{\\min} = c\\}
 
-    One pass over the samples, no sort and no allocation.  The pass also
+    One pass over the samples, no sort; the only allocation is a scratch
+    copy of the table (counted into, then added to ``table``).  The pass also
     finds the smallest and largest label of each labeling, so a table
     sized from a guess of the ranges can be checked (and the chunk counted
     again into a larger table when a label fell outside it).
@@ -121,7 +147,12 @@ def contingency_table_serial(labels_true, labels_pred, true_min, pred_min, table
     """
     if labels_true.shape[0] == 0:
         return _empty_bounds(labels_true, labels_pred)
-    return _count_slice(labels_true, labels_pred, true_min, pred_min, table, 0, labels_true.shape[0])
+    n_rows, n_cols = table.shape
+    flat = np.zeros(n_rows * n_cols, dtype=np.int64)
+    bounds = _count_slice(labels_true, labels_pred, true_min, pred_min, flat, n_rows, n_cols,
+                          0, labels_true.shape[0])
+    _add_flat(table, flat)
+    return bounds
 
 
 @parallel_kernel
@@ -157,7 +188,7 @@ def contingency_table_parallel(labels_true, labels_pred, true_min, pred_min, tab
     n_tasks = max(1, min(MAX_TASKS, n // MIN_TASK, n // (4 * cells), SCRATCH_CELLS // cells))
     step = (n + n_tasks - 1) // n_tasks
     n_tasks = (n + step - 1) // step  # every task non-empty
-    private = np.zeros((n_tasks, n_rows, n_cols), dtype=np.int64)
+    private = np.zeros((n_tasks, n_rows * n_cols), dtype=np.int64)
     x_lo = np.empty(n_tasks, labels_true.dtype)
     x_hi = np.empty(n_tasks, labels_true.dtype)
     y_lo = np.empty(n_tasks, labels_pred.dtype)
@@ -165,11 +196,12 @@ def contingency_table_parallel(labels_true, labels_pred, true_min, pred_min, tab
     for t in numba.prange(n_tasks):
         start = t * step
         x_lo[t], x_hi[t], y_lo[t], y_hi[t] = _count_slice(
-            labels_true, labels_pred, true_min, pred_min, private[t], start, min(start + step, n))
+            labels_true, labels_pred, true_min, pred_min, private[t], n_rows, n_cols,
+            start, min(start + step, n))
     for r in numba.prange(n_rows):
         row = table[r]
         for t in range(n_tasks):
-            part = private[t, r]
+            part = private[t, r * n_cols : (r + 1) * n_cols]
             for c in range(n_cols):
                 row[c] += part[c]
     return x_lo.min(), x_hi.max(), y_lo.min(), y_hi.max()

@@ -408,8 +408,8 @@ def entropy_of_labels(labels):
     entropy : float
         In nats; 1.0 for no labels (scikit-learn's convention), 0 for one class.
     """
-    if not _is_array_like(labels) or _is_sparse(labels):
-        raise TypeError(f"labels must be array-like; got {type(labels).__name__}")
+    if not _is_array_like(labels) or _is_sparse(labels) or np.ndim(labels) == 0:
+        raise TypeError(f"labels must be an array-like of labels; got {type(labels).__name__} {labels!r}")
     if len(labels) == 0:
         return 1.0
     return float(counts_entropy(label_counts(labels)))

@@ -192,6 +192,8 @@ def test_invalid_parameters_name_the_argument():
         fastxent.contingency_matrix(np.array([1, "a"], dtype=object), [1, 2])
     with pytest.raises(TypeError, match="labels"):
         fastxent.entropy_of_labels(5)
+    with pytest.raises(TypeError, match="labels"):
+        fastxent.entropy_of_labels(np.array(5))
 
 
 # ------------------------------------------------------- given contingency
