@@ -40,13 +40,17 @@ TILES_PER_TASK = 16
 
 @inline_scalar
 def _js_term(v, s_inv, w, t_inv):
-    # Normalizing by a multiplication keeps equal (or proportional) rows equal
-    # bit for bit; the ratios are true divisions (never x * (1 / m)), so such
-    # rows give log(1) = 0 exactly, as in SciPy.
+    # Normalizing by a multiplication keeps equal (or proportional by a
+    # power of two) rows equal bit for bit; one reciprocal serves both
+    # ratios, and a value equal to the mean has the ratio 1 exactly, so
+    # equal rows give log(1) = 0, as in SciPy.
     x = np.float64(v) * s_inv
     y = np.float64(w) * t_inv
     m = (x + y) * 0.5
-    return rel_entr_from_log(x, m, log(_divide(x, m))) + rel_entr_from_log(y, m, log(_divide(y, m)))
+    inv = 1.0 / m
+    rx = 1.0 if x == m else x * inv
+    ry = 1.0 if y == m else y * inv
+    return rel_entr_from_log(x, m, log(rx)) + rel_entr_from_log(y, m, log(ry))
 
 
 @kernel
