@@ -23,6 +23,15 @@ scikit-learn's meaning) with Nesterov's accelerated gradient / FISTA
   points uphill (``∇f(y_k)·(x_{k+1} - x_k) > 0``).
 * Stops when ``max_i |∇f(y_k)_i| <= tol`` (scikit-learn's lbfgs criterion)
   and returns that ``y_k``.
+* Overflow and rounding never end a fit silently: a line search that fails
+  (``MAX_BACKTRACK`` halvings of the step, e.g. every trial objective
+  infinite), a non-finite start, or a stall (neither the objective nor
+  ``max |∇f|`` reaching a new low for ``STALL`` iterations and as long as the
+  fit took to reach the last one: ``tol`` below what rounding allows, e.g.
+  ``tol = 0``) stop the fit with ``converged`` false at the
+  last accepted iterate ``x_k``, or at the start if that is lower.  An
+  extrapolated point ``y_k`` whose gradient overflows is replaced by ``x_k``
+  (a restart).
 
 * **Preconditioning**: the steps are taken in the metric of ``M``, the
   Hessian of ``f`` at ``w = 0`` (:mod:`fastxent._gram`): ``∇f`` is replaced
@@ -35,7 +44,11 @@ scikit-learn's meaning) with Nesterov's accelerated gradient / FISTA
   and a Cholesky factorization, so it is used only when that is cheaper
   than the iterations it saves (:func:`fastxent._gram.preconditioner_worthwhile`):
   not for ``d > 1023`` or very sparse ``X``, where the steps are plain
-  gradient steps.
+  gradient steps.  Features near 1e154 and beyond overflow ``M``; it is
+  then built for power-of-two rescaled columns (:func:`fastxent._gram.preconditioner`),
+  so such data are fitted as well as well-scaled data (their gradient
+  entries, 1e154 times larger, rarely meet ``tol``: the fit then ends by
+  ``STALL`` or ``max_iter``, with ``converged`` false).
 
 One iteration costs one evaluation of the fused loss-and-gradient kernel
 (at ``y_{k+1}``) and one loss-only pass per line-search trial (at ``x_{k+1}``).
@@ -43,16 +56,33 @@ One iteration costs one evaluation of the fused loss-and-gradient kernel
 
 import numpy as np
 
-from ._gram import curvature_factor, preconditioner_worthwhile, solve_factored
+from ._gram import preconditioner, preconditioner_worthwhile, solve_factored
 from ._jit import kernel
-from ._logistic_kernels import (dot, loss_grad, max_abs, solver_scaling, start_coef,
-                                stored_values)
+from ._logistic_kernels import (
+    dot,
+    finite_point,
+    loss_grad,
+    max_abs,
+    new_history,
+    record,
+    solver_scaling,
+    start_coef,
+    stored_values,
+    usable_scaling,
+)
 
 __all__ = ["fit_binary_gd", "fit_multinomial_gd", "fit_binary_gd_csr", "fit_multinomial_gd_csr"]
 
 SHRINK = 0.9
 MAX_BACKTRACK = 60
 ROUNDING = 1e-13
+# A fit is stalled (rounding noise) once neither the objective nor max |∇f|
+# has reached a new low for STALL iterations and for as many iterations as
+# it took to reach the last one: slow, ill-conditioned fits go hundreds of
+# iterations between new lows of max |∇f| and still converge, while a fit
+# that cannot meet tol (tol = 0, max_iter = 2**63 - 1) ends, at about twice
+# its useful length.
+STALL = 100
 
 
 @kernel
@@ -85,34 +115,53 @@ def gd_iterate(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, 
     loss_scale, l2 = solver_scaling(sample_weight, C)
     p = coef.shape[0]
     n_coef = p // n_outputs
-    factor = np.empty((0, 0))  # Cholesky factor of M, built at the first step
-    history = np.empty(max_iter + 1)
+    history = new_history(max_iter)
     no_grad = np.empty(0)
+    start = coef.copy()
     x = coef.copy()  # the iterate x_k
     y_k = coef  # the extrapolated point y_k; the answer is the y_k that passes tol
     g_y = np.empty(p)
     direction = np.empty(p)  # M⁻¹ ∇f(y_k), or ∇f(y_k) itself
     f_y = loss_grad(X, y, sample_weight, y_k, n_outputs, loss_scale, l2, fit_intercept,
                     parallel, g_y)
-    f_x = f_y
     history[0] = f_y
+    if not (usable_scaling(loss_scale, l2) and finite_point(f_y, g_y)):
+        return 0, False, history[:1]
+    f_start = f_y
+    f_x = f_y
     x_new = np.empty(p)
     g_new = np.empty(p)
     t = 1.0
+    factor = np.empty((0, 0))  # Cholesky factor of M (or D⁻¹MD⁻¹), built at the first step
+    inv_scale = np.empty(0)
     # First guess of L.  Preconditioned: M is the Hessian at 0, so 1.
     # Otherwise: the step 1/L moves the largest coordinate by at most 1.
     lipschitz = 1.0 if precondition else max(max_abs(g_y), 1e-12)
-    for it in range(max_iter):
-        if max_abs(g_y) <= tol:
+    f_best = f_x
+    g_best = np.inf
+    last_low = 0
+    it = 0
+    while it < max_iter:
+        g_max = max_abs(g_y)
+        if g_max <= tol:
             return it, True, history[:it + 1]
+        if f_x < f_best or g_max < g_best:
+            f_best = min(f_best, f_x)
+            g_best = min(g_best, g_max)
+            last_low = it
+        elif it - last_low >= max(STALL, last_low):
+            break
+        if precondition and factor.shape[0] == 0:
+            factor, inv_scale, precondition = preconditioner(
+                X, sample_weight, n_coef, n_outputs, loss_scale, l2, fit_intercept, parallel)
+            if not precondition:  # M overflows even rescaled: plain gradient steps
+                lipschitz = max(g_max, 1e-12)
         if precondition:
-            if factor.shape[0] == 0:
-                factor = curvature_factor(X, sample_weight, n_coef, n_outputs, loss_scale, l2,
-                                          fit_intercept, parallel)
-            solve_factored(factor, g_y, n_outputs, direction)
+            solve_factored(factor, g_y, n_outputs, direction, inv_scale)
         else:
             direction[:] = g_y
         gg = dot(g_y, direction)
+        accepted = False
         for _ in range(MAX_BACKTRACK):
             step = 1.0 / lipschitz
             for i in range(p):
@@ -120,6 +169,7 @@ def gd_iterate(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, 
             f_new = loss_grad(X, y, sample_weight, x_new, n_outputs, loss_scale, l2,
                               fit_intercept, parallel, no_grad)
             if f_new <= f_y - 0.5 * step * gg:
+                accepted = True
                 break
             if abs(f_new - f_y) <= ROUNDING * abs(f_y):
                 # f is flat to rounding: test the curvature along the step instead
@@ -129,8 +179,11 @@ def gd_iterate(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, 
                 for i in range(p):
                     curvature += (g_new[i] - g_y[i]) * (x_new[i] - y_k[i])
                 if curvature <= lipschitz * step * step * gg:
+                    accepted = True
                     break
             lipschitz *= 2.0
+        if not accepted:  # no finite decrease left (overflow or rounding)
+            break
         # restart when the momentum points uphill or the objective went up
         uphill = 0.0
         for i in range(p):
@@ -143,14 +196,22 @@ def gd_iterate(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, 
             y_k[i] = x_new[i] + beta * (x_new[i] - x[i])
             x[i] = x_new[i]
         f_x = f_new
-        history[it + 1] = f_x
+        it += 1
+        history = record(history, it, f_x)
         f_y = loss_grad(X, y, sample_weight, y_k, n_outputs, loss_scale, l2, fit_intercept,
                         parallel, g_y)
+        if not finite_point(f_y, g_y):  # y_k overflowed: restart from x_k
+            y_k[:] = x
+            t = 1.0
+            f_y = loss_grad(X, y, sample_weight, y_k, n_outputs, loss_scale, l2,
+                            fit_intercept, parallel, g_y)
+            if not finite_point(f_y, g_y):
+                break
         lipschitz *= SHRINK
-    if max_abs(g_y) <= tol:
-        return max_iter, True, history
-    coef[:] = x
-    return max_iter, False, history
+    if it == max_iter and max_abs(g_y) <= tol:
+        return it, True, history[:it + 1]
+    coef[:] = x if f_x <= f_start else start
+    return it, False, history[:it + 1]
 
 
 # --------------------------------------------------------------------------
@@ -178,7 +239,7 @@ def fit_binary_gd(X, y, sample_weight, C, fit_intercept, max_iter, tol, coef0):
     fit_intercept : bool
         False fits no intercept (``b`` stays 0).
     max_iter : int
-        Maximum number of iterations.
+        Maximum number of iterations (nothing is allocated in proportion to it).
     tol : float
         Stop when ``max |∇F| <= tol · C Σ s_i``, scikit-learn's criterion.
     coef0 : float64 ndarray of shape (d + 1,)
@@ -191,7 +252,12 @@ def fit_binary_gd(X, y, sample_weight, C, fit_intercept, max_iter, tol, coef0):
     n_iter : int
         Iterations run.
     converged : bool
-        Whether the ``tol`` criterion was met within ``max_iter``.
+        Whether the ``tol`` criterion was met.  False when ``max_iter`` ran
+        out, or when the fit stopped early (``n_iter < max_iter``: failed line
+        search, overflow, or a stall: no progress for ``STALL`` iterations
+        and as many as the fit took to its last new low); ``coef``
+        is then the last iterate ``x_k`` (finite), or ``coef0`` if that is
+        lower.
     objective_history : float64 ndarray of shape (n_iter + 1,)
         ``F / (C Σ s_i)`` at the start and after each iteration.
 

@@ -19,6 +19,12 @@ every class, along which the data term is constant and the gradient is
 would make ``M`` indefinite, and ``M`` only needs to be a positive
 definite metric close to the curvature.
 
+Features near 1e154 and beyond overflow ``X̃ᵀ S X̃``.  :func:`preconditioner`
+then rebuilds it for columns divided by powers of two ``D_j`` (the one at or
+above each column's largest ``|x_ij|``, for columns reaching 1; exact
+scalings), factors ``M' = D⁻¹ M D⁻¹`` and applies ``M⁻¹ = D⁻¹ M'⁻¹ D⁻¹``:
+the steps are the same, only their arithmetic stays in range.
+
 The Gram matrix ``X̃ᵀ S X̃`` is accumulated over fixed tiles of rows: each
 tile is copied, transposed and scaled by ``√|s_i|``, into a ``(d + 1, _ROWS)``
 buffer (rows padded to a multiple of 4 with zeros), so every entry is a
@@ -27,12 +33,14 @@ blocks; each entry is accumulated by one thread in tile order, so the
 result does not depend on the thread count.
 """
 
+import math
+
 import numba
 import numpy as np
 
 from ._jit import kernel, parallel_kernel
 
-__all__ = ["preconditioner_worthwhile", "curvature_factor", "solve_factored"]
+__all__ = ["curvature_factor", "preconditioner", "preconditioner_worthwhile", "solve_factored"]
 
 _ROWS = 512
 # Largest d + 1 for which M is built: its Cholesky factorization is serial
@@ -62,9 +70,10 @@ def preconditioner_worthwhile(stored_values, n_rows, n_coef, n_outputs):
 
 
 @kernel
-def _fill_tile(X, sample_weight, n_coef, start, stop, T):
-    """T[j, r] = √|s_i| x_ij and T[d, r] = √|s_i| for the rows i = start + r
-    (d = X's number of columns; rows of T past d are padding, left alone)."""
+def _fill_tile(X, sample_weight, n_coef, start, stop, T, inv_scale):
+    """T[j, r] = √|s_i| x_ij / D_j and T[d, r] = √|s_i| for the rows i = start + r
+    (d = X's number of columns, ``inv_scale`` = 1/D; rows of T past d are
+    padding, left alone)."""
     m = stop - start
     d = n_coef - 1
     if isinstance(X, tuple):
@@ -74,7 +83,8 @@ def _fill_tile(X, sample_weight, n_coef, start, stop, T):
             i = start + r
             root = np.sqrt(abs(sample_weight[i]))
             for q in range(indptr[i], indptr[i + 1]):
-                T[indices[q], r] += root * data[q]  # duplicates add, as in the loss
+                j = indices[q]
+                T[j, r] += root * data[q] * inv_scale[j]  # duplicates add, as in the loss
             T[d, r] = root
     else:
         # Eight rows at a time, column by column: the writes to T are then
@@ -89,8 +99,9 @@ def _fill_tile(X, sample_weight, n_coef, start, stop, T):
             block = X[start + r0:start + r0 + rows]
             for j in range(d):
                 t = T[j, r0:r0 + rows]
+                c = inv_scale[j]
                 for u in range(rows):
-                    t[u] = roots[u] * block[u, j]
+                    t[u] = roots[u] * block[u, j] * c
 
 
 @kernel
@@ -169,13 +180,19 @@ def _accumulate_serial(T, m, G):
 def weighted_gram(X, sample_weight, n_coef, parallel):
     """``X̃ᵀ S X̃`` with ``X̃ = [X 1]``, ``S = diag(|s_i|)``: a float64 array of
     shape (d + 1, d + 1)."""
+    return _scaled_gram(X, sample_weight, n_coef, parallel, np.ones(n_coef))
+
+
+@kernel
+def _scaled_gram(X, sample_weight, n_coef, parallel, inv_scale):
+    """``D⁻¹ X̃ᵀ S X̃ D⁻¹`` for ``inv_scale`` = the diagonal of ``D⁻¹``."""
     n = sample_weight.shape[0]
     padded = (n_coef + 3) // 4 * 4  # whole 4×4 blocks; the padding rows stay 0
     G = np.zeros((padded, padded))
     T = np.zeros((padded, _ROWS))
     for start in range(0, n, _ROWS):
         stop = min(start + _ROWS, n)
-        _fill_tile(X, sample_weight, n_coef, start, stop, T)
+        _fill_tile(X, sample_weight, n_coef, start, stop, T, inv_scale)
         if parallel and (stop - start) * padded * padded >= 1 << 17:
             _accumulate_parallel(T, stop - start, G)
         else:
@@ -186,6 +203,27 @@ def weighted_gram(X, sample_weight, n_coef, parallel):
             gram[j, k] = G[j, k]
             gram[k, j] = G[j, k]
     return gram
+
+
+@kernel
+def column_inv_scales(X, n_coef):
+    """``1 / D_j``: ``D_j`` the power of two at or above ``max_i |x_ij|`` for the
+    columns that reach 1, else 1 (so is the intercept's).  Smaller columns
+    are left alone: they cannot overflow, and ``λ / D_j²`` would."""
+    largest = np.zeros(n_coef)
+    if isinstance(X, tuple):
+        data, indices, _ = X
+        for q in range(data.shape[0]):
+            largest[indices[q]] = max(largest[indices[q]], abs(data[q]))
+    else:
+        for i in range(X.shape[0]):
+            for j in range(X.shape[1]):
+                largest[j] = max(largest[j], abs(X[i, j]))
+    inv_scale = np.ones(n_coef)
+    for j in range(n_coef - 1):
+        if 1.0 <= largest[j] < np.inf:
+            inv_scale[j] = math.ldexp(1.0, -math.frexp(largest[j])[1])
+    return inv_scale
 
 
 @kernel
@@ -213,35 +251,75 @@ def cholesky_in_place(M):
 
 
 @kernel
+def _curvature(X, sample_weight, n_coef, n_outputs, loss_scale, l2, fit_intercept, parallel,
+               inv_scale):
+    """``D⁻¹ M D⁻¹`` (module docstring), not yet factored."""
+    M = _scaled_gram(X, sample_weight, n_coef, parallel, inv_scale)
+    curvature = 0.25 if n_outputs == 1 else 1.0 / n_outputs
+    d = n_coef - 1
+    M *= curvature * loss_scale
+    for j in range(d):
+        M[j, j] += l2 * inv_scale[j] * inv_scale[j]
+    if not fit_intercept:
+        M[d, :] = 0.0
+        M[:, d] = 0.0
+        M[d, d] = 1.0
+    return M
+
+
+@kernel
+def _all_finite(M):
+    for value in M.flat:
+        if not np.isfinite(value):
+            return False
+    return True
+
+
+@kernel
 def curvature_factor(X, sample_weight, n_coef, n_outputs, loss_scale, l2, fit_intercept,
                      parallel):
     """The Cholesky factor ``L`` of ``M`` (module docstring) for ``n_coef = d + 1``
     coefficients per class: the lower triangle of a (d + 1, d + 1) float64
     array.  Without an intercept its row and column are those of the
     identity (that gradient entry is always 0)."""
-    M = weighted_gram(X, sample_weight, n_coef, parallel)
-    curvature = 0.25 if n_outputs == 1 else 1.0 / n_outputs
-    d = n_coef - 1
-    M *= curvature * loss_scale
-    for j in range(d):
-        M[j, j] += l2
-    if not fit_intercept:
-        M[d, :] = 0.0
-        M[:, d] = 0.0
-        M[d, d] = 1.0
+    M = _curvature(X, sample_weight, n_coef, n_outputs, loss_scale, l2, fit_intercept,
+                   parallel, np.ones(n_coef))
     cholesky_in_place(M)
     return M
 
 
 @kernel
-def solve_factored(L, g, n_outputs, out):
+def preconditioner(X, sample_weight, n_coef, n_outputs, loss_scale, l2, fit_intercept,
+                   parallel):
+    """``(L, inv_scale, usable)``: the Cholesky factor of ``D⁻¹ M D⁻¹`` and the
+    diagonal of ``D⁻¹`` for :func:`solve_factored`.  ``D`` is the identity
+    unless ``M`` overflows (then :func:`column_inv_scales`); ``usable`` is
+    false when even the scaled ``M`` is not finite (e.g. weights whose sum
+    overflows), and the solver must take plain gradient steps."""
+    inv_scale = np.ones(n_coef)
+    M = _curvature(X, sample_weight, n_coef, n_outputs, loss_scale, l2, fit_intercept,
+                   parallel, inv_scale)
+    if not _all_finite(M):
+        inv_scale = column_inv_scales(X, n_coef)
+        M = _curvature(X, sample_weight, n_coef, n_outputs, loss_scale, l2, fit_intercept,
+                       parallel, inv_scale)
+        if not _all_finite(M):
+            return M, inv_scale, False
+    cholesky_in_place(M)
+    return M, inv_scale, _all_finite(M)
+
+
+@kernel
+def solve_factored(L, g, n_outputs, out, inv_scale):
     """``out = (I_k ⊗ M)⁻¹ g`` for a flat ``g`` of k blocks of length d + 1,
-    with ``L`` from :func:`curvature_factor` (forward, then back substitution)."""
+    with ``L`` the factor of ``M' = D⁻¹ M D⁻¹`` and ``inv_scale`` the diagonal
+    of ``D⁻¹`` (:func:`preconditioner`; ones for :func:`curvature_factor`):
+    ``M⁻¹ g = D⁻¹ M'⁻¹ D⁻¹ g``, by forward, then back substitution."""
     p = L.shape[0]
     for c in range(n_outputs):
         block = out[c * p:(c + 1) * p]
         for j in range(p):
-            acc = g[c * p + j]
+            acc = g[c * p + j] * inv_scale[j]
             lj = L[j, :j]
             for q in range(j):
                 acc -= lj[q] * block[q]
@@ -251,3 +329,5 @@ def solve_factored(L, g, n_outputs, out):
             for q in range(j + 1, p):
                 acc -= L[q, j] * block[q]
             block[j] = acc / L[j, j]
+        for j in range(p):
+            block[j] *= inv_scale[j]

@@ -12,6 +12,13 @@ scikit-learn's meaning) with
   without a curvature condition; pairs with ``s·y`` ~ 0 are skipped);
 * SciPy's stopping rules: ``max_i |∇f_i| <= tol`` or a relative decrease of
   ``f`` below ``64 ε`` (L-BFGS-B's ``ftol`` as scikit-learn sets it).
+* Overflow never ends a fit silently: a trial point whose objective or
+  gradient is not finite is rejected like one that fails the Armijo test, a
+  non-finite start, a lost descent direction or a failed line search stop
+  the fit with ``converged`` false at the last accepted (finite, never worse
+  than the start) point.  Features on scales near 1e154 and beyond end that
+  way after zero iterations, as in scikit-learn/SciPy (the unit-length first
+  step is 1e154 times too long and the line search gives up).
 
 Each iteration costs one evaluation of the fused loss-and-gradient kernel
 (more only when the unit step is rejected).
@@ -20,7 +27,18 @@ Each iteration costs one evaluation of the fused loss-and-gradient kernel
 import numpy as np
 
 from ._jit import kernel
-from ._logistic_kernels import dot, loss_grad, max_abs, solver_scaling, start_coef
+from ._logistic_kernels import (
+    dot,
+    finite_point,
+    loss_grad,
+    max_abs,
+    new_history,
+    norm2,
+    record,
+    solver_scaling,
+    start_coef,
+    usable_scaling,
+)
 
 __all__ = [
     "fit_binary_lbfgs",
@@ -50,7 +68,7 @@ def _two_loop(g, S, Y, rho, alpha, n_pairs, newest, direction):
         y_new = Y[newest]
         direction *= 1.0 / (rho[newest] * dot(y_new, y_new))
     else:
-        direction *= min(1.0, 1.0 / np.sqrt(dot(g, g)))
+        direction *= min(1.0, 1.0 / norm2(g))
     for q in range(n_pairs - 1, -1, -1):
         idx = (newest - q) % m
         beta = rho[idx] * dot(Y[idx], direction)
@@ -64,7 +82,8 @@ def lbfgs_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol,
 
     Parameters are those of :func:`fastxent._logistic_kernels.loss_grad`
     (``coef`` flat float64, its initial value the starting point), plus
-    ``max_iter`` (iterations) and ``tol`` (on max |∇f| of the scaled objective).
+    ``max_iter`` (iterations, any non-negative int64: nothing is allocated in
+    proportion to it) and ``tol`` (on max |∇f| of the scaled objective).
 
     Returns
     -------
@@ -76,10 +95,12 @@ def lbfgs_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol,
     """
     loss_scale, l2 = solver_scaling(sample_weight, C)
     p = coef.shape[0]
-    history = np.empty(max_iter + 1)
+    history = new_history(max_iter)
     g = np.empty(p)
     f = loss_grad(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercept, parallel, g)
     history[0] = f
+    if not (usable_scaling(loss_scale, l2) and finite_point(f, g)):
+        return 0, False, history[:1]
     if max_abs(g) <= tol:
         return 0, True, history[:1]
     S = np.zeros((MEMORY, p))
@@ -98,6 +119,8 @@ def lbfgs_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol,
             n_pairs = 0
             _two_loop(g, S, Y, rho, alpha, n_pairs, newest, direction)
             slope = dot(g, direction)
+            if not slope < 0.0:  # the gradient itself is unusable
+                return it, False, history[:it + 1]
         t = 1.0
         accepted = False
         for _ in range(MAX_LINE_SEARCH):
@@ -105,10 +128,11 @@ def lbfgs_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol,
                 x_new[i] = coef[i] + t * direction[i]
             f_new = loss_grad(X, y, sample_weight, x_new, n_outputs, loss_scale, l2,
                               fit_intercept, parallel, g_new)
-            if f_new <= f + ARMIJO * t * slope:
+            finite = finite_point(f_new, g_new)
+            if finite and f_new <= f + ARMIJO * t * slope:
                 accepted = True
                 break
-            if np.isfinite(f_new):
+            if finite:
                 # minimiser of the quadratic through f, slope and f_new, kept in [t/10, t/2]
                 t_quad = -slope * t * t / (2.0 * (f_new - f - slope * t))
                 t = max(0.1 * t, min(0.5 * t, t_quad))
@@ -128,16 +152,16 @@ def lbfgs_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol,
         if sy > 1e-12 * dot(y_vec, y_vec) and sy > 0.0:
             rho[newest] = 1.0 / sy
             n_pairs = min(n_pairs + 1, MEMORY)
-        else:  # no curvature information: forget this pair
+        else:  # no curvature information (or y·y overflowed): forget this pair
             newest = (newest - 1) % MEMORY
         f_old = f
         f = f_new
-        history[it + 1] = f
+        history = record(history, it + 1, f)
         if max_abs(g) <= tol:
             return it + 1, True, history[:it + 2]
         if f_old - f <= FTOL * max(abs(f_old), abs(f), 1.0):
             return it + 1, True, history[:it + 2]
-    return max_iter, False, history
+    return max_iter, False, history[:max_iter + 1]
 
 
 # --------------------------------------------------------------------------
@@ -165,7 +189,7 @@ def fit_binary_lbfgs(X, y, sample_weight, C, fit_intercept, max_iter, tol, coef0
     fit_intercept : bool
         False fits no intercept (``b`` stays 0).
     max_iter : int
-        Maximum number of iterations.
+        Maximum number of iterations (nothing is allocated in proportion to it).
     tol : float
         Stop when ``max |∇F| <= tol · C Σ s_i``, scikit-learn's criterion.
     coef0 : float64 ndarray of shape (d + 1,)
@@ -178,7 +202,11 @@ def fit_binary_lbfgs(X, y, sample_weight, C, fit_intercept, max_iter, tol, coef0
     n_iter : int
         Iterations run.
     converged : bool
-        Whether the ``tol`` criterion was met within ``max_iter``.
+        Whether the ``tol`` criterion (or SciPy's relative-decrease rule) was
+        met.  False when ``max_iter`` ran out, or when the fit stopped early
+        (``n_iter < max_iter``: failed line search, or an objective or
+        gradient that overflowed); ``coef`` is then the last accepted point,
+        finite and never worse than ``coef0``.
     objective_history : float64 ndarray of shape (n_iter + 1,)
         ``F / (C Σ s_i)`` at the start and after each iteration.
 

@@ -6,14 +6,15 @@ is never imported here; sparse input arrives as a ``scipy.sparse`` object
 whose CSR arrays are passed to the kernels).
 """
 
-import numbers
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 
 try:
     from sklearn.base import BaseEstimator, ClassifierMixin
     from sklearn.exceptions import ConvergenceWarning
+    from sklearn.utils._param_validation import Interval, StrOptions
     from sklearn.utils.class_weight import compute_class_weight
     from sklearn.utils.multiclass import check_classification_targets
     from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
@@ -30,6 +31,9 @@ from ._parallel import run
 __all__ = ["LogisticRegression", "ConvergenceWarning"]
 
 _SOLVERS = {"gd": gd_solve, "lbfgs": lbfgs_solve}
+# The kernels count iterations in int64; a larger max_iter is the same as
+# this one (no fit gets near it).
+_MAX_ITER = np.iinfo(np.int64).max
 
 
 class LogisticRegression(ClassifierMixin, BaseEstimator):
@@ -52,7 +56,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     class_weight : dict, "balanced" or None, default=None
         Weights multiplying the sample weights by class, as in scikit-learn.
     max_iter : int, default=100
-        Maximum number of solver iterations.
+        Maximum number of solver iterations, any non-negative int (values
+        beyond ``2**63 - 1``, the kernels' int64 range, act as ``2**63 - 1``;
+        nothing is allocated in proportion to it).
     tol : float, default=1e-4
         Stop when the largest gradient entry of ``objective / (C Σ s_i)``
         is at most ``tol`` (scikit-learn's lbfgs criterion).
@@ -67,15 +73,45 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     verbose : int, default=0
         If positive, print the objective ``/ (C Σ s_i)`` after each iteration.
 
+    Notes
+    -----
+    Parameters are validated as scikit-learn validates its own
+    ``LogisticRegression`` (same ``InvalidParameterError`` messages).
+
+    Sample weights (times class weights) are divided by a power of four and
+    ``C`` multiplied by it before the fit (an exact rescaling of the same
+    objective), so weights near the overflow or underflow threshold fit like
+    weights near 1.
+
+    A ``ConvergenceWarning`` is issued whenever the solver did not meet its
+    stopping rule: ``max_iter`` ran out, or it stopped early because the
+    objective could not be decreased any further in floating point (features
+    on scales near 1e154 and beyond, ``tol`` below rounding).  The
+    coefficients are then finite and never worse than the start.
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        float32 when ``X`` was float32 (the fit itself runs in float64), as
+        in scikit-learn; float64 otherwise.
     intercept_ : ndarray of shape (1,) or (n_classes,)
+        The dtype of ``coef_``.
     n_iter_ : ndarray of shape (1,)
     n_features_in_ : int
     feature_names_in_ : ndarray of str (only when X has string column names)
     """
+
+    _parameter_constraints: dict = {
+        "C": [Interval(Real, 0, None, closed="right")],
+        "fit_intercept": ["boolean"],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
+        "solver": [StrOptions(set(_SOLVERS))],
+        "verbose": ["verbose"],
+    }
 
     def __init__(self, *, C=1.0, fit_intercept=True, class_weight=None, max_iter=100,
                  tol=1e-4, warm_start=False, solver="lbfgs", verbose=0):
@@ -87,22 +123,6 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.warm_start = warm_start
         self.solver = solver
         self.verbose = verbose
-
-    def _check_params(self):
-        if not isinstance(self.C, numbers.Real) or isinstance(self.C, bool) or not self.C > 0:
-            raise ValueError(f"C must be a positive float, got C={self.C!r}.")
-        if not isinstance(self.max_iter, numbers.Integral) or self.max_iter < 0:
-            raise ValueError("max_iter must be a non-negative int, "
-                             f"got max_iter={self.max_iter!r}.")
-        if not isinstance(self.tol, numbers.Real) or not self.tol >= 0:
-            raise ValueError(f"tol must be a non-negative float, got tol={self.tol!r}.")
-        if self.solver not in _SOLVERS:
-            raise ValueError(f"solver must be one of {sorted(_SOLVERS)}, "
-                             f"got solver={self.solver!r}.")
-        if not (self.class_weight is None or self.class_weight == "balanced"
-                or isinstance(self.class_weight, dict)):
-            raise ValueError("class_weight must be a dict, 'balanced' or None, "
-                             f"got class_weight={self.class_weight!r}.")
 
     def fit(self, X, y, sample_weight=None):
         """Fit the model.
@@ -118,7 +138,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        self._check_params()
+        self._validate_params()
         X, y = validate_data(self, X, y, accept_sparse="csr",
                              dtype=[np.float64, np.float32])
         check_classification_targets(y)
@@ -126,13 +146,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if classes.shape[0] < 2:
             raise ValueError("This solver needs samples of at least 2 classes in the data, "
                              f"but the data contains only one class: {classes[0]!r}.")
-        weights = _check_sample_weight(sample_weight, X, dtype=np.float64, copy=True)
-        if self.class_weight is not None:
-            per_class = compute_class_weight(self.class_weight, classes=classes, y=y,
-                                             sample_weight=sample_weight)
-            weights *= per_class[y_index]
-        if not weights.sum() > 0:
-            raise ValueError("sample_weight must have a positive sum (after class_weight).")
+        weights, C = self._weights_and_C(sample_weight, X, y, classes, y_index)
 
         n_outputs = 1 if classes.shape[0] == 2 else classes.shape[0]
         target = y_index.astype(np.float64)
@@ -140,25 +154,61 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         X_arg = (X.data, X.indices, X.indptr) if _is_sparse(X) else X
         work = (X.nnz if _is_sparse(X) else X.size) * n_outputs
         solve = _SOLVERS[self.solver]
+        max_iter = min(int(self.max_iter), _MAX_ITER)
         n_iter, converged, history = run(
             lambda *args: solve(*args, True), lambda *args: solve(*args, False), work,
-            X_arg, target, weights, n_outputs, float(self.C), bool(self.fit_intercept),
-            int(self.max_iter), float(self.tol), coef)
+            X_arg, target, weights, n_outputs, C, bool(self.fit_intercept),
+            max_iter, float(self.tol), coef)
         if self.verbose:
             for it, value in enumerate(history):
                 print(f"iteration {it:4d}  objective {value:.12g}")
-        if not converged:
+        if not converged and n_iter >= max_iter:
             warnings.warn(
                 f"{self.solver} failed to converge after {n_iter} iterations "
                 f"(max_iter={self.max_iter}, tol={self.tol}). Increase max_iter or "
                 "scale the data.", ConvergenceWarning, stacklevel=2)
+        elif not converged:
+            warnings.warn(
+                f"{self.solver} stopped after {n_iter} iterations without reaching "
+                f"tol={self.tol}: the objective could not be decreased further in "
+                "floating point (features on extreme scales, or tol below rounding). "
+                "Scale the data.", ConvergenceWarning, stacklevel=2)
 
         coef = coef.reshape(n_outputs, X.shape[1] + 1)
         self.classes_ = classes
-        self.coef_ = coef[:, :-1].copy()
-        self.intercept_ = coef[:, -1].copy()
+        # float32 X gives float32 coefficients, as in scikit-learn
+        self.coef_ = coef[:, :-1].astype(X.dtype)
+        self.intercept_ = coef[:, -1].astype(X.dtype)
         self.n_iter_ = np.array([n_iter], dtype=np.int32)
         return self
+
+    def _weights_and_C(self, sample_weight, X, y, classes, y_index):
+        """The weights s_i = sample weight × class weight, each factor divided by
+        a power of four that brings its largest magnitude into [1/4, 1), and
+        C multiplied by both powers.
+
+        ``C Σ s_i ℓ_i + ½‖w‖²`` is unchanged, and so is every rounding in the
+        solvers (scaling by a power of two is exact, and a power of four
+        keeps the preconditioner's √|s_i| exact too), but Σ s_i can no longer
+        overflow or fall below 1e-308.
+        """
+        weights = _check_sample_weight(sample_weight, X, dtype=np.float64, copy=True)
+        shift = _power_of_four_exponent(weights)
+        np.ldexp(weights, -shift, out=weights)
+        if self.class_weight is not None:
+            # "balanced" is invariant to the scale of the sample weights
+            per_class = compute_class_weight(
+                self.class_weight, classes=classes, y=y,
+                sample_weight=None if sample_weight is None else weights)
+            class_shift = _power_of_four_exponent(per_class)
+            weights *= np.ldexp(per_class, -class_shift)[y_index]
+            shift += class_shift
+        if not weights.sum() > 0:
+            raise ValueError("sample_weight must have a positive sum (after class_weight).")
+        # C overflowing to inf drops a penalty 1 / (C Σ s_i) that is below 1e-307 anyway
+        with np.errstate(over="ignore"):
+            C = float(np.ldexp(float(self.C), shift))
+        return weights, C
 
     def _initial_coef(self, classes, n_outputs, n_features):
         coef = np.zeros((n_outputs, n_features + 1))
@@ -173,12 +223,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X):
         """Logits ``X W^T + b``: shape (n_samples,) for two classes (the
-        positive class's logit), (n_samples, n_classes) otherwise."""
+        positive class's logit), (n_samples, n_classes) otherwise; float32
+        for float32 ``X`` and a model fitted on float32 data."""
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
                           reset=False)
-        scores = X @ self.coef_.T + self.intercept_
-        scores = np.asarray(scores, dtype=np.float64)
+        scores = np.asarray(X @ self.coef_.T + self.intercept_)
         return scores.ravel() if scores.shape[1] == 1 else scores
 
     def predict_log_proba(self, X):
@@ -207,3 +257,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
 def _is_sparse(X):
     return hasattr(X, "indptr") and hasattr(X, "indices")
+
+
+def _power_of_four_exponent(values):
+    """An even k with max |values| / 2**k in [1/4, 1) (0 for all-zero values)."""
+    largest = float(np.max(np.abs(values), initial=0.0))
+    if not 0.0 < largest < np.inf:
+        return 0
+    exponent = np.frexp(largest)[1]
+    return int(exponent + (exponent % 2))

@@ -110,7 +110,7 @@ def test_solve_factored_applies_the_inverse_to_every_class_block():
     cholesky_in_place(L)
     g = rng.normal(size=3 * 7)
     out = np.empty_like(g)
-    solve_factored(L, g, 3, out)
+    solve_factored(L, g, 3, out, np.ones(7))
     expected = np.linalg.solve(M, g.reshape(3, 7).T).T.ravel()
     np.testing.assert_allclose(out, expected, rtol=1e-10)
 
