@@ -25,11 +25,10 @@ Conventions (all kernels):
 import numba
 import numpy as np
 from numba.core import types
-from numba.extending import overload
 
 from ._binary_math import binary_logit_loss, binary_logit_loss_grad
 from ._binary_math import binary_proba_loss, binary_proba_loss_grad
-from ._jit import inline_scalar, kernel, parallel_kernel
+from ._jit import inline_scalar, kernel, parallel_kernel, specialized
 from ._summation import BLOCK, block_bounds, compensated_sum_columns, n_blocks
 
 __all__ = [
@@ -49,13 +48,9 @@ def _invalid(t, v, from_logits):
     return bad_t, 0 if 0.0 <= v <= 1.0 else 1
 
 
+@specialized
 def _pos_weight_at(pos_weight, i):
     """``pos_weight`` (a float) or ``pos_weight[i]`` (per class along a row)."""
-    raise NotImplementedError("only callable from compiled code")
-
-
-@overload(_pos_weight_at, inline="always")
-def _pos_weight_at_impl(pos_weight, i):
     if isinstance(pos_weight, types.Array):
         return lambda pos_weight, i: pos_weight[i]
     return lambda pos_weight, i: pos_weight

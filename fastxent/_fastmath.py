@@ -43,9 +43,8 @@ import math
 import numpy as np
 from llvmlite import ir
 from numba.core import types
-from numba.extending import intrinsic
 
-from ._jit import scalar
+from ._jit import intrinsic, scalar
 
 __all__ = ["log", "log1p", "exp"]
 
@@ -81,7 +80,19 @@ EXP_MAX_ARG = 710.0  # beyond: inf (exp(709.78...) is the largest double)
 EXP_MIN_ARG = -746.0  # below: 0 (exp(-745.13...) is the smallest subnormal)
 
 
-@intrinsic
+# With the JIT disabled these run instead of the intrinsics.  The integer
+# arithmetic of the callers then runs on Python ints, which do not wrap like
+# int64: a wrapped value only arises for inputs whose result the callers
+# replace (nan, negative, zero), and the bits are reduced mod 2**64 here.
+def _bits_python(x):
+    return int(np.float64(x).view(np.int64))
+
+
+def _from_bits_python(i):
+    return np.int64(((int(i) + (1 << 63)) & ((1 << 64) - 1)) - (1 << 63)).view(np.float64)
+
+
+@intrinsic(_bits_python)
 def _bits(typingctx, x):
     """The IEEE-754 bit pattern of a float64, as int64 (no conversion)."""
     if x != types.float64:
@@ -93,7 +104,7 @@ def _bits(typingctx, x):
     return types.int64(types.float64), codegen
 
 
-@intrinsic
+@intrinsic(_from_bits_python)
 def _from_bits(typingctx, i):
     """The float64 whose IEEE-754 bit pattern is the int64 ``i``."""
     if i != types.int64:

@@ -19,11 +19,38 @@ Policy
   compiled *without* fast-math so that their error-compensated operation
   order is kept even after they are inlined into a fast-math loop (LLVM
   fast-math flags are per instruction).
+
+With the JIT disabled (``NUMBA_DISABLE_JIT=1``, for debugging) Numba's
+decorators return the Python functions unchanged, which then run as plain
+Python on NumPy scalars.  The pieces that have no Python form of their own
+get one here, so the whole API still runs (slowly, with the same results):
+:func:`intrinsic` takes a Python stand-in, :func:`specialized` picks its
+implementation from ``numba.typeof`` of the arguments at run time, and
+:func:`ufunc` builds a Python elementwise function instead of a NumPy ufunc;
+kernels run with NumPy's floating-point warnings off, as compiled code
+reports none.  ``JIT_DISABLED`` is the one place that reads the flag.
 """
 
-import numba
+import functools
 
-__all__ = ["FASTMATH", "scalar", "inline_scalar", "kernel", "parallel_kernel", "ufunc", "start_thread_pool"]
+import numba
+import numba.extending
+import numpy as np
+
+__all__ = [
+    "FASTMATH",
+    "JIT_DISABLED",
+    "scalar",
+    "inline_scalar",
+    "kernel",
+    "parallel_kernel",
+    "ufunc",
+    "intrinsic",
+    "specialized",
+    "start_thread_pool",
+]
+
+JIT_DISABLED = bool(numba.config.DISABLE_JIT)
 
 FASTMATH = {"reassoc", "contract", "arcp", "nsz"}
 
@@ -52,9 +79,22 @@ def inline_scalar(func):
     return numba.njit(inline="always", **_COMMON)(func)
 
 
+def _quiet(func):
+    """``func`` with NumPy's floating-point warnings off: what a kernel is like
+    with the JIT disabled, since compiled code never reports them (0/0 of an
+    all-zero slice, -inf - -inf of a row of -inf logits)."""
+    @functools.wraps(func)
+    def run(*args, **kwargs):
+        with np.errstate(all="ignore"):
+            return func(*args, **kwargs)
+    return run
+
+
 def kernel(func=None, *, fastmath=True):
     """Compile a serial array kernel."""
     def wrap(f):
+        if JIT_DISABLED:
+            return _quiet(f)
         return numba.njit(fastmath=set(FASTMATH) if fastmath else False, **_COMMON)(f)
     return wrap if func is None else wrap(func)
 
@@ -62,15 +102,105 @@ def kernel(func=None, *, fastmath=True):
 def parallel_kernel(func=None, *, fastmath=True):
     """Compile a kernel whose ``numba.prange`` loops run on Numba's thread pool."""
     def wrap(f):
+        if JIT_DISABLED:
+            return _quiet(f)
         return numba.njit(
             parallel=True, fastmath=set(FASTMATH) if fastmath else False, **_COMMON
         )(f)
     return wrap if func is None else wrap(func)
 
 
+# Numba's DUFunc objects own the machine code of the ufuncs handed out.
+_UFUNC_OWNERS = []
+
+
 def ufunc(signatures):
-    """Build a real NumPy ufunc with the given loops (e.g. float32 and float64)."""
-    return numba.vectorize(signatures, cache=True, nopython=True)
+    """Build a real NumPy ufunc with the given loops, e.g.
+    ``["float32(float32)", "float64(float64)"]`` (each loop's arguments and
+    result of one type).
+
+    Returns the plain :class:`numpy.ufunc` (not Numba's ``DUFunc`` wrapper,
+    which is kept alive here).  With the JIT disabled, a :class:`PythonUfunc`.
+    """
+    def wrap(func):
+        if JIT_DISABLED:
+            return PythonUfunc(func, signatures)
+        compiled = numba.vectorize(signatures, cache=True, nopython=True)(func)
+        _UFUNC_OWNERS.append(compiled)
+        return compiled.ufunc
+    return wrap
+
+
+class PythonUfunc:
+    """What :func:`ufunc` builds with the JIT disabled: ``func`` applied element
+    by element in Python, with the compiled ufunc's choice of loop (the first
+    of ``signatures``' types that the inputs cast to safely: float32 for
+    float32, float16 and 8/16-bit integer inputs, float64 otherwise),
+    broadcasting, ``dtype=`` and ``out=``.  No ``reduce``/``outer``.
+    """
+
+    def __init__(self, func, signatures):
+        functools.update_wrapper(self, func)
+        self.nin = func.__code__.co_argcount
+        self.nout = 1
+        self._loops = [np.dtype(sig.split("(")[0]) for sig in signatures]
+        self.types = [dt.char * self.nin + "->" + dt.char for dt in self._loops]
+        self._elementwise = np.frompyfunc(func, self.nin, 1)
+
+    def __call__(self, *args, out=None, dtype=None):
+        if len(args) != self.nin:
+            raise TypeError(f"{self.__name__}() takes {self.nin} arguments ({len(args)} given)")
+        loop = self._loop(args, dtype)
+        values = self._elementwise(*(np.asarray(a, dtype=loop) for a in args))
+        result = np.asarray(values, dtype=object).astype(loop)
+        if isinstance(out, tuple):
+            (out,) = out
+        if out is not None:
+            np.copyto(out, result, casting="same_kind")
+            return out
+        return result[()] if result.ndim == 0 else result
+
+    def _loop(self, args, dtype):
+        if dtype is not None:
+            usable = [loop for loop in self._loops if loop == np.dtype(dtype)]
+        else:
+            common = np.result_type(*args)
+            usable = [loop for loop in self._loops if np.can_cast(common, loop, "safe")]
+        if not usable:
+            raise TypeError(f"{self.__name__}: no loop for these input types")
+        return usable[0]
+
+    def __repr__(self):
+        return f"<Python stand-in for ufunc {self.__name__!r} (JIT disabled)>"
+
+
+def intrinsic(python_impl):
+    """Decorate a ``numba.extending.intrinsic`` typer, with a Python stand-in.
+
+    An intrinsic is LLVM code only; with the JIT disabled the decorated name
+    is ``python_impl`` (same arguments, same result) instead.
+    """
+    def wrap(typer):
+        return python_impl if JIT_DISABLED else numba.extending.intrinsic(typer)
+    return wrap
+
+
+def specialized(typer):
+    """A function whose implementation depends on its argument types.
+
+    ``typer`` is a ``numba.extending.overload`` typer: given the arguments'
+    Numba types it returns the implementation, which compiled callers
+    inline.  Called from Python (as every caller is with the JIT disabled),
+    the function runs the implementation chosen for ``numba.typeof`` of the
+    actual arguments.
+    """
+    @functools.wraps(typer)
+    def dispatch(*args):
+        return typer(*(numba.typeof(a) for a in args))(*args)
+
+    if not JIT_DISABLED:
+        numba.extending.overload(dispatch, inline="always")(typer)
+    return dispatch
 
 
 def start_thread_pool():

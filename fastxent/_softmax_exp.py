@@ -17,10 +17,9 @@ of the sum), NaN propagates.
 import numpy as np
 from llvmlite import ir
 from numba.core import types
-from numba.extending import intrinsic, overload
 
 from ._fastmath import exp
-from ._jit import scalar
+from ._jit import intrinsic, scalar, specialized
 
 __all__ = ["exp_nonpositive_f32", "shifted_exp", "zero_like"]
 
@@ -40,7 +39,16 @@ ONE = np.float32(1.0)
 ZERO = np.float32(0.0)
 
 
-@intrinsic
+# Stand-ins for the intrinsics with the JIT disabled (int32 wraps as in LLVM).
+def _f32_bits_python(x):
+    return int(np.float32(x).view(np.int32))
+
+
+def _f32_from_bits_python(i):
+    return np.int32(((int(i) + (1 << 31)) & ((1 << 32) - 1)) - (1 << 31)).view(np.float32)
+
+
+@intrinsic(_f32_bits_python)
 def _f32_bits(typingctx, x):
     """The IEEE-754 bit pattern of a float32, as int32."""
     if x != types.float32:
@@ -52,7 +60,7 @@ def _f32_bits(typingctx, x):
     return types.int32(types.float32), codegen
 
 
-@intrinsic
+@intrinsic(_f32_from_bits_python)
 def _f32_from_bits(typingctx, i):
     """The float32 whose bit pattern is the int32 ``i``."""
     if i != types.int32:
@@ -92,15 +100,11 @@ def exp_nonpositive_f32(x):
     return x if x != x else result
 
 
+@specialized
 def shifted_exp(v, m):
     """``exp(v - m)`` for an element ``v`` of a softmax row and its max ``m``,
     in the row's dtype: float32 arithmetic for float32 ``v``, else
-    :func:`fastxent._fastmath.exp` (float64).  Only callable from compiled code."""
-    raise NotImplementedError("shifted_exp is only callable from Numba-compiled code")
-
-
-@overload(shifted_exp, inline="always")
-def _shifted_exp_impl(v, m):
+    :func:`fastxent._fastmath.exp` (float64)."""
     if v == types.float32:
         def impl(v, m):
             return exp_nonpositive_f32(v - np.float32(m))
@@ -110,13 +114,9 @@ def _shifted_exp_impl(v, m):
     return impl
 
 
+@specialized
 def zero_like(v):
-    """Zero of ``v``'s float type (float32 or float64).  Compiled code only."""
-    raise NotImplementedError("zero_like is only callable from Numba-compiled code")
-
-
-@overload(zero_like, inline="always")
-def _zero_like_impl(v):
+    """Zero of ``v``'s float type (float32 or float64)."""
     if v == types.float32:
         return lambda v: ZERO
     return lambda v: 0.0
