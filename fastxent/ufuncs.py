@@ -9,21 +9,27 @@ safe-casting rules.  Not supported: ``where=`` (Numba's loops cannot be
 masked) and long double input (no such loop).
 
 We export the plain ``numpy.ufunc`` that Numba builds, not Numba's
-``DUFunc`` wrapper around it: it is an ``isinstance(f, np.ufunc)``, its
-call costs what SciPy's does (the wrapper adds ~0.6 us), and the wrapper
-is kept alive in ``_COMPILED`` because it owns the compiled loops.  In
-your own ``@numba.njit`` code call the scalar functions of
-``fastxent.kernels`` instead.
+``DUFunc`` wrapper around it: it is an ``isinstance(f, np.ufunc)`` and its
+call costs what SciPy's does (the wrapper adds ~0.6 us).  In your own
+``@numba.njit`` code call the scalar functions of ``fastxent.kernels``
+instead.  With ``NUMBA_DISABLE_JIT=1`` each name is a slow Python
+stand-in (:class:`fastxent._jit.PythonUfunc`) with the same loops and
+results, broadcasting and ``out=``, but no ``reduce``/``outer``.
 
 Like ``np.log`` (and unlike SciPy, whose loops clear the floating-point
 status), the loops leave IEEE exception flags set, so NumPy may emit
 ``RuntimeWarning: divide by zero ...`` for e.g. ``xlogy(1, 0) = -inf``;
-use ``np.errstate`` to silence them.
+use ``np.errstate`` to silence them.  A flag is raised only where the
+result itself is inf or nan from finite input, or overflows or underflows
+(no intermediate does where the result does not), so
+``np.errstate(all="raise")`` accepts every finite, normal result.
 
 Every loop computes in float64 with the C library's ``log``/``log1p``/
 ``exp`` (see :mod:`fastxent._special`, the single definition of each
 formula): the float64 loops give SciPy's bits (``xlog1py``: within 1 ulp
-of the exact value, where SciPy's is up to 3 ulp off), the float32 loops
+of the exact value, where SciPy's is up to 3 ulp off; ``kl_div`` where
+``x / y`` overflows or underflows: the exact value within 2 ulp, where
+SciPy returns +inf or -inf), the float32 loops
 the float64 value rounded once, and the special values (``0 log 0 = 0``,
 ``±inf``, ``nan``, negative arguments) are SciPy's.
 
@@ -43,6 +49,9 @@ loops; ``import fastxent`` does not import it.
 
 from . import _special
 from ._jit import ufunc
+
+# The loops inline fastxent._special's formulas, but Numba keys their disk
+# cache on this file's text alone: after editing _special, clear the cache.
 
 __all__ = ["xlogy", "xlog1py", "entr", "rel_entr", "kl_div", "expit", "log_expit"]
 
@@ -92,6 +101,3 @@ def log_expit(x):
     return _special.log_expit(x)
 
 
-# Keep Numba's DUFunc objects alive: they own the machine code of the loops.
-_COMPILED = (xlogy, xlog1py, entr, rel_entr, kl_div, expit, log_expit)
-xlogy, xlog1py, entr, rel_entr, kl_div, expit, log_expit = (f.ufunc for f in _COMPILED)

@@ -12,6 +12,7 @@ scipy_special = pytest.importorskip("scipy.special")
 UNARY = ["entr", "expit", "log_expit"]
 BINARY = ["xlogy", "xlog1py", "rel_entr", "kl_div"]
 ALL = UNARY + BINARY
+SMALLEST_NORMAL = np.finfo(np.float64).tiny
 SPECIALS = [0.0, -0.0, 1.0, -1.0, 0.5, 2.0, -2.0, 1e-300, -1e-300, 5e-324, -5e-324,
             2.2250738585072014e-308, 1.7976931348623157e308, -1.7976931348623157e308,
             np.inf, -np.inf, np.nan, 1 - 2**-53, 1 + 2**-52, 700.0, -700.0, 745.2, -745.2,
@@ -86,7 +87,30 @@ def assert_within_2_ulp_of_scipy(ours, ref, name, *args):
 
 def call_both(name, *args):
     with np.errstate(all="ignore"):
-        return getattr(ufuncs, name)(*args), getattr(scipy_special, name)(*args)
+        ours, ref = getattr(ufuncs, name)(*args), getattr(scipy_special, name)(*args)
+    if name == "kl_div":
+        ref = kl_div_reference(*args, ref)
+    return ours, ref
+
+
+def kl_div_reference(x, y, scipy_value):
+    """SciPy's kl_div, except where x / y is not a normal number in float64.
+
+    SciPy forms x / y there and returns x log(inf) = +inf or x log(0) = -inf
+    (kl_div is never negative); fastxent takes the logarithms apart and must
+    give the exact value, computed here in long double (where there is one:
+    |log x - log y| > 708 here, so the difference loses nothing).
+    """
+    x, y, scipy_value = np.broadcast_arrays(x, y, scipy_value)
+    x64, y64 = x.astype(np.float64), y.astype(np.float64)
+    with np.errstate(all="ignore"):
+        ratio = x64 / y64
+        apart = (x64 > 0) & (y64 > 0) & np.isfinite(x64) & np.isfinite(y64) & ~(
+            (ratio > SMALLEST_NORMAL) & (ratio < np.inf))
+        xl, yl = x64[apart].astype(np.longdouble), y64[apart].astype(np.longdouble)
+        exact = scipy_value.copy()
+        exact[apart] = (xl * (np.log(xl) - np.log(yl)) - xl + yl).astype(scipy_value.dtype)
+    return exact
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -264,3 +288,116 @@ def test_scalar_functions_are_callable_from_user_njit_code():
     )
     assert user(x, y) == pytest.approx(expected, rel=1e-15)
     assert user(x64, y64) == pytest.approx(expected, rel=1e-15)
+
+
+# Adversarial finite inputs for the floating-point flags: zero, subnormals,
+# the normal threshold, huge values, the tails of expit/log_expit.
+FLAG_GRID = {
+    np.float64: [0.0, 5e-324, 1e-310, 2.2250738585072014e-308, 2.22e-308, 1e-300, 1e-20, 0.5, 1.0, 2.0,
+                 4.0, 36.0, 40.5, 700.0, 745.5, 800.0, 1e10, 1e300, 1.7976931348623157e308],
+    np.float32: [0.0, 1e-45, 1e-40, 1.1754944e-38, 1e-30, 0.5, 1.0, 2.0, 4.0, 36.0, 40.5, 88.0, 90.0,
+                 104.0, 1e10, 1e30, 3.4028235e38],
+}
+EXACT_ZERO = {  # where the exact value is 0 (a zero result elsewhere is an underflow)
+    "xlogy": lambda x, y: x == 0 or y == 1,
+    "xlog1py": lambda x, y: x == 0 or y == 0,
+    "entr": lambda x: x == 0 or x == 1,
+    "rel_entr": lambda x, y: x == 0 or x == y,
+    "kl_div": lambda x, y: x == y,
+    "expit": lambda x: False,
+    "log_expit": lambda x: False,
+}
+
+
+def flag_cases(name, dtype):
+    grid = np.array(FLAG_GRID[dtype], dtype=dtype)
+    grid = np.concatenate([grid, -grid[1:]])
+    if name in UNARY:
+        return [(v,) for v in grid]
+    return [(a, b) for a in grid for b in grid]
+
+
+def in_range_reference(name, args, dtype):
+    """SciPy's value when it is finite, normal or an exact 0, and SciPy raises
+    nothing under ``np.errstate(all="raise")``; else None (not a spurious case)."""
+    try:
+        with np.errstate(all="raise"):
+            ref = getattr(scipy_special, name)(*args)
+    except FloatingPointError:
+        return None
+    if name == "kl_div":
+        ref = kl_div_reference(*args, ref)[()]
+    if not np.isfinite(ref) or (ref == 0 and not EXACT_ZERO[name](*args)):
+        return None
+    if ref != 0 and abs(ref) < np.finfo(dtype).tiny:
+        return None  # the result itself underflows
+    return ref
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", ALL)
+def test_no_spurious_floating_point_flags(name, dtype):
+    f = getattr(ufuncs, name)
+    checked = 0
+    for args in flag_cases(name, dtype):
+        ref = in_range_reference(name, args, dtype)
+        if ref is None:
+            continue
+        with np.errstate(all="raise"):
+            ours = f(*args)  # raises FloatingPointError on a spurious flag
+        assert ours.dtype == dtype
+        assert ulp_distance(ours, ref.astype(dtype)) <= 2, (args, ours, ref)
+        checked += 1
+    assert checked > 10
+
+
+def test_extreme_ratios_and_tails_are_exact_without_warnings():
+    with np.errstate(all="raise"):
+        assert ufuncs.rel_entr(4.0, 2.22e-308) == scipy_special.rel_entr(4.0, 2.22e-308)
+        assert ufuncs.rel_entr(1e300, 1e-300) == scipy_special.rel_entr(1e300, 1e-300)
+        assert ufuncs.rel_entr(1e-300, 1e300) == scipy_special.rel_entr(1e-300, 1e300)
+        # SciPy: inf and -inf here (x / y overflows, underflows); the exact values:
+        assert ufuncs.kl_div(4.0, 2.22e-308) == pytest.approx(4.0 * (np.log(4.0) - np.log(2.22e-308)) - 4.0,
+                                                              rel=1e-15)
+        assert ufuncs.kl_div(1e-300, 1e300) == 1e300
+        assert ufuncs.log_expit(-800.0) == -800.0
+        assert ufuncs.log_expit(np.float32(-1e30)) == np.float32(-1e30)
+        assert ufuncs.expit(800.0) == 1.0
+        assert ufuncs.expit(np.float32(3e38)) == np.float32(1.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_public_losses_raise_no_floating_point_error_on_extreme_finite_inputs(dtype):
+    import fastxent
+
+    info = np.finfo(dtype)
+    y = np.array([0.0, 1.0, 1.0, 0.0, 1.0, 0.0])
+    big = 1e300 if dtype == np.float64 else 1e30
+    logits = np.array([1e4, -1e4, big, -big, 0.0, -800.0], dtype=dtype)
+    # near 0 and 1; the true class (y = 1, or the label) never gets exactly 0
+    proba = np.array([info.smallest_subnormal, 1 - info.epsneg, info.tiny, info.epsneg, 1.0, 0.0], dtype=dtype)
+    labels = np.array([0, 1, 2, 0, 1, 2])
+    z = np.stack([logits, logits[::-1], np.roll(logits, 2)], axis=1)
+    p = np.zeros((6, 3), dtype=dtype)
+    p[np.arange(6), labels] = 1 - info.epsneg
+    p[np.arange(6), (labels + 1) % 3] = info.epsneg
+    p[np.arange(3), (labels[:3] + 2) % 3] = info.smallest_subnormal
+    q = p[::-1] + info.smallest_subnormal
+    with np.errstate(all="raise"):
+        results = [
+            fastxent.binary_cross_entropy(y, logits, from_logits=True),
+            *fastxent.binary_cross_entropy_value_and_grad(y, logits, from_logits=True, reduction="none"),
+            fastxent.binary_cross_entropy(y, proba, clip=None, reduction="sum"),
+            fastxent.binary_cross_entropy_grad(y, proba),
+            *fastxent.cross_entropy_value_and_grad(labels, z, from_logits=True),
+            fastxent.cross_entropy(labels, p, label_smoothing=0.1),
+            fastxent.cross_entropy(p, p, clip=None, reduction="none"),
+            fastxent.cross_entropy_grad(labels, p, clip=None),
+            fastxent.log_loss(labels, p),
+            fastxent.log_loss(y, proba),
+            fastxent.d2_log_loss_score(labels, p),
+            fastxent.entropy(p, axis=1),
+            fastxent.entropy(p, q, axis=1, base=2),
+            fastxent.kl_divergence(p, q),
+        ]
+    assert all(np.all(np.isfinite(r)) for r in results)
