@@ -161,7 +161,8 @@ def lbfgs_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol,
             return it + 1, True, history[:it + 2]
         if f_old - f <= FTOL * max(abs(f_old), abs(f), 1.0):
             return it + 1, True, history[:it + 2]
-    return max_iter, False, history[:max_iter + 1]
+    n_iter = max(max_iter, 0)
+    return n_iter, False, history[:n_iter + 1]
 
 
 # --------------------------------------------------------------------------

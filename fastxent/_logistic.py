@@ -200,6 +200,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             per_class = compute_class_weight(
                 self.class_weight, classes=classes, y=y,
                 sample_weight=None if sample_weight is None else weights)
+            if not np.all(np.isfinite(per_class)):
+                # inf/NaN in a dict, or "balanced" with a class of zero total weight
+                raise ValueError(
+                    f"class_weight must give finite weights, got {per_class.tolist()} for the "
+                    f"classes {classes.tolist()} from class_weight={self.class_weight!r}.")
             class_shift = _power_of_four_exponent(per_class)
             weights *= np.ldexp(per_class, -class_shift)[y_index]
             shift += class_shift
@@ -232,11 +237,23 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return scores.ravel() if scores.shape[1] == 1 else scores
 
     def predict_log_proba(self, X):
-        """Log of :meth:`predict_proba`, computed stably from the logits."""
+        """Log of :meth:`predict_proba`, computed stably from the logits.
+
+        Logits that overflow to ±inf (features near 1e308) give the limits:
+        a class with logit +inf takes all the probability (shared between
+        ties), as scikit-learn's binary model does (its softmax gives NaN).
+        """
         scores = self.decision_function(X)
-        if scores.ndim == 1:
-            scores = np.column_stack([np.zeros_like(scores), scores])
+        if scores.ndim == 1:  # log σ(∓z), finite or -inf for every z
+            return np.column_stack([-np.logaddexp(0, scores), -np.logaddexp(0, -scores)])
         shift = scores.max(axis=1, keepdims=True)
+        overflowed = np.isinf(shift[:, 0])
+        if overflowed.any():
+            # the largest logits share the mass; -inf - (-inf) would be NaN
+            rows = scores[overflowed]
+            scores = scores.copy()
+            scores[overflowed] = np.where(rows == shift[overflowed], 0.0, -np.inf)
+            shift[overflowed] = 0.0
         return scores - (shift + np.log(np.exp(scores - shift).sum(axis=1, keepdims=True)))
 
     def predict_proba(self, X):

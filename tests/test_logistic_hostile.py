@@ -435,3 +435,54 @@ def test_non_finite_X_raises_sklearns_error(bad):
     with pytest.raises(ValueError) as ours:
         LogisticRegression().fit(X, y)
     assert str(ours.value) == str(expected.value)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_overflowing_logits_at_predict_time_give_the_limits(solver):
+    # features near 1e308 make the logits ±inf: scikit-learn's binary model
+    # answers 0/1 (it used to be NaN here); its softmax answers NaN, the limit
+    # is all the probability on the +inf class
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2))
+    far = np.array([[1e308, 0.0], [-1e308, 0.0], [0.5, 0.5]])
+    binary_y = (X[:, 0] > 0).astype(int)
+    ours = LogisticRegression(solver=solver).fit(X, binary_y)
+    reference = SklearnLR().fit(X, binary_y)
+    np.testing.assert_array_equal(ours.predict_proba(far)[:2], reference.predict_proba(far)[:2])
+    np.testing.assert_array_equal(ours.predict_log_proba(far)[:2],
+                                  reference.predict_log_proba(far)[:2])
+    y = np.digitize(X[:, 0], [-0.5, 0.5])
+    ours = LogisticRegression(solver=solver).fit(X, y)
+    reference = SklearnLR().fit(X, y)
+    assert np.all(np.isinf(ours.decision_function(far)[:2].max(axis=1)))
+    proba = ours.predict_proba(far)
+    np.testing.assert_array_equal(proba[:2], [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
+    np.testing.assert_allclose(proba[2], reference.predict_proba(far[2:])[0], atol=1e-3)
+    np.testing.assert_array_equal(ours.predict(far), reference.predict(far))
+    assert ours.predict_log_proba(far[2:].astype(np.float32)).dtype == np.float64  # float64 model
+    ties = ours.predict_log_proba(np.array([[0.0, 0.0]]))  # unaffected finite rows
+    np.testing.assert_allclose(np.exp(ties).sum(), 1.0)
+
+
+@pytest.mark.parametrize("class_weight", [{0: np.inf, 1: 1.0}, {0: np.nan, 1: 1.0}])
+def test_non_finite_class_weight_is_a_clear_error(class_weight):
+    # scikit-learn stops at zero coefficients with a ConvergenceWarning
+    X, y = problem(n=50)
+    with pytest.raises(ValueError, match="class_weight must give finite weights"):
+        LogisticRegression(class_weight=class_weight).fit(X, y)
+
+
+def test_balanced_with_a_class_of_zero_total_weight_is_a_clear_error():
+    X, y = problem(n=50)
+    with pytest.raises(ValueError, match="class_weight"):
+        LogisticRegression(class_weight="balanced").fit(X, y, sample_weight=(y == 1) * 1.0)
+
+
+@pytest.mark.parametrize("fit", [fit_binary_gd, fit_binary_lbfgs])
+def test_kernels_with_max_iter_zero_or_negative_return_the_start(fit):
+    X, y = problem(n=100)
+    for max_iter in (0, -5):
+        coef, n_iter, converged, history = fit(X, y.astype(np.float64), np.ones(100), 1.0, True,
+                                               max_iter, 1e-4, np.zeros(5))
+        assert (n_iter, converged, history.shape) == (0, False, (1,))
+        np.testing.assert_array_equal(coef, 0.0)
