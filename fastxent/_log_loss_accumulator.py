@@ -38,10 +38,20 @@ __all__ = ["LogLossAccumulator"]
 
 
 def _two_sum(hi, lo, x):
-    """(hi, lo) + x, keeping the rounding error of the addition in lo."""
-    total = hi + x
-    back = total - hi
-    error = (hi - (total - back)) + (x - back)
+    """(hi, lo) + x, keeping the rounding error of the addition in lo.
+
+    A sum that overflowed to inf (weights near the float64 maximum) keeps no
+    rounding error: the error term would be ``inf - inf = nan`` and turn the
+    result into nan where ``log_loss`` gives inf.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = hi + x
+        back = total - hi
+        error = (hi - (total - back)) + (x - back)
+    if np.ndim(total):
+        error = np.where(np.isfinite(total), error, 0.0)
+    elif not np.isfinite(total):
+        error = 0.0
     return total, lo + error
 
 

@@ -22,6 +22,8 @@ __all__ = ["BinaryCrossEntropyAccumulator", "CrossEntropyAccumulator"]
 
 def _neumaier_add(total, comp, value):
     t = total + value
+    if not math.isfinite(t):  # an infinite loss: the compensation would be inf - inf = nan
+        return t, 0.0
     if abs(total) >= abs(value):
         comp += (total - t) + value
     else:

@@ -84,8 +84,10 @@ def _torch_cross_entropy_tensor(y_true, x, *, from_logits=False, sample_weight=N
     import torch
     import torch.nn.functional as F
 
-    log_input = x if from_logits else torch.log(
-        x.clamp(*_clip_bounds(clip, x.dtype)) if clip is not None else x)
+    if not from_logits:
+        return _torch_probability_cross_entropy(y_true, x, sample_weight, class_weight, label_smoothing,
+                                                ignore_index, reduction, clip)
+    log_input = x
     y = np.asarray(y_true)
     target = torch.from_numpy(y.astype(np.int64) if y.ndim == 1 else y.astype(x.detach().numpy().dtype))
     weight = None if class_weight is None else torch.as_tensor(np.asarray(class_weight), dtype=x.dtype)
@@ -102,6 +104,54 @@ def _torch_cross_entropy_tensor(y_true, x, *, from_logits=False, sample_weight=N
         denominator = (s * per_class * kept).sum()
     else:
         denominator = s.sum()
+    return _torch_reduce(losses, s, reduction, denominator)
+
+
+def _log_where_used(coefficient, p):
+    """log(p) where ``coefficient`` is non-zero, 0 elsewhere, so that ``coefficient * log``
+    and its gradient follow 0 log 0 = 0 (``0 * log(0)`` is nan, and so is its gradient)."""
+    import torch
+
+    return torch.log(torch.where(coefficient == 0, torch.ones_like(p), p))
+
+
+def _log1m_where_used(coefficient, p):
+    """log1p(-p) where ``coefficient`` is non-zero, 0 elsewhere (see :func:`_log_where_used`)."""
+    import torch
+
+    return torch.log1p(-torch.where(coefficient == 0, torch.zeros_like(p), p))
+
+
+def _torch_probability_cross_entropy(y_true, x, sample_weight, class_weight, label_smoothing,
+                                     ignore_index, reduction, clip):
+    """``-sum_c w_c t_c log q_c`` of the clipped probabilities, rows used as given.
+
+    F.cross_entropy would apply its log-softmax to ``log q``, which renormalizes
+    each row and adds ``1 / sum(q)`` to the gradient; fastxent's loss of
+    probabilities is the plain sum, with 0 log 0 = 0.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    q = x.clamp(*_clip_bounds(clip, x.dtype)) if clip is not None else x
+    k = x.shape[-1]
+    y = np.asarray(y_true)
+    w = torch.ones(k, dtype=x.dtype) if class_weight is None else torch.as_tensor(
+        np.asarray(class_weight), dtype=x.dtype)
+    s = torch.ones(x.shape[:-1], dtype=x.dtype) if sample_weight is None else torch.as_tensor(
+        np.asarray(sample_weight), dtype=x.dtype)
+    if y.ndim == x.ndim:
+        t = torch.from_numpy(y.astype(x.detach().numpy().dtype))
+        keep = torch.ones(x.shape[:-1], dtype=x.dtype)
+        denominator = s.sum()
+    else:
+        ignore = -100 if ignore_index is None else ignore_index
+        index = torch.from_numpy(np.where(y == ignore, 0, y).astype(np.int64))
+        keep = torch.from_numpy(y != ignore).to(x.dtype)
+        t = F.one_hot(index, k).to(x.dtype)
+        denominator = (s * w[index] * keep).sum()
+    a = ((1 - label_smoothing) * t + label_smoothing / k) * w * keep[..., None]
+    losses = -(a * _log_where_used(a, q)).sum(-1)
     return _torch_reduce(losses, s, reduction, denominator)
 
 
@@ -123,7 +173,8 @@ def _torch_binary_cross_entropy_tensor(y_true, x, *, from_logits=False, sample_w
     if from_logits:
         return F.binary_cross_entropy_with_logits(x, y, weight=w, pos_weight=pw, reduction=reduction)
     p = x.clamp(*_clip_bounds(clip, x.dtype)) if clip is not None else x
-    losses = -((1.0 if pw is None else pw) * y * torch.log(p) + (1 - y) * torch.log1p(-p))
+    positive, negative = (1.0 if pw is None else pw) * y, 1 - y
+    losses = -(positive * _log_where_used(positive, p) + negative * _log1m_where_used(negative, p))
     return _torch_reduce(losses, 1.0 if w is None else w, reduction, losses.numel())
 
 
@@ -237,7 +288,7 @@ REFERENCES = {
                                 "scipy.stats.entropy(p, q) normalizes p and q"),),
     "cross_entropy": (
         Reference("torch", "torch", _torch_value(_torch_cross_entropy_tensor, axis_arg=True),
-                  "F.cross_entropy; probabilities go in as log of the clipped values"),
+                  "F.cross_entropy for logits; -sum w t log q of the clipped probabilities"),
         Reference("numpy", "numpy", _numpy_cross_entropy_logits, "unweighted only"),
     ),
     "cross_entropy_grad": (Reference("torch", "torch", _grad_only(_torch_ce), "torch.autograd"),),
