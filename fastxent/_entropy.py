@@ -116,7 +116,8 @@ def _finish(values, result_dtype, base, reduced_axes, keepdims, scalar):
     """Divide by log(base) (in float64), cast, restore reduced axes like SciPy."""
     values = np.asarray(values, dtype=np.float64)
     if base is not None:
-        values = values / math.log(base)
+        # a 0-d result is divided as a scalar, as SciPy does (same warning text)
+        values = (values[()] if values.ndim == 0 else values) / math.log(base)
     values = values.astype(result_dtype, copy=False)
     if keepdims:
         return np.expand_dims(values, reduced_axes)
@@ -236,6 +237,12 @@ def _masked_entropy(samples, base, axis, nan_policy, keepdims, kernel_dtype, res
         data = [d.ravel() for d in data]
         masks = [m.ravel() for m in masks]
         axes = (0,)
+        shapes = [d.shape for d in data]
+        try:
+            np.broadcast_shapes(*shapes)
+        except ValueError:  # SciPy's masked path multiplies the raveled arrays: NumPy's text
+            raise ValueError("operands could not be broadcast together with shapes "
+                             + " ".join(str(s) for s in shapes) + " ") from None
     else:
         reduced_axes = axis
         axes = (axis,) if np.isscalar(axis) else tuple(axis)
@@ -244,7 +251,7 @@ def _masked_entropy(samples, base, axis, nan_policy, keepdims, kernel_dtype, res
     last = tuple(range(-len(axes), 0))
     data = [np.moveaxis(d, axes, last) for d in data]
     masks = [np.moveaxis(m, axes, last) for m in masks]
-    shape = data[0].shape[: -len(axes)] + (-1,)
+    shape = data[0].shape[: -len(axes)] + (math.prod(data[0].shape[-len(axes):]),)  # no -1: sizes may be 0
     data = [np.array(d.reshape(shape)) for d in data]  # own copies: masked positions are overwritten
     mask = np.logical_or.reduce([m.reshape(shape) for m in masks])
     one_dimensional = data[0].ndim <= 1

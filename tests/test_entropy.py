@@ -545,3 +545,25 @@ def test_kl_divergence_hostile_arguments():
                                 (dict(base=np.True_), TypeError, "base"), (dict(base=1 + 0j), TypeError, "base")):
         with pytest.raises(error, match=name):
             fastxent.kl_divergence(p, q, **kwargs)
+
+
+@pytest.mark.parametrize("pk, qk, axis", [
+    (np.ones(0), np.ma.array(np.ones((4, 1)), mask=[[1], [0], [0], [0]]), 0),
+    (np.ma.array([0.5], mask=[1]), np.ones((0, 3)), -1),
+    (np.ones(0), np.ma.array(np.ones(4), mask=[1, 0, 0, 0]), None),
+    (np.ma.array(np.ones(4), mask=[1, 0, 0, 0]), np.ones((3, 4)), None),
+])
+def test_masked_empty_and_unbroadcastable_input_like_scipy(pk, qk, axis):
+    assert_same(*both(pk, qk, axis=axis))
+
+
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_base_one_warns_like_scipy(keepdims):
+    for f in (fastxent.entropy, scipy_stats.entropy):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            f(np.ones(0), base=1, keepdims=keepdims)
+        if f is fastxent.entropy:
+            ours = [str(w.message) for w in caught]
+        else:
+            assert ours == [str(w.message) for w in caught]
