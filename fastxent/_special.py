@@ -50,6 +50,8 @@ MODERATE_MAX = 2.0**510
 # x - log1p(exp(x)) rounds to x for x < -40 (exp(x) < 4.3e-18 is below half
 # an ulp of x).
 EXPIT_ONE_ABOVE = 40.0
+# The largest x whose exp(x) is finite: below -EXP_FINITE_UP_TO, SciPy's expit is 1 / (1 + inf) = 0.
+EXP_FINITE_UP_TO = 709.782712893384
 LOG_EXPIT_IDENTITY_BELOW = -40.0
 # log1p(y) rounds to y for |y| < 2**-54; libm raises underflow for subnormal y.
 LOG1P_IDENTITY_BELOW = 2.0**-60
@@ -91,6 +93,8 @@ def xlogy(x, y):
     """
     x = np.float64(x)
     y = np.float64(y)
+    if x != x:  # nan, without the flag log(y) may raise
+        return x
     if x == 0.0 and y == y:
         return 0.0
     return x * np.log(y)
@@ -115,6 +119,8 @@ def xlog1py(x, y):
     """
     x = np.float64(x)
     y = np.float64(y)
+    if x != x:  # nan, without the flag log1p(y) may raise
+        return x
     if x == 0.0 and y == y:
         return 0.0
     return x * (y if abs(y) < LOG1P_IDENTITY_BELOW else np.log1p(y))
@@ -162,6 +168,8 @@ def entr(x):
         ``-inf`` for ``x < 0``, 0 at 0, nan for nan.
     """
     x = np.float64(x)
+    if x != x:  # nan, without the flag of an ordered comparison
+        return x
     return entr_from_log(x, np.log(x) if x > 0.0 else 0.0)
 
 
@@ -356,6 +364,8 @@ def expit(x):
     x = np.float64(x)
     if x > EXPIT_ONE_ABOVE:
         return 1.0
+    if x < -EXP_FINITE_UP_TO:  # SciPy's 0, without the overflow flag of exp(-x)
+        return 0.0
     return 1.0 / (1.0 + np.exp(-x))
 
 
