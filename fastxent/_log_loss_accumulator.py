@@ -149,6 +149,15 @@ class LogLossAccumulator(LockedState):
             sample_weight is None or num_samples(sample_weight) == 0
         ):
             return self
+        if isinstance(sample_weight, np.ma.MaskedArray) and np.ma.is_masked(sample_weight):
+            # log_loss follows scikit-learn: masked weights count in the loss sum (np.dot
+            # uses the data) but not in the mean and D2's null model (np.average skips
+            # them); chunk totals cannot reproduce that mix.
+            raise TypeError(
+                "sample_weight is a masked array with masked entries, which "
+                "LogLossAccumulator does not take; pass sample_weight.filled(0) to give "
+                "them no weight"
+            )
         classes = self.classes_
         if classes is None:
             totals = _validated_totals(y_true, y_proba, sample_weight, None,
