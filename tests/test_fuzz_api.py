@@ -675,8 +675,8 @@ def expect_ce(kw, reduction):
         ref_ignore = None if ignore is None else -1
     x = rows if logits else np.clip(rows, lo, hi)
     vg = reference("cross_entropy_value_and_grad", "torch")
-    if reduction == "mean":
-        sw = rescaled(sw)
+    if reduction == "mean":  # with class indices, class weights scale the divisor too
+        sw, cw = rescaled(sw), (cw if soft else rescaled(cw))
     ref = dict(from_logits=logits, sample_weight=sw, class_weight=cw, label_smoothing=float(smoothing),
                ignore_index=ref_ignore, clip=None)
     with np.errstate(all="ignore"):
