@@ -116,7 +116,9 @@ def _block_loss_grad(y, pred, sample_weight, pos_weight, from_logits, lo, hi, gr
             bad_pred += bp
             w = _weight(sample_weight, i)
             loss, g = binary_logit_loss_grad(t, pred[i], _pos_weight_at(pos_weight, i))
-            grad[i] = grad_scale * w * g
+            # A zero weight zeroes the gradient even where the derivative
+            # overflows (a clipped probability under a huge pos_weight): 0 * inf.
+            grad[i] = 0.0 if w == 0.0 else grad_scale * w * g
             acc += w * loss
     else:
         for i in range(pred.shape[0]):
@@ -126,7 +128,7 @@ def _block_loss_grad(y, pred, sample_weight, pos_weight, from_logits, lo, hi, gr
             bad_pred += bp
             w = _weight(sample_weight, i)
             loss, g = binary_proba_loss_grad(t, pred[i], _pos_weight_at(pos_weight, i), lo, hi)
-            grad[i] = grad_scale * w * g
+            grad[i] = 0.0 if w == 0.0 else grad_scale * w * g
             acc += w * loss
     return acc, bad_target, bad_pred
 

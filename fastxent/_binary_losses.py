@@ -20,6 +20,7 @@ from ._parallel import run
 from ._validation import (
     as_array,
     as_float_array,
+    scaled_weights,
     check_bool,
     check_in_range,
     check_nonempty,
@@ -115,7 +116,7 @@ class _Problem:
         unchanged by it, and its sums then neither overflow nor underflow."""
         e = mean_weight_exponent(self.largest_weight)
         if e:
-            self.sample_weight = np.ldexp(self.sample_weight, -e)
+            self.sample_weight = scaled_weights(self.sample_weight, e)
 
     def normalizer(self):
         """Divisor of ``"mean"``: the sum of sample weights (``n`` without them)."""

@@ -21,6 +21,7 @@ from ._validation import (
     as_2d_view,
     as_array,
     as_float_array,
+    scaled_weights,
     as_index_array,
     check_bool,
     check_finite,
@@ -179,10 +180,10 @@ class _Problem:
         mean is unchanged, and its sums neither overflow nor underflow."""
         e = mean_weight_exponent(self._largest_sw)
         if e:
-            self.sample_weight = np.ldexp(self.sample_weight, -e)
+            self.sample_weight = scaled_weights(self.sample_weight, e)
         e = 0 if self.soft else mean_weight_exponent(self._largest_cw)
         if e:
-            self.class_weight = np.ldexp(self.class_weight, -e)
+            self.class_weight = scaled_weights(self.class_weight, e)
 
     def normalizer(self):
         """The divisor of ``reduction="mean"`` (PyTorch's definition)."""

@@ -180,6 +180,12 @@ def entropy(pk, qk=None, base=None, axis=0, *, nan_policy="propagate", keepdims=
         samples.append(_as_entropy_sample(qk, "qk"))
     kernel_dtype, result_dtype, nan_dtype = _compute_dtype(samples, "entr" if qk is None else "rel_entr")
     samples = _scalars_as_arrays(samples, np.result_type(*samples), ("pk", "qk"))
+    if (axis is None and len(samples) == 1
+            and isinstance(samples[0], np.ma.MaskedArray) and samples[0].size == 0):
+        # SciPy reduces an empty masked pk over every axis to NumPy's masked constant
+        if keepdims:
+            return np.ma.masked_all((1,) * max(samples[0].ndim, 1), dtype=np.float64)
+        return np.ma.masked
     masked = any(isinstance(s, np.ma.MaskedArray) and np.ma.getmask(s) is not np.ma.nomask
                  and np.any(np.ma.getmask(s)) for s in samples)
     if masked:

@@ -251,6 +251,17 @@ def softmax_row_loss(z_row, target):
     return (m - z_row[target]) + log(s)
 
 
+@scalar
+def _shifted_log_sum(m, z_target, s):
+    """``(m - z_target) + log(s)`` in exactly this order.
+
+    Strict (no reassociation) even inside a fast-math caller: rewritten as
+    ``(m + log(s)) - z_target`` it loses ``log(s)`` entirely when the logits
+    are large (``m = z_target = 1e300`` gives 0 instead of ``log 2``).
+    """
+    return (m - z_target) + log(s)
+
+
 @kernel
 def softmax_row_loss_grad(z_row, target, weight, grad_row):
     """Loss of :func:`softmax_row_loss` and its gradient, in one go.
@@ -280,7 +291,7 @@ def softmax_row_loss_grad(z_row, target, weight, grad_row):
     for j in range(grad_row.shape[0]):
         grad_row[j] = grad_row[j] * scale
     grad_row[target] = grad_row[target] - weight
-    return (m - z_row[target]) + log(s)
+    return _shifted_log_sum(m, np.float64(z_row[target]), s)
 
 
 @inline_scalar

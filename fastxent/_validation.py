@@ -33,6 +33,7 @@ __all__ = [
     "check_nonnegative_scalar",
     "check_bool",
     "scan",
+    "scaled_weights",
     "finite_min_max",
     "as_2d_view",
 ]
@@ -228,6 +229,20 @@ def mean_weight_exponent(largest):
     if largest == 0.0 or 2.0**-500 <= largest <= 2.0**500:
         return 0
     return math.frexp(largest)[1]
+
+
+def scaled_weights(weights, e):
+    """``weights * 2**-e`` (exact), with each positive weight that the scaling
+    would flush to zero kept at the smallest subnormal instead.
+
+    Its share of a mean stays far below rounding, while an infinite loss it
+    multiplies stays infinite (``0 * inf`` would be NaN).
+    """
+    scaled = np.ldexp(weights, -e)
+    if e > 0:
+        np.copyto(scaled, np.nextafter(scaled.dtype.type(0), scaled.dtype.type(1)),
+                  where=(scaled == 0) & (weights > 0))
+    return scaled
 
 
 def as_sample_weight(sample_weight, n, name="sample_weight"):

@@ -407,3 +407,15 @@ def test_huge_or_wrongly_typed_parameters_name_the_argument(kwargs, name):
     args = {**dict(y_true=np.array([1.0, 0.0]), y_pred=np.array([0.3, 0.5])), **kwargs}
     with pytest.raises((ValueError, TypeError), match=name):
         bce(**args)
+
+
+def test_zero_weight_zeroes_an_overflowing_gradient():
+    # pos_weight / clipped probability overflows to inf; a zero weight still gives 0, not 0 * inf.
+    _, grad = fastxent.binary_cross_entropy_value_and_grad(
+        [1.0, 0.0], [0.0, 0.5], pos_weight=1e300, sample_weight=[0.0, 1.0])
+    assert np.all(np.isfinite(grad)) and grad[0] == 0.0
+
+
+def test_mean_keeps_the_infinite_loss_of_a_tiny_weight_beside_a_huge_one():
+    value = fastxent.binary_cross_entropy([0.0, 1.0], [0.5, 0.0], clip=None, sample_weight=[1e300, 5e-324])
+    assert value == np.inf

@@ -516,3 +516,16 @@ def test_huge_or_wrongly_typed_parameters_name_the_argument(kwargs, name):
     args = {**dict(y_true=[0, 1, 1], y_pred=Z3, from_logits=True), **kwargs}
     with pytest.raises((ValueError, TypeError), match=name):
         ce(**args)
+
+
+@pytest.mark.parametrize("dtype, big", [(np.float64, 1e300), (np.float32, 1e38)])
+def test_value_and_grad_keeps_log_sum_under_huge_logits(dtype, big):
+    # Two tied huge logits: the loss is log 2 however large they are, on the
+    # value-only path and on the one computing the gradient too.
+    z = np.array([[0.0, 0.0, big, big], [0.0, 0.0, 0.0, 0.0]], dtype=dtype)
+    y = np.array([2, 0])
+    expected = np.array([np.log(2.0), np.log(4.0)])
+    np.testing.assert_allclose(fastxent.cross_entropy(y, z, from_logits=True, reduction="none"), expected, rtol=1e-6)
+    value, grad = fastxent.cross_entropy_value_and_grad(y, z, from_logits=True, reduction="none")
+    np.testing.assert_allclose(value, expected, rtol=1e-6)
+    np.testing.assert_allclose(grad[0], [0.0, 0.0, -0.5, 0.5], atol=1e-7)
