@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from fastxent._bench import rival_installed
-from fastxent._bench_cases import cases_of, make_inputs
+from fastxent.benchmarks.run import rival_installed
+from fastxent.benchmarks.cases import cases_of, make_inputs
 
 _inputs_cache = {}
 

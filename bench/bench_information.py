@@ -1,4 +1,4 @@
-"""Benchmarks of the `information` family against its rivals (see fastxent._bench_cases)."""
+"""Benchmarks of the `information` family against its rivals (see fastxent.benchmarks.cases)."""
 
 import pytest
 

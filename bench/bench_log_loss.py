@@ -1,4 +1,4 @@
-"""Benchmarks of the `log_loss` family against its rivals (see fastxent._bench_cases)."""
+"""Benchmarks of the `log_loss` family against its rivals (see fastxent.benchmarks.cases)."""
 
 import pytest
 

@@ -14,7 +14,7 @@ import os
 
 import pytest
 
-from fastxent._bench_cases import SIZES
+from fastxent.benchmarks.cases import SIZES
 
 
 def pytest_collect_file(file_path, parent):

@@ -3,10 +3,10 @@
 ``fastxent score LABELS PREDICTIONS`` streams both files in row blocks
 through fastxent's accumulators, so memory stays bounded whatever the file
 size (``.npy`` is memory-mapped, ``.csv``/``.npz``/``.parquet`` are read
-block by block; see :mod:`fastxent._io`).  It prints the log loss, D², the
+block by block; see :mod:`fastxent._scoring.readers`).  It prints the log loss, D², the
 accuracy, the number of samples and the per-class counts.
 
-``fastxent bench`` prints the comparison table of ``fastxent._bench``.
+``fastxent bench`` prints the comparison table of ``fastxent.benchmarks.run``.
 
 Errors in the input (missing file, wrong shape, lengths that differ, NaN,
 text in a numeric CSV, unknown extension) are reported as one line on
@@ -25,7 +25,7 @@ import sys
 import time
 import warnings
 
-from ._io import DEFAULT_BLOCK_BYTES, InputError
+from ._scoring.readers import DEFAULT_BLOCK_BYTES, InputError
 
 __all__ = ["main"]
 
@@ -183,7 +183,7 @@ def _positive_int(text):
 
 
 def _score_command(args):
-    from ._batch_scoring import score_files
+    from ._scoring.files import score_files
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -215,7 +215,7 @@ def format_json(report):
 
 
 def format_table(report):
-    """The report of :func:`fastxent._batch_scoring.score_files` as aligned text."""
+    """The report of :func:`fastxent._scoring.files.score_files` as aligned text."""
     rows = [
         ("samples", f"{report['n_samples']}"),
         ("log loss", _fmt(report["log_loss"])),
@@ -277,7 +277,7 @@ class _SimpleBar:
 
 
 def _bench_command(args):
-    from . import _bench
+    from .benchmarks import run as _bench
 
     if args.plot:
         try:
@@ -299,7 +299,7 @@ def _bench_command(args):
 def plot_ratios(results, path):
     """Bar chart of the speed-up of fastxent over each rival, with the targets.
 
-    ``results`` is the dictionary of ``fastxent._bench.run``: its ``rows``
+    ``results`` is the dictionary of ``fastxent.benchmarks.run.run``: its ``rows``
     have ``title``, ``rival``, ``ratio`` (rival time / fastxent time) and
     ``target``.  Rows without a ratio (rival missing) are left out.
     """

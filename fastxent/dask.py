@@ -45,9 +45,9 @@ import numpy as np
 
 import fastxent
 
-from ._entropy import _compute_dtype
-from ._log_loss_validation import check_params
-from ._validation import check_reduction
+from ._api.entropy import _compute_dtype
+from ._api.log_loss_validation import check_params
+from ._api.validation import check_reduction
 
 __all__ = ["log_loss", "d2_log_loss_score", "cross_entropy", "binary_cross_entropy", "entropy"]
 
@@ -477,7 +477,7 @@ def entropy(pk, qk=None, base=None, axis=0, *, nan_policy="propagate", keepdims=
         adjust_chunks={a: 1 for a in axes} if keepdims else None, token="fastxent-entropy",
     )
 
-# The mutual-information scores live in fastxent._dask_cluster.
-from ._dask_cluster import adjusted_mutual_info_score, mutual_info_score, normalized_mutual_info_score  # noqa: E402
+# The mutual-information scores live in fastxent._scoring.dask_clusterings.
+from ._scoring.dask_clusterings import adjusted_mutual_info_score, mutual_info_score, normalized_mutual_info_score  # noqa: E402
 
 __all__ += ["mutual_info_score", "normalized_mutual_info_score", "adjusted_mutual_info_score"]

@@ -1,7 +1,7 @@
 """NumPy ufuncs for the special functions of entropy, like ``scipy.special``'s.
 
 Each is a real :class:`numpy.ufunc` with a float32 and a float64 loop
-compiled by ``numba.vectorize`` (through :func:`fastxent._jit.ufunc`), so
+compiled by ``numba.vectorize`` (through :func:`fastxent._infra.jit.ufunc`), so
 broadcasting, ``out=``, ``dtype=``, ``.reduce``/``.outer`` behave as for
 any NumPy ufunc, float32 input gives float32 output, and integer input is
 cast to float64 (to float32 for 8- and 16-bit integers) by NumPy's usual
@@ -13,7 +13,7 @@ We export the plain ``numpy.ufunc`` that Numba builds, not Numba's
 call costs what SciPy's does (the wrapper adds ~0.6 us).  In your own
 ``@numba.njit`` code call the scalar functions of ``fastxent.kernels``
 instead.  With ``NUMBA_DISABLE_JIT=1`` each name is a slow Python
-stand-in (:class:`fastxent._jit.PythonUfunc`) with the same loops and
+stand-in (:class:`fastxent._infra.jit.PythonUfunc`) with the same loops and
 results, broadcasting and ``out=``, but no ``reduce``/``outer``.
 
 Like ``np.log`` (and unlike SciPy, whose loops clear the floating-point
@@ -25,7 +25,7 @@ result itself is inf or nan from finite input, or overflows or underflows
 ``np.errstate(all="raise")`` accepts every finite, normal result.
 
 Every loop computes in float64 with the C library's ``log``/``log1p``/
-``exp`` (see :mod:`fastxent._special`, the single definition of each
+``exp`` (see :mod:`fastxent._math.special`, the single definition of each
 formula): the float64 loops give SciPy's bits (``xlog1py``: within 1 ulp
 of the exact value, where SciPy's is up to 3 ulp off; ``kl_div`` where
 ``x / y`` overflows or underflows: the exact value within 2 ulp, where
@@ -47,10 +47,10 @@ Importing this module loads (or, with a cold Numba cache, compiles) the 14
 loops; ``import fastxent`` does not import it.
 """
 
-from . import _special
-from ._jit import ufunc
+from ._math import special as _special
+from ._infra.jit import ufunc
 
-# The loops inline fastxent._special's formulas, but Numba keys their disk
+# The loops inline fastxent._math.special's formulas, but Numba keys their disk
 # cache on this file's text alone: after editing _special, clear the cache.
 
 __all__ = ["xlogy", "xlog1py", "entr", "rel_entr", "kl_div", "expit", "log_expit"]

@@ -199,8 +199,8 @@ indicative: `fastxent bench` (full sizes) produces the table in `bench/README.md
     ("code", """%matplotlib inline
 import matplotlib.pyplot as plt
 
-from fastxent import _bench
-from fastxent._bench_cases import CASES
+from fastxent.benchmarks import run as _bench
+from fastxent.benchmarks.cases import CASES
 from fastxent.cli import speedup_figure
 
 size = os.environ.get("FASTXENT_TOUR_BENCH", "quick")

@@ -1,6 +1,6 @@
 """Shared test configuration: the table of reference implementations.
 
-``REFERENCES`` (defined in :mod:`fastxent._rivals`, so that the
+``REFERENCES`` (defined in :mod:`fastxent.benchmarks.references`, so that the
 ``fastxent bench`` script can use it without the test-suite) maps each
 public name -- ``"log_loss"``, ``"cross_entropy_grad"``,
 ``"ufuncs.xlogy"``, ... -- to its rivals in scikit-learn, SciPy, NumPy and
@@ -28,7 +28,7 @@ and no hooks, so it cannot interfere with anyone's test module.
 
 import pytest
 
-from fastxent._rivals import REFERENCES, Reference, references_for
+from fastxent.benchmarks.references import REFERENCES, Reference, references_for
 
 __all__ = ["REFERENCES", "Reference", "reference", "skip_unless_available", "references_for"]
 

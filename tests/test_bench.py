@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from fastxent import _bench
-from fastxent._bench_cases import CASES, SIZES, Case, make_inputs
+from fastxent.benchmarks import run as _bench
+from fastxent.benchmarks.cases import CASES, SIZES, Case, make_inputs
 
 
 def _fake_case(**overrides):

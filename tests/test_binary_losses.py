@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from scipy.special import expit
 
 import fastxent
-from fastxent._binary_kernels import binary_cross_entropy_parallel, binary_cross_entropy_serial
-from fastxent._binary_math import (
+from fastxent._kernels.binary import binary_cross_entropy_parallel, binary_cross_entropy_serial
+from fastxent._math.binary import (
     binary_logit_grad,
     binary_logit_loss,
     binary_logit_loss_grad,

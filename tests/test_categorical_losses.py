@@ -11,13 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fastxent
-from fastxent._categorical_kernels import (
+from fastxent._kernels.categorical import (
     cross_entropy_index_parallel,
     cross_entropy_index_serial,
     cross_entropy_soft_serial,
 )
-from fastxent._softmax_exp import exp_nonpositive_f32
-from fastxent._softmax_math import (
+from fastxent._math.softmax_exp import exp_nonpositive_f32
+from fastxent._math.softmax import (
     proba_row_loss,
     proba_row_loss_grad,
     proba_row_soft_loss,

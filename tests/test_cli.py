@@ -290,7 +290,7 @@ def test_memory_stays_bounded_on_a_large_npy(tmp_path):
 
 
 def test_bench_prints_the_table_and_draws_the_plot(tmp_path, capsys, monkeypatch):
-    import fastxent._bench as bench
+    import fastxent.benchmarks.run as bench
 
     canned = {
         "size": "quick",

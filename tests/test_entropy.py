@@ -19,7 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fastxent
-from fastxent import _entropy_columns, _entropy_kernels, _entropy_rows
+from fastxent._kernels import entropy_columns as _entropy_columns
+from fastxent._kernels import entropy_slices as _entropy_kernels
+from fastxent._kernels import entropy_rows as _entropy_rows
 
 scipy_stats = pytest.importorskip("scipy.stats")
 scipy_special = pytest.importorskip("scipy.special")

@@ -1,4 +1,4 @@
-"""Accuracy, special values and vectorization of fastxent._fastmath."""
+"""Accuracy, special values and vectorization of fastxent._math.elementary."""
 
 import re
 
@@ -6,9 +6,9 @@ import numba
 import numpy as np
 import pytest
 
-from fastxent import _fastmath as fm
-from fastxent._jit import FASTMATH, kernel, scalar
-from fastxent._summation import block_bounds, compensated_sum, n_blocks
+from fastxent._math import elementary as fm
+from fastxent._infra.jit import FASTMATH, kernel, scalar
+from fastxent._infra.summation import block_bounds, compensated_sum, n_blocks
 
 HAS_LONG_DOUBLE = np.finfo(np.longdouble).nmant >= 63
 

@@ -3,7 +3,7 @@
 Each test draws arguments the way a hostile user writes them and asserts one of
 two outcomes, decided per case by calling the reference on the same input:
 
-* the reference's answer (``REFERENCES`` of :mod:`fastxent._rivals`, through
+* the reference's answer (``REFERENCES`` of :mod:`fastxent.benchmarks.references`, through
   ``tests/conftest.py``: scikit-learn 1.9, SciPy, PyTorch CPU), to 1e-12
   relative for float64 and to float32 precision for float32 input;
 * or a ``ValueError``/``TypeError`` whose message names an offending argument.

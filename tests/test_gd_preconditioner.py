@@ -1,4 +1,4 @@
-"""The curvature preconditioner of solver "gd" (fastxent._gram) and both gd paths."""
+"""The curvature preconditioner of solver "gd" (fastxent._solvers.gram) and both gd paths."""
 
 import numba
 import numpy as np
@@ -6,8 +6,8 @@ import pytest
 
 sparse = pytest.importorskip("scipy.sparse")
 
-from fastxent._gd import gd_iterate  # noqa: E402
-from fastxent._gram import (  # noqa: E402
+from fastxent._solvers.gd import gd_iterate  # noqa: E402
+from fastxent._solvers.gram import (  # noqa: E402
     MAX_COEFFICIENTS,
     cholesky_in_place,
     curvature_factor,
@@ -15,8 +15,8 @@ from fastxent._gram import (  # noqa: E402
     solve_factored,
     weighted_gram,
 )
-from fastxent._lbfgs import lbfgs_solve  # noqa: E402
-from fastxent._logistic_kernels import loss_grad, solver_scaling  # noqa: E402
+from fastxent._solvers.lbfgs import lbfgs_solve  # noqa: E402
+from fastxent._kernels.logistic import loss_grad, solver_scaling  # noqa: E402
 
 
 def reference_gram(X, w):

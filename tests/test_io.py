@@ -1,4 +1,4 @@
-"""Chunked readers of fastxent._io: every format yields the saved array, block by block."""
+"""Chunked readers of fastxent._scoring.readers: every format yields the saved array, block by block."""
 
 import gc
 import io
@@ -8,7 +8,7 @@ import threading
 import numpy as np
 import pytest
 
-from fastxent._io import InputError, open_array
+from fastxent._scoring.readers import InputError, open_array
 
 
 def _read_all(spec, rows):
@@ -209,7 +209,7 @@ def test_csv_header_rules(tmp_path):
 
 
 def test_selector_split_by_position_in_the_name(tmp_path):
-    from fastxent._io import _split_selector
+    from fastxent._scoring.readers import _split_selector
 
     assert _split_selector("İİ.csv:label") == ("İİ.csv", "label")
     assert _split_selector("İ/x.CSV:a,b") == ("İ/x.CSV", "a,b")

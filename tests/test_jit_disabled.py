@@ -36,7 +36,7 @@ def _data():
 
 
 def _elementary_grid():
-    """Inputs for the bit-level comparison of fastxent._fastmath and _softmax_exp."""
+    """Inputs for the bit-level comparison of fastxent._math.elementary and _softmax_exp."""
     rng = np.random.default_rng(7)
     two_powers = np.ldexp(1.0, np.arange(-1074, 1024, 3))
     x = np.concatenate([
@@ -54,7 +54,8 @@ def compute():
     """Every checked result, by name (run once compiled and once as pure Python)."""
     import fastxent as fx
     import fastxent.ufuncs as uf
-    from fastxent import _fastmath, _softmax_exp
+    from fastxent._math import elementary as _fastmath
+    from fastxent._math import softmax_exp as _softmax_exp
 
     y, z, labels, logits, proba, soft, X = _data()
     p = 1.0 / (1.0 + np.exp(-z))
@@ -177,10 +178,10 @@ def test_fitted_models_match(pure_python, compiled):
 if __name__ == "__main__":
     import numba
 
-    import fastxent._parallel
+    import fastxent._infra.dispatch
 
     # Take the prange drivers too, which the serial cutoff skips on tiny inputs.
-    fastxent._parallel.SERIAL_CUTOFF = 0
+    fastxent._infra.dispatch.SERIAL_CUTOFF = 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence of the tiny fits is not what is compared
         results = compute()

@@ -22,7 +22,8 @@ import sklearn.metrics
 from numba.core.registry import CPUDispatcher
 
 import fastxent
-from fastxent import kernels, ufuncs
+from fastxent import kernels
+from fastxent import ufuncs
 
 DTYPES = [np.float32, np.float64]
 NONE = np.empty(0)  # the "none" convention of the array kernels (length-0 arrays)

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fastxent
-from fastxent import _log_loss_kernels as kernels
+from fastxent._kernels import log_loss as kernels
 
 sk_metrics = pytest.importorskip("sklearn.metrics")
 pd = pytest.importorskip("pandas")
@@ -265,7 +265,7 @@ D2_ONLY = {
     "one sample 2-D": (([1], [[0.5, 0.5]]), {}),
     "length vs one sample": (([0, 1], [[0.5, 0.5]]), {}),
 }
-# Deliberate differences (see the module docstring of fastxent._classification):
+# Deliberate differences (see the module docstring of fastxent._api.log_loss):
 # string sample weights fail in NumPy's float conversion with its own message.
 DIFFERENT = {"string weights": (([0, 1], [0.5, 0.5]), {"sample_weight": ["a", "b"]})}
 

@@ -21,13 +21,13 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 import fastxent  # noqa: E402
 from fastxent import LogisticRegression  # noqa: E402
-from fastxent._gd import fit_binary_gd, fit_binary_gd_csr, fit_multinomial_gd  # noqa: E402
-from fastxent._lbfgs import (  # noqa: E402
+from fastxent._solvers.gd import fit_binary_gd, fit_binary_gd_csr, fit_multinomial_gd  # noqa: E402
+from fastxent._solvers.lbfgs import (  # noqa: E402
     fit_binary_lbfgs,
     fit_multinomial_lbfgs,
     fit_multinomial_lbfgs_csr,
 )
-from fastxent._logistic_kernels import (  # noqa: E402
+from fastxent._kernels.logistic import (  # noqa: E402
     binary_logistic_loss_grad,
     binary_logistic_loss_grad_csr,
     multinomial_logistic_loss_grad,

@@ -18,9 +18,9 @@ from sklearn.linear_model import LogisticRegression as SklearnLR  # noqa: E402
 from sklearn.utils._param_validation import InvalidParameterError  # noqa: E402
 
 from fastxent import LogisticRegression  # noqa: E402
-from fastxent._gd import fit_binary_gd, fit_multinomial_gd, gd_iterate  # noqa: E402
-from fastxent._lbfgs import fit_binary_lbfgs, fit_multinomial_lbfgs  # noqa: E402
-from fastxent._logistic_kernels import max_abs, new_history, norm2, record  # noqa: E402
+from fastxent._solvers.gd import fit_binary_gd, fit_multinomial_gd, gd_iterate  # noqa: E402
+from fastxent._solvers.lbfgs import fit_binary_lbfgs, fit_multinomial_lbfgs  # noqa: E402
+from fastxent._kernels.logistic import max_abs, new_history, norm2, record  # noqa: E402
 
 SOLVERS = ("lbfgs", "gd")
 

@@ -1,5 +1,5 @@
 """Thread safety, fork safety, thread-count control and determinism of
-fastxent._parallel.run with blocked reduction kernels."""
+fastxent._infra.dispatch.run with blocked reduction kernels."""
 
 import math
 import multiprocessing
@@ -13,10 +13,10 @@ import numba
 import numpy as np
 import pytest
 
-from fastxent import _fastmath as fm
-from fastxent import _parallel
-from fastxent._jit import kernel, parallel_kernel
-from fastxent._summation import block_bounds, compensated_sum, n_blocks
+from fastxent._math import elementary as fm
+from fastxent._infra import dispatch as _parallel
+from fastxent._infra.jit import kernel, parallel_kernel
+from fastxent._infra.summation import block_bounds, compensated_sum, n_blocks
 
 
 # A test-only reduction written like every fastxent kernel: fixed blocks,

@@ -4,7 +4,7 @@ import numba
 import numpy as np
 import pytest
 
-import fastxent._special as special
+import fastxent._math.special as special
 import fastxent.ufuncs as ufuncs
 
 scipy_special = pytest.importorskip("scipy.special")

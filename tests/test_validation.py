@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from fastxent._validation import (
+from fastxent._api.validation import (
     as_2d_view,
     as_float_array,
     as_index_array,

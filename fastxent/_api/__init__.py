@@ -1,0 +1,1 @@
+"""The validated NumPy API: argument checks and coercion, then one kernel call."""

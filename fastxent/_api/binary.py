@@ -1,0 +1,271 @@
+"""Binary cross-entropy and its gradient (public NumPy API, SPEC §2).
+
+Validation and coercion happen here; one call of the trusted kernel of
+:mod:`fastxent._kernels.binary` computes the value (and gradient) and, in
+the same pass, counts invalid targets and predictions, so no separate
+validation read of the data is needed.
+"""
+
+import numbers
+
+import numpy as np
+
+from .._kernels.binary import (
+    binary_cross_entropy_parallel,
+    binary_cross_entropy_rows_parallel,
+    binary_cross_entropy_rows_serial,
+    binary_cross_entropy_serial,
+)
+from .._infra.dispatch import run
+from .validation import (
+    as_array,
+    as_float_array,
+    scaled_weights,
+    check_bool,
+    check_in_range,
+    check_nonempty,
+    check_nonnegative_scalar,
+    check_reduction,
+    clip_bounds,
+    mean_weight_exponent,
+)
+
+__all__ = ["binary_cross_entropy", "binary_cross_entropy_grad", "binary_cross_entropy_value_and_grad"]
+
+
+def _as_targets(y_true):
+    """Targets without a copy for float32/float64/int/bool arrays."""
+    y = as_array(y_true, "y_true")
+    if y.dtype in (np.float32, np.float64, np.int64, np.int32, np.uint8, np.int8):
+        return y
+    if y.dtype == np.bool_:
+        return y.view(np.uint8)
+    if y.dtype.kind in "iuf":
+        return y.astype(np.float64)
+    raise TypeError(f"y_true must hold numbers in [0, 1]; got an array of dtype {y.dtype}")
+
+
+def _pos_weight(pos_weight, shape):
+    """A float, or a float64 array of per-position weights that the rows
+    kernel applies along each C-ordered row of its length.
+
+    As in PyTorch, an array ``pos_weight`` must broadcast to ``y_pred``'s
+    shape without enlarging it: one weight per class along the last axis
+    (shape ``(k,)``, ``(1, k)``, ...) is the common case; any other such
+    shape (e.g. ``(n, 1)``) is expanded to one weight per element.
+    """
+    if pos_weight is None:
+        return 1.0
+    if isinstance(pos_weight, (numbers.Number, np.bool_)):
+        return check_nonnegative_scalar(pos_weight, "pos_weight")
+    pw = as_float_array(pos_weight, "pos_weight")
+    try:
+        fits = np.broadcast_shapes(pw.shape, shape) == shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            f"pos_weight of shape {pw.shape} does not broadcast to the shape {shape} of y_pred "
+            f"(give one number, or one weight per class along the last axis of y_pred)"
+        )
+    check_in_range(pw, "pos_weight", 0.0, np.inf, "non-negative weights")
+    if pw.size == 1:
+        return float(pw.reshape(-1)[0])
+    if all(d == 1 for d in pw.shape[:-1]):  # (..., 1, k): one weight per class
+        return np.ascontiguousarray(pw.reshape(-1), dtype=np.float64)
+    return np.ascontiguousarray(np.broadcast_to(pw, shape), dtype=np.float64).reshape(-1)
+
+
+def _flat(arr, order):
+    """1-D view of ``arr`` in memory order ``order`` (a copy only if needed)."""
+    return arr if arr.ndim == 1 else np.ravel(arr, order=order)
+
+
+class _Problem:
+    """Validated, kernel-ready arguments of one binary cross-entropy call."""
+
+    def __init__(self, y_true, y_pred, from_logits, sample_weight, pos_weight, clip):
+        pred = as_float_array(y_pred, "y_pred")
+        check_nonempty(pred, "y_pred")
+        y = _as_targets(y_true)
+        if y.shape != pred.shape:
+            raise ValueError(f"y_true has shape {y.shape} but y_pred has shape {pred.shape}; they must match")
+        self.shape = pred.shape
+        self.dtype = pred.dtype
+        self.pos_weight = _pos_weight(pos_weight, pred.shape)
+        per_class = isinstance(self.pos_weight, np.ndarray)
+        # per-class weights pair with C-ordered rows; otherwise keep F order as is
+        f_order = pred.flags.f_contiguous and not pred.flags.c_contiguous and not per_class
+        self.order = "F" if f_order else "C"
+        self.pred = _flat(pred, self.order)
+        self.y = _flat(y, self.order)
+        self.from_logits = check_bool(from_logits, "from_logits")
+        self.lo, self.hi = clip_bounds(clip, pred.dtype)
+        self.largest_weight = 0.0
+        if sample_weight is None:
+            self.sample_weight = np.empty(0)
+        else:
+            sw = as_float_array(sample_weight, "sample_weight")
+            if sw.shape != pred.shape:
+                raise ValueError(f"sample_weight has shape {sw.shape} but y_pred has shape {pred.shape}")
+            self.largest_weight = check_in_range(sw, "sample_weight", 0.0, np.inf, "non-negative weights")[1]
+            self.sample_weight = _flat(sw.astype(np.float64, copy=False), self.order)
+
+    def rescale_for_mean(self):
+        """Scale extreme sample weights by a power of two: ``"mean"`` is
+        unchanged by it, and its sums then neither overflow nor underflow."""
+        e = mean_weight_exponent(self.largest_weight)
+        if e:
+            self.sample_weight = scaled_weights(self.sample_weight, e)
+
+    def normalizer(self):
+        """Divisor of ``"mean"``: the sum of sample weights (``n`` without them)."""
+        sw = self.sample_weight
+        return float(np.sum(sw)) if sw.size else float(self.pred.shape[0])
+
+    def run(self, grad_scale, losses, grad):
+        if isinstance(self.pos_weight, np.ndarray):
+            kernels = (binary_cross_entropy_rows_parallel, binary_cross_entropy_rows_serial)
+        else:
+            kernels = (binary_cross_entropy_parallel, binary_cross_entropy_serial)
+        total, bad_target, bad_pred = run(
+            *kernels,
+            self.pred.shape[0],
+            self.y, self.pred, self.sample_weight, self.pos_weight, self.from_logits,
+            self.lo, self.hi, grad_scale, losses, grad,
+        )
+        if bad_target:
+            raise ValueError(f"y_true must hold targets in [0, 1]; {bad_target} value(s) are outside or NaN")
+        if bad_pred:
+            if self.from_logits:
+                raise ValueError(f"y_pred contains NaN or infinity ({bad_pred} logit(s))")
+            raise ValueError(f"y_pred must hold probabilities in [0, 1]; {bad_pred} value(s) are outside or NaN")
+        return total
+
+    def shaped(self, flat):
+        return flat if len(self.shape) == 1 else np.reshape(flat, self.shape, order=self.order)
+
+
+def _finish(problem, reduction, total, losses):
+    if reduction == "none":
+        return problem.shaped(losses)
+    if reduction == "sum":
+        return float(total)
+    denom = problem.normalizer()
+    return float(total / denom) if denom != 0.0 else 0.0
+
+
+def _value_and_grad(y_true, y_pred, from_logits, sample_weight, pos_weight, reduction, clip, want_value):
+    reduction = check_reduction(reduction)
+    problem = _Problem(y_true, y_pred, from_logits, sample_weight, pos_weight, clip)
+    n = problem.pred.shape[0]
+    scale = 1.0
+    if reduction == "mean":
+        problem.rescale_for_mean()
+        denom = problem.normalizer()
+        scale = 1.0 / denom if denom != 0.0 else 0.0
+    losses = np.empty(n) if (want_value and reduction == "none") else np.empty(0)
+    grad = np.empty(n, dtype=problem.dtype)
+    total = problem.run(scale, losses, grad)
+    value = _finish(problem, reduction, total, losses) if want_value else None
+    return value, problem.shaped(grad)
+
+
+_DOC_ARGS = """
+    Parameters
+    ----------
+    y_true : array-like
+        Targets in [0, 1] (0/1 labels, bool, or soft targets), shaped like
+        ``y_pred``.
+    y_pred : array-like of float
+        Probabilities of the positive class, or logits with
+        ``from_logits=True`` (any finite magnitude).  float32 and float64
+        are used as they are (C or F order, strided 1-D, read-only, memmap).
+    from_logits : bool, default False
+        ``True``/``False`` or ``np.bool_``; anything else is a ``TypeError``.
+    sample_weight : array-like shaped like ``y_pred``, optional
+        Non-negative finite weight per sample.
+    pos_weight : float >= 0 or array-like, optional
+        Weight of the positive term (PyTorch's ``pos_weight``): one number,
+        or an array that broadcasts to ``y_pred``'s shape without enlarging
+        it, as in PyTorch -- typically one weight per class along the last
+        axis (shape ``(k,)``, multi-label).
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"mean"`` is the weighted mean ``sum(w * loss) / sum(w)`` (``n``
+        without weights), exact even for weights near the float64 limits
+        (they are rescaled by a power of two); ``"none"`` returns each
+        weighted loss (float64).
+    clip : "auto", None or float, default "auto"
+        Probabilities are clipped to ``[eps, 1 - eps]`` (``"auto"``:
+        ``eps = finfo(dtype).eps``; ``None``: none, a zero probability of
+        the observed class gives ``inf``).  Not used for logits.
+
+    Array arguments in another byte order (``>f8``) are converted once; a
+    masked array is used as its data when nothing is masked, and one with
+    masked entries is a ``TypeError`` naming the argument.
+"""
+
+
+def binary_cross_entropy(
+    y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weight=None, reduction="mean", clip="auto"
+):
+    reduction = check_reduction(reduction)
+    problem = _Problem(y_true, y_pred, from_logits, sample_weight, pos_weight, clip)
+    if reduction == "mean":
+        problem.rescale_for_mean()
+    losses = np.empty(problem.pred.shape[0]) if reduction == "none" else np.empty(0)
+    total = problem.run(1.0, losses, np.empty(0, dtype=problem.dtype))
+    return _finish(problem, reduction, total, losses)
+
+
+def binary_cross_entropy_grad(
+    y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weight=None, reduction="mean", clip="auto"
+):
+    return _value_and_grad(y_true, y_pred, from_logits, sample_weight, pos_weight, reduction, clip, False)[1]
+
+
+def binary_cross_entropy_value_and_grad(
+    y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weight=None, reduction="mean", clip="auto"
+):
+    return _value_and_grad(y_true, y_pred, from_logits, sample_weight, pos_weight, reduction, clip, True)
+
+
+binary_cross_entropy.__doc__ = (
+    """Binary cross-entropy (PyTorch's ``binary_cross_entropy(_with_logits)``).
+
+    Per sample: ``-(pos_weight * y log p + (1 - y) log(1 - p))`` with
+    ``0 log 0 = 0``; from logits ``pos_weight * y * softplus(-z) + (1 - y) *
+    softplus(z)``, stable for any finite ``z``; times ``sample_weight``.
+"""
+    + _DOC_ARGS
+    + """
+    Returns
+    -------
+    float, or ndarray of float64 shaped like ``y_pred`` for ``"none"``
+    """
+)
+binary_cross_entropy_grad.__doc__ = (
+    """Gradient of :func:`binary_cross_entropy` with respect to ``y_pred`` as given.
+
+    Logits: ``w * ((1 - y) sigmoid(z) - pos_weight * y * sigmoid(-z))``;
+    probabilities: ``w * ((1 - y) / (1 - p) - pos_weight * y / p)`` at the
+    clipped ``p``; divided by ``sum(w)`` for ``"mean"``.  For ``"none"``
+    it is the gradient of the sum of the losses.
+"""
+    + _DOC_ARGS
+    + """
+    Returns
+    -------
+    ndarray shaped like ``y_pred``, of its dtype (float32 or float64)
+    """
+)
+binary_cross_entropy_value_and_grad.__doc__ = (
+    """:func:`binary_cross_entropy` and its gradient in one pass.
+"""
+    + _DOC_ARGS
+    + """
+    Returns
+    -------
+    (value, grad)
+    """
+)

@@ -1,0 +1,1 @@
+"""Infrastructure: the Numba flags, block summation and the serial/parallel dispatch rule."""

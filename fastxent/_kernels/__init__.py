@@ -1,0 +1,1 @@
+"""Array kernels: reductions and gradients over whole arrays, no validation."""

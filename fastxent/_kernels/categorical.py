@@ -1,0 +1,296 @@
+"""Array kernels for categorical cross-entropy (serial and parallel drivers).
+
+Rows are independent, so the drivers run over fixed blocks of rows
+(``rows_per_block(k)`` rows, about ``BLOCK`` values each, independent of
+the thread count), each row handled by the per-row math of
+:mod:`fastxent._math.softmax` while it sits in cache.  Per-block float64
+partial sums are added with compensated summation, so the result is
+bit-identical for any thread count.
+
+Conventions (all kernels):
+
+* ``pred``: 2-D float32/float64 ``(n, k)``, probabilities or logits
+  (``from_logits``), any strides (a class axis that is not the last one
+  becomes a strided view, no copy).
+* ``sample_weight``: float64 ``(n,)`` or length 0 (none); ``class_weight``:
+  float64 ``(k,)`` or length 0 (none).
+* ``lo, hi``: clipping bounds of probabilities (ignored for logits).
+* ``losses``: float64 ``(n,)`` receiving the weighted per-sample losses,
+  or length 0.  ``grad``: like ``pred`` ``(n, k)`` receiving
+  ``grad_scale * d(sum of weighted losses)/d pred``, or shape ``(0, k)``.
+* Return ``(loss_sum, weight_sum)``: the weighted loss sum and the
+  normalizer of the ``"mean"`` reduction (PyTorch's: the sum of
+  ``sample_weight[i] * class_weight[y[i]]`` over non-ignored samples for
+  class indices; the sum of sample weights for distributions).
+"""
+
+import numba
+import numpy as np
+
+from .._infra.jit import kernel, parallel_kernel
+from .._math.softmax import (
+    proba_row_loss,
+    proba_row_loss_grad,
+    proba_row_soft_loss,
+    proba_row_soft_loss_grad,
+    softmax_row_loss,
+    softmax_row_loss_grad,
+    softmax_row_smoothed_loss,
+    softmax_row_smoothed_loss_grad,
+    softmax_row_soft_loss,
+    softmax_row_soft_loss_grad,
+)
+from .._infra.summation import BLOCK, compensated_sum_columns
+
+__all__ = [
+    "rows_per_block",
+    "n_row_blocks",
+    "cross_entropy_index_serial",
+    "cross_entropy_index_parallel",
+    "cross_entropy_soft_serial",
+    "cross_entropy_soft_parallel",
+]
+
+
+@kernel
+def rows_per_block(k):
+    """Rows per reduction block: about ``BLOCK`` values, at least one row."""
+    return max(1, BLOCK // max(k, 1))
+
+
+@kernel
+def n_row_blocks(n, k):
+    """Number of row blocks of :func:`rows_per_block` rows over ``n`` rows."""
+    return (n + rows_per_block(k) - 1) // rows_per_block(k)
+
+
+@kernel
+def _index_row_value(z_row, target, s, class_weight, smoothing, from_logits, lo, hi):
+    """Weighted loss of one row with an integer target."""
+    if from_logits and smoothing == 0.0:
+        wy = class_weight[target] if class_weight.shape[0] > 0 else 1.0
+        return s * wy * softmax_row_loss(z_row, target)
+    if from_logits:
+        return s * softmax_row_smoothed_loss(z_row, target, smoothing, class_weight)
+    return s * proba_row_loss(z_row, target, smoothing, class_weight, lo, hi)
+
+
+@kernel
+def _index_row_grad(z_row, target, s, class_weight, smoothing, from_logits, lo, hi, scale, grad_row):
+    """As :func:`_index_row_value`, writing ``scale`` times its gradient into ``grad_row``."""
+    if from_logits and smoothing == 0.0:
+        wy = class_weight[target] if class_weight.shape[0] > 0 else 1.0
+        return s * wy * softmax_row_loss_grad(z_row, target, scale * s * wy, grad_row)
+    if from_logits:
+        loss = softmax_row_smoothed_loss_grad(z_row, target, smoothing, class_weight, scale * s, grad_row)
+    else:
+        loss = proba_row_loss_grad(z_row, target, smoothing, class_weight, lo, hi, scale * s, grad_row)
+    return s * loss
+
+
+@kernel
+def _index_block(
+    b, pred, y, sample_weight, class_weight, smoothing, ignore_index, from_logits, lo, hi, scale, losses, grad
+):
+    n = pred.shape[0]
+    rpb = rows_per_block(pred.shape[1])
+    want_grad = grad.shape[0] > 0
+    want_losses = losses.shape[0] > 0
+    acc = 0.0
+    wsum = 0.0
+    for i in range(b * rpb, min(n, (b + 1) * rpb)):
+        target = y[i]
+        if target == ignore_index:
+            if want_losses:
+                losses[i] = 0.0
+            if want_grad:
+                grad[i, :] = 0.0
+            continue
+        s = sample_weight[i] if sample_weight.shape[0] > 0 else 1.0
+        if want_grad:
+            loss = _index_row_grad(pred[i], target, s, class_weight, smoothing, from_logits, lo, hi, scale, grad[i])
+        else:
+            loss = _index_row_value(pred[i], target, s, class_weight, smoothing, from_logits, lo, hi)
+        if want_losses:
+            losses[i] = loss
+        acc += loss
+        wsum += s * (class_weight[target] if class_weight.shape[0] > 0 else 1.0)
+    return acc, wsum
+
+
+@parallel_kernel
+def cross_entropy_index_parallel(
+    pred, y, sample_weight, class_weight, smoothing, ignore_index, from_logits, lo, hi, scale, losses, grad
+):
+    """Cross-entropy of rows against integer class indices, on Numba's thread pool.
+
+    ``cross_entropy_index_parallel(pred, y, sample_weight, class_weight, smoothing, ignore_index, from_logits, lo, hi, scale, losses, grad) -> (loss_sum, weight_sum)``
+
+    Parameters
+    ----------
+    pred : 2-D float32/float64 array (n, k)
+        Probabilities or logits (``from_logits``).
+    y : 1-D int64/int32 array (n,)
+        Class indices in ``[0, k)``, or ``ignore_index`` (row skipped).
+    sample_weight : 1-D float64 (n,) or length 0
+    class_weight : 1-D float64 (k,) or length 0
+    smoothing : float
+        Label smoothing in [0, 1].
+    ignore_index : int
+        Target value whose rows are skipped (pass a value outside ``[0, k)``).
+    from_logits : bool
+    lo, hi : float
+        Clipping bounds for probabilities.
+    scale : float
+        Factor on the gradient (``1 / weight_sum`` for ``mean``).
+    losses : 1-D float64 (n,) or length 0
+        Receives weighted per-row losses (0 for ignored rows).
+    grad : 2-D array like ``pred`` (n, k) or (0, k)
+        Receives the scaled gradient (0 for ignored rows).
+
+    Returns
+    -------
+    loss_sum : float64
+        Weighted loss sum (bit-identical for any thread count).
+    weight_sum : float64
+        The ``mean`` normalizer (PyTorch's): sum over non-ignored rows of
+        ``sample_weight[i] * class_weight[y[i]]``.
+    """
+    partial = np.empty((n_row_blocks(pred.shape[0], pred.shape[1]), 2))
+    for b in numba.prange(partial.shape[0]):
+        partial[b, 0], partial[b, 1] = _index_block(
+            b, pred, y, sample_weight, class_weight, smoothing, ignore_index, from_logits, lo, hi, scale, losses, grad
+        )
+    total = compensated_sum_columns(partial)
+    return total[0], total[1]
+
+
+@kernel
+def cross_entropy_index_serial(
+    pred, y, sample_weight, class_weight, smoothing, ignore_index, from_logits, lo, hi, scale, losses, grad
+):
+    """Serial twin of :func:`cross_entropy_index_parallel` (same arguments,
+    bit-identical result).
+
+    ``cross_entropy_index_serial(pred, y, sample_weight, class_weight, smoothing, ignore_index, from_logits, lo, hi, scale, losses, grad) -> (loss_sum, weight_sum)``
+
+    Parameters
+    ----------
+    pred, y, sample_weight, class_weight, smoothing, ignore_index, from_logits, lo, hi, scale, losses, grad
+        As in :func:`cross_entropy_index_parallel`.
+
+    Returns
+    -------
+    loss_sum : float64
+        Weighted loss sum (bit-identical for any thread count).
+    weight_sum : float64
+        The ``mean`` normalizer (PyTorch's): sum over non-ignored rows of
+        ``sample_weight[i] * class_weight[y[i]]``.
+    """
+    partial = np.empty((n_row_blocks(pred.shape[0], pred.shape[1]), 2))
+    for b in range(partial.shape[0]):
+        partial[b, 0], partial[b, 1] = _index_block(
+            b, pred, y, sample_weight, class_weight, smoothing, ignore_index, from_logits, lo, hi, scale, losses, grad
+        )
+    total = compensated_sum_columns(partial)
+    return total[0], total[1]
+
+
+@kernel
+def _soft_row_value(z_row, t_row, s, class_weight, smoothing, from_logits, lo, hi):
+    """Weighted loss of one row against a target distribution."""
+    if from_logits:
+        return s * softmax_row_soft_loss(z_row, t_row, smoothing, class_weight)
+    return s * proba_row_soft_loss(z_row, t_row, smoothing, class_weight, lo, hi)
+
+
+@kernel
+def _soft_row_grad(z_row, t_row, s, class_weight, smoothing, from_logits, lo, hi, scale, grad_row):
+    """As :func:`_soft_row_value`, writing ``scale`` times its gradient into ``grad_row``."""
+    if from_logits:
+        loss = softmax_row_soft_loss_grad(z_row, t_row, smoothing, class_weight, scale * s, grad_row)
+    else:
+        loss = proba_row_soft_loss_grad(z_row, t_row, smoothing, class_weight, lo, hi, scale * s, grad_row)
+    return s * loss
+
+
+@kernel
+def _soft_block(b, pred, target, sample_weight, class_weight, smoothing, from_logits, lo, hi, scale, losses, grad):
+    n = pred.shape[0]
+    rpb = rows_per_block(pred.shape[1])
+    want_grad = grad.shape[0] > 0
+    acc = 0.0
+    wsum = 0.0
+    for i in range(b * rpb, min(n, (b + 1) * rpb)):
+        s = sample_weight[i] if sample_weight.shape[0] > 0 else 1.0
+        if want_grad:
+            loss = _soft_row_grad(pred[i], target[i], s, class_weight, smoothing, from_logits, lo, hi, scale, grad[i])
+        else:
+            loss = _soft_row_value(pred[i], target[i], s, class_weight, smoothing, from_logits, lo, hi)
+        if losses.shape[0] > 0:
+            losses[i] = loss
+        acc += loss
+        wsum += s
+    return acc, wsum
+
+
+@parallel_kernel
+def cross_entropy_soft_parallel(
+    pred, target, sample_weight, class_weight, smoothing, from_logits, lo, hi, scale, losses, grad
+):
+    """Cross-entropy ``H(t, q)`` of rows against target distributions, in parallel.
+
+    ``cross_entropy_soft_parallel(pred, target, sample_weight, class_weight, smoothing, from_logits, lo, hi, scale, losses, grad) -> (loss_sum, weight_sum)``
+
+    Parameters
+    ----------
+    pred : 2-D float32/float64 array (n, k)
+        Probabilities or logits (``from_logits``).
+    target : 2-D float32/float64 array (n, k)
+        Target distributions (one-hot or soft).
+    sample_weight, class_weight, smoothing, from_logits, lo, hi, scale, losses, grad
+        As in :func:`cross_entropy_index_parallel`.
+
+    Returns
+    -------
+    loss_sum : float64
+        Weighted loss sum (bit-identical for any thread count).
+    weight_sum : float64
+        Sum of the sample weights (``n`` without them).
+    """
+    partial = np.empty((n_row_blocks(pred.shape[0], pred.shape[1]), 2))
+    for b in numba.prange(partial.shape[0]):
+        partial[b, 0], partial[b, 1] = _soft_block(
+            b, pred, target, sample_weight, class_weight, smoothing, from_logits, lo, hi, scale, losses, grad
+        )
+    total = compensated_sum_columns(partial)
+    return total[0], total[1]
+
+
+@kernel
+def cross_entropy_soft_serial(
+    pred, target, sample_weight, class_weight, smoothing, from_logits, lo, hi, scale, losses, grad
+):
+    """Serial twin of :func:`cross_entropy_soft_parallel`.
+
+    ``cross_entropy_soft_serial(pred, target, sample_weight, class_weight, smoothing, from_logits, lo, hi, scale, losses, grad) -> (loss_sum, weight_sum)``
+
+    Parameters
+    ----------
+    pred, target, sample_weight, class_weight, smoothing, from_logits, lo, hi, scale, losses, grad
+        As in :func:`cross_entropy_soft_parallel`.
+
+    Returns
+    -------
+    loss_sum : float64
+        Weighted loss sum (bit-identical for any thread count).
+    weight_sum : float64
+        Sum of the sample weights (``n`` without them).
+    """
+    partial = np.empty((n_row_blocks(pred.shape[0], pred.shape[1]), 2))
+    for b in range(partial.shape[0]):
+        partial[b, 0], partial[b, 1] = _soft_block(
+            b, pred, target, sample_weight, class_weight, smoothing, from_logits, lo, hi, scale, losses, grad
+        )
+    total = compensated_sum_columns(partial)
+    return total[0], total[1]

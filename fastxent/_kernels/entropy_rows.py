@@ -1,0 +1,247 @@
+"""Row kernels of ``entropy`` / ``kl_divergence``: one distribution per row.
+
+``axis=-1`` of a C array.  Rows of up to ``BLOCK`` elements are processed
+in tiles of whole rows copied (as float64) *transposed* into small
+buffers: the row sums and the terms then run as long contiguous loops
+across rows, which vectorize for any row length (a loop over a 10-element
+row would not: its remainder iterations would each pay a scalar
+logarithm).  Longer rows are reduced block by block like one slice.  See
+:mod:`fastxent._kernels.entropy_slices` for the formulas and conventions.
+"""
+
+import numba
+import numpy as np
+
+from .entropy_slices import _kept, _relative_term, _shannon_term, _slice_entropy, _slice_entropy_strict
+from .._infra.jit import kernel, parallel_kernel
+from .._infra.summation import BLOCK
+
+__all__ = ["entropy_rows_serial", "entropy_rows_parallel"]
+
+TILES_PER_TASK = 16  # row tiles per parallel task (buffers are allocated per task)
+
+
+@kernel
+def _copy_column(src, dst):
+    """``dst[r] = src[r]`` as float64."""
+    for r in range(dst.shape[0]):
+        dst[r] = src[r]
+
+
+@kernel
+def _sum_rows_transposed(x, rows, m, out):
+    """``out[r] = sum_j x[j * rows + r]``, each row summed in order of j."""
+    acc = out[:rows]
+    acc[:] = 0.0
+    for j in range(m):
+        col = x[j * rows : (j + 1) * rows]
+        for r in range(rows):
+            acc[r] += col[r]
+
+
+@kernel
+def _load_column_skipping_nan(src, dst, other, sums, kept):
+    """``dst[r] = src[r]``, or 0 where ``src`` or ``other`` (the paired
+    value) is nan; adds it to ``sums[r]`` and counts the others in ``kept``."""
+    for r in range(dst.shape[0]):
+        v = np.float64(src[r])
+        keep = _kept(v, np.float64(other[r]), True)
+        v = v if keep else 0.0
+        dst[r] = v
+        sums[r] += v
+        kept[r] += 1 if keep else 0
+
+
+@kernel
+def _load_transposed(pk, qk, r0, rows, skip_nan, x, y, s, t, kept):
+    """Copy rows r0:r0+rows as float64 into ``x`` (and ``y``), transposed:
+    position j of row r goes to ``x[j * rows + r]``, and sum each row into
+    ``s[r]`` (and ``t[r]``) in order of j.  With ``skip_nan``, positions
+    where ``pk`` or ``qk`` is nan become 0 (which adds nothing to a sum or
+    an entropy); ``kept[r]`` counts the others."""
+    m = pk.shape[1]
+    pt = pk[r0 : r0 + rows]
+    qt = pt if qk is None else qk[r0 : r0 + rows]
+    s[:rows] = 0.0
+    t[:rows] = 0.0
+    # Column j of the tile: strided loads, contiguous stores (loads gather
+    # well; scattered stores are slow on some CPUs).  One loop per case:
+    # a loop-invariant branch inside would stop vectorization.
+    if not skip_nan:
+        kept[:rows] = m
+        for j in range(m):
+            _copy_column(pt[:, j], x[j * rows : (j + 1) * rows])
+            if qk is not None:
+                _copy_column(qt[:, j], y[j * rows : (j + 1) * rows])
+        _sum_rows_transposed(x, rows, m, s)
+        if qk is not None:
+            _sum_rows_transposed(y, rows, m, t)
+        return
+    kept[:rows] = 0
+    for j in range(m):
+        if qk is None:
+            _load_column_skipping_nan(pt[:, j], x[j * rows : (j + 1) * rows], pt[:, j], s, kept)
+        else:
+            _load_column_skipping_nan(pt[:, j], x[j * rows : (j + 1) * rows], qt[:, j], s, kept)
+            _load_column_skipping_nan(qt[:, j], y[j * rows : (j + 1) * rows], pt[:, j], t, kept[rows:])
+
+
+@kernel
+def _tile_shannon(x, rows, m, sums, acc):
+    """``acc[r] = sum_j entr(x[j, r] / sums[r])`` over a transposed tile (in order of j)."""
+    out = acc[:rows]
+    out[:] = 0.0
+    for j in range(m):
+        col = x[j * rows : (j + 1) * rows]
+        for r in range(rows):
+            out[r] += _shannon_term(col[r], sums[r])
+
+
+@kernel
+def _tile_relative(x, y, rows, m, s, t, acc):
+    """``acc[r] = sum_j rel_entr(x[j, r] / s[r], y[j, r] / t[r])`` over a transposed tile;
+    returns whether some ratio needs the strict formula."""
+    out = acc[:rows]
+    out[:] = 0.0
+    strict = False
+    for j in range(m):
+        xc = x[j * rows : (j + 1) * rows]
+        yc = y[j * rows : (j + 1) * rows]
+        for r in range(rows):
+            term, extreme = _relative_term(xc[r], s[r], yc[r], t[r])
+            out[r] += term
+            strict |= extreme
+    return strict
+
+
+@kernel
+def _has_extreme_ratio(x, y, r, rows, m, s, t):
+    for j in range(m):
+        i = j * rows + r
+        _, extreme = _relative_term(x[i], s, y[i], t)
+        if extreme:
+            return True
+    return False
+
+
+@kernel
+def _rows_tiled(pk, qk, normalize, skip_nan, out, start, stop):
+    """Rows start:stop of a matrix with rows of at most BLOCK elements, tile by tile.
+
+    A tile of whole rows is copied transposed into flat float64 buffers, so
+    the row sums and the terms run as long contiguous loops across rows
+    that vectorize, for any row length.
+    """
+    m = pk.shape[1]
+    tile_rows = max(1, BLOCK // max(m, 1))
+    size = tile_rows * m
+    x = np.empty(size)
+    y = np.empty(size if qk is not None else 0)
+    kept = np.empty(2 * tile_rows, dtype=np.int64)  # second half: scratch for the q pass
+    s = np.ones(tile_rows)
+    t = np.ones(tile_rows)
+    acc = np.empty(tile_rows)
+    for r0 in range(start, stop, tile_rows):
+        rows = min(r0 + tile_rows, stop) - r0
+        _load_transposed(pk, qk, r0, rows, skip_nan, x, y, s, t, kept)
+        if not normalize:
+            s[:] = 1.0
+            t[:] = 1.0
+        if qk is None:
+            strict = False
+            _tile_shannon(x, rows, m, s, acc)
+        else:
+            strict = _tile_relative(x, y, rows, m, s, t, acc)
+        for r in range(rows):
+            value = acc[r]
+            if kept[r] == 0:
+                value = 0.0
+            elif qk is not None:
+                if strict and _has_extreme_ratio(x, y, r, rows, m, s[r], t[r]):
+                    value = _slice_entropy_strict(pk[r0 + r], qk[r0 + r], normalize, skip_nan)
+            out[r0 + r] = value
+
+
+@kernel
+def _rows_range(pk, qk, normalize, skip_nan, out, start, stop):
+    if pk.shape[1] <= BLOCK:
+        _rows_tiled(pk, qk, normalize, skip_nan, out, start, stop)
+        return
+    for r in range(start, stop):
+        if qk is None:
+            out[r] = _slice_entropy(pk[r], None, normalize, skip_nan)
+        else:
+            out[r] = _slice_entropy(pk[r], qk[r], normalize, skip_nan)
+
+
+@kernel
+def _rows_per_task(shape):
+    m = shape[1]
+    if m > BLOCK:
+        return 1
+    return max(1, BLOCK // max(m, 1)) * TILES_PER_TASK
+
+
+@parallel_kernel
+def entropy_rows_parallel(pk, qk, normalize, skip_nan, out):
+    """Entropy or relative entropy of each row, in nats, on Numba's thread pool.
+
+    ``entropy_rows_parallel(pk, qk, normalize, skip_nan, out) -> None``.
+
+    Parameters
+    ----------
+    pk : 2-D float32 or float64 array, shape (n, m)
+        Probabilities (unnormalized unless ``normalize`` is False), one
+        distribution per row.  Any strides; read-only is fine.
+    qk : 2-D array like ``pk`` (same shape and dtype), or None
+        Reference distributions; None gives the Shannon entropy.
+    normalize : bool
+        Divide each row by its sum first (``scipy.stats.entropy``); False
+        takes the rows as they are (the sum of ``rel_entr(pk, qk)``).
+    skip_nan : bool
+        Drop positions where ``pk`` or ``qk`` is nan (``nan_policy="omit"``).
+    out : 1-D float64 array, shape (n,)
+        Receives ``H(pk[i] / S_i)`` or ``D(pk[i] / S_i || qk[i] / T_i)``
+        in nats.
+
+    Returns
+    -------
+    None
+        The result is written into ``out``.
+
+    Notes
+    -----
+    Each row is computed by one thread in an order fixed by the shape, so
+    the result does not depend on the number of threads.
+    """
+    n = pk.shape[0]
+    per_task = _rows_per_task(pk.shape)
+    for task in numba.prange((n + per_task - 1) // per_task):
+        start = task * per_task
+        _rows_range(pk, qk, normalize, skip_nan, out, start, min(start + per_task, n))
+
+
+@kernel
+def entropy_rows_serial(pk, qk, normalize, skip_nan, out):
+    """Entropy or relative entropy of each row, in nats, in the calling thread.
+
+    ``entropy_rows_serial(pk, qk, normalize, skip_nan, out) -> None``: the
+    arguments of :func:`entropy_rows_parallel`, and bit for bit its result
+    (for small inputs, and for calls from inside the user's own parallel
+    loops).
+
+    Parameters
+    ----------
+    pk : 2-D float32 or float64 array
+    qk : 2-D array like ``pk``, or None
+    normalize : bool
+    skip_nan : bool
+    out : 1-D float64 array of shape (n,)
+        Overwritten with the entropy of each row, in nats.
+
+    Returns
+    -------
+    None
+        The result is written into ``out``.
+    """
+    _rows_range(pk, qk, normalize, skip_nan, out, 0, pk.shape[0])

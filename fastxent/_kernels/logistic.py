@@ -1,0 +1,637 @@
+"""The fused loss-and-gradient kernel of L2-penalized logistic regression.
+
+One pass over the rows of ``X`` computes, for coefficients ``coef``,
+
+.. math::
+
+    F(w, b) = a \\sum_i s_i \\, \\ell(y_i, x_i \\cdot w + b)
+              + \\tfrac{\\lambda}{2} \\lVert w \\rVert^2
+
+and its gradient: each row is read once, its logit(s) ``z_i`` are formed, the
+per-sample loss and ``d\\ell/dz`` come from the core per-sample math
+(:mod:`fastxent._math.binary`, :mod:`fastxent._math.softmax`), and
+``s_i \\, d\\ell/dz_i \\, x_i`` is added to the gradient while the row is still
+in cache.  The intercept ``b`` is never penalized.
+
+* Binary (``n_outputs == 1``): :math:`\\ell` is the log loss of a logit,
+  ``y`` holds 0/1 targets, ``coef = [w_0 .. w_{d-1}, b]``.
+* Multinomial (``n_outputs == k``): :math:`\\ell` is the softmax cross-entropy,
+  ``y`` holds class indices ``0 .. k-1``, ``coef`` is the row-major flattening
+  of a ``(k, d + 1)`` array whose last column holds the intercepts.
+
+scikit-learn's ``LogisticRegression`` minimises ``C Σ s_i ℓ_i + ½‖w‖²``;
+that is ``a = C, λ = 1``.  The solvers use the equivalent, better-scaled
+``a = 1 / Σ s_i, λ = 1 / (C Σ s_i)`` (scikit-learn's own internal scaling),
+so that ``tol`` means exactly what it means in scikit-learn.
+
+``X`` is either a dense 2-D float32/float64 array (any layout: C-ordered rows
+are read row by row, other layouts in short column-contiguous chunks) or a
+CSR matrix given as the tuple ``(data, indices, indptr)``.  Rows are split
+into the fixed blocks of :mod:`fastxent._infra.summation`; each block writes its
+loss and gradient to its own slot and the slots are added in order with
+compensated summation, so results do not depend on the thread count.
+"""
+
+import numba
+import numpy as np
+
+from .._math.binary import binary_logit_loss_grad
+from .._infra.jit import kernel, parallel_kernel, start_thread_pool
+from .._math.softmax import softmax_row_loss_grad
+from .._infra.summation import block_bounds, compensated_sum, compensated_sum_columns, n_blocks
+
+__all__ = [
+    "binary_logistic_loss_grad",
+    "multinomial_logistic_loss_grad",
+    "binary_logistic_loss_grad_csr",
+    "multinomial_logistic_loss_grad_csr",
+]
+
+# A solver launches one evaluation per iteration, hundreds per fit: the
+# thread pool pays off only from about a millisecond of serial work (and a
+# launch on a busy machine can wait for a descheduled worker).
+PARALLEL_MIN_WORK = 1 << 20
+# Rows per chunk when a dense X is not row-contiguous: 128 rows of a few
+# hundred features stay in L2 between the logit pass and the gradient pass.
+_CHUNK = 128
+
+
+# --------------------------------------------------------------------------
+# Per-block work.  Each returns the block's Σ s_i ℓ_i and adds
+# Σ s_i dℓ/dz_i [x_i, 1] into ``grad`` (zeroed by the caller); an empty
+# ``grad`` asks for the loss only (the line searches need no gradient).
+
+
+@kernel
+def _binary_dense_rows(X, y, sample_weight, coef, start, stop, grad):
+    # Four rows at a time: each coefficient load serves four multiply-adds and
+    # each gradient entry is loaded and stored once per four rows.
+    with_grad = grad.shape[0] > 0
+    d = X.shape[1]
+    b = coef[d]
+    loss = 0.0
+    i = start
+    while i + 4 <= stop:
+        x0, x1, x2, x3 = X[i], X[i + 1], X[i + 2], X[i + 3]
+        z0 = z1 = z2 = z3 = b
+        for j in range(d):
+            w = coef[j]
+            z0 += x0[j] * w
+            z1 += x1[j] * w
+            z2 += x2[j] * w
+            z3 += x3[j] * w
+        loss0, g0 = binary_logit_loss_grad(y[i], z0, 1.0)
+        loss1, g1 = binary_logit_loss_grad(y[i + 1], z1, 1.0)
+        loss2, g2 = binary_logit_loss_grad(y[i + 2], z2, 1.0)
+        loss3, g3 = binary_logit_loss_grad(y[i + 3], z3, 1.0)
+        s0, s1, s2, s3 = (sample_weight[i], sample_weight[i + 1], sample_weight[i + 2],
+                          sample_weight[i + 3])
+        loss += (s0 * loss0 + s1 * loss1) + (s2 * loss2 + s3 * loss3)
+        if with_grad:
+            g0 *= s0
+            g1 *= s1
+            g2 *= s2
+            g3 *= s3
+            for j in range(d):
+                grad[j] += (g0 * x0[j] + g1 * x1[j]) + (g2 * x2[j] + g3 * x3[j])
+            grad[d] += (g0 + g1) + (g2 + g3)
+        i += 4
+    for i in range(i, stop):
+        x = X[i]
+        z = b
+        for j in range(d):
+            z += x[j] * coef[j]
+        value, dz = binary_logit_loss_grad(y[i], z, 1.0)
+        s = sample_weight[i]
+        loss += s * value
+        if with_grad:
+            g = s * dz
+            for j in range(d):
+                grad[j] += g * x[j]
+            grad[d] += g
+    return loss
+
+
+@kernel
+def _binary_dense_chunks(X, y, sample_weight, coef, start, stop, grad):
+    with_grad = grad.shape[0] > 0
+    d = X.shape[1]
+    b = coef[d]
+    z = np.empty(_CHUNK)
+    loss = 0.0
+    for c0 in range(start, stop, _CHUNK):
+        m = min(_CHUNK, stop - c0)
+        for r in range(m):
+            z[r] = b
+        for j in range(d):
+            col = X[c0:c0 + m, j]
+            wj = coef[j]
+            for r in range(m):
+                z[r] += col[r] * wj
+        for r in range(m):
+            value, dz = binary_logit_loss_grad(y[c0 + r], z[r], 1.0)
+            s = sample_weight[c0 + r]
+            loss += s * value
+            z[r] = s * dz  # z is now the weighted dℓ/dz
+        if not with_grad:
+            continue
+        for r in range(m):
+            grad[d] += z[r]
+        for j in range(d):
+            col = X[c0:c0 + m, j]
+            acc = 0.0
+            for r in range(m):
+                acc += col[r] * z[r]
+            grad[j] += acc
+    return loss
+
+
+@kernel
+def _binary_csr_rows(data, indices, indptr, y, sample_weight, coef, start, stop, grad):
+    with_grad = grad.shape[0] > 0
+    d = coef.shape[0] - 1
+    b = coef[d]
+    loss = 0.0
+    for r in range(stop - start):
+        i = start + r
+        lo = indptr[i]
+        hi = indptr[i + 1]
+        z = b
+        for q in range(lo, hi):
+            z += data[q] * coef[indices[q]]
+        value, dz = binary_logit_loss_grad(y[i], z, 1.0)
+        s = sample_weight[i]
+        loss += s * value
+        if with_grad:
+            g = s * dz
+            for q in range(lo, hi):
+                grad[indices[q]] += g * data[q]
+            grad[d] += g
+    return loss
+
+
+@kernel
+def _multinomial_dense_rows(X, y, sample_weight, coef, n_outputs, start, stop, grad):
+    # Four rows at a time, as in _binary_dense_rows.
+    d = X.shape[1]
+    W = coef.reshape((n_outputs, d + 1))
+    with_grad = grad.shape[0] > 0
+    G = grad.reshape((n_outputs, d + 1) if with_grad else (0, 0))
+    Z = np.empty((4, n_outputs))  # logits of the four rows
+    D = np.zeros((4, n_outputs))  # their weighted dℓ/dz (0 for rows past the block)
+    loss = 0.0
+    i = start
+    while i < stop:
+        rows = min(4, stop - i)
+        x0 = X[i]
+        x1 = X[i + 1] if rows > 1 else x0  # repeated rows get a zero gradient below
+        x2 = X[i + 2] if rows > 2 else x0
+        x3 = X[i + 3] if rows > 3 else x0
+        for c in range(n_outputs):
+            w = W[c]
+            z0 = z1 = z2 = z3 = w[d]
+            for j in range(d):
+                wj = w[j]
+                z0 += x0[j] * wj
+                z1 += x1[j] * wj
+                z2 += x2[j] * wj
+                z3 += x3[j] * wj
+            Z[0, c] = z0
+            Z[1, c] = z1
+            Z[2, c] = z2
+            Z[3, c] = z3
+        for r in range(rows):
+            s = sample_weight[i + r]
+            loss += s * softmax_row_loss_grad(Z[r], int(y[i + r]), s, D[r])
+        for r in range(rows, 4):
+            D[r, :] = 0.0
+        for c in range(n_outputs if with_grad else 0):
+            g = G[c]
+            g0, g1, g2, g3 = D[0, c], D[1, c], D[2, c], D[3, c]
+            for j in range(d):
+                g[j] += (g0 * x0[j] + g1 * x1[j]) + (g2 * x2[j] + g3 * x3[j])
+            g[d] += (g0 + g1) + (g2 + g3)
+        i += rows
+    return loss
+
+
+@kernel
+def _multinomial_dense_chunks(X, y, sample_weight, coef, n_outputs, start, stop, grad):
+    d = X.shape[1]
+    W = coef.reshape((n_outputs, d + 1))
+    with_grad = grad.shape[0] > 0
+    G = grad.reshape((n_outputs, d + 1) if with_grad else (0, 0))
+    Z = np.empty((n_outputs, _CHUNK))  # logits, then weighted dℓ/dz, per class
+    z = np.empty(n_outputs)
+    dz = np.empty(n_outputs)
+    loss = 0.0
+    for c0 in range(start, stop, _CHUNK):
+        m = min(_CHUNK, stop - c0)
+        for c in range(n_outputs):
+            zc = Z[c]
+            for r in range(m):
+                zc[r] = W[c, d]
+            for j in range(d):
+                col = X[c0:c0 + m, j]
+                wcj = W[c, j]
+                for r in range(m):
+                    zc[r] += col[r] * wcj
+        for r in range(m):
+            for c in range(n_outputs):
+                z[c] = Z[c, r]
+            s = sample_weight[c0 + r]
+            loss += s * softmax_row_loss_grad(z, int(y[c0 + r]), s, dz)
+            for c in range(n_outputs):
+                Z[c, r] = dz[c]
+        if not with_grad:
+            continue
+        for c in range(n_outputs):
+            for r in range(m):
+                G[c, d] += Z[c, r]
+        for j in range(d):
+            col = X[c0:c0 + m, j]
+            for c in range(n_outputs):
+                zc = Z[c]
+                acc = 0.0
+                for r in range(m):
+                    acc += col[r] * zc[r]
+                G[c, j] += acc
+    return loss
+
+
+@kernel
+def _multinomial_csr_rows(data, indices, indptr, y, sample_weight, coef, n_outputs,
+                          start, stop, grad):
+    d = coef.shape[0] // n_outputs - 1
+    W = coef.reshape((n_outputs, d + 1))
+    with_grad = grad.shape[0] > 0
+    G = grad.reshape((n_outputs, d + 1) if with_grad else (0, 0))
+    z = np.empty(n_outputs)
+    dz = np.empty(n_outputs)
+    loss = 0.0
+    for r in range(stop - start):
+        i = start + r
+        lo = indptr[i]
+        hi = indptr[i + 1]
+        for c in range(n_outputs):
+            acc = W[c, d]
+            for q in range(lo, hi):
+                acc += data[q] * W[c, indices[q]]
+            z[c] = acc
+        s = sample_weight[i]
+        loss += s * softmax_row_loss_grad(z, int(y[i]), s, dz)
+        for c in range(n_outputs if with_grad else 0):
+            gc = dz[c]
+            for q in range(lo, hi):
+                G[c, indices[q]] += gc * data[q]
+            G[c, d] += gc
+    return loss
+
+
+@kernel
+def _block_loss_grad(X, y, sample_weight, coef, n_outputs, start, stop, grad):
+    """Dispatch one block of rows to the kernel for X's storage and the model."""
+    if isinstance(X, tuple):
+        data, indices, indptr = X
+        if n_outputs == 1:
+            return _binary_csr_rows(data, indices, indptr, y, sample_weight, coef,
+                                    start, stop, grad)
+        return _multinomial_csr_rows(data, indices, indptr, y, sample_weight, coef,
+                                     n_outputs, start, stop, grad)
+    row_contiguous = X.shape[1] <= 1 or X.strides[1] == X.itemsize
+    if n_outputs == 1:
+        if row_contiguous:
+            return _binary_dense_rows(X, y, sample_weight, coef, start, stop, grad)
+        return _binary_dense_chunks(X, y, sample_weight, coef, start, stop, grad)
+    if row_contiguous:
+        return _multinomial_dense_rows(X, y, sample_weight, coef, n_outputs, start, stop, grad)
+    return _multinomial_dense_chunks(X, y, sample_weight, coef, n_outputs, start, stop, grad)
+
+
+# Two drivers with the same body but distinct Python functions, so that the
+# serial and the parallel compilations never share a cache entry.
+
+
+@parallel_kernel
+def _blocks_parallel(X, y, sample_weight, coef, n_outputs, block_loss, block_grad):
+    n = y.shape[0]
+    for blk in numba.prange(n_blocks(n)):
+        start, stop = block_bounds(blk, n)
+        block_loss[blk] = _block_loss_grad(X, y, sample_weight, coef, n_outputs,
+                                           start, stop, block_grad[blk])
+
+
+@kernel
+def _blocks_serial(X, y, sample_weight, coef, n_outputs, block_loss, block_grad):
+    n = y.shape[0]
+    for blk in range(n_blocks(n)):
+        start, stop = block_bounds(blk, n)
+        block_loss[blk] = _block_loss_grad(X, y, sample_weight, coef, n_outputs,
+                                           start, stop, block_grad[blk])
+
+
+@kernel
+def stored_values(X):
+    """Values stored by a dense X or a CSR tuple (the work of one pass)."""
+    if isinstance(X, tuple):
+        return X[0].shape[0]
+    return X.shape[0] * X.shape[1]
+
+
+@kernel
+def loss_grad(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercept, parallel,
+              grad):
+    """Objective and gradient for any X storage and model (the solvers' entry).
+
+    Parameters
+    ----------
+    X : 2-D float array or tuple (data, indices, indptr)
+        Dense design matrix, or a CSR matrix's arrays.
+    y : 1-D array
+        0/1 targets (``n_outputs == 1``) or class indices.
+    sample_weight : 1-D float array
+    coef : 1-D float64 array of length ``n_outputs * (d + 1)``
+        Row-major ``(n_outputs, d + 1)`` coefficients, intercepts last.
+    n_outputs : int
+        1 for the binary model, k for the k-class softmax model.
+    loss_scale, l2 : float
+        ``a`` and ``λ`` of ``F = a Σ s_i ℓ_i + λ/2 ‖w‖²``.
+    fit_intercept : bool
+        If false, the intercept entries of ``grad`` are set to 0.
+    parallel : bool
+        Whether the thread pool may be used (it is, from ``PARALLEL_MIN_WORK``
+        stored values × outputs on); false in a forked child of a GNU OpenMP
+        process.
+    grad : 1-D float64 array like ``coef``, or empty
+        Receives ∇F; an empty array skips the gradient (F only, less work).
+
+    Returns
+    -------
+    float
+        F(coef).
+    """
+    n = y.shape[0]
+    p = coef.shape[0]
+    with_grad = grad.shape[0] > 0
+    nb = n_blocks(n)
+    block_loss = np.zeros(nb)
+    block_grad = np.zeros((nb, p if with_grad else 0))
+    if not parallel or stored_values(X) * n_outputs < PARALLEL_MIN_WORK:
+        _blocks_serial(X, y, sample_weight, coef, n_outputs, block_loss, block_grad)
+    else:
+        _blocks_parallel(X, y, sample_weight, coef, n_outputs, block_loss, block_grad)
+    data_grad = compensated_sum_columns(block_grad)
+    d1 = p // n_outputs
+    penalty = 0.0
+    for c in range(n_outputs):
+        for j in range(d1 - 1):
+            w = coef[c * d1 + j]
+            penalty += w * w
+            if with_grad:
+                grad[c * d1 + j] = loss_scale * data_grad[c * d1 + j] + l2 * w
+        last = c * d1 + d1 - 1
+        if with_grad:
+            grad[last] = loss_scale * data_grad[last] if fit_intercept else 0.0
+    return loss_scale * compensated_sum(block_loss) + 0.5 * l2 * penalty
+
+
+# --------------------------------------------------------------------------
+# Public kernels (re-exported by fastxent.kernels): F = C Σ s_i ℓ_i + ½‖w‖².
+
+
+@kernel
+def binary_logistic_loss_grad(X, y, sample_weight, coef, C, fit_intercept, grad):
+    """L2-penalized binary logistic loss and its gradient, in one pass over ``X``.
+
+    ``binary_logistic_loss_grad(X, y, sample_weight, coef, C, fit_intercept, grad) -> value``
+
+    .. math:: F(w, b) = C \\sum_i s_i \\left[\\log(1 + e^{z_i}) - y_i z_i\\right]
+              + \\tfrac12 \\lVert w \\rVert^2, \\qquad z_i = x_i \\cdot w + b
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d), float32 or float64, any layout
+    y : float64 ndarray of shape (n,)
+        Targets in {0, 1}.
+    sample_weight : float64 ndarray of shape (n,)
+        Non-negative weights ``s_i``.
+    coef : float64 ndarray of shape (d + 1,)
+        ``[w, b]``.
+    C : float
+        Inverse regularization strength.
+    fit_intercept : bool
+        If false, ``grad[d]`` is set to 0 (``b`` should then be 0).
+    grad : float64 ndarray of shape (d + 1,)
+        Overwritten with ∇F.
+
+    Returns
+    -------
+    value : float64
+        F(w, b).
+    """
+    return loss_grad(X, y, sample_weight, coef, 1, C, 1.0, fit_intercept, True, grad)
+
+
+@kernel
+def multinomial_logistic_loss_grad(X, y, sample_weight, coef, C, fit_intercept, grad):
+    """L2-penalized multinomial (softmax) logistic loss and gradient, one pass.
+
+    ``multinomial_logistic_loss_grad(X, y, sample_weight, coef, C, fit_intercept, grad) -> value``
+
+    .. math:: F(W, b) = C \\sum_i s_i \\left[\\log \\sum_c e^{z_{ic}} - z_{i y_i}\\right]
+              + \\tfrac12 \\lVert W \\rVert_F^2, \\qquad z_{ic} = x_i \\cdot W_c + b_c
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d), float32 or float64, any layout
+    y : float64 (or integer) ndarray of shape (n,)
+        Class indices in ``0 .. k-1``.
+    sample_weight : float64 ndarray of shape (n,)
+        Non-negative weights ``s_i``.
+    coef : C-contiguous float64 ndarray of shape (k, d + 1)
+        ``[W | b]``.
+    C : float
+        Inverse regularization strength.
+    fit_intercept : bool
+        If false, the last column of ``grad`` is set to 0.
+    grad : C-contiguous float64 ndarray of shape (k, d + 1)
+        Overwritten with ∇F.
+
+    Returns
+    -------
+    value : float64
+        F(W, b).
+    """
+    k = coef.shape[0]
+    return loss_grad(X, y, sample_weight, coef.reshape(coef.size), k, C, 1.0,
+                     fit_intercept, True, grad.reshape(grad.size))
+
+
+@kernel
+def binary_logistic_loss_grad_csr(data, indices, indptr, y, sample_weight, coef, C,
+                                  fit_intercept, grad):
+    """:func:`binary_logistic_loss_grad` for a CSR ``X`` given by its three arrays
+    (``d`` is ``coef.shape[0] - 1``).
+
+    ``binary_logistic_loss_grad_csr(data, indices, indptr, y, sample_weight, coef, C, fit_intercept, grad) -> value``
+
+    Parameters
+    ----------
+    data : float32 or float64 ndarray of shape (nnz,)
+    indices : int32 or int64 ndarray of shape (nnz,)
+        Column index of each stored value.
+    indptr : int32 or int64 ndarray of shape (n + 1,)
+        Row ``i`` is ``data[indptr[i]:indptr[i + 1]]``.
+    y, sample_weight, coef, C, fit_intercept, grad
+        As in :func:`binary_logistic_loss_grad`.
+
+    Returns
+    -------
+    value : float64
+        F at ``coef``.
+    """
+    return loss_grad((data, indices, indptr), y, sample_weight, coef, 1, C, 1.0,
+                     fit_intercept, True, grad)
+
+
+@kernel
+def multinomial_logistic_loss_grad_csr(data, indices, indptr, y, sample_weight, coef, C,
+                                       fit_intercept, grad):
+    """:func:`multinomial_logistic_loss_grad` for a CSR ``X`` given by its three
+    arrays (``d`` is ``coef.shape[1] - 1``).
+
+    ``multinomial_logistic_loss_grad_csr(data, indices, indptr, y, sample_weight, coef, C, fit_intercept, grad) -> value``
+
+    Parameters
+    ----------
+    data : float32 or float64 ndarray of shape (nnz,)
+    indices : int32 or int64 ndarray of shape (nnz,)
+        Column index of each stored value.
+    indptr : int32 or int64 ndarray of shape (n + 1,)
+        Row ``i`` is ``data[indptr[i]:indptr[i + 1]]``.
+    y, sample_weight, coef, C, fit_intercept, grad
+        As in :func:`multinomial_logistic_loss_grad`.
+
+    Returns
+    -------
+    value : float64
+        F at ``coef``.
+    """
+    k = coef.shape[0]
+    return loss_grad((data, indices, indptr), y, sample_weight, coef.reshape(coef.size), k,
+                     C, 1.0, fit_intercept, True, grad.reshape(grad.size))
+
+
+# --------------------------------------------------------------------------
+# Helpers shared by the solvers.
+
+
+@kernel
+def max_abs(v):
+    """max_i |v_i| (0 for an empty vector); NaN if any entry is NaN, so that
+    ``max_abs(g) <= tol`` never passes for a NaN gradient (Python's ``max``
+    would drop the NaN)."""
+    m = 0.0
+    for i in range(v.shape[0]):
+        a = abs(v[i])
+        if a > m or np.isnan(a):
+            m = a
+    return m
+
+
+@kernel
+def dot(a, b):
+    acc = 0.0
+    for i in range(a.shape[0]):
+        acc += a[i] * b[i]
+    return acc
+
+
+@kernel
+def norm2(v):
+    """Euclidean norm of ``v``, scaled by its largest entry so that it stays
+    finite wherever it is representable (``sqrt(dot(v, v))`` overflows from
+    entries of about 1e154)."""
+    m = max_abs(v)
+    if not 0.0 < m < np.inf:
+        return m
+    acc = 0.0
+    for i in range(v.shape[0]):
+        r = v[i] / m
+        acc += r * r
+    return m * np.sqrt(acc)
+
+
+# The penalty weight λ = 1 / (C Σ s_i) is capped here: an infinite λ (C Σ s_i
+# rounding to 0) would turn the penalty's gradient λ w at w = 0 into NaN,
+# while any λ this large already pins w to within 1e-300 of 0.
+MAX_L2 = 1e300
+
+
+@kernel
+def solver_scaling(sample_weight, C):
+    """``(a, λ) = (1 / Σ s_i, 1 / (C Σ s_i))``: the solvers minimise
+    ``F / (C Σ s_i)``, scikit-learn's scaling of ``F = C Σ s ℓ + ½‖w‖²``
+    (``λ`` capped at ``MAX_L2``).  ``a`` is 0 or infinite when ``Σ s_i``
+    overflows or is below about 1e-308: :func:`usable_scaling` tells."""
+    sw_sum = 0.0
+    for i in range(sample_weight.shape[0]):
+        sw_sum += sample_weight[i]
+    return 1.0 / sw_sum, min(1.0 / (C * sw_sum), MAX_L2)
+
+
+@kernel
+def usable_scaling(loss_scale, l2):
+    """Whether :func:`solver_scaling` gave a finite, positive ``a`` and a
+    finite ``λ`` (else the objective is 0·∞ or ∞ and no fit is possible)."""
+    return 0.0 < loss_scale < np.inf and 0.0 <= l2 < np.inf
+
+
+@kernel
+def finite_point(f, g):
+    """Whether an objective value and its gradient are all finite."""
+    return np.isfinite(f) and np.isfinite(max_abs(g))
+
+
+# The objective history starts this long and doubles when full: nothing is
+# reserved in proportion to max_iter (which may be 2**63 - 1).
+_HISTORY_START = 64
+
+
+@kernel
+def new_history(max_iter):
+    """An empty history buffer for a fit of at most ``max_iter`` iterations."""
+    return np.empty(min(max(max_iter, 0), _HISTORY_START - 1) + 1)
+
+
+@kernel
+def record(history, n, value):
+    """Store ``value`` as entry ``n`` of the history, doubling the buffer when
+    it is full; returns the (possibly new) buffer."""
+    if n >= history.shape[0]:
+        grown = np.empty(2 * history.shape[0])
+        grown[:n] = history[:n]
+        history = grown
+    history[n] = value
+    return history
+
+
+@kernel
+def start_coef(coef0, n_outputs, fit_intercept):
+    """A float64 flat copy of the initial coefficients (intercepts zeroed
+    when they are not fitted)."""
+    coef = np.empty(coef0.size)
+    i = 0
+    for value in coef0.flat:
+        coef[i] = value
+        i += 1
+    if not fit_intercept:
+        d1 = coef0.size // n_outputs
+        for c in range(n_outputs):
+            coef[c * d1 + d1 - 1] = 0.0
+    return coef
+
+
+# The solvers (serial loops over the parallel objective) crash when loaded
+# from Numba's cache into a process whose thread pool never started.
+start_thread_pool()

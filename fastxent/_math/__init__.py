@@ -1,0 +1,1 @@
+"""Per-sample and per-row formulas (scalars, inlined into the array kernels)."""

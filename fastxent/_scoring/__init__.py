@@ -1,0 +1,1 @@
+"""The scoring engine: files read in row blocks, and ``dask.array`` inputs."""

@@ -1,0 +1,1 @@
+"""Logistic regression solvers: whole fits in compiled code, no validation."""

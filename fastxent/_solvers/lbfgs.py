@@ -1,0 +1,315 @@
+"""Solver "lbfgs": limited-memory BFGS, entirely in compiled code.
+
+Minimises the scaled objective ``f = F / (C Σ s_i)`` of
+:mod:`fastxent._kernels.logistic` (scikit-learn's scaling, so ``tol`` has
+scikit-learn's meaning) with
+
+* the two-loop recursion over the last ``MEMORY`` = 10 pairs
+  ``(s_k, y_k) = (x_{k+1} - x_k, ∇f_{k+1} - ∇f_k)`` (scikit-learn/SciPy use 10),
+  initial inverse Hessian ``γ I`` with ``γ = s·y / y·y``;
+* a backtracking Armijo line search from the unit step with safeguarded
+  quadratic interpolation (the objective is convex, so ``s·y >= 0`` holds
+  without a curvature condition; pairs with ``s·y`` ~ 0 are skipped);
+* SciPy's stopping rules: ``max_i |∇f_i| <= tol`` or a relative decrease of
+  ``f`` below ``64 ε`` (L-BFGS-B's ``ftol`` as scikit-learn sets it).
+* Overflow never ends a fit silently: a trial point whose objective or
+  gradient is not finite is rejected like one that fails the Armijo test, a
+  non-finite start, a lost descent direction or a failed line search stop
+  the fit with ``converged`` false at the last accepted (finite, never worse
+  than the start) point.  Features on scales near 1e154 and beyond end that
+  way after zero iterations, as in scikit-learn/SciPy (the unit-length first
+  step is 1e154 times too long and the line search gives up).
+
+Each iteration costs one evaluation of the fused loss-and-gradient kernel
+(more only when the unit step is rejected).
+"""
+
+import numpy as np
+
+from .._infra.jit import kernel
+from .._kernels.logistic import (
+    dot,
+    finite_point,
+    loss_grad,
+    max_abs,
+    new_history,
+    norm2,
+    record,
+    solver_scaling,
+    start_coef,
+    usable_scaling,
+)
+
+__all__ = [
+    "fit_binary_lbfgs",
+    "fit_multinomial_lbfgs",
+    "fit_binary_lbfgs_csr",
+    "fit_multinomial_lbfgs_csr",
+]
+
+MEMORY = 10
+ARMIJO = 1e-4
+MAX_LINE_SEARCH = 50
+FTOL = 64 * np.finfo(np.float64).eps
+
+
+@kernel
+def _two_loop(g, S, Y, rho, alpha, n_pairs, newest, direction):
+    """direction = -H g, H the L-BFGS inverse Hessian approximation."""
+    m = S.shape[0]
+    for i in range(g.shape[0]):
+        direction[i] = -g[i]
+    for q in range(n_pairs):
+        idx = (newest - q) % m
+        a = rho[idx] * dot(S[idx], direction)
+        alpha[idx] = a
+        direction -= a * Y[idx]
+    if n_pairs > 0:
+        y_new = Y[newest]
+        direction *= 1.0 / (rho[newest] * dot(y_new, y_new))
+    else:
+        direction *= min(1.0, 1.0 / norm2(g))
+    for q in range(n_pairs - 1, -1, -1):
+        idx = (newest - q) % m
+        beta = rho[idx] * dot(Y[idx], direction)
+        direction += (alpha[idx] - beta) * S[idx]
+
+
+@kernel
+def lbfgs_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef,
+                parallel):
+    """Minimise the penalized logistic loss with L-BFGS, updating ``coef`` in place.
+
+    Parameters are those of :func:`fastxent._kernels.logistic.loss_grad`
+    (``coef`` flat float64, its initial value the starting point), plus
+    ``max_iter`` (iterations, any non-negative int64: nothing is allocated in
+    proportion to it) and ``tol`` (on max |∇f| of the scaled objective).
+
+    Returns
+    -------
+    n_iter : int
+    converged : bool
+    objective_history : float64 ndarray of shape (n_iter + 1,)
+        The scaled objective ``(C Σ s_i ℓ_i + ½‖w‖²) / (C Σ s_i)`` (the value
+        scikit-learn's lbfgs reports) at the start and after each iteration.
+    """
+    loss_scale, l2 = solver_scaling(sample_weight, C)
+    p = coef.shape[0]
+    history = new_history(max_iter)
+    g = np.empty(p)
+    f = loss_grad(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercept, parallel, g)
+    history[0] = f
+    if not (usable_scaling(loss_scale, l2) and finite_point(f, g)):
+        return 0, False, history[:1]
+    if max_abs(g) <= tol:
+        return 0, True, history[:1]
+    S = np.zeros((MEMORY, p))
+    Y = np.zeros((MEMORY, p))
+    rho = np.zeros(MEMORY)
+    alpha = np.zeros(MEMORY)
+    direction = np.empty(p)
+    x_new = np.empty(p)
+    g_new = np.empty(p)
+    n_pairs = 0
+    newest = MEMORY - 1
+    for it in range(max_iter):
+        _two_loop(g, S, Y, rho, alpha, n_pairs, newest, direction)
+        slope = dot(g, direction)
+        if not slope < 0.0:  # lost descent (rounding): restart from steepest descent
+            n_pairs = 0
+            _two_loop(g, S, Y, rho, alpha, n_pairs, newest, direction)
+            slope = dot(g, direction)
+            if not slope < 0.0:  # the gradient itself is unusable
+                return it, False, history[:it + 1]
+        t = 1.0
+        accepted = False
+        for _ in range(MAX_LINE_SEARCH):
+            for i in range(p):
+                x_new[i] = coef[i] + t * direction[i]
+            f_new = loss_grad(X, y, sample_weight, x_new, n_outputs, loss_scale, l2,
+                              fit_intercept, parallel, g_new)
+            finite = finite_point(f_new, g_new)
+            if finite and f_new <= f + ARMIJO * t * slope:
+                accepted = True
+                break
+            if finite:
+                # minimiser of the quadratic through f, slope and f_new, kept in [t/10, t/2]
+                t_quad = -slope * t * t / (2.0 * (f_new - f - slope * t))
+                t = max(0.1 * t, min(0.5 * t, t_quad))
+            else:
+                t *= 0.1
+        if not accepted:
+            return it, False, history[:it + 1]
+        newest = (newest + 1) % MEMORY
+        s_vec = S[newest]
+        y_vec = Y[newest]
+        for i in range(p):
+            s_vec[i] = x_new[i] - coef[i]
+            y_vec[i] = g_new[i] - g[i]
+            coef[i] = x_new[i]
+            g[i] = g_new[i]
+        sy = dot(s_vec, y_vec)
+        if sy > 1e-12 * dot(y_vec, y_vec) and sy > 0.0:
+            rho[newest] = 1.0 / sy
+            n_pairs = min(n_pairs + 1, MEMORY)
+        else:  # no curvature information (or y·y overflowed): forget this pair
+            newest = (newest - 1) % MEMORY
+        f_old = f
+        f = f_new
+        history = record(history, it + 1, f)
+        if max_abs(g) <= tol:
+            return it + 1, True, history[:it + 2]
+        if f_old - f <= FTOL * max(abs(f_old), abs(f), 1.0):
+            return it + 1, True, history[:it + 2]
+    n_iter = max(max_iter, 0)
+    return n_iter, False, history[:n_iter + 1]
+
+
+# --------------------------------------------------------------------------
+# Public kernels (re-exported by fastxent.kernels).
+
+
+@kernel
+def fit_binary_lbfgs(X, y, sample_weight, C, fit_intercept, max_iter, tol, coef0):
+    """Fit an L2-penalized binary logistic regression with L-BFGS.
+
+    ``fit_binary_lbfgs(X, y, sample_weight, C, fit_intercept, max_iter, tol, coef0) -> (coef, n_iter, converged, objective_history)``
+
+    Minimises ``C Σ s_i [log(1 + exp(z_i)) - y_i z_i] + ½‖w‖²`` with
+    ``z_i = x_i·w + b`` (scikit-learn's objective).  Callable from ``@njit`` code.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d), float32 or float64, any layout
+    y : float64 ndarray of shape (n,)
+        Targets in {0, 1}.
+    sample_weight : float64 ndarray of shape (n,)
+        Non-negative, not all zero.
+    C : float
+        Inverse regularization strength (``np.inf``: no penalty).
+    fit_intercept : bool
+        False fits no intercept (``b`` stays 0).
+    max_iter : int
+        Maximum number of iterations (nothing is allocated in proportion to it).
+    tol : float
+        Stop when ``max |∇F| <= tol · C Σ s_i``, scikit-learn's criterion.
+    coef0 : float64 ndarray of shape (d + 1,)
+        Starting point ``[w, b]`` (not modified).
+
+    Returns
+    -------
+    coef : float64 ndarray of shape (d + 1,)
+        The fitted ``[w, b]`` (a new array).
+    n_iter : int
+        Iterations run.
+    converged : bool
+        Whether the ``tol`` criterion (or SciPy's relative-decrease rule) was
+        met.  False when ``max_iter`` ran out, or when the fit stopped early
+        (``n_iter < max_iter``: failed line search, or an objective or
+        gradient that overflowed); ``coef`` is then the last accepted point,
+        finite and never worse than ``coef0``.
+    objective_history : float64 ndarray of shape (n_iter + 1,)
+        ``F / (C Σ s_i)`` at the start and after each iteration.
+
+    Notes
+    -----
+    For ``n·d`` from about 1e6 the evaluations run on Numba's thread pool.
+    Importing ``fastxent.kernels`` (or this module) starts that pool, which a
+    copy of this kernel loaded from Numba's on-disk cache needs.
+    """
+    coef = start_coef(coef0, 1, fit_intercept)
+    n_iter, converged, history = lbfgs_solve(X, y, sample_weight, 1, C, fit_intercept,
+                                             max_iter, tol, coef, True)
+    return coef, n_iter, converged, history
+
+
+@kernel
+def fit_multinomial_lbfgs(X, y, sample_weight, C, fit_intercept, max_iter, tol, coef0):
+    """Fit an L2-penalized multinomial (softmax) logistic regression with L-BFGS.
+
+    ``fit_multinomial_lbfgs(X, y, sample_weight, C, fit_intercept, max_iter, tol, coef0) -> (coef, n_iter, converged, objective_history)``
+
+    As :func:`fit_binary_lbfgs` with ``y`` holding class indices ``0 .. k-1``
+    and ``coef0`` of shape ``(k, d + 1)`` (``[W | b]``, k read from it); the
+    returned ``coef`` has that shape too.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d), float32 or float64, any layout
+    y : float64 ndarray of shape (n,)
+        Class indices in ``0 .. k-1``.
+    sample_weight, C, fit_intercept, max_iter, tol
+        As in :func:`fit_binary_lbfgs`.
+    coef0 : float64 ndarray of shape (k, d + 1)
+        Starting point ``[W | b]`` (not modified).
+
+    Returns
+    -------
+    coef : float64 ndarray of shape (k, d + 1)
+    n_iter : int
+    converged : bool
+    objective_history : float64 ndarray of shape (n_iter + 1,)
+        As in :func:`fit_binary_lbfgs`.
+    """
+    k = coef0.shape[0]
+    coef = start_coef(coef0, k, fit_intercept)
+    n_iter, converged, history = lbfgs_solve(X, y, sample_weight, k, C, fit_intercept,
+                                             max_iter, tol, coef, True)
+    return coef.reshape(coef0.shape), n_iter, converged, history
+
+
+@kernel
+def fit_binary_lbfgs_csr(data, indices, indptr, y, sample_weight, C, fit_intercept,
+                         max_iter, tol, coef0):
+    """:func:`fit_binary_lbfgs` for a CSR ``X`` given as its three arrays.
+
+    ``fit_binary_lbfgs_csr(data, indices, indptr, y, sample_weight, C, fit_intercept, max_iter, tol, coef0) -> (coef, n_iter, converged, objective_history)``
+
+    Parameters
+    ----------
+    data : float32 or float64 ndarray of shape (nnz,)
+    indices : int32 or int64 ndarray of shape (nnz,)
+        Column index of each stored value.
+    indptr : int32 or int64 ndarray of shape (n + 1,)
+        Row ``i`` is ``data[indptr[i]:indptr[i + 1]]``.
+    y, sample_weight, C, fit_intercept, max_iter, tol, coef0
+        As in :func:`fit_binary_lbfgs`.
+
+    Returns
+    -------
+    coef, n_iter, converged, objective_history
+        As in :func:`fit_binary_lbfgs`.
+    """
+    coef = start_coef(coef0, 1, fit_intercept)
+    n_iter, converged, history = lbfgs_solve((data, indices, indptr), y, sample_weight, 1,
+                                             C, fit_intercept, max_iter, tol, coef, True)
+    return coef, n_iter, converged, history
+
+
+@kernel
+def fit_multinomial_lbfgs_csr(data, indices, indptr, y, sample_weight, C, fit_intercept,
+                              max_iter, tol, coef0):
+    """:func:`fit_multinomial_lbfgs` for a CSR ``X`` given as its three arrays.
+
+    ``fit_multinomial_lbfgs_csr(data, indices, indptr, y, sample_weight, C, fit_intercept, max_iter, tol, coef0) -> (coef, n_iter, converged, objective_history)``
+
+    Parameters
+    ----------
+    data : float32 or float64 ndarray of shape (nnz,)
+    indices : int32 or int64 ndarray of shape (nnz,)
+        Column index of each stored value.
+    indptr : int32 or int64 ndarray of shape (n + 1,)
+        Row ``i`` is ``data[indptr[i]:indptr[i + 1]]``.
+    y, sample_weight, C, fit_intercept, max_iter, tol, coef0
+        As in :func:`fit_multinomial_lbfgs`.
+
+    Returns
+    -------
+    coef, n_iter, converged, objective_history
+        As in :func:`fit_multinomial_lbfgs`.
+    """
+    k = coef0.shape[0]
+    coef = start_coef(coef0, k, fit_intercept)
+    n_iter, converged, history = lbfgs_solve((data, indices, indptr), y, sample_weight, k,
+                                             C, fit_intercept, max_iter, tol, coef, True)
+    return coef.reshape(coef0.shape), n_iter, converged, history

@@ -1,0 +1,1 @@
+"""Accumulators: mergeable, picklable partial results of the NumPy API."""

@@ -1,0 +1,281 @@
+"""Streaming and mergeable ``log_loss`` / ``d2_log_loss_score``.
+
+Each :meth:`LogLossAccumulator.update` runs the same validation and the same
+fused kernel pass as :func:`fastxent.log_loss` on one chunk and adds the
+chunk's totals -- weighted loss sum, weight sum, per-class weights, sample
+count -- to the state with error-free transformations (TwoSum: every sum is
+kept as an unevaluated pair ``hi + lo``), so the order and size of chunks do
+not matter: any chunking, and any tree of :meth:`~LogLossAccumulator.merge`
+calls, gives the one-call result to ~1e-15 relative.
+
+Classes
+-------
+The columns of ``y_proba`` belong to the sorted classes.  They are fixed
+once, either up front (``labels=``, as in ``log_loss``) or, with
+``labels=None``, by the first non-empty chunk, which must then contain every
+class (a one-call ``log_loss`` infers them from all of ``y_true``; a stream
+cannot).  A later chunk with a label outside the classes raises
+``ValueError``; pass ``labels=`` whenever a chunk may miss a class.  Merging
+accumulators with different classes raises ``ValueError``.
+
+Each chunk is clipped with the ``eps`` of its own dtype, exactly as a call of
+``log_loss`` on that chunk would; feed chunks of one dtype to reproduce a
+one-call result.
+"""
+
+import threading
+import warnings
+
+import numpy as np
+
+from .._api import labels as _labels
+from .._api.log_loss import Totals, _d2_from_totals, _log_loss, _validated_totals
+from .._api.log_loss_validation import (
+    NOT_A_PARAMETER, check_params, num_samples, undefined_metric_warning,
+)
+
+__all__ = ["LogLossAccumulator"]
+
+
+def _two_sum(hi, lo, x):
+    """(hi, lo) + x, keeping the rounding error of the addition in lo.
+
+    A sum that overflowed to inf (weights near the float64 maximum) keeps no
+    rounding error: the error term would be ``inf - inf = nan`` and turn the
+    result into nan where ``log_loss`` gives inf.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = hi + x
+        back = total - hi
+        error = (hi - (total - back)) + (x - back)
+    if np.ndim(total):
+        error = np.where(np.isfinite(total), error, 0.0)
+    elif not np.isfinite(total):
+        error = 0.0
+    return total, lo + error
+
+
+def no_samples_error(accumulator):
+    return ValueError(
+        f"no samples were added to this {type(accumulator).__name__}: update() it with a "
+        "non-empty chunk (or merge() one that has samples) before asking for a result"
+    )
+
+
+class LockedState:
+    """A lock that serializes changes of an accumulator's state.
+
+    Threads compute their chunks' contributions in parallel and hold the lock
+    only to commit them, so concurrent ``update``/``merge`` calls lose
+    nothing.  The lock is not part of the state: pickles and copies get a
+    new one.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_lock", None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+
+class LogLossAccumulator(LockedState):
+    """Accumulate ``log_loss`` and ``d2_log_loss_score`` over chunks of data.
+
+    Parameters
+    ----------
+    labels : array-like, default=None
+        All class labels (sorted order gives the columns of ``y_proba``, as
+        in :func:`fastxent.log_loss`).  When None, the classes are those of
+        the first chunk passed to :meth:`update`, which must contain every
+        class.
+
+    Attributes
+    ----------
+    classes_ : ndarray or None
+        The sorted classes, once known.
+    n_samples_ : int
+        Number of samples seen.
+
+    Notes
+    -----
+    An empty chunk is accepted and changes nothing (streams produce them);
+    :meth:`result` and :meth:`d2_score` raise ``ValueError`` while no sample
+    has been added, as ``log_loss`` does on empty input.  A chunk that
+    :meth:`update` rejects leaves the state exactly as it was.  ``update``
+    and ``merge`` may be called from several threads at once.
+
+    Examples
+    --------
+    >>> acc = LogLossAccumulator(labels=[0, 1])
+    >>> acc.update([0, 1], [0.2, 0.7]).update([1], [0.9]).result()  # doctest: +ELLIPSIS
+    0.2284...
+
+    The state is a handful of floats and two per-class arrays: it pickles
+    small, and accumulators built on different machines merge exactly
+    (:meth:`merge`).
+    """
+
+    def __init__(self, labels=None):
+        super().__init__()
+        self.labels = labels
+        self.classes_ = None
+        if labels is not None:
+            self.classes_ = _labels.fitted_classes(labels)[0]
+            _labels.lexicographic_warning(self.classes_, labels)
+            if self.classes_.shape[0] < 2:
+                _labels.raise_one_label(self.classes_, labels)
+        self.n_samples_ = 0
+        self._loss = (0.0, 0.0)
+        self._weight = (0.0, 0.0)
+        self._class_weight = None  # (hi, lo) arrays
+        self._weighted = False
+        self._has_nonzero_weight = False
+
+    # ------------------------------------------------------------------
+    def update(self, y_true, y_proba, sample_weight=None):
+        """Add one chunk (same arguments and checks as ``log_loss``); returns self.
+
+        An empty chunk is a no-op; a rejected chunk leaves the state unchanged.
+        """
+        check_params("LogLossAccumulator.update", y_true, y_proba, NOT_A_PARAMETER,
+                      sample_weight, None, "deprecated")
+        if num_samples(y_proba) == 0 and num_samples(y_true) == 0 and (
+            sample_weight is None or num_samples(sample_weight) == 0
+        ):
+            return self
+        if isinstance(sample_weight, np.ma.MaskedArray) and np.ma.is_masked(sample_weight):
+            # log_loss follows scikit-learn: masked weights count in the loss sum (np.dot
+            # uses the data) but not in the mean and D2's null model (np.average skips
+            # them); chunk totals cannot reproduce that mix.
+            raise TypeError(
+                "sample_weight is a masked array with masked entries, which "
+                "LogLossAccumulator does not take; pass sample_weight.filled(0) to give "
+                "them no weight"
+            )
+        classes = self.classes_
+        if classes is None:
+            totals = _validated_totals(y_true, y_proba, sample_weight, None,
+                                       allow_zero_weights=True)
+        else:
+            try:
+                # labels as given, so that errors quote them as log_loss does
+                totals = _validated_totals(y_true, y_proba, sample_weight,
+                                           classes if self.labels is None else self.labels,
+                                           label_classes=classes,
+                                           allow_zero_weights=True)
+            except ValueError as error:
+                if self.labels is None and str(error).startswith("y_true contains values"):
+                    raise ValueError(
+                        f"{error} The classes were inferred from the first chunk; pass "
+                        "labels= to LogLossAccumulator when a chunk may miss a class."
+                    ) from error
+                raise
+        class_weight = np.asarray(totals.class_weight, dtype=np.float64)
+        with self._lock:
+            if classes is None and self.classes_ is not None and not _same_classes(
+                self.classes_, totals.classes
+            ):  # another thread's first chunk fixed other classes meanwhile
+                raise ValueError(
+                    f"y_true has the classes {totals.classes}, but the first chunk fixed "
+                    f"{self.classes_}; pass labels= to LogLossAccumulator when chunks "
+                    "may hold different classes."
+                )
+            self._commit(totals.classes, totals.loss, totals.weight, class_weight, totals.n,
+                         totals.weighted, totals.nonzero > 0)
+        return self
+
+    def _commit(self, classes, loss, weight, class_weight, n, weighted, nonzero):
+        """Add a validated contribution (numbers, or the (hi, lo) pairs of
+        another state); the caller holds the lock.  Nothing here can fail
+        half-way: the new values are computed before any is stored."""
+        own_cw = self._class_weight
+        if own_cw is None:
+            zeros = np.zeros_like(class_weight[0] if isinstance(class_weight, tuple) else class_weight)
+            own_cw = (zeros, zeros)
+        new = _plus(self._loss, loss), _plus(self._weight, weight), _plus(own_cw, class_weight)
+        if self.classes_ is None:
+            self.classes_ = classes
+        self._loss, self._weight, self._class_weight = new
+        self.n_samples_ += n
+        self._weighted = self._weighted or weighted
+        self._has_nonzero_weight = self._has_nonzero_weight or nonzero
+
+    def _snapshot(self):
+        with self._lock:
+            return (self.classes_, self._loss, self._weight, self._class_weight,
+                    self.n_samples_, self._weighted, self._has_nonzero_weight)
+
+    def merge(self, other):
+        """Add the state of another accumulator (same classes); returns self."""
+        if not isinstance(other, LogLossAccumulator):
+            raise TypeError(f"can only merge a LogLossAccumulator, got {type(other).__name__}")
+        classes, loss, weight, class_weight, n, weighted, nonzero = other._snapshot()
+        if n == 0 and classes is None:
+            return self
+        with self._lock:
+            if self.classes_ is not None and classes is not None and not _same_classes(
+                self.classes_, classes
+            ):
+                raise ValueError(
+                    f"cannot merge accumulators with different classes: {self.classes_} "
+                    f"and {classes}"
+                )
+            if n:
+                self._commit(classes, loss, weight, class_weight, n, weighted, nonzero)
+            else:
+                self.classes_ = self.classes_ if self.classes_ is not None else classes
+                self._has_nonzero_weight = self._has_nonzero_weight or nonzero
+        return self
+
+    # ------------------------------------------------------------------
+    def _totals(self):
+        with self._lock:
+            loss, weight, class_weight = self._loss, self._weight, self._class_weight
+            n, classes, weighted = self.n_samples_, self.classes_, self._weighted
+            nonzero = self._has_nonzero_weight
+        if n == 0:
+            raise no_samples_error(self)
+        if weighted and not nonzero:
+            raise ValueError("Sample weights must contain at least one non-zero number.")
+        return Totals(loss[0] + loss[1], weight[0] + weight[1],
+                      class_weight[0] + class_weight[1], n, classes, weighted, int(nonzero))
+
+    def result(self, normalize=True):
+        """The log loss of everything seen (``log_loss(..., normalize=normalize)``).
+
+        Raises ``ValueError`` when no sample has been added.
+        """
+        check_params("LogLossAccumulator.result", (), None, normalize, None, None, "deprecated")
+        return float(_log_loss(self._totals(), normalize))
+
+    def d2_score(self):
+        """The ``d2_log_loss_score`` of everything seen (NaN with an
+        ``UndefinedMetricWarning`` for one sample; ``ValueError`` for none)."""
+        n = self.n_samples_
+        if n == 0:
+            raise no_samples_error(self)
+        if n < 2:
+            warnings.warn("D^2 score is not well-defined with less than two samples.",
+                          undefined_metric_warning(), stacklevel=2)
+            return float("nan")
+        return _d2_from_totals(self._totals())
+
+    def __repr__(self):
+        return (f"LogLossAccumulator(labels={self.labels!r}) with {self.n_samples_} samples, "
+                f"classes={self.classes_!r}")
+
+
+def _plus(pair, value):
+    if isinstance(value, tuple):  # another state's (hi, lo)
+        return _two_sum(*_two_sum(*pair, value[0]), value[1])
+    return _two_sum(*pair, value)
+
+
+def _same_classes(a, b):
+    return a.shape == b.shape and bool(np.all(a == b))
