@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from fastxent.benchmarks.run import rival_installed
 from fastxent.benchmarks.cases import cases_of, make_inputs
+from fastxent.benchmarks.run import rival_installed
 
 _inputs_cache = {}
 
@@ -33,8 +33,7 @@ def _assert_same(got, expected, rtol):
         for g, e in zip(got, expected):
             _assert_same(g, e, rtol)
     else:
-        np.testing.assert_allclose(np.asarray(got, dtype=np.float64),
-                                   np.asarray(expected, dtype=np.float64), rtol=rtol)
+        np.testing.assert_allclose(np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64), rtol=rtol)
 
 
 def run_benchmark(benchmark, case, impl, size):
@@ -43,8 +42,7 @@ def run_benchmark(benchmark, case, impl, size):
     func = {"fastxent": case.fastxent, "numpy-read": case.floor}.get(impl, case.rival)
     inputs = inputs_of(case, size)
     benchmark.group = case.key
-    benchmark.extra_info.update(case=case.title, implementation=impl, size=size,
-                                target_speedup=case.target_speedup)
+    benchmark.extra_info.update(case=case.title, implementation=impl, size=size, target_speedup=case.target_speedup)
     if size != "smoke":
         func(inputs)  # warm-up: JIT compilation is not what we measure
         benchmark(func, inputs)

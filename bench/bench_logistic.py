@@ -41,8 +41,9 @@ def dataset(n_classes, size):
     if key not in _data:
         n, d = SHAPES[size]
         _data.clear()
-        _data[key] = make_classification(n_samples=n, n_features=d, n_informative=d // 5,
-                                         n_classes=n_classes, random_state=0)
+        _data[key] = make_classification(
+            n_samples=n, n_features=d, n_informative=d // 5, n_classes=n_classes, random_state=0
+        )
     return _data[key]
 
 
@@ -53,7 +54,7 @@ def objective(model, X, y):
         losses = np.logaddexp(0.0, Z[:, 0]) - y_index * Z[:, 0]
     else:
         losses = logsumexp(Z, axis=1) - Z[np.arange(Z.shape[0]), y_index]
-    return C * losses.sum() + 0.5 * np.sum(model.coef_ ** 2)
+    return C * losses.sum() + 0.5 * np.sum(model.coef_**2)
 
 
 @pytest.mark.parametrize("impl", list(IMPLEMENTATIONS))
@@ -61,8 +62,7 @@ def objective(model, X, y):
 def test_logistic_fit(benchmark, bench_size, n_classes, impl):
     X, y = dataset(n_classes, bench_size)
     benchmark.group = f"logistic-{'binary' if n_classes == 2 else '5class'}"
-    benchmark.extra_info.update(implementation=impl, size=bench_size, shape=list(X.shape),
-                                target_speedup=3.0)
+    benchmark.extra_info.update(implementation=impl, size=bench_size, shape=list(X.shape), target_speedup=3.0)
 
     def fit():
         model = IMPLEMENTATIONS[impl]()

@@ -18,8 +18,9 @@ from fastxent.benchmarks.cases import SIZES
 
 
 def pytest_collect_file(file_path, parent):
-    if (file_path.suffix == ".py" and file_path.name.startswith("bench_")
-            and not parent.session.isinitpath(file_path)):  # given explicitly: pytest collects it
+    if (
+        file_path.suffix == ".py" and file_path.name.startswith("bench_") and not parent.session.isinitpath(file_path)
+    ):  # given explicitly: pytest collects it
         return pytest.Module.from_parent(parent, path=file_path)
     return None
 

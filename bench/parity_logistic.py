@@ -38,9 +38,15 @@ CLASS_PROPORTIONS = {2: [0.7, 0.3], 5: [0.35, 0.25, 0.2, 0.12, 0.08]}
 
 
 def dataset(n_classes, n, d, seed=0):
-    return make_classification(n_samples=n, n_features=d, n_informative=min(20, d // 2),
-                               n_redundant=2, n_classes=n_classes,
-                               weights=CLASS_PROPORTIONS[n_classes], random_state=seed)
+    return make_classification(
+        n_samples=n,
+        n_features=d,
+        n_informative=min(20, d // 2),
+        n_redundant=2,
+        n_classes=n_classes,
+        weights=CLASS_PROPORTIONS[n_classes],
+        random_state=seed,
+    )
 
 
 def objective(model, X, y, s, C):
@@ -51,7 +57,7 @@ def objective(model, X, y, s, C):
         losses = np.logaddexp(0.0, Z[:, 0]) - y_index * Z[:, 0]
     else:
         losses = logsumexp(Z, axis=1) - Z[np.arange(Z.shape[0]), y_index]
-    return C * np.sum(s * losses) + 0.5 * np.sum(model.coef_ ** 2)
+    return C * np.sum(s * losses) + 0.5 * np.sum(model.coef_**2)
 
 
 # Pause before each timed fit, for the reason given in speed_logistic.py
@@ -73,9 +79,9 @@ def run(n, d, out, classes=(2, 5)):
         for solver in ("lbfgs", "gd"):  # compile outside the timings
             LogisticRegression(solver=solver, max_iter=3).fit(X[:200], y[:200])
         for C, fit_intercept, weighting in itertools.product(
-                (0.01, 1.0, 100.0), (True, False), ("none", "sample_weight", "balanced")):
-            sample_weight = (np.random.default_rng(1).uniform(0.2, 3.0, size=n)
-                             if weighting == "sample_weight" else None)
+            (0.01, 1.0, 100.0), (True, False), ("none", "sample_weight", "balanced")
+        ):
+            sample_weight = np.random.default_rng(1).uniform(0.2, 3.0, size=n) if weighting == "sample_weight" else None
             class_weight = "balanced" if weighting == "balanced" else None
             params = dict(C=C, fit_intercept=fit_intercept, class_weight=class_weight, tol=1e-8)
             s = np.ones(n) if sample_weight is None else sample_weight
@@ -85,8 +91,14 @@ def run(n, d, out, classes=(2, 5)):
             t_ref = timed_fit(reference, X, y, sample_weight)
             f_ref = objective(reference, X, y, s, C)
             proba_ref = reference.predict_proba(X)
-            row = dict(n_classes=n_classes, C=C, fit_intercept=fit_intercept,
-                       weighting=weighting, sklearn_s=t_ref, sklearn_iter=int(reference.n_iter_[0]))
+            row = dict(
+                n_classes=n_classes,
+                C=C,
+                fit_intercept=fit_intercept,
+                weighting=weighting,
+                sklearn_s=t_ref,
+                sklearn_iter=int(reference.n_iter_[0]),
+            )
             for solver in ("lbfgs", "gd"):
                 ours = LogisticRegression(solver=solver, max_iter=50_000, **params)
                 t = timed_fit(ours, X, y, sample_weight)
@@ -94,17 +106,29 @@ def run(n, d, out, classes=(2, 5)):
                 dproba = float(np.abs(ours.predict_proba(X) - proba_ref).max())
                 ok = abs(rel) <= 1e-6 and dproba <= 1e-4
                 failures += not ok
-                row.update({f"{solver}_s": t, f"{solver}_iter": int(ours.n_iter_[0]),
-                            f"{solver}_rel_objective": rel, f"{solver}_max_dproba": dproba,
-                            f"{solver}_ok": ok, f"{solver}_speedup": t_ref / t})
-            print(f"k={n_classes} C={C:<6} intercept={fit_intercept!s:5} {weighting:13} "
-                  f"sklearn {t_ref:7.3f}s ({row['sklearn_iter']:3d} it) | "
-                  + " | ".join(f"{sv} {row[sv + '_s']:6.3f}s x{row[sv + '_speedup']:5.2f} "
-                               f"({row[sv + '_iter']:4d} it) "
-                               f"dobj {row[sv + '_rel_objective']:+.1e} "
-                               f"dP {row[sv + '_max_dproba']:.1e} "
-                               f"{'ok' if row[sv + '_ok'] else 'FAIL'}"
-                               for sv in ("lbfgs", "gd")), flush=True)
+                row.update(
+                    {
+                        f"{solver}_s": t,
+                        f"{solver}_iter": int(ours.n_iter_[0]),
+                        f"{solver}_rel_objective": rel,
+                        f"{solver}_max_dproba": dproba,
+                        f"{solver}_ok": ok,
+                        f"{solver}_speedup": t_ref / t,
+                    }
+                )
+            print(
+                f"k={n_classes} C={C:<6} intercept={fit_intercept!s:5} {weighting:13} "
+                f"sklearn {t_ref:7.3f}s ({row['sklearn_iter']:3d} it) | "
+                + " | ".join(
+                    f"{sv} {row[sv + '_s']:6.3f}s x{row[sv + '_speedup']:5.2f} "
+                    f"({row[sv + '_iter']:4d} it) "
+                    f"dobj {row[sv + '_rel_objective']:+.1e} "
+                    f"dP {row[sv + '_max_dproba']:.1e} "
+                    f"{'ok' if row[sv + '_ok'] else 'FAIL'}"
+                    for sv in ("lbfgs", "gd")
+                ),
+                flush=True,
+            )
             if out:
                 with open(out, "a") as fh:
                     fh.write(json.dumps(row) + "\n")

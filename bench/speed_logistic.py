@@ -30,7 +30,7 @@ SETTLE_SECONDS = 0.5
 def _objective(model, X, y, C):
     proba = np.clip(model.predict_proba(X), 1e-300, 1.0)
     loss = -np.log(proba[np.arange(len(y)), np.searchsorted(model.classes_, y)]).sum()
-    return C * loss + 0.5 * float((model.coef_ ** 2).sum())
+    return C * loss + 0.5 * float((model.coef_**2).sum())
 
 
 def _median_fit(make, X, y, repeat):
@@ -52,20 +52,23 @@ def main(argv=None):
     args = parser.parse_args(argv)
     C = 1.0
     for n_classes in (2, 5):
-        X, y = make_classification(n_samples=args.n, n_features=args.d, n_informative=20,
-                                   n_classes=n_classes, random_state=0)
+        X, y = make_classification(
+            n_samples=args.n, n_features=args.d, n_informative=20, n_classes=n_classes, random_state=0
+        )
         with warnings.catch_warnings():  # the warm-up fit only compiles the kernels
             warnings.simplefilter("ignore")
             for solver in ("lbfgs", "gd"):
                 LogisticRegression(solver=solver, max_iter=3).fit(X[:500], y[:500])
-        t_ref, ref = _median_fit(
-            lambda: SklearnLogisticRegression(C=C, tol=1e-8, max_iter=10_000), X, y, args.repeat)
+        t_ref, ref = _median_fit(lambda: SklearnLogisticRegression(C=C, tol=1e-8, max_iter=10_000), X, y, args.repeat)
         f_ref = _objective(ref, X, y, C)
         line = [f"{n_classes} classes: scikit-learn lbfgs {t_ref:.2f} s"]
         for solver in ("lbfgs", "gd"):
             t, model = _median_fit(
-                lambda: LogisticRegression(C=C, tol=1e-8, max_iter=50_000, solver=solver),
-                X, y, args.repeat)
+                lambda solver=solver: LogisticRegression(C=C, tol=1e-8, max_iter=50_000, solver=solver),
+                X,
+                y,
+                args.repeat,
+            )
             rel = abs(_objective(model, X, y, C) - f_ref) / f_ref
             line.append(f"fastxent {solver} {t:.2f} s = {t_ref / t:.1f}x (objective rel. diff {rel:.1e})")
         print(" | ".join(line), flush=True)

@@ -120,9 +120,7 @@ def _silence_stdout():
 
 
 def _parser():
-    parser = _Parser(
-        prog="fastxent", description="Fast entropy and cross-entropy: scoring and benchmarks."
-    )
+    parser = _Parser(prog="fastxent", description="Fast entropy and cross-entropy: scoring and benchmarks.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     score = sub.add_parser(
@@ -141,22 +139,28 @@ def _parser():
         help="probabilities: (n,) of the positive class or (n, k); logits with --logits",
     )
     score.add_argument(
-        "--logits", action="store_true",
+        "--logits",
+        action="store_true",
         help="PREDICTIONS are logits (sigmoid for (n,), softmax for (n, k))",
     )
     score.add_argument("--weights", metavar="FILE", help="sample weights, one per sample")
     score.add_argument(
-        "--labels", nargs="+", metavar="LABEL", dest="label_set",
-        help="all class labels; the prediction columns follow their sorted order "
-        "(default: the labels found in LABELS)",
+        "--labels",
+        nargs="+",
+        metavar="LABEL",
+        dest="label_set",
+        help="all class labels; the prediction columns follow their sorted order (default: the labels found in LABELS)",
     )
     score.add_argument(
-        "--format", choices=("table", "json"), default="table",
-        help="table (default) or json: one object, with null where a value is undefined "
-        "(e.g. D² of a single sample)",
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="table (default) or json: one object, with null where a value is undefined (e.g. D² of a single sample)",
     )
     score.add_argument(
-        "--chunk-size", type=_positive_int, metavar="N",
+        "--chunk-size",
+        type=_positive_int,
+        metavar="N",
         help=f"rows per block (default: about {DEFAULT_BLOCK_BYTES >> 20} MB per block)",
     )
     score.set_defaults(run=_score_command)
@@ -208,8 +212,7 @@ def _score_command(args):
 def format_json(report):
     """The report as strict JSON: NaN and infinities (which JSON lacks) become null."""
     clean = {
-        key: None if isinstance(value, float) and not math.isfinite(value) else value
-        for key, value in report.items()
+        key: None if isinstance(value, float) and not math.isfinite(value) else value for key, value in report.items()
     }
     return json.dumps(clean, indent=2, allow_nan=False)
 
@@ -319,8 +322,7 @@ def speedup_figure(results, plt):
     fig, ax = plt.subplots(figsize=(8, 0.5 * len(rows) + 1.5))
     positions = range(len(rows))
     ax.barh(positions, [r["ratio"] for r in rows], color="tab:blue", label="measured")
-    ax.scatter([r["target"] for r in rows], positions, marker="|", s=300, color="tab:red",
-               label="target", zorder=3)
+    ax.scatter([r["target"] for r in rows], positions, marker="|", s=300, color="tab:red", label="target", zorder=3)
     names = [f"{r['title'].replace('`', '')}\nvs {r['rival']}" for r in rows]
     ax.set_yticks(list(positions), names, fontsize=7)
     ax.invert_yaxis()

@@ -37,8 +37,7 @@ try:
     import dask.array as da
 except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
     raise ImportError(
-        "fastxent.dask needs dask: pip install 'fastxent[dask]' "
-        "(or pip install 'dask[array]' distributed)"
+        "fastxent.dask needs dask: pip install 'fastxent[dask]' (or pip install 'dask[array]' distributed)"
     ) from exc
 
 import numpy as np
@@ -77,9 +76,7 @@ def _as_dask(x, row_chunks=None, name="array"):
             chunks = (row_chunks,) + tuple((size,) for size in x.shape[1:])
         x = da.from_array(x, chunks=chunks)
     if x.ndim == 0 or x.ndim > 2:
-        raise ValueError(
-            f"{name} must be 1-D or 2-D (samples on axis 0) in fastxent.dask; got {x.ndim} dimensions"
-        )
+        raise ValueError(f"{name} must be 1-D or 2-D (samples on axis 0) in fastxent.dask; got {x.ndim} dimensions")
     if x.ndim == 2 and len(x.chunks[1]) > 1:
         x = x.rechunk({1: -1})
     if row_chunks is not None and x.chunks[0] != row_chunks:
@@ -96,8 +93,10 @@ def _aligned(y_pred, *others, names):
     which are paired in order (each block checks that its rows match).
     """
     y_pred = _as_dask(y_pred, name=names[0])
-    arrays = [None if x is None else _as_dask(x, name=name) if isinstance(x, da.Array) else x
-              for x, name in zip(others, names[1:])]
+    arrays = [
+        None if x is None else _as_dask(x, name=name) if isinstance(x, da.Array) else x
+        for x, name in zip(others, names[1:])
+    ]
     dask_arrays = [y_pred] + [x for x in arrays if isinstance(x, da.Array)]
     if all(_known(x.chunks[0]) for x in dask_arrays):
         rows = y_pred.chunks[0]
@@ -153,9 +152,7 @@ def _fold(make, *arrays):
     """Per-block accumulators ``make(*blocks)`` merged in a tree; a Delayed."""
     n_blocks = arrays[0].numblocks[0]
     columns = [_blocks(a, n_blocks) for a in arrays]
-    states = [
-        dask.delayed(make, pure=True)(*blocks) for blocks in zip(*columns)
-    ]
+    states = [dask.delayed(make, pure=True)(*blocks) for blocks in zip(*columns)]
     while len(states) > 1:
         states = [
             dask.delayed(_merge_all, pure=True)(*states[i : i + SPLIT_EVERY])
@@ -250,8 +247,9 @@ def _log_loss_pass(func, finish, y_true, y_proba, sample_weight, labels, compute
             return _done(value, compute)  # only d2's NaN for fewer than two samples
         block_labels = values
     state = _fold(_bind(_log_loss_state, block_labels), y_true, y_proba, sample_weight)
-    no_samples = _bind(func, _empty_like(y_true), _empty_like(y_proba),
-                       sample_weight=_empty_like(sample_weight), labels=labels)
+    no_samples = _bind(
+        func, _empty_like(y_true), _empty_like(y_proba), sample_weight=_empty_like(sample_weight), labels=labels
+    )
     return _finish(state, finish, no_samples, compute)
 
 
@@ -277,8 +275,7 @@ def _log_loss_sum(acc):
 
 def d2_log_loss_score(y_true, y_proba, *, sample_weight=None, labels=None, compute=True):
     """:func:`fastxent.d2_log_loss_score` on dask arrays, from the same single pass."""
-    return _log_loss_pass(fastxent.d2_log_loss_score, _d2, y_true, y_proba, sample_weight,
-                          labels, compute)
+    return _log_loss_pass(fastxent.d2_log_loss_score, _d2, y_true, y_proba, sample_weight, labels, compute)
 
 
 def _d2(acc):
@@ -323,18 +320,14 @@ def _check_shapes(func, y, p, w):
             raise ValueError(f"sample_weight has shape {w.shape} but y_pred has shape {p.shape}")
         return
     if p.ndim != 2:
-        raise ValueError(
-            f"y_pred must be at least 2-D (samples x classes); got a {p.ndim}-D array of shape {p.shape}"
-        )
+        raise ValueError(f"y_pred must be at least 2-D (samples x classes); got a {p.ndim}-D array of shape {p.shape}")
     if y.shape[1:] not in ((), p.shape[1:]):
         raise ValueError(
             f"y_true must have shape {p.shape[:1]} (class indices) or {p.shape} "
             f"(distributions) to match y_pred of shape {p.shape}; got {y.shape}"
         )
     if w is not None and w.ndim != 1:
-        raise ValueError(
-            f"sample_weight must have shape {p.shape[:1]} (one weight per sample); got {w.shape}"
-        )
+        raise ValueError(f"sample_weight must have shape {p.shape[:1]} (one weight per sample); got {w.shape}")
 
 
 def _loss(func, factory, y_true, y_pred, sample_weight, options, reduction, out_ndim, compute):
@@ -342,8 +335,7 @@ def _loss(func, factory, y_true, y_pred, sample_weight, options, reduction, out_
     y_pred, y_true, sample_weight = _aligned(y_pred, y_true, sample_weight, names=_LOSS_NAMES)
     _check_shapes(func, y_true, y_pred, sample_weight)
     empty = (_empty_like(y_true), _empty_like(y_pred))
-    no_samples = _bind(func, *empty, sample_weight=_empty_like(sample_weight), reduction=reduction,
-                       **options)
+    no_samples = _bind(func, *empty, sample_weight=_empty_like(sample_weight), reduction=reduction, **options)
     if reduction != "none":
         state = _fold(_bind(_loss_state, factory, options), y_true, y_pred, sample_weight)
         return _finish(state, _loss_mean if reduction == "mean" else _loss_sum, no_samples, compute)
@@ -354,35 +346,82 @@ def _loss(func, factory, y_true, y_pred, sample_weight, options, reduction, out_
     args = []
     for a in arrays:
         args += [a, ("i", "k")[: a.ndim]]
-    return da.blockwise(_bind(_per_sample_block, func, options, out_ndim), ("i", "k")[:out_ndim],
-                        *args, dtype=np.float64, concatenate=True,
-                        token=f"fastxent-{func.__name__}")
+    return da.blockwise(
+        _bind(_per_sample_block, func, options, out_ndim),
+        ("i", "k")[:out_ndim],
+        *args,
+        dtype=np.float64,
+        concatenate=True,
+        token=f"fastxent-{func.__name__}",
+    )
 
 
-def cross_entropy(y_true, y_pred, *, from_logits=False, sample_weight=None, class_weight=None,
-                  label_smoothing=0.0, ignore_index=None, reduction="mean", clip="auto",
-                  compute=True):
+def cross_entropy(
+    y_true,
+    y_pred,
+    *,
+    from_logits=False,
+    sample_weight=None,
+    class_weight=None,
+    label_smoothing=0.0,
+    ignore_index=None,
+    reduction="mean",
+    clip="auto",
+    compute=True,
+):
     """:func:`fastxent.cross_entropy` on dask arrays (samples on axis 0, classes on axis 1).
 
     ``reduction="none"`` returns a lazy dask array of per-sample losses;
     ``"mean"`` and ``"sum"`` merge per-block accumulators.
     """
-    options = dict(from_logits=from_logits, class_weight=class_weight,
-                   label_smoothing=label_smoothing, ignore_index=ignore_index, clip=clip)
-    return _loss(fastxent.cross_entropy, fastxent.CrossEntropyAccumulator, y_true, y_pred,
-                 sample_weight, options, reduction, 1, compute)
+    options = dict(
+        from_logits=from_logits,
+        class_weight=class_weight,
+        label_smoothing=label_smoothing,
+        ignore_index=ignore_index,
+        clip=clip,
+    )
+    return _loss(
+        fastxent.cross_entropy,
+        fastxent.CrossEntropyAccumulator,
+        y_true,
+        y_pred,
+        sample_weight,
+        options,
+        reduction,
+        1,
+        compute,
+    )
 
 
-def binary_cross_entropy(y_true, y_pred, *, from_logits=False, sample_weight=None,
-                         pos_weight=None, reduction="mean", clip="auto", compute=True):
+def binary_cross_entropy(
+    y_true,
+    y_pred,
+    *,
+    from_logits=False,
+    sample_weight=None,
+    pos_weight=None,
+    reduction="mean",
+    clip="auto",
+    compute=True,
+):
     """:func:`fastxent.binary_cross_entropy` on dask arrays (see :func:`cross_entropy`).
 
     2-D ``y_pred`` (several binary targets per sample) gives 2-D losses with
     ``reduction="none"``.
     """
     options = dict(from_logits=from_logits, pos_weight=pos_weight, clip=clip)
-    return _loss(fastxent.binary_cross_entropy, fastxent.BinaryCrossEntropyAccumulator, y_true,
-                 y_pred, sample_weight, options, reduction, 2, compute)
+    return _loss(
+        fastxent.binary_cross_entropy,
+        fastxent.BinaryCrossEntropyAccumulator,
+        y_true,
+        y_pred,
+        sample_weight,
+        options,
+        reduction,
+        2,
+        compute,
+    )
 
 
 # ----------------------------------------------------------------- entropy
@@ -401,9 +440,7 @@ def _entropy_axes(axis, ndim):
 def _same_shape(a, b):
     """Equal shapes, an unknown length matching an unknown one (the blocks
     then show whether they pair)."""
-    return a.ndim == b.ndim and all(
-        m == n or (math.isnan(m) and math.isnan(n)) for m, n in zip(a.shape, b.shape)
-    )
+    return a.ndim == b.ndim and all(m == n or (math.isnan(m) and math.isnan(n)) for m, n in zip(a.shape, b.shape))
 
 
 def _whole(x, axes, name):
@@ -473,9 +510,14 @@ def entropy(pk, qk=None, base=None, axis=0, *, nan_policy="propagate", keepdims=
         args += [qk, index]
     return da.blockwise(
         _bind(_entropy_block, dict(options, axis=axes if len(axes) > 1 else axes[0]), out_dtype),
-        out_index, *args, dtype=out_dtype, concatenate=True,
-        adjust_chunks={a: 1 for a in axes} if keepdims else None, token="fastxent-entropy",
+        out_index,
+        *args,
+        dtype=out_dtype,
+        concatenate=True,
+        adjust_chunks={a: 1 for a in axes} if keepdims else None,
+        token="fastxent-entropy",
     )
+
 
 # The mutual-information scores live in fastxent._scoring.dask_clusterings.
 from ._scoring.dask_clusterings import adjusted_mutual_info_score, mutual_info_score, normalized_mutual_info_score  # noqa: E402

@@ -65,7 +65,29 @@ Example
 0.12...
 """
 
+from ._infra.jit import start_thread_pool
+from ._infra.summation import compensated_sum
 from ._kernels.binary import binary_cross_entropy_parallel, binary_cross_entropy_serial
+from ._kernels.categorical import (
+    cross_entropy_index_parallel,
+    cross_entropy_index_serial,
+    cross_entropy_soft_parallel,
+    cross_entropy_soft_serial,
+)
+from ._kernels.contingency import contingency_table_parallel, contingency_table_serial
+from ._kernels.entropy_columns import entropy_columns_parallel, entropy_columns_serial
+from ._kernels.entropy_rows import entropy_rows_parallel, entropy_rows_serial
+from ._kernels.entropy_slices import entropy_slice_parallel, entropy_slice_serial
+from ._kernels.expected_mutual_info import expected_mutual_info_parallel, expected_mutual_info_serial
+from ._kernels.jensenshannon import jensenshannon_rows_parallel, jensenshannon_rows_serial
+from ._kernels.log_loss import binary_log_loss_sum, multiclass_log_loss_sum
+from ._kernels.logistic import (
+    binary_logistic_loss_grad,
+    binary_logistic_loss_grad_csr,
+    multinomial_logistic_loss_grad,
+    multinomial_logistic_loss_grad_csr,
+)
+from ._kernels.mutual_info import conditional_entropy_table, joint_entropy_table, mutual_info_table
 from ._math.binary import (
     binary_logit_grad,
     binary_logit_loss,
@@ -76,35 +98,7 @@ from ._math.binary import (
     sigmoid,
     softplus,
 )
-from ._kernels.categorical import (
-    cross_entropy_index_parallel,
-    cross_entropy_index_serial,
-    cross_entropy_soft_parallel,
-    cross_entropy_soft_serial,
-)
-from ._kernels.contingency import contingency_table_parallel, contingency_table_serial
-from ._kernels.entropy_columns import entropy_columns_parallel, entropy_columns_serial
-from ._kernels.entropy_slices import entropy_slice_parallel, entropy_slice_serial
-from ._kernels.entropy_rows import entropy_rows_parallel, entropy_rows_serial
-from ._kernels.expected_mutual_info import expected_mutual_info_parallel, expected_mutual_info_serial
 from ._math.elementary import exp, log, log1p
-from ._solvers.gd import fit_binary_gd, fit_binary_gd_csr, fit_multinomial_gd, fit_multinomial_gd_csr
-from ._kernels.jensenshannon import jensenshannon_rows_parallel, jensenshannon_rows_serial
-from ._infra.jit import start_thread_pool
-from ._solvers.lbfgs import (
-    fit_binary_lbfgs,
-    fit_binary_lbfgs_csr,
-    fit_multinomial_lbfgs,
-    fit_multinomial_lbfgs_csr,
-)
-from ._kernels.log_loss import binary_log_loss_sum, multiclass_log_loss_sum
-from ._kernels.logistic import (
-    binary_logistic_loss_grad,
-    binary_logistic_loss_grad_csr,
-    multinomial_logistic_loss_grad,
-    multinomial_logistic_loss_grad_csr,
-)
-from ._kernels.mutual_info import conditional_entropy_table, joint_entropy_table, mutual_info_table
 from ._math.softmax import (
     proba_row_loss,
     proba_row_loss_grad,
@@ -122,7 +116,13 @@ from ._math.softmax import (
     softmax_row_soft_loss_grad,
 )
 from ._math.special import entr, expit, kl_div, log_expit, rel_entr, xlog1py, xlogy
-from ._infra.summation import compensated_sum
+from ._solvers.gd import fit_binary_gd, fit_binary_gd_csr, fit_multinomial_gd, fit_multinomial_gd_csr
+from ._solvers.lbfgs import (
+    fit_binary_lbfgs,
+    fit_binary_lbfgs_csr,
+    fit_multinomial_lbfgs,
+    fit_multinomial_lbfgs_csr,
+)
 
 # A user's @njit(cache=True) function that calls a ``_parallel`` kernel is
 # serial code calling parallel code: loaded from Numba's cache into a process

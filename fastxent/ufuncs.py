@@ -47,8 +47,8 @@ Importing this module loads (or, with a cold Numba cache, compiles) the 14
 loops; ``import fastxent`` does not import it.
 """
 
-from ._math import special as _special
 from ._infra.jit import ufunc
+from ._math import special as _special
 
 # The loops inline fastxent._math.special's formulas, but Numba keys their disk
 # cache on this file's text alone: after editing _special, clear the cache.
@@ -99,5 +99,3 @@ def expit(x):
 def log_expit(x):
     """``log(expit(x))``: ``x - log1p(exp(x))`` for ``x < 0``, ``-log1p(exp(-x))`` otherwise."""
     return _special.log_expit(x)
-
-

@@ -21,13 +21,18 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PATH = os.path.join(HERE, "tour.ipynb")
 
 CELLS = [
-    ("md", """# A tour of fastxent
+    (
+        "md",
+        """# A tour of fastxent
 
 fastxent computes entropy, cross-entropy and their gradients with Numba kernels behind a
 thin NumPy API, fits logistic regression with a Numba solver, and exposes the kernels to
 your own `@njit` code. This notebook walks through it next to the references
-(SciPy, scikit-learn), and ends with the benchmark."""),
-    ("code", """import os
+(SciPy, scikit-learn), and ends with the benchmark.""",
+    ),
+    (
+        "code",
+        """import os
 import time
 
 import numpy as np
@@ -38,16 +43,22 @@ import sklearn.metrics
 import fastxent
 
 rng = np.random.default_rng(0)
-np.set_printoptions(precision=6, suppress=True)"""),
-    ("md", """## 1. Entropy and cross-entropy of two distributions
+np.set_printoptions(precision=6, suppress=True)""",
+    ),
+    (
+        "md",
+        """## 1. Entropy and cross-entropy of two distributions
 
 For distributions $p$ and $q$ over the same outcomes:
 $H(p) = -\\sum_i p_i \\log p_i$, the relative entropy (KL divergence)
 $D(p\\,\\|\\,q) = \\sum_i p_i \\log(p_i / q_i)$, and the cross-entropy
 $H(p, q) = -\\sum_i p_i \\log q_i = H(p) + D(p\\,\\|\\,q)$.
 `fastxent.entropy` is a drop-in for `scipy.stats.entropy`; `fastxent.cross_entropy`
-takes soft targets (rows of distributions)."""),
-    ("code", """p = np.array([0.1, 0.4, 0.5])
+takes soft targets (rows of distributions).""",
+    ),
+    (
+        "code",
+        """p = np.array([0.1, 0.4, 0.5])
 q = np.array([0.8, 0.15, 0.05])
 
 h_p = fastxent.entropy(p)
@@ -57,13 +68,19 @@ h_pq = fastxent.cross_entropy(p[None, :], q[None, :])  # one row, soft target p
 print(f"H(p)      fastxent {h_p:.12f}   scipy {scipy.stats.entropy(p):.12f}")
 print(f"D(p||q)   fastxent {kl:.12f}   scipy {scipy.stats.entropy(p, q):.12f}")
 print(f"H(p, q)   fastxent {h_pq:.12f}   H(p) + D(p||q) = {h_p + kl:.12f}")
-print(f"H(p) in bits: {fastxent.entropy(p, base=2):.6f}")"""),
-    ("md", """## 2. A binary example
+print(f"H(p) in bits: {fastxent.entropy(p, base=2):.6f}")""",
+    ),
+    (
+        "md",
+        """## 2. A binary example
 
 Five samples, the predicted probability of the positive class: the binary
 cross-entropy is scikit-learn's `log_loss`. From logits, the loss is computed with a
-stable log-sigmoid, so no probability is ever rounded to 0 or 1."""),
-    ("code", """y = np.array([1, 0, 1, 1, 0])
+stable log-sigmoid, so no probability is ever rounded to 0 or 1.""",
+    ),
+    (
+        "code",
+        """y = np.array([1, 0, 1, 1, 0])
 proba = np.array([0.9, 0.2, 0.7, 0.6, 0.1])
 logits = scipy.special.logit(proba)
 
@@ -72,13 +89,19 @@ print("fastxent.binary_cross_entropy(z)", fastxent.binary_cross_entropy(y, logit
 print("fastxent.log_loss               ", fastxent.log_loss(y, proba))
 print("sklearn.metrics.log_loss        ", sklearn.metrics.log_loss(y, proba))
 print("huge logits stay finite         ",
-      fastxent.binary_cross_entropy([1, 0], [-1e4, 1e4], from_logits=True, clip=None))"""),
-    ("md", """## 3. `make_classification` + `LogisticRegression` + `log_loss`, side by side with scikit-learn
+      fastxent.binary_cross_entropy([1, 0], [-1e4, 1e4], from_logits=True, clip=None))""",
+    ),
+    (
+        "md",
+        """## 3. `make_classification` + `LogisticRegression` + `log_loss`, side by side with scikit-learn
 
 The same data, the same objective ($C \\sum_i \\text{loss}_i + \\tfrac12\\|w\\|^2$), fitted by
 scikit-learn's L-BFGS and by fastxent's Numba solver, and scored by both `log_loss`
-implementations."""),
-    ("code", """import pandas as pd
+implementations.""",
+    ),
+    (
+        "code",
+        """import pandas as pd
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 
@@ -101,14 +124,20 @@ for name, model in models.items():
     }
 coef_gap = np.abs(models["fastxent"].coef_ - models["scikit-learn"].coef_).max()
 print(f"largest coefficient difference: {coef_gap:.2e}")
-pd.DataFrame(rows).T"""),
-    ("md", """## 4. Gradients
+pd.DataFrame(rows).T""",
+    ),
+    (
+        "md",
+        """## 4. Gradients
 
 `cross_entropy_grad` returns the gradient with respect to `y_pred` as given — here the
 logits, for which it is $(\\mathrm{softmax}(z) - \\mathrm{onehot}(y)) / n$ with the mean
 reduction. `cross_entropy_value_and_grad` computes both in one pass. A central finite
-difference agrees."""),
-    ("code", """z = rng.normal(size=(4, 3))
+difference agrees.""",
+    ),
+    (
+        "code",
+        """z = rng.normal(size=(4, 3))
 labels = np.array([0, 2, 1, 2])
 
 value, grad = fastxent.cross_entropy_value_and_grad(labels, z, from_logits=True)
@@ -127,15 +156,21 @@ for i in range(z.shape[0]):
 print("loss", value)
 print("gradient\\n", grad)
 print("max |grad - analytic|          ", np.abs(grad - analytic).max())
-print("max |grad - finite difference| ", np.abs(grad - numeric).max())"""),
-    ("md", """## 5. Calling the kernels from your own `@njit` code
+print("max |grad - finite difference| ", np.abs(grad - numeric).max())""",
+    ),
+    (
+        "md",
+        """## 5. Calling the kernels from your own `@njit` code
 
 Everything above is also available as Numba functions in `fastxent.kernels`, callable in
 nopython mode. Here `kernels.softmax_row_loss_grad(z_row, target, weight, grad_row)` (the loss
 of one row of logits, with `weight * d loss / d z` written into `grad_row`) drives a small SGD
 loop written by the user, and `kernels.softmax_row_loss(z_row, target)` runs inside a
-`prange` loop."""),
-    ("code", """import numba
+`prange` loop.""",
+    ),
+    (
+        "code",
+        """import numba
 
 from fastxent import kernels
 
@@ -176,27 +211,39 @@ W, b, last_epoch = sgd(X, y, 2, 0.05, 20)
 Z = X @ W.T + b
 print(f"mean loss during the last epoch   {last_epoch:.6f}")
 print(f"parallel @njit loop, final model   {mean_loss(Z, y):.12f}")
-print(f"fastxent.cross_entropy, same model {fastxent.cross_entropy(y, Z, from_logits=True):.12f}")"""),
-    ("md", """## 6. Scoring files from the command line
+print(f"fastxent.cross_entropy, same model {fastxent.cross_entropy(y, Z, from_logits=True):.12f}")""",
+    ),
+    (
+        "md",
+        """## 6. Scoring files from the command line
 
 `fastxent score LABELS PREDICTIONS` streams `.npy` (memory-mapped), `.npz`, `.csv` and
 `.parquet` files in blocks, so files larger than memory are fine. Here it is called in
-process on two small files (the shell command is `fastxent score y.npy proba.npy`)."""),
-    ("code", """import tempfile
+process on two small files (the shell command is `fastxent score y.npy proba.npy`).""",
+    ),
+    (
+        "code",
+        """import tempfile
 
 from fastxent.cli import main as fastxent_cli
 
 with tempfile.TemporaryDirectory() as tmp:
     np.save(f"{tmp}/y.npy", y)
     np.save(f"{tmp}/proba.npy", models["fastxent"].predict_proba(X))
-    fastxent_cli(["score", f"{tmp}/y.npy", f"{tmp}/proba.npy"])"""),
-    ("md", """## 7. The benchmark
+    fastxent_cli(["score", f"{tmp}/y.npy", f"{tmp}/proba.npy"])""",
+    ),
+    (
+        "md",
+        """## 7. The benchmark
 
 `fastxent bench --quick --plot ratios.png` measures fastxent against the rivals that are
 installed (scikit-learn, SciPy, PyTorch) and draws the speed-ups; the bars below come from
 the same code. Quick mode uses smaller inputs and few rounds, so the ratios are only
-indicative: `fastxent bench` (full sizes) produces the table in `bench/README.md`."""),
-    ("code", """%matplotlib inline
+indicative: `fastxent bench` (full sizes) produces the table in `bench/README.md`.""",
+    ),
+    (
+        "code",
+        """%matplotlib inline
 import matplotlib.pyplot as plt
 
 from fastxent.benchmarks import run as _bench
@@ -208,8 +255,10 @@ rounds, budget = (5, 3.0) if size == "quick" else (1, 0.5)
 results = {"size": size, "rows": [_bench.measure_case(case, size, rounds, budget) for case in CASES]}
 print(_bench.format_markdown(results))
 speedup_figure(results, plt)
-plt.show()"""),
+plt.show()""",
+    ),
 ]
+
 
 def build():
     nb = new_notebook()
@@ -223,8 +272,7 @@ def build():
 def execute(nb, timeout=600):
     from nbclient import NotebookClient
 
-    NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                   resources={"metadata": {"path": HERE}}).execute()
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": HERE}}).execute()
     return nb
 
 

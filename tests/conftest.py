@@ -45,5 +45,4 @@ def reference(name, library):
     for ref in REFERENCES[name]:
         if ref.library == library:
             return skip_unless_available(ref)
-    raise KeyError(f"no {library} reference for {name!r}; have "
-                   f"{[r.library for r in REFERENCES[name]]}")
+    raise KeyError(f"no {library} reference for {name!r}; have {[r.library for r in REFERENCES[name]]}")

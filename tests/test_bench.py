@@ -11,12 +11,18 @@ from fastxent.benchmarks.cases import CASES, SIZES, Case, make_inputs
 
 def _fake_case(**overrides):
     fields = dict(
-        key="fake", family="fake", title="fake case",
+        key="fake",
+        family="fake",
+        title="fake case",
         shapes={"full": {"n": 10}, "quick": {"n": 10}, "smoke": {"n": 10}},
         make=lambda n: {"x": np.arange(float(n))},
         fastxent=lambda d: d["x"].sum(),
-        rival_library="numpy", rival=lambda d: sorted(d["x"].tolist()),
-        target_speedup=1.0, floor=lambda d: None, target_floor=1e9)
+        rival_library="numpy",
+        rival=lambda d: sorted(d["x"].tolist()),
+        target_speedup=1.0,
+        floor=lambda d: None,
+        target_floor=1e9,
+    )
     fields.update(overrides)
     return Case(**fields)
 

@@ -69,7 +69,9 @@ def test_logits_match_torch(reduction, pos_weight, soft):
     value, grad = bce_vg(y, z, from_logits=True, pos_weight=pos_weight, reduction=reduction)
     np.testing.assert_allclose(value, expected, rtol=1e-12, atol=1e-13)
     np.testing.assert_allclose(grad, expected_grad, rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(bce(y, z, from_logits=True, pos_weight=pos_weight, reduction=reduction), value, rtol=1e-15)
+    np.testing.assert_allclose(
+        bce(y, z, from_logits=True, pos_weight=pos_weight, reduction=reduction), value, rtol=1e-15
+    )
     np.testing.assert_array_equal(bce_grad(y, z, from_logits=True, pos_weight=pos_weight, reduction=reduction), grad)
 
 
@@ -115,7 +117,9 @@ def test_sample_weight_is_a_weighted_mean(from_logits):
     x = z if from_logits else 1 / (1 + np.exp(-z))
     w = np.random.default_rng(1).uniform(0, 3, y.shape[0])
     ref = _reference_losses(y, x, from_logits)
-    np.testing.assert_allclose(bce(y, x, from_logits=from_logits, sample_weight=w), np.sum(w * ref) / np.sum(w), rtol=1e-12)
+    np.testing.assert_allclose(
+        bce(y, x, from_logits=from_logits, sample_weight=w), np.sum(w * ref) / np.sum(w), rtol=1e-12
+    )
     np.testing.assert_allclose(
         bce(y, x, from_logits=from_logits, sample_weight=w, reduction="none"), w * ref, rtol=1e-12, atol=1e-300
     )
@@ -177,8 +181,14 @@ def test_targets_of_any_numeric_dtype():
         assert bce(yy, z, from_logits=True) == pytest.approx(expected, rel=1e-15)
 
 
-arrays_2d = st.tuples(st.integers(1, 9), st.integers(1, 7), st.sampled_from([np.float32, np.float64]),
-                      st.sampled_from(["C", "F", "strided"]), st.booleans(), st.integers(0, 2**31))
+arrays_2d = st.tuples(
+    st.integers(1, 9),
+    st.integers(1, 7),
+    st.sampled_from([np.float32, np.float64]),
+    st.sampled_from(["C", "F", "strided"]),
+    st.booleans(),
+    st.integers(0, 2**31),
+)
 
 
 @settings(max_examples=25, deadline=None)
@@ -319,31 +329,44 @@ Z6 = np.array([[0.3, -1.0, 2.0], [-0.2, 0.7, 4.0]])
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-@pytest.mark.parametrize("pos_weight", [
-    np.array(2.0), np.array([2.0]), np.array([[2.0]]), np.array([1.5, 2.0, 0.5]),
-    np.array([[1.5, 2.0, 0.5]]), np.array([[2.0], [3.0]]), np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 0.5]]),
-], ids=lambda a: str(a.shape))
+@pytest.mark.parametrize(
+    "pos_weight",
+    [
+        np.array(2.0),
+        np.array([2.0]),
+        np.array([[2.0]]),
+        np.array([1.5, 2.0, 0.5]),
+        np.array([[1.5, 2.0, 0.5]]),
+        np.array([[2.0], [3.0]]),
+        np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 0.5]]),
+    ],
+    ids=lambda a: str(a.shape),
+)
 def test_pos_weight_broadcasts_like_torch(pos_weight, reduction):
     expected, expected_grad = _torch_bce(Y6, Z6, True, pos_weight, reduction)
-    value, grad = bce_vg(Y6, Z6, from_logits=True, pos_weight=pos_weight,
-                         reduction="sum" if reduction == "none" else reduction)
+    value, grad = bce_vg(
+        Y6, Z6, from_logits=True, pos_weight=pos_weight, reduction="sum" if reduction == "none" else reduction
+    )
     np.testing.assert_allclose(grad, expected_grad if reduction != "mean" else expected_grad, rtol=1e-13)
     if reduction == "mean":
         assert value == pytest.approx(float(expected), rel=1e-13)
     np.testing.assert_allclose(
-        bce(Y6, Z6, from_logits=True, pos_weight=pos_weight, reduction=reduction), expected, rtol=1e-13)
+        bce(Y6, Z6, from_logits=True, pos_weight=pos_weight, reduction=reduction), expected, rtol=1e-13
+    )
 
 
 def test_zero_d_pos_weight_tensor_and_scalar_input():
     pw = torch.tensor(2.0, dtype=torch.float64)
-    expected = F.binary_cross_entropy_with_logits(torch.tensor(0.3, dtype=torch.float64),
-                                                  torch.tensor(1.0, dtype=torch.float64), pos_weight=pw)
+    expected = F.binary_cross_entropy_with_logits(
+        torch.tensor(0.3, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64), pos_weight=pw
+    )
     assert bce(1.0, 0.3, from_logits=True, pos_weight=pw) == pytest.approx(float(expected), rel=1e-15)
     assert bce(1.0, 0.3, from_logits=True, pos_weight=np.array(2.0)) == pytest.approx(float(expected), rel=1e-15)
 
 
-@pytest.mark.parametrize("pos_weight", [np.array([1.0]), np.array([1.0, 2.0]), np.ones((3, 1, 3))],
-                         ids=lambda a: str(a.shape))
+@pytest.mark.parametrize(
+    "pos_weight", [np.array([1.0]), np.array([1.0, 2.0]), np.ones((3, 1, 3))], ids=lambda a: str(a.shape)
+)
 def test_pos_weight_that_would_enlarge_y_pred_is_refused_like_torch(pos_weight):
     y, z = (1.0, 0.3) if pos_weight.shape == (1,) else (Y6, Z6)
     with pytest.raises(RuntimeError):
@@ -390,19 +413,23 @@ def test_extreme_sample_weights_give_the_exact_weighted_mean(scale):
     assert value == pytest.approx(expected_value, rel=1e-14)
     np.testing.assert_allclose(grad, expected_grad, rtol=1e-14)
     assert bce(Y6, Z6, from_logits=True, sample_weight=np.full(Y6.shape, scale)) == pytest.approx(
-        expected_value, rel=1e-14)
+        expected_value, rel=1e-14
+    )
 
 
-@pytest.mark.parametrize("kwargs, name", [
-    (dict(sample_weight=np.array([1.0, np.inf])), "sample_weight"),
-    (dict(pos_weight=np.array([1.0, np.inf])), "pos_weight"),
-    (dict(pos_weight=10**400), "pos_weight"),
-    (dict(pos_weight=np.True_), "pos_weight"),
-    (dict(pos_weight=1 + 2j), "pos_weight"),
-    (dict(clip=10**400), "clip"),
-    (dict(y_pred=np.array([0.3, 0.5], dtype=object)), "y_pred"),
-    (dict(y_true=np.array([1, 2**64 - 1], dtype=np.uint64)), "y_true"),
-])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        (dict(sample_weight=np.array([1.0, np.inf])), "sample_weight"),
+        (dict(pos_weight=np.array([1.0, np.inf])), "pos_weight"),
+        (dict(pos_weight=10**400), "pos_weight"),
+        (dict(pos_weight=np.True_), "pos_weight"),
+        (dict(pos_weight=1 + 2j), "pos_weight"),
+        (dict(clip=10**400), "clip"),
+        (dict(y_pred=np.array([0.3, 0.5], dtype=object)), "y_pred"),
+        (dict(y_true=np.array([1, 2**64 - 1], dtype=np.uint64)), "y_true"),
+    ],
+)
 def test_huge_or_wrongly_typed_parameters_name_the_argument(kwargs, name):
     args = {**dict(y_true=np.array([1.0, 0.0]), y_pred=np.array([0.3, 0.5])), **kwargs}
     with pytest.raises((ValueError, TypeError), match=name):
@@ -412,7 +439,8 @@ def test_huge_or_wrongly_typed_parameters_name_the_argument(kwargs, name):
 def test_zero_weight_zeroes_an_overflowing_gradient():
     # pos_weight / clipped probability overflows to inf; a zero weight still gives 0, not 0 * inf.
     _, grad = fastxent.binary_cross_entropy_value_and_grad(
-        [1.0, 0.0], [0.0, 0.5], pos_weight=1e300, sample_weight=[0.0, 1.0])
+        [1.0, 0.0], [0.0, 0.5], pos_weight=1e300, sample_weight=[0.0, 1.0]
+    )
     assert np.all(np.isfinite(grad)) and grad[0] == 0.0
 
 

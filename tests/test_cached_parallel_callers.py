@@ -42,7 +42,11 @@ def _run(code, cache_dir, cwd, name):
     env = dict(os.environ, NUMBA_CACHE_DIR=str(cache_dir))
     return subprocess.run(
         [sys.executable, str(script)],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 

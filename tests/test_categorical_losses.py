@@ -16,7 +16,6 @@ from fastxent._kernels.categorical import (
     cross_entropy_index_serial,
     cross_entropy_soft_serial,
 )
-from fastxent._math.softmax_exp import exp_nonpositive_f32
 from fastxent._math.softmax import (
     proba_row_loss,
     proba_row_loss_grad,
@@ -30,6 +29,7 @@ from fastxent._math.softmax import (
     softmax_row_soft_loss,
     softmax_row_soft_loss_grad,
 )
+from fastxent._math.softmax_exp import exp_nonpositive_f32
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -75,8 +75,11 @@ def test_class_indices_match_torch(reduction, smoothing, weighted, ignore):
         y, z, reduction, weight=cw, label_smoothing=smoothing, ignore_index=-100 if ignore else -100
     )
     kwargs = dict(
-        from_logits=True, class_weight=cw, label_smoothing=smoothing,
-        ignore_index=-100 if ignore else None, reduction=reduction,
+        from_logits=True,
+        class_weight=cw,
+        label_smoothing=smoothing,
+        ignore_index=-100 if ignore else None,
+        reduction=reduction,
     )
     value, grad = ce_vg(y, z, **kwargs)
     np.testing.assert_allclose(value, expected, rtol=1e-12, atol=1e-14)
@@ -229,8 +232,13 @@ def test_float32_in_float32_gradient_out(dtype):
 
 @settings(max_examples=25, deadline=None)
 @given(
-    st.integers(1, 8), st.integers(1, 9), st.sampled_from([np.float32, np.float64]),
-    st.sampled_from(["C", "F", "strided"]), st.booleans(), st.booleans(), st.integers(0, 2**31),
+    st.integers(1, 8),
+    st.integers(1, 9),
+    st.sampled_from([np.float32, np.float64]),
+    st.sampled_from(["C", "F", "strided"]),
+    st.booleans(),
+    st.booleans(),
+    st.integers(0, 2**31),
 )
 def test_layouts_dtypes_readonly(rows, k, dtype, layout, readonly, from_logits, seed):
     rng = np.random.default_rng(seed)
@@ -457,8 +465,12 @@ def test_big_endian_arguments_give_the_native_result():
 
 @pytest.mark.parametrize("argument", ["y_true", "y_pred", "sample_weight", "class_weight"])
 def test_masked_arrays_use_their_data_or_name_the_masked_argument(argument):
-    args = dict(y_true=np.array([0, 1, 1]), y_pred=Z3, sample_weight=np.array([1.0, 2.0, 3.0]),
-                class_weight=np.array([0.5, 2.0]))
+    args = dict(
+        y_true=np.array([0, 1, 1]),
+        y_pred=Z3,
+        sample_weight=np.array([1.0, 2.0, 3.0]),
+        class_weight=np.array([0.5, 2.0]),
+    )
     expected = ce(**args, from_logits=True)
     unmasked = dict(args, **{argument: np.ma.array(args[argument])})
     for _ in range(2):  # the same outcome before and after plain calls
@@ -485,8 +497,11 @@ def test_extreme_weights_give_the_exact_weighted_mean(scale):
     overflows to 0 or rounds to 1 at these scales)."""
     y = np.array([0, 1, 1])
     expected_value, expected_grad = ce_vg(y, Z3, from_logits=True)
-    for weights in (dict(sample_weight=np.full(3, scale)), dict(class_weight=np.full(2, scale)),
-                    dict(sample_weight=np.full(3, scale), class_weight=np.full(2, scale))):
+    for weights in (
+        dict(sample_weight=np.full(3, scale)),
+        dict(class_weight=np.full(2, scale)),
+        dict(sample_weight=np.full(3, scale), class_weight=np.full(2, scale)),
+    ):
         value, grad = ce_vg(y, Z3, from_logits=True, **weights)
         assert value == pytest.approx(expected_value, rel=1e-14)
         np.testing.assert_allclose(grad, expected_grad, rtol=1e-14)
@@ -502,16 +517,19 @@ def test_infinite_weights_are_rejected():
             ce([0, 1, 1], Z3, from_logits=True, **{name: w})
 
 
-@pytest.mark.parametrize("kwargs, name", [
-    (dict(label_smoothing=10**400), "label_smoothing"),
-    (dict(clip=10**400), "clip"),
-    (dict(axis=10**400), "axis"),
-    (dict(axis=np.float64(1.0)), "axis"),
-    (dict(ignore_index=np.True_), "ignore_index"),
-    (dict(y_true=np.array([0, 1, 1j])), "y_true"),
-    (dict(y_pred=Z3.astype(complex)), "y_pred"),
-    (dict(y_pred=Z3.astype(object)), "y_pred"),
-])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        (dict(label_smoothing=10**400), "label_smoothing"),
+        (dict(clip=10**400), "clip"),
+        (dict(axis=10**400), "axis"),
+        (dict(axis=np.float64(1.0)), "axis"),
+        (dict(ignore_index=np.True_), "ignore_index"),
+        (dict(y_true=np.array([0, 1, 1j])), "y_true"),
+        (dict(y_pred=Z3.astype(complex)), "y_pred"),
+        (dict(y_pred=Z3.astype(object)), "y_pred"),
+    ],
+)
 def test_huge_or_wrongly_typed_parameters_name_the_argument(kwargs, name):
     args = {**dict(y_true=[0, 1, 1], y_pred=Z3, from_logits=True), **kwargs}
     with pytest.raises((ValueError, TypeError), match=name):

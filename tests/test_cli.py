@@ -45,9 +45,7 @@ def _expect(report, y, p, *, sample_weight=None, labels=None):
     classes = np.unique(y if labels is None else labels)
     codes = np.searchsorted(classes, y)
     predicted = (p > 0.5).astype(int) if p.ndim == 1 else p.argmax(axis=1)
-    np.testing.assert_allclose(
-        report["accuracy"], np.average(predicted == codes, weights=sample_weight), rtol=1e-12
-    )
+    np.testing.assert_allclose(report["accuracy"], np.average(predicted == codes, weights=sample_weight), rtol=1e-12)
     assert report["class_counts"] == np.bincount(codes, minlength=len(classes)).tolist()
     assert [str(v) for v in report["labels"]] == [str(v) for v in classes]
 
@@ -94,9 +92,7 @@ def test_csv_string_labels_and_float32_npz(tmp_path, rng, capsys):
     p = _dirichlet(rng, N, 3).astype(np.float32)
     (tmp_path / "y.csv").write_text("label\n" + "\n".join(y) + "\n")
     np.savez_compressed(tmp_path / "p.npz", proba=p, other=np.zeros(3))
-    report = _score(
-        capsys, f"{tmp_path / 'y.csv'}:label", f"{tmp_path / 'p.npz'}:proba", "--chunk-size", 64
-    )
+    report = _score(capsys, f"{tmp_path / 'y.csv'}:label", f"{tmp_path / 'p.npz'}:proba", "--chunk-size", 64)
     assert report["labels"] == ["eggs", "ham", "spam"]
     assert report["n_samples"] == N
     # scikit-learn computes in float32; fastxent accumulates in float64.
@@ -163,49 +159,84 @@ def _write(tmp_path, name, data):
 
 
 BAD_CASES = {
-    "missing file": (lambda t: [str(t / "nope.npy"), _write(t, "p.npy", np.full(4, 0.5))],
-                     "nope.npy: no such file"),
-    "unknown extension": (lambda t: [_write(t, "y.txt", "1\n0\n"), _write(t, "p.npy", np.ones(2))],
-                          "unknown file type '.txt'"),
-    "3-D predictions": (lambda t: [_write(t, "y.npy", np.zeros(2)),
-                                   _write(t, "p.npy", np.zeros((2, 2, 2)))], "1-D or 2-D"),
-    "2-D labels": (lambda t: [_write(t, "y.npy", np.zeros((4, 2))),
-                              _write(t, "p.npy", np.full(4, 0.5))], "labels must be 1-D"),
-    "mismatched lengths": (lambda t: [_write(t, "y.npy", np.array([0, 1, 1])),
-                                      _write(t, "p.npy", np.full(4, 0.5))],
-                           "different numbers of samples"),
-    "mismatched csv lengths": (lambda t: [_write(t, "y.csv", "0\n1\n1\n"),
-                                          _write(t, "p.npy", np.full(4, 0.5))],
-                               "different numbers of samples"),
-    "NaN": (lambda t: [_write(t, "y.npy", np.array([0, 1, 1])),
-                       _write(t, "p.npy", np.array([0.5, np.nan, 0.2]))], "row 1: nan is not finite"),
-    "non-numeric csv": (lambda t: [_write(t, "y.npy", np.array([0, 1])),
-                                   _write(t, "p.csv", "0.2,0.8\nabc,0.5\n")],
-                        "p.csv: line 2: 'abc' is not a number"),
-    "probability above 1": (lambda t: [_write(t, "y.npy", np.array([0, 1])),
-                                       _write(t, "p.npy", np.array([0.5, 1.5]))], "outside [0, 1]"),
-    "wrong number of columns": (lambda t: [_write(t, "y.npy", np.array([0, 1, 2])),
-                                           _write(t, "p.npy", np.full((3, 2), 0.5))],
-                                "2 prediction columns but 3 classes"),
-    "single class": (lambda t: [_write(t, "y.npy", np.array([1, 1])),
-                                _write(t, "p.npy", np.array([0.5, 0.7]))], "all labels are"),
-    "label not in --labels": (lambda t: [_write(t, "y.npy", np.array([0, 5])),
-                                         _write(t, "p.npy", np.array([0.5, 0.7])),
-                                         "--labels", "0", "1"], "row 1: label 5"),
-    "negative weight": (lambda t: [_write(t, "y.npy", np.array([0, 1])),
-                                   _write(t, "p.npy", np.array([0.5, 0.7])),
-                                   "--weights", _write(t, "w.npy", np.array([1.0, -1.0]))],
-                        "weight -1.0 is negative"),
-    "NaN label": (lambda t: [_write(t, "y.npy", np.array([0.0, np.nan, 1.0])),
-                             _write(t, "p.npy", np.array([0.5, 0.7, 0.1]))],
-                  "row 1: label nan is not finite"),
-    "weights of another length": (lambda t: [_write(t, "y.npy", np.array([0, 1])),
-                                             _write(t, "p.npy", np.array([0.5, 0.7])),
-                                             "--weights", _write(t, "w.csv", "1\n2\n3\n")],
-                                  "w.csv has more"),
+    "missing file": (lambda t: [str(t / "nope.npy"), _write(t, "p.npy", np.full(4, 0.5))], "nope.npy: no such file"),
+    "unknown extension": (
+        lambda t: [_write(t, "y.txt", "1\n0\n"), _write(t, "p.npy", np.ones(2))],
+        "unknown file type '.txt'",
+    ),
+    "3-D predictions": (
+        lambda t: [_write(t, "y.npy", np.zeros(2)), _write(t, "p.npy", np.zeros((2, 2, 2)))],
+        "1-D or 2-D",
+    ),
+    "2-D labels": (
+        lambda t: [_write(t, "y.npy", np.zeros((4, 2))), _write(t, "p.npy", np.full(4, 0.5))],
+        "labels must be 1-D",
+    ),
+    "mismatched lengths": (
+        lambda t: [_write(t, "y.npy", np.array([0, 1, 1])), _write(t, "p.npy", np.full(4, 0.5))],
+        "different numbers of samples",
+    ),
+    "mismatched csv lengths": (
+        lambda t: [_write(t, "y.csv", "0\n1\n1\n"), _write(t, "p.npy", np.full(4, 0.5))],
+        "different numbers of samples",
+    ),
+    "NaN": (
+        lambda t: [_write(t, "y.npy", np.array([0, 1, 1])), _write(t, "p.npy", np.array([0.5, np.nan, 0.2]))],
+        "row 1: nan is not finite",
+    ),
+    "non-numeric csv": (
+        lambda t: [_write(t, "y.npy", np.array([0, 1])), _write(t, "p.csv", "0.2,0.8\nabc,0.5\n")],
+        "p.csv: line 2: 'abc' is not a number",
+    ),
+    "probability above 1": (
+        lambda t: [_write(t, "y.npy", np.array([0, 1])), _write(t, "p.npy", np.array([0.5, 1.5]))],
+        "outside [0, 1]",
+    ),
+    "wrong number of columns": (
+        lambda t: [_write(t, "y.npy", np.array([0, 1, 2])), _write(t, "p.npy", np.full((3, 2), 0.5))],
+        "2 prediction columns but 3 classes",
+    ),
+    "single class": (
+        lambda t: [_write(t, "y.npy", np.array([1, 1])), _write(t, "p.npy", np.array([0.5, 0.7]))],
+        "all labels are",
+    ),
+    "label not in --labels": (
+        lambda t: [
+            _write(t, "y.npy", np.array([0, 5])),
+            _write(t, "p.npy", np.array([0.5, 0.7])),
+            "--labels",
+            "0",
+            "1",
+        ],
+        "row 1: label 5",
+    ),
+    "negative weight": (
+        lambda t: [
+            _write(t, "y.npy", np.array([0, 1])),
+            _write(t, "p.npy", np.array([0.5, 0.7])),
+            "--weights",
+            _write(t, "w.npy", np.array([1.0, -1.0])),
+        ],
+        "weight -1.0 is negative",
+    ),
+    "NaN label": (
+        lambda t: [_write(t, "y.npy", np.array([0.0, np.nan, 1.0])), _write(t, "p.npy", np.array([0.5, 0.7, 0.1]))],
+        "row 1: label nan is not finite",
+    ),
+    "weights of another length": (
+        lambda t: [
+            _write(t, "y.npy", np.array([0, 1])),
+            _write(t, "p.npy", np.array([0.5, 0.7])),
+            "--weights",
+            _write(t, "w.csv", "1\n2\n3\n"),
+        ],
+        "w.csv has more",
+    ),
     "empty csv": (lambda t: [_write(t, "y.csv", ""), _write(t, "p.npy", np.ones(0))], "empty"),
-    "corrupt npy": (lambda t: [_write(t, "y.npy", np.array([0, 1])),
-                               _write(t, "p.npy", "garbage")], "p.npy: cannot read"),
+    "corrupt npy": (
+        lambda t: [_write(t, "y.npy", np.array([0, 1])), _write(t, "p.npy", "garbage")],
+        "p.npy: cannot read",
+    ),
 }
 
 
@@ -223,7 +254,8 @@ def test_bad_input_is_one_line_and_exit_1(tmp_path, capsys, case):
 def test_console_script_reports_errors_without_traceback(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "fastxent.cli", "score", str(tmp_path / "a.npy"), "b.npy"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
@@ -266,7 +298,9 @@ def peak_rss_of_score(labels, proba):
     """(report, peak resident set size in bytes) of ``fastxent score`` in a fresh process."""
     result = subprocess.run(
         [sys.executable, "-c", PEAK_RSS, "score", str(labels), str(proba), "--format", "json"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(result.stdout), int(result.stderr.strip().splitlines()[-1])
 
@@ -295,12 +329,34 @@ def test_bench_prints_the_table_and_draws_the_plot(tmp_path, capsys, monkeypatch
     canned = {
         "size": "quick",
         "rows": [
-            {"case": "a", "title": "log_loss binary", "rival": "scikit-learn", "ratio": 250.0,
-             "target": 200, "fastxent_s": 0.004, "rival_s": 1.0, "floor_s": 0.003,
-             "floor_ratio": 1.3, "floor_target": 1.5, "met": True, "error": None},
-            {"case": "b", "title": "entropy", "rival": "scipy", "ratio": None, "target": 20,
-             "fastxent_s": 0.01, "rival_s": None, "floor_s": None, "floor_ratio": None,
-             "floor_target": None, "met": None, "error": "scipy not installed"},
+            {
+                "case": "a",
+                "title": "log_loss binary",
+                "rival": "scikit-learn",
+                "ratio": 250.0,
+                "target": 200,
+                "fastxent_s": 0.004,
+                "rival_s": 1.0,
+                "floor_s": 0.003,
+                "floor_ratio": 1.3,
+                "floor_target": 1.5,
+                "met": True,
+                "error": None,
+            },
+            {
+                "case": "b",
+                "title": "entropy",
+                "rival": "scipy",
+                "ratio": None,
+                "target": 20,
+                "fastxent_s": 0.01,
+                "rival_s": None,
+                "floor_s": None,
+                "floor_ratio": None,
+                "floor_target": None,
+                "met": None,
+                "error": "scipy not installed",
+            },
         ],
         "memory": None,
         "environment": {},
@@ -354,8 +410,7 @@ class _Terminal:
 
 
 @pytest.mark.parametrize("tqdm_installed", [True, False])
-def test_progress_bar_only_on_a_terminal_for_long_jobs(tmp_path, rng, capsys, monkeypatch,
-                                                        tqdm_installed):
+def test_progress_bar_only_on_a_terminal_for_long_jobs(tmp_path, rng, capsys, monkeypatch, tqdm_installed):
     import fastxent.cli as cli
 
     y = rng.integers(0, 2, N)
@@ -439,8 +494,7 @@ def test_csv_with_byte_order_mark_keeps_the_first_row(tmp_path):
 def test_quoted_csv_with_crlf_and_blank_lines(tmp_path):
     path = tmp_path / "d.csv"
     path.write_bytes(
-        b'"label","p"\r\n"cat, big",0.2\r\n\r\ndog,"0.7"\r\n"say ""hi""",0.4\r\n'
-        b'"cat, big",0.1\r\n\r\n  \r\n'
+        b'"label","p"\r\n"cat, big",0.2\r\n\r\ndog,"0.7"\r\n"say ""hi""",0.4\r\n"cat, big",0.1\r\n\r\n  \r\n'
     )
     y = np.array(["cat, big", "dog", 'say "hi"', "cat, big"])
     p = np.array([[0.2, 0.5, 0.3], [0.1, 0.7, 0.2], [0.3, 0.3, 0.4], [0.1, 0.1, 0.8]])
@@ -494,16 +548,14 @@ def test_bad_class_lists_are_errors(tmp_path, monkeypatch, labels, message):
     [
         ("f.npy", ["nan", "1"], "--labels: nan is not a finite float32 number"),
         ("f.npy", ["0", "1e300"], "--labels: 1e300 is not a finite float32 number"),
-        ("b.npy", ["yes", "no"], "--labels: 'yes' is not a boolean (0, 1, false or true), "
-                                 "but b.npy holds booleans"),
+        ("b.npy", ["yes", "no"], "--labels: 'yes' is not a boolean (0, 1, false or true), but b.npy holds booleans"),
         ("i.csv", ["0", "0.5"], "--labels: 0.5 is not an integer, but i.csv holds integer labels"),
         ("i.csv", ["inf", "1"], "--labels: inf is not an integer"),
         ("f.csv", ["inf", "0.5"], "--labels: inf is not finite"),
         ("f.csv", ["0.5", "cat"], "--labels: 'cat' is not a number, but f.csv holds numbers"),
     ],
 )
-def test_bad_class_lists_for_float_bool_and_csv_labels(tmp_path, monkeypatch, labels_file,
-                                                        labels, message):
+def test_bad_class_lists_for_float_bool_and_csv_labels(tmp_path, monkeypatch, labels_file, labels, message):
     monkeypatch.chdir(tmp_path)
     np.save("p.npy", np.array([0.2, 0.7, 0.4]))
     np.save("f.npy", np.array([0.0, 1.0, 0.0], dtype=np.float32))
@@ -525,8 +577,7 @@ def test_labels_option_keeps_strings_longer_than_the_files(tmp_path):
 def test_json_is_strict_nan_becomes_null(tmp_path):
     np.save(tmp_path / "y.npy", np.array([1]))
     np.save(tmp_path / "p.npy", np.array([0.5]))
-    code, out, err = _run(tmp_path / "y.npy", tmp_path / "p.npy", "--labels", "0", "1",
-                          "--format", "json")
+    code, out, err = _run(tmp_path / "y.npy", tmp_path / "p.npy", "--labels", "0", "1", "--format", "json")
     assert code == 0
     report = json.loads(out, parse_constant=_reject_constant)
     assert report["d2_log_loss_score"] is None  # undefined for one sample
@@ -543,19 +594,15 @@ def test_big_endian_and_uint64_npy(tmp_path):
     assert report["class_counts"] == [1, 2, 2]
     logits = np.column_stack([z, -z, 2 * z])
     codes = np.searchsorted(np.unique(y), y)
-    np.testing.assert_allclose(report["log_loss"], log_loss(codes, softmax(logits, axis=1)),
-                               rtol=1e-12)
-    report = _json(tmp_path / "y.npy", tmp_path / "z.npy", "--logits", "--labels",
-                   str(2**64 - 1), "5", str(2**63))
+    np.testing.assert_allclose(report["log_loss"], log_loss(codes, softmax(logits, axis=1)), rtol=1e-12)
+    report = _json(tmp_path / "y.npy", tmp_path / "z.npy", "--logits", "--labels", str(2**64 - 1), "5", str(2**63))
     assert report["class_counts"] == [1, 2, 2]
     np.save(tmp_path / "b.npy", np.array([0, 1, 1, 0, 1]).astype(">i8"))
     np.save(tmp_path / "zb.npy", z.astype(">f8"))
     np.savez(tmp_path / "d.npz", y=np.array([0, 1, 1, 0, 1]).astype(">i4"), z=z.astype(">f4"))
-    for args in ([tmp_path / "b.npy", tmp_path / "zb.npy"],
-                 [f"{tmp_path / 'd.npz'}:y", f"{tmp_path / 'd.npz'}:z"]):
+    for args in ([tmp_path / "b.npy", tmp_path / "zb.npy"], [f"{tmp_path / 'd.npz'}:y", f"{tmp_path / 'd.npz'}:z"]):
         report = _json(*args, "--logits")
-        np.testing.assert_allclose(
-            report["log_loss"], log_loss([0, 1, 1, 0, 1], expit(z)), rtol=1e-6)
+        np.testing.assert_allclose(report["log_loss"], log_loss([0, 1, 1, 0, 1], expit(z)), rtol=1e-6)
 
 
 def test_uint64_parquet_labels(tmp_path):
@@ -579,8 +626,7 @@ def test_parquet_categorical_labels(tmp_path):
     pq = pytest.importorskip("pyarrow.parquet")
     y = ["x", "y", "x", "y\x00"]
     p = np.array([[0.1, 0.6, 0.3], [0.2, 0.5, 0.3], [0.7, 0.2, 0.1], [0.3, 0.3, 0.4]])
-    table = pa.table({"y": pa.array(y).dictionary_encode(), "p0": p[:, 0], "p1": p[:, 1],
-                      "p2": p[:, 2]})
+    table = pa.table({"y": pa.array(y).dictionary_encode(), "p0": p[:, 0], "p1": p[:, 1], "p2": p[:, 2]})
     pq.write_table(table, tmp_path / "d.parquet")
     path = tmp_path / "d.parquet"
     report = _json(f"{path}:y", f"{path}:p0,p1,p2", "--chunk-size", 3)
@@ -617,8 +663,7 @@ def test_zero_weights_name_the_file_and_zero_blocks_are_fine(tmp_path):
     assert "w.npy: all weights are 0" in err
     w = np.array([0.0, 0.0, 1.0, 3.0])  # the first block weighs nothing
     np.save(tmp_path / "w.npy", w)
-    report = _json(tmp_path / "y.npy", tmp_path / "p.npy", "--weights", tmp_path / "w.npy",
-                   "--chunk-size", 2)
+    report = _json(tmp_path / "y.npy", tmp_path / "p.npy", "--weights", tmp_path / "w.npy", "--chunk-size", 2)
     _expect(report, y, p, sample_weight=w)
 
 
@@ -687,8 +732,7 @@ def test_control_characters_do_not_break_lines(tmp_path):
 def test_wrong_command_line_is_one_line_with_status_2():
     code, out, err = _run("y.npy", "p.npy", "--chunk-size", "0")
     assert (code, out) == (2, "")
-    assert err == ("fastxent score: error: argument --chunk-size: must be positive: 0 "
-                   "(see fastxent score --help)\n")
+    assert err == ("fastxent score: error: argument --chunk-size: must be positive: 0 (see fastxent score --help)\n")
 
 
 class _Output:
@@ -708,9 +752,11 @@ class _Output:
     "stdout, status, message",
     [
         (None, 1, "fastxent: error: cannot write the result: standard output is closed\n"),
-        (_Output(OSError(28, "No space left on device")), 1,
-         "fastxent: error: cannot write the result to standard output: "
-         "[Errno 28] No space left on device\n"),
+        (
+            _Output(OSError(28, "No space left on device")),
+            1,
+            "fastxent: error: cannot write the result to standard output: [Errno 28] No space left on device\n",
+        ),
         (_Output(BrokenPipeError(32, "Broken pipe")), 141, ""),
     ],
 )
@@ -732,17 +778,19 @@ def test_console_script_on_a_gone_reader_or_closed_stdout(tmp_path):
     os.close(read_end)  # the reader has gone, like `| head -c 1` after its byte
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "fastxent.cli", "score", str(tmp_path / "y.npy"),
-             str(tmp_path / "p.npy")],
-            stdout=write_end, stderr=subprocess.PIPE, text=True,
+            [sys.executable, "-m", "fastxent.cli", "score", str(tmp_path / "y.npy"), str(tmp_path / "p.npy")],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
         )
     finally:
         os.close(write_end)
     assert (result.returncode, result.stderr) == (141, "")
     closed = subprocess.run(  # `fastxent score ... >&-`
-        [sys.executable, "-m", "fastxent.cli", "score", str(tmp_path / "y.npy"),
-         str(tmp_path / "p.npy")],
-        stderr=subprocess.PIPE, text=True, preexec_fn=lambda: os.close(1),
+        [sys.executable, "-m", "fastxent.cli", "score", str(tmp_path / "y.npy"), str(tmp_path / "p.npy")],
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: os.close(1),
     )
     assert closed.returncode == 1
     assert closed.stderr == "fastxent: error: cannot write the result: standard output is closed\n"

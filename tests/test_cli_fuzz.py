@@ -58,7 +58,8 @@ TEXT = st.builds(
     st.text(
         alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
         max_size=6,
-    ) | st.sampled_from([", big", '"q"', "\r\nx", "\n", " ", '""', "a,b,c"]),
+    )
+    | st.sampled_from([", big", '"q"', "\r\nx", "\n", " ", '""', "a,b,c"]),
 )
 NAME_CHARS = "aİıßé Ж,:-_x"
 NAMES = st.text(alphabet=NAME_CHARS, min_size=1, max_size=6).filter(lambda s: s.strip(" -"))
@@ -102,15 +103,29 @@ def cases(draw):
     kind = draw(st.sampled_from(["int", "text"]))
     values = draw(st.lists(INTS if kind == "int" else TEXT, min_size=k, max_size=k, unique=True))
     codes = draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n))
-    raw = np.array(draw(st.lists(
-        st.lists(st.integers(0, 8), min_size=k, max_size=k).filter(any), min_size=n, max_size=n,
-    )), dtype=np.float64)
+    raw = np.array(
+        draw(
+            st.lists(
+                st.lists(st.integers(0, 8), min_size=k, max_size=k).filter(any),
+                min_size=n,
+                max_size=n,
+            )
+        ),
+        dtype=np.float64,
+    )
     proba = raw / raw.sum(axis=1, keepdims=True)
     binary = k == 2 and draw(st.booleans())
-    weights = draw(st.none() | st.lists(
-        st.sampled_from([0.0, 0.5, 1.0, 2.0, 0.1, 3.75, 1e-300]), min_size=n, max_size=n))
+    weights = draw(
+        st.none() | st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0, 0.1, 3.75, 1e-300]), min_size=n, max_size=n)
+    )
     return dict(
-        k=k, n=n, kind=kind, values=values, codes=codes, binary=binary, weights=weights,
+        k=k,
+        n=n,
+        kind=kind,
+        values=values,
+        codes=codes,
+        binary=binary,
+        weights=weights,
         proba=proba[:, 1] if binary else proba,
         layout=draw(st.sampled_from(["csv", "npy", "one csv"])),
         p_format=draw(st.sampled_from(["csv", "npy"])),
@@ -136,9 +151,7 @@ def _labels_npy(values, codes, draw):
 
 def _write_case(case, folder, draw):
     """Write the files; returns (argv, the files a corruption touched or None)."""
-    labels_path, proba_path, weights_path = (
-        os.path.join(folder, name) for name in case["names"]
-    )
+    labels_path, proba_path, weights_path = (os.path.join(folder, name) for name in case["names"])
     y_text = [str(case["values"][c]) for c in case["codes"]]
     proba = case["proba"]
     p_rows = [[_number(x, draw) for x in np.atleast_1d(row)] for row in proba]

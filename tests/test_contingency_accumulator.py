@@ -70,8 +70,7 @@ def test_chunks_with_disjoint_classes():
     assert acc.adjusted_mutual_info() == fastxent.adjusted_mutual_info_score(x, y)
     assert acc.adjusted_mutual_info() == pytest.approx(skm.adjusted_mutual_info_score(x, y), rel=1e-9)
     for method in ["min", "geometric", "max"]:
-        assert acc.normalized_mutual_info(method) == fastxent.normalized_mutual_info_score(
-            x, y, average_method=method)
+        assert acc.normalized_mutual_info(method) == fastxent.normalized_mutual_info_score(x, y, average_method=method)
 
 
 def test_mixed_chunks_promote_like_the_concatenation():
@@ -132,8 +131,9 @@ def test_dask_scores_equal_the_in_memory_scores(kind):
     dx = da.from_array(x, chunks=700)
     dy = da.from_array(y, chunks=1100)  # rechunked to dx's chunks
     assert fxd.mutual_info_score(dx, dy) == fastxent.mutual_info_score(x, y)
-    assert fxd.normalized_mutual_info_score(dx, dy, average_method="max") == \
-        fastxent.normalized_mutual_info_score(x, y, average_method="max")
+    assert fxd.normalized_mutual_info_score(dx, dy, average_method="max") == fastxent.normalized_mutual_info_score(
+        x, y, average_method="max"
+    )
     assert fxd.adjusted_mutual_info_score(dx, y) == fastxent.adjusted_mutual_info_score(x, y)
     lazy = fxd.adjusted_mutual_info_score(dx, dy, compute=False)
     assert lazy.compute() == fastxent.adjusted_mutual_info_score(x, y)

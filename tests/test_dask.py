@@ -24,8 +24,12 @@ ROW_CHUNKS = (700, 1, 1299, 1000)  # uneven on purpose, one chunk of a single ro
 @pytest.fixture(scope="module")
 def cluster():
     with distributed.LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
-        dashboard_address=None, scheduler_port=0,
+        n_workers=2,
+        processes=True,
+        threads_per_worker=1,
+        host="127.0.0.1",
+        dashboard_address=None,
+        scheduler_port=0,
     ) as cluster:
         yield cluster
 
@@ -63,9 +67,7 @@ def test_log_loss_and_d2_match_in_memory(scheduler, rng):
     yd, pd_, wd = _chunked(y), _chunked(p), _chunked(w)
     for kwargs in ({}, {"sample_weight": w}):
         dkwargs = {"sample_weight": wd} if kwargs else {}
-        assert fxd.log_loss(yd, pd_, **dkwargs) == pytest.approx(
-            fastxent.log_loss(y, p, **kwargs), rel=RTOL
-        )
+        assert fxd.log_loss(yd, pd_, **dkwargs) == pytest.approx(fastxent.log_loss(y, p, **kwargs), rel=RTOL)
         assert fxd.log_loss(yd, pd_, normalize=False, **dkwargs) == pytest.approx(
             fastxent.log_loss(y, p, normalize=False, **kwargs), rel=RTOL
         )
@@ -86,9 +88,7 @@ def test_log_loss_labels_with_a_class_absent_from_some_blocks(scheduler, rng):
     y = np.sort(rng.integers(0, 3, N))  # each class sits in few blocks
     p = rng.dirichlet(np.ones(4), size=N)
     expected = fastxent.log_loss(y, p, labels=[0, 1, 2, 3])
-    assert fxd.log_loss(_chunked(y), _chunked(p), labels=[0, 1, 2, 3]) == pytest.approx(
-        expected, rel=RTOL
-    )
+    assert fxd.log_loss(_chunked(y), _chunked(p), labels=[0, 1, 2, 3]) == pytest.approx(expected, rel=RTOL)
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
@@ -113,9 +113,7 @@ def test_cross_entropy_soft_targets_and_per_sample(scheduler, rng):
     assert fxd.cross_entropy(t, _chunked(q)) == pytest.approx(expected, rel=RTOL)  # NumPy targets
     per_sample = fxd.cross_entropy(_chunked(t), _chunked(q), reduction="none")
     assert isinstance(per_sample, da.Array)
-    np.testing.assert_allclose(
-        per_sample.compute(), fastxent.cross_entropy(t, q, reduction="none"), rtol=RTOL
-    )
+    np.testing.assert_allclose(per_sample.compute(), fastxent.cross_entropy(t, q, reduction="none"), rtol=RTOL)
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
@@ -137,15 +135,15 @@ def test_entropy_along_each_axis(scheduler, rng):
     qd = da.from_array(q, chunks=(100, 3))
     np.testing.assert_allclose(
         fxd.entropy(pd_, qd, axis=1, base=2).compute(),
-        fastxent.entropy(p, q, axis=1, base=2), rtol=RTOL,
+        fastxent.entropy(p, q, axis=1, base=2),
+        rtol=RTOL,
     )
     np.testing.assert_allclose(
         fxd.entropy(pd_, axis=0, keepdims=True).compute(),
-        fastxent.entropy(p, axis=0, keepdims=True), rtol=RTOL,
+        fastxent.entropy(p, axis=0, keepdims=True),
+        rtol=RTOL,
     )
-    np.testing.assert_allclose(
-        fxd.entropy(pd_[:, 0]).compute(), fastxent.entropy(p[:, 0]), rtol=RTOL
-    )
+    np.testing.assert_allclose(fxd.entropy(pd_[:, 0]).compute(), fastxent.entropy(p[:, 0]), rtol=RTOL)
 
 
 def test_compute_false_returns_a_delayed(rng):
@@ -204,7 +202,9 @@ def test_binary_cross_entropy_2d_with_weights_and_split_class_axis(threads, rng,
     kwargs = dict(from_logits=True, pos_weight=[1.0, 2.0, 0.5], reduction=reduction)
     expected = fastxent.binary_cross_entropy(y, z, sample_weight=w, **kwargs)
     got = fxd.binary_cross_entropy(
-        da.from_array(y, chunks=(500, 2)), _chunked(z), sample_weight=da.from_array(w, chunks=(300, 1)),
+        da.from_array(y, chunks=(500, 2)),
+        _chunked(z),
+        sample_weight=da.from_array(w, chunks=(300, 1)),
         **kwargs,
     )
     if reduction == "none":
@@ -234,24 +234,29 @@ def test_unknown_chunk_sizes_from_a_boolean_mask(scheduler, rng):
     yd, zd, pd_, wd = yd[keep], zd[keep], pd_[keep], wd[keep]
     assert np.isnan(zd.shape[0])
     y, z, p, w = y[m], z[m], p[m], w[m]
-    assert fxd.log_loss(yd, pd_, sample_weight=wd) == pytest.approx(
-        fastxent.log_loss(y, p, sample_weight=w), rel=RTOL)
+    assert fxd.log_loss(yd, pd_, sample_weight=wd) == pytest.approx(fastxent.log_loss(y, p, sample_weight=w), rel=RTOL)
     assert fxd.d2_log_loss_score(yd, pd_) == pytest.approx(fastxent.d2_log_loss_score(y, p), rel=RTOL)
     for reduction in ("mean", "sum"):
         assert fxd.cross_entropy(yd, zd, from_logits=True, sample_weight=wd, reduction=reduction) == (
-            pytest.approx(fastxent.cross_entropy(y, z, from_logits=True, sample_weight=w,
-                                                 reduction=reduction), rel=RTOL))
+            pytest.approx(
+                fastxent.cross_entropy(y, z, from_logits=True, sample_weight=w, reduction=reduction), rel=RTOL
+            )
+        )
     np.testing.assert_allclose(
         fxd.cross_entropy(yd, zd, from_logits=True, reduction="none").compute(),
-        fastxent.cross_entropy(y, z, from_logits=True, reduction="none"), rtol=RTOL)
+        fastxent.cross_entropy(y, z, from_logits=True, reduction="none"),
+        rtol=RTOL,
+    )
     yb = (y == 0).astype(np.float64)
     ybd = (yd == 0).astype(np.float64)
     np.testing.assert_allclose(
         fxd.binary_cross_entropy(ybd, zd[:, 0], from_logits=True, reduction="none").compute(),
-        fastxent.binary_cross_entropy(yb, z[:, 0], from_logits=True, reduction="none"), rtol=RTOL)
+        fastxent.binary_cross_entropy(yb, z[:, 0], from_logits=True, reduction="none"),
+        rtol=RTOL,
+    )
     assert fxd.binary_cross_entropy(ybd, zd[:, 0], from_logits=True, sample_weight=wd) == (
-        pytest.approx(fastxent.binary_cross_entropy(yb, z[:, 0], from_logits=True, sample_weight=w),
-                      rel=RTOL))
+        pytest.approx(fastxent.binary_cross_entropy(yb, z[:, 0], from_logits=True, sample_weight=w), rel=RTOL)
+    )
 
 
 def test_unknown_chunks_that_cannot_be_paired_say_how_to_fix(threads, rng):
@@ -305,12 +310,12 @@ def test_entropy_unknown_chunks(threads, rng):
     keep = x[:, 0] > 0.3
     xd = _chunked(x)
     xd = xd[xd[:, 0] > 0.3]
-    np.testing.assert_allclose(fxd.entropy(xd, axis=1).compute(), fastxent.entropy(x[keep], axis=1),
-                               rtol=RTOL)
+    np.testing.assert_allclose(fxd.entropy(xd, axis=1).compute(), fastxent.entropy(x[keep], axis=1), rtol=RTOL)
     q = rng.random((N, 3))
     qd = _chunked(q)[_chunked(x)[:, 0] > 0.3]
-    np.testing.assert_allclose(fxd.entropy(xd, qd, axis=1, base=2).compute(),
-                               fastxent.entropy(x[keep], q[keep], axis=1, base=2), rtol=RTOL)
+    np.testing.assert_allclose(
+        fxd.entropy(xd, qd, axis=1, base=2).compute(), fastxent.entropy(x[keep], q[keep], axis=1, base=2), rtol=RTOL
+    )
     kind, message = _error(fxd.entropy, xd, axis=0)
     assert kind is ValueError and "pk" in message and "compute_chunk_sizes()" in message
 
@@ -320,15 +325,20 @@ def test_empty_inputs_behave_like_in_memory(threads, rng):
     zd = _chunked(z)
     nothing = zd[:, 0] > 100  # unknown sizes, every block empty
     y = np.zeros(0, dtype=np.int64)
-    for y_dask, z_dask in ((da.from_array(y), da.from_array(z[:0])), (_chunked(np.zeros(N, int))[nothing], zd[nothing])):
+    for y_dask, z_dask in (
+        (da.from_array(y), da.from_array(z[:0])),
+        (_chunked(np.zeros(N, int))[nothing], zd[nothing]),
+    ):
         assert _error(fxd.cross_entropy, y_dask, z_dask) == _error(fastxent.cross_entropy, y, z[:0])
         yb, zb = y_dask.astype(np.float64), z_dask[:, 0]
         assert _error(fxd.binary_cross_entropy, yb, zb, reduction="sum") == _error(
-            fastxent.binary_cross_entropy, y.astype(float), z[:0, 0], reduction="sum")
+            fastxent.binary_cross_entropy, y.astype(float), z[:0, 0], reduction="sum"
+        )
         p_dask = da.exp(z_dask) / da.exp(z_dask).sum(axis=1, keepdims=True)
         assert _error(fxd.log_loss, y_dask, p_dask) == _error(fastxent.log_loss, y, z[:0])
         assert _error(fxd.log_loss, y_dask, p_dask, labels=[0, 1, 2]) == _error(
-            fastxent.log_loss, y, z[:0], labels=[0, 1, 2])
+            fastxent.log_loss, y, z[:0], labels=[0, 1, 2]
+        )
         with pytest.warns(UserWarning, match="not well-defined"):
             assert np.isnan(fxd.d2_log_loss_score(y_dask, p_dask))
     empty = _error(fastxent.cross_entropy, y, z[:0], reduction="none")

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 import fastxent
 from fastxent._kernels import entropy_columns as _entropy_columns
-from fastxent._kernels import entropy_slices as _entropy_kernels
 from fastxent._kernels import entropy_rows as _entropy_rows
+from fastxent._kernels import entropy_slices as _entropy_kernels
 
 scipy_stats = pytest.importorskip("scipy.stats")
 scipy_special = pytest.importorskip("scipy.special")
@@ -65,10 +65,22 @@ def random_pk(rng, shape, dtype=np.float64):
 # --------------------------------------------------------- against SciPy
 
 SHAPES_AXES = [
-    ((7,), 0), ((7,), -1), ((7,), None),
-    ((5, 7), 0), ((5, 7), 1), ((5, 7), -1), ((5, 7), None), ((5, 7), (0, 1)),
-    ((1, 9), 1), ((9, 1), 0), ((9, 1), 1),
-    ((3, 4, 5), 0), ((3, 4, 5), 1), ((3, 4, 5), 2), ((3, 4, 5), (0, 2)), ((3, 4, 5), None),
+    ((7,), 0),
+    ((7,), -1),
+    ((7,), None),
+    ((5, 7), 0),
+    ((5, 7), 1),
+    ((5, 7), -1),
+    ((5, 7), None),
+    ((5, 7), (0, 1)),
+    ((1, 9), 1),
+    ((9, 1), 0),
+    ((9, 1), 1),
+    ((3, 4, 5), 0),
+    ((3, 4, 5), 1),
+    ((3, 4, 5), 2),
+    ((3, 4, 5), (0, 2)),
+    ((3, 4, 5), None),
 ]
 
 
@@ -92,8 +104,16 @@ def test_base(base):
 
 @pytest.mark.parametrize(
     "pk_dtype,qk_dtype",
-    [(np.float32, None), (np.float32, np.float32), (np.float32, np.float64), (np.int64, None),
-     (np.int32, np.int64), (bool, None), (np.float16, None), (np.uint8, np.float32)],
+    [
+        (np.float32, None),
+        (np.float32, np.float32),
+        (np.float32, np.float64),
+        (np.int64, None),
+        (np.int32, np.int64),
+        (bool, None),
+        (np.float16, None),
+        (np.uint8, np.float32),
+    ],
 )
 def test_dtypes_follow_scipy(pk_dtype, qk_dtype):
     rng = np.random.default_rng(1)
@@ -114,9 +134,19 @@ def test_dtypes_follow_scipy(pk_dtype, qk_dtype):
 
 @pytest.mark.parametrize(
     "pk_shape,qk_shape,axis",
-    [((5, 7), (7,), -1), ((5, 7), (5, 1), 1), ((5, 7), (1, 7), 0), ((3,), (2, 1), -1),
-     ((4, 1, 6), (3, 6), 2), ((4, 1, 6), (3, 1), 0), ((6,), (6,), None), ((2, 3), (6,), None),
-     ((2, 3), (3,), None), ((5, 7), (6,), -1), ((10, 1, 12), (11, 2), 0)],
+    [
+        ((5, 7), (7,), -1),
+        ((5, 7), (5, 1), 1),
+        ((5, 7), (1, 7), 0),
+        ((3,), (2, 1), -1),
+        ((4, 1, 6), (3, 6), 2),
+        ((4, 1, 6), (3, 1), 0),
+        ((6,), (6,), None),
+        ((2, 3), (6,), None),
+        ((2, 3), (3,), None),
+        ((5, 7), (6,), -1),
+        ((10, 1, 12), (11, 2), 0),
+    ],
 )
 def test_broadcasting_and_its_errors(pk_shape, qk_shape, axis):
     rng = np.random.default_rng(2)
@@ -157,10 +187,12 @@ def test_nan_policy(nan_policy, axis, where):
 def test_nan_policy_omit_drops_pairs_and_empty_slices_give_zero():
     assert fastxent.entropy([np.nan, np.nan], nan_policy="omit") == 0.0
     assert fastxent.entropy([1.0, 2.0], [np.nan, np.nan], nan_policy="omit") == 0.0
-    res = fastxent.entropy([[np.nan, 1.0, 3.0], [1.0, 1.0, 2.0]], [[1.0, 2.0, 3.0], [1.0, np.nan, 2.0]],
-                           axis=1, nan_policy="omit")
-    np.testing.assert_allclose(res, [scipy_stats.entropy([1.0, 3.0], [2.0, 3.0]),
-                                     scipy_stats.entropy([1.0, 2.0], [1.0, 2.0])], rtol=1e-14)
+    res = fastxent.entropy(
+        [[np.nan, 1.0, 3.0], [1.0, 1.0, 2.0]], [[1.0, 2.0, 3.0], [1.0, np.nan, 2.0]], axis=1, nan_policy="omit"
+    )
+    np.testing.assert_allclose(
+        res, [scipy_stats.entropy([1.0, 3.0], [2.0, 3.0]), scipy_stats.entropy([1.0, 2.0], [1.0, 2.0])], rtol=1e-14
+    )
 
 
 @pytest.mark.parametrize("policy", ["foo", None, "Omit"])
@@ -174,8 +206,18 @@ def test_bad_nan_policy_message_is_scipys(policy):
 
 @pytest.mark.parametrize(
     "kwargs",
-    [dict(base=-2), dict(base=0), dict(base=np.nan), dict(base=1), dict(base="a"),
-     dict(axis=1), dict(axis=-2), dict(axis=1.0), dict(axis=1.5), dict(axis="a")],
+    [
+        dict(base=-2),
+        dict(base=0),
+        dict(base=np.nan),
+        dict(base=1),
+        dict(base="a"),
+        dict(axis=1),
+        dict(axis=-2),
+        dict(axis=1.0),
+        dict(axis=1.5),
+        dict(axis="a"),
+    ],
 )
 def test_bad_arguments_raise_scipys_errors(kwargs):
     assert_same(*both([0.2, 0.3, 0.5], **kwargs))
@@ -188,8 +230,9 @@ def test_base_check_happens_where_scipys_does():
     assert_same(*both([[np.nan, 2.0], [1.0, 2.0]], base=-1))
 
 
-@pytest.mark.parametrize("bad", [np.array([1, 2], dtype=complex), np.array([1, 2], dtype=np.longdouble),
-                                 np.array([1, 2], dtype=object)])
+@pytest.mark.parametrize(
+    "bad", [np.array([1, 2], dtype=complex), np.array([1, 2], dtype=np.longdouble), np.array([1, 2], dtype=object)]
+)
 def test_unsupported_dtypes_are_type_errors(bad):
     assert_same(*both(bad))
     assert_same(*both([1.0, 2.0], bad))
@@ -202,8 +245,9 @@ def test_none_pk():
 # -------------------------------------------------- empty and adversarial
 
 
-@pytest.mark.parametrize("shape,axis", [((0,), 0), ((0, 3), 0), ((0, 3), 1), ((3, 0), 0), ((3, 0), 1),
-                                        ((2, 0, 3), 1), ((2, 0, 3), None)])
+@pytest.mark.parametrize(
+    "shape,axis", [((0,), 0), ((0, 3), 0), ((0, 3), 1), ((3, 0), 0), ((3, 0), 1), ((2, 0, 3), 1), ((2, 0, 3), None)]
+)
 def test_empty_input(shape, axis):
     assert_same(*both(np.zeros(shape), axis=axis))
     assert_same(*both(np.zeros(shape), np.ones(shape), axis=axis, keepdims=True))
@@ -211,11 +255,25 @@ def test_empty_input(shape, axis):
 
 @pytest.mark.parametrize(
     "pk,qk",
-    [([0.0, 0.0], None), ([0.0, 1.0, 2.0], None), ([-1.0, 2.0], None), ([-1.0, -2.0], None),
-     ([np.inf, 1.0], None), ([1.0, 2.0], [0.0, 1.0]), ([0.0, 2.0], [0.0, 1.0]), ([1.0, 2.0], [-1.0, 3.0]),
-     ([1.0, 2.0], [np.inf, 1.0]), ([1.0, 1.0], [0.0, 0.0]), ([1e-310, 2e-310], None),
-     ([1e-310, 2e-310], [3e-310, 1e-310]), ([1.0, 1e-300], [1e-300, 1.0]), ([0.5, 0.5], [1.0, 1e-310]),
-     ([1e300, 1e300], [1e-300, 1e308]), ([1.0, 5e-324], [5e-324, 1.0]), ([1.0, 2.0, 3.0], [1.0, 2.0, 3.0])],
+    [
+        ([0.0, 0.0], None),
+        ([0.0, 1.0, 2.0], None),
+        ([-1.0, 2.0], None),
+        ([-1.0, -2.0], None),
+        ([np.inf, 1.0], None),
+        ([1.0, 2.0], [0.0, 1.0]),
+        ([0.0, 2.0], [0.0, 1.0]),
+        ([1.0, 2.0], [-1.0, 3.0]),
+        ([1.0, 2.0], [np.inf, 1.0]),
+        ([1.0, 1.0], [0.0, 0.0]),
+        ([1e-310, 2e-310], None),
+        ([1e-310, 2e-310], [3e-310, 1e-310]),
+        ([1.0, 1e-300], [1e-300, 1.0]),
+        ([0.5, 0.5], [1.0, 1e-310]),
+        ([1e300, 1e300], [1e-300, 1e308]),
+        ([1.0, 5e-324], [5e-324, 1.0]),
+        ([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]),
+    ],
 )
 def test_special_values_like_scipy(pk, qk):
     assert_same(*both(pk, qk))
@@ -314,8 +372,9 @@ def exact_entropy(pk, qk=None):
     if qk is None:
         return -math.fsum(float(Fraction(v) / s) * math.log(Fraction(v) / s) for v in pk if v > 0)
     t = sum(Fraction(w) for w in qk)
-    return math.fsum(float(Fraction(v) / s) * math.log((Fraction(v) / s) / (Fraction(w) / t))
-                     for v, w in zip(pk, qk) if v > 0)
+    return math.fsum(
+        float(Fraction(v) / s) * math.log((Fraction(v) / s) / (Fraction(w) / t)) for v, w in zip(pk, qk) if v > 0
+    )
 
 
 def test_accuracy_against_an_exact_reference():
@@ -424,8 +483,9 @@ def test_kl_divergence_matches_scipy_entropy_and_torch_for_distributions():
     p, q = distributions(rng, (6, 10)), distributions(rng, (6, 10))
     ours = fastxent.kl_divergence(p, q)
     np.testing.assert_allclose(ours, scipy_stats.entropy(p, q, axis=1), rtol=1e-13)
-    np.testing.assert_allclose(fastxent.kl_divergence(p, q, base=2), scipy_stats.entropy(p, q, axis=1, base=2),
-                               rtol=1e-13)
+    np.testing.assert_allclose(
+        fastxent.kl_divergence(p, q, base=2), scipy_stats.entropy(p, q, axis=1, base=2), rtol=1e-13
+    )
     torch = pytest.importorskip("torch")
     expected = torch.nn.functional.kl_div(torch.from_numpy(np.log(q)), torch.from_numpy(p), reduction="none")
     np.testing.assert_allclose(ours, expected.sum(dim=-1).numpy(), rtol=1e-12)
@@ -473,6 +533,7 @@ def test_kl_divergence_errors_name_the_argument(p, q, kwargs, exc, match):
 
 # ------------------------------------------------------ hostile arguments
 
+
 def _big_endian(a):
     a = np.asarray(a)
     return a.astype(a.dtype.newbyteorder(">"))
@@ -490,11 +551,14 @@ def test_big_endian_input_like_scipy(dtype):
     assert_same(*both(masked, axis=0), rtol=rtol)
 
 
-@pytest.mark.parametrize("pk, qk", [
-    (0.5, np.array([[0.2, 0.8], [0.6, 0.4]], np.float32)),
-    (2**70, np.array([[0.2, 0.8], [0.6, 0.4]], np.float32)),
-    (np.array([[0.2, 0.8], [0.6, 0.4]], np.float32), True),
-])
+@pytest.mark.parametrize(
+    "pk, qk",
+    [
+        (0.5, np.array([[0.2, 0.8], [0.6, 0.4]], np.float32)),
+        (2**70, np.array([[0.2, 0.8], [0.6, 0.4]], np.float32)),
+        (np.array([[0.2, 0.8], [0.6, 0.4]], np.float32), True),
+    ],
+)
 def test_python_scalars_promote_like_scipy(pk, qk):
     assert_same(*both(pk, qk))
 
@@ -539,22 +603,28 @@ def test_kl_divergence_hostile_arguments():
     expected = scipy_special.rel_entr(p, q).sum(axis=-1)
     np.testing.assert_allclose(fastxent.kl_divergence(_big_endian(p), _big_endian(q)), expected, rtol=1e-14)
     np.testing.assert_allclose(fastxent.kl_divergence(np.ma.array(p), q), expected, rtol=1e-14)
-    np.testing.assert_allclose(fastxent.kl_divergence(p, q, base=10**400), expected / (400 * math.log(10)),
-                               rtol=1e-14)
+    np.testing.assert_allclose(fastxent.kl_divergence(p, q, base=10**400), expected / (400 * math.log(10)), rtol=1e-14)
     with pytest.raises(TypeError, match="p is a masked array"):
         fastxent.kl_divergence(np.ma.array(p, mask=[[1, 0], [0, 0]]), q)
-    for kwargs, error, name in ((dict(axis=10**400), ValueError, "axis"), (dict(axis=1.0), TypeError, "axis"),
-                                (dict(base=np.True_), TypeError, "base"), (dict(base=1 + 0j), TypeError, "base")):
+    for kwargs, error, name in (
+        (dict(axis=10**400), ValueError, "axis"),
+        (dict(axis=1.0), TypeError, "axis"),
+        (dict(base=np.True_), TypeError, "base"),
+        (dict(base=1 + 0j), TypeError, "base"),
+    ):
         with pytest.raises(error, match=name):
             fastxent.kl_divergence(p, q, **kwargs)
 
 
-@pytest.mark.parametrize("pk, qk, axis", [
-    (np.ones(0), np.ma.array(np.ones((4, 1)), mask=[[1], [0], [0], [0]]), 0),
-    (np.ma.array([0.5], mask=[1]), np.ones((0, 3)), -1),
-    (np.ones(0), np.ma.array(np.ones(4), mask=[1, 0, 0, 0]), None),
-    (np.ma.array(np.ones(4), mask=[1, 0, 0, 0]), np.ones((3, 4)), None),
-])
+@pytest.mark.parametrize(
+    "pk, qk, axis",
+    [
+        (np.ones(0), np.ma.array(np.ones((4, 1)), mask=[[1], [0], [0], [0]]), 0),
+        (np.ma.array([0.5], mask=[1]), np.ones((0, 3)), -1),
+        (np.ones(0), np.ma.array(np.ones(4), mask=[1, 0, 0, 0]), None),
+        (np.ma.array(np.ones(4), mask=[1, 0, 0, 0]), np.ones((3, 4)), None),
+    ],
+)
 def test_masked_empty_and_unbroadcastable_input_like_scipy(pk, qk, axis):
     assert_same(*both(pk, qk, axis=axis))
 

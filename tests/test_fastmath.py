@@ -6,9 +6,9 @@ import numba
 import numpy as np
 import pytest
 
-from fastxent._math import elementary as fm
 from fastxent._infra.jit import FASTMATH, kernel, scalar
 from fastxent._infra.summation import block_bounds, compensated_sum, n_blocks
+from fastxent._math import elementary as fm
 
 HAS_LONG_DOUBLE = np.finfo(np.longdouble).nmant >= 63
 
@@ -87,37 +87,46 @@ def neighbours(values, k=3):
 def adversarial(name):
     two_powers = np.ldexp(1.0, np.arange(-1074, 1024))
     if name == "log":
-        return np.concatenate([
-            neighbours(two_powers, 2),
-            neighbours([1.0, np.sqrt(0.5), np.sqrt(2.0), np.e, 2.2250738585072014e-308], 64),
-            1.0 + np.linspace(-0.3, 0.42, 200_001),
-            np.arange(1.0, 100_001.0),
-        ])
+        return np.concatenate(
+            [
+                neighbours(two_powers, 2),
+                neighbours([1.0, np.sqrt(0.5), np.sqrt(2.0), np.e, 2.2250738585072014e-308], 64),
+                1.0 + np.linspace(-0.3, 0.42, 200_001),
+                np.arange(1.0, 100_001.0),
+            ]
+        )
     if name == "log1p":
-        return np.concatenate([
-            neighbours(two_powers, 2), -neighbours(two_powers[:1023], 1),
-            neighbours([-1.0, -0.5, np.sqrt(0.5) - 1, np.sqrt(2.0) - 1, 1e-16, -1e-16], 64),
-            np.linspace(-0.999999, 1.0, 200_001),
-            np.logspace(-20, 0, 100_001), -np.logspace(-20, -1e-9, 100_001),
-        ])
+        return np.concatenate(
+            [
+                neighbours(two_powers, 2),
+                -neighbours(two_powers[:1023], 1),
+                neighbours([-1.0, -0.5, np.sqrt(0.5) - 1, np.sqrt(2.0) - 1, 1e-16, -1e-16], 64),
+                np.linspace(-0.999999, 1.0, 200_001),
+                np.logspace(-20, 0, 100_001),
+                -np.logspace(-20, -1e-9, 100_001),
+            ]
+        )
     ln2 = np.log(2.0)
-    return np.concatenate([
-        neighbours([709.782712893384, -745.1332191019411, -708.3964185322641, 0.0], 64),
-        neighbours((np.arange(-1100, 1100) + 0.5) * ln2, 2),  # rounding ties of k
-        np.linspace(-746.0, 710.0, 400_001),
-        np.linspace(-1.0, 1.0, 100_001), np.logspace(-320, 0, 10_001),
-        -np.logspace(-320, 0, 10_001),
-    ])
+    return np.concatenate(
+        [
+            neighbours([709.782712893384, -745.1332191019411, -708.3964185322641, 0.0], 64),
+            neighbours((np.arange(-1100, 1100) + 0.5) * ln2, 2),  # rounding ties of k
+            np.linspace(-746.0, 710.0, 400_001),
+            np.linspace(-1.0, 1.0, 100_001),
+            np.logspace(-320, 0, 10_001),
+            -np.logspace(-320, 0, 10_001),
+        ]
+    )
 
 
 def domain(name, rng, n):
     if name == "log":
         return random_doubles(rng, n)
     if name == "log1p":
-        return np.concatenate([random_doubles(rng, n // 2), -rng.random(n // 4),
-                               rng.standard_normal(n // 4) * 1e-6])
-    return np.concatenate([rng.uniform(-750.0, 712.0, n // 2), rng.standard_normal(n // 4),
-                           rng.standard_normal(n // 4) * 1e-9])
+        return np.concatenate([random_doubles(rng, n // 2), -rng.random(n // 4), rng.standard_normal(n // 4) * 1e-6])
+    return np.concatenate(
+        [rng.uniform(-750.0, 712.0, n // 2), rng.standard_normal(n // 4), rng.standard_normal(n // 4) * 1e-9]
+    )
 
 
 @pytest.mark.parametrize("name", ["log", "log1p", "exp"])
@@ -146,16 +155,46 @@ def test_error_against_long_double_reference_is_below_one_ulp(name, bound):
 
 
 SPECIAL = {
-    "log": [(0.0, -np.inf), (-0.0, -np.inf), (1.0, 0.0), (np.inf, np.inf), (-np.inf, np.nan),
-            (np.nan, np.nan), (-1.0, np.nan), (-5e-324, np.nan), (5e-324, -744.4400719213812),
-            (2.0, np.log(2.0))],
-    "log1p": [(0.0, 0.0), (-0.0, -0.0), (-1.0, -np.inf), (-1.0000000000000002, np.nan),
-              (-np.inf, np.nan), (np.inf, np.inf), (np.nan, np.nan), (5e-324, 5e-324),
-              (-5e-324, -5e-324), (1e-300, 1e-300), (1.0, np.log(2.0))],
-    "exp": [(0.0, 1.0), (-0.0, 1.0), (np.inf, np.inf), (-np.inf, 0.0), (np.nan, np.nan),
-            (710.0, np.inf), (1e308, np.inf), (-1e308, 0.0), (-746.0, 0.0),
-            (-745.1332191019411, 5e-324), (709.782712893384, 1.7976931348622732e308),
-            (-740.0, 4.2e-322), (1.0, 2.7182818284590455)],  # e + 1 ulp, as fdlibm
+    "log": [
+        (0.0, -np.inf),
+        (-0.0, -np.inf),
+        (1.0, 0.0),
+        (np.inf, np.inf),
+        (-np.inf, np.nan),
+        (np.nan, np.nan),
+        (-1.0, np.nan),
+        (-5e-324, np.nan),
+        (5e-324, -744.4400719213812),
+        (2.0, np.log(2.0)),
+    ],
+    "log1p": [
+        (0.0, 0.0),
+        (-0.0, -0.0),
+        (-1.0, -np.inf),
+        (-1.0000000000000002, np.nan),
+        (-np.inf, np.nan),
+        (np.inf, np.inf),
+        (np.nan, np.nan),
+        (5e-324, 5e-324),
+        (-5e-324, -5e-324),
+        (1e-300, 1e-300),
+        (1.0, np.log(2.0)),
+    ],
+    "exp": [
+        (0.0, 1.0),
+        (-0.0, 1.0),
+        (np.inf, np.inf),
+        (-np.inf, 0.0),
+        (np.nan, np.nan),
+        (710.0, np.inf),
+        (1e308, np.inf),
+        (-1e308, 0.0),
+        (-746.0, 0.0),
+        (-745.1332191019411, 5e-324),
+        (709.782712893384, 1.7976931348622732e308),
+        (-740.0, 4.2e-322),
+        (1.0, 2.7182818284590455),
+    ],  # e + 1 ulp, as fdlibm
 }
 
 

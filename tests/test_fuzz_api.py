@@ -141,8 +141,7 @@ def call(fn, *args, **kwargs):
         except Exception as exc:  # classified by the assertions below
             value, error = None, exc
     # NumPy words a warning "scalar divide" or "divide" as the operands are scalars or arrays
-    return Outcome(value, error, [(w.category.__name__, str(w.message).replace("in scalar ", "in "))
-                                  for w in caught])
+    return Outcome(value, error, [(w.category.__name__, str(w.message).replace("in scalar ", "in ")) for w in caught])
 
 
 def frozen(x):
@@ -165,12 +164,14 @@ def assert_clean_error(outcome, names, reference_error=None):
     if reference_error is not None and not isinstance(reference_error, allowed):
         allowed += (type(reference_error),)
     assert isinstance(error, allowed) and not isinstance(error, numba.core.errors.NumbaError), (
-        f"{type(error).__module__}.{type(error).__name__}: {error}")
+        f"{type(error).__module__}.{type(error).__name__}: {error}"
+    )
     message = str(error)
     named = any(name in message for name in names)
     same = reference_error is not None and message == str(reference_error)
-    assert named or same, (f"{type(error).__name__}({message!r}) names none of {sorted(names)}"
-                           f" (reference: {reference_error!r})")
+    assert named or same, (
+        f"{type(error).__name__}({message!r}) names none of {sorted(names)} (reference: {reference_error!r})"
+    )
 
 
 def assert_no_error(outcome):
@@ -282,7 +283,8 @@ def flag(value, name, bad, either):
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if (isinstance(value, (int, np.integer)) and value in (0, 1)) or (
-            isinstance(value, np.ndarray) and value.shape == () and value.dtype == bool):
+        isinstance(value, np.ndarray) and value.shape == () and value.dtype == bool
+    ):
         either.add(name)
         return bool(value)
     bad.add(name)
@@ -364,8 +366,10 @@ def assert_unchanged(args, before):
 
 BCE_SHAPES = [(), (0,), (1,), (5,), (17,), (4, 3), (3, 1)]
 TARGET_DTYPES = ["<f8", ">f8", "<f4", "|b1", "<i8", ">i8", "<u8", "|u1"]
-POS_WEIGHTS = ([None, 2.5, 0.0, np.float64(3.0), np.array(2.0), 1e300, "per-class"],
-               [-1.0, NAN, INF, True, "2", "per-class-bad", np.array([1.0])])
+POS_WEIGHTS = (
+    [None, 2.5, 0.0, np.float64(3.0), np.array(2.0), 1e300, "per-class"],
+    [-1.0, NAN, INF, True, "2", "per-class-bad", np.array([1.0])],
+)
 
 
 def means_logits(data, from_logits):
@@ -376,8 +380,14 @@ def means_logits(data, from_logits):
 def draw_bce(data, shape=None, config=None):
     """Arguments of ``binary_cross_entropy`` (``config``: fixed keyword arguments)."""
     shape = data.draw(st.sampled_from(BCE_SHAPES)) if shape is None else shape
-    kw = dict(config) if config is not None else dict(
-        from_logits=pick(data, FROM_LOGITS), pos_weight=pick(data, POS_WEIGHTS), clip=pick(data, CLIPS),
+    kw = (
+        dict(config)
+        if config is not None
+        else dict(
+            from_logits=pick(data, FROM_LOGITS),
+            pos_weight=pick(data, POS_WEIGHTS),
+            clip=pick(data, CLIPS),
+        )
     )
     if isinstance(kw["pos_weight"], str) and kw["pos_weight"].startswith("per-class"):
         k = shape[-1] if shape else 1
@@ -463,8 +473,13 @@ def expect_bce(kw, reduction):
             grad = grad / denominator if denominator else np.zeros_like(grad)
         if logits:  # PyTorch's log(1 + exp(-|z|)) loses what NumPy's logaddexp keeps
             alt = reference("binary_cross_entropy", "numpy")(
-                y.astype(np.float64), x, from_logits=True, sample_weight=sw, pos_weight=pw,
-                reduction="none" if reduction == "none" else "sum")
+                y.astype(np.float64),
+                x,
+                from_logits=True,
+                sample_weight=sw,
+                pos_weight=pw,
+                reduction="none" if reduction == "none" else "sum",
+            )
             if reduction == "mean":
                 alt = alt / denominator if denominator else 0.0
             expect.alt_value = np.reshape(alt, np.shape(expect.value))
@@ -509,8 +524,11 @@ def check_loss_triplet(functions, kw, reduction, expect):
         assert not outcome.warned, outcome.warned
 
 
-BCE_FUNCTIONS = (fastxent.binary_cross_entropy, fastxent.binary_cross_entropy_grad,
-                 fastxent.binary_cross_entropy_value_and_grad)
+BCE_FUNCTIONS = (
+    fastxent.binary_cross_entropy,
+    fastxent.binary_cross_entropy_grad,
+    fastxent.binary_cross_entropy_value_and_grad,
+)
 
 
 @FUZZ
@@ -525,43 +543,62 @@ def test_binary_cross_entropy(data):
 
 
 INDEX_DTYPES = ["<i8", ">i8", "<i4", "<u8", "|u1", "<f8", "|b1", "list"]
-IGNORES = ([None, None, -100, -1, 0, 2**63, 2**64 - 1, 2**70, -2**63, -2**63 - 1, np.int64(-1),
-            np.uint64(2**64 - 1)], [True, 1.5, "1"])
+IGNORES = (
+    [None, None, -100, -1, 0, 2**63, 2**64 - 1, 2**70, -(2**63), -(2**63) - 1, np.int64(-1), np.uint64(2**64 - 1)],
+    [True, 1.5, "1"],
+)
 SMOOTHINGS = ([0.0, 0.0, 0.1, 1.0, 0, np.float32(0.25)], [-0.1, 1.5, NAN, INF, True, "0.1"])
 AXES = ([-1, 1, 0, -2, np.int64(0)], [2, -3, 1.5, None, True])
 
 
 def index_labels(data, n, k, ignore):
     """Class indices (Python ints), with hostile and ``ignore`` values mixed in."""
-    hostile = [-1, k, -100, 2**63, 2**64 - 1, -2**63, 2**63 - 1]
+    hostile = [-1, k, -100, 2**63, 2**64 - 1, -(2**63), 2**63 - 1]
     if isinstance(ignore, (int, np.integer)) and not isinstance(ignore, (bool, np.bool_)):
         hostile += [int(ignore)] * 3
     pool = st.one_of(st.integers(0, max(k - 1, 0)), st.integers(0, max(k - 1, 0)), st.sampled_from(hostile))
-    return data.draw(st.lists(pool if data.draw(st.booleans()) else st.integers(0, max(k - 1, 0)),
-                              min_size=n, max_size=n))
+    return data.draw(
+        st.lists(pool if data.draw(st.booleans()) else st.integers(0, max(k - 1, 0)), min_size=n, max_size=n)
+    )
 
 
 def present_labels(data, labels):
     dtype = data.draw(st.sampled_from(INDEX_DTYPES))
     if dtype == "list":
         return labels
-    fits = {"<i8": (-2**63, 2**63), ">i8": (-2**63, 2**63), "<i4": (-2**31, 2**31), "<u8": (0, 2**64),
-            "|u1": (0, 256), "<f8": (-2**53, 2**53), "|b1": (0, 2)}[dtype]
+    fits = {
+        "<i8": (-(2**63), 2**63),
+        ">i8": (-(2**63), 2**63),
+        "<i4": (-(2**31), 2**31),
+        "<u8": (0, 2**64),
+        "|u1": (0, 256),
+        "<f8": (-(2**53), 2**53),
+        "|b1": (0, 2),
+    }[dtype]
     if not all(fits[0] <= v < fits[1] for v in labels):
         dtype = "<u8" if all(v >= 0 for v in labels) and max(labels) < 2**64 else "<i8"
-        if not all(-2**63 <= v < 2**64 for v in labels) or (min(labels, default=0) < 0 and max(labels) >= 2**63):
+        if not all(-(2**63) <= v < 2**64 for v in labels) or (min(labels, default=0) < 0 and max(labels) >= 2**63):
             return labels  # no NumPy integer holds them: a list of Python ints
     values = np.array(labels, dtype=dtype.replace(">", "<"))
     if dtype == "<f8" and rarely(data, 6) and values.size:
         values[0] = data.draw(st.sampled_from([0.5, NAN, INF]))
-    return dress(values, dtype, data.draw(st.sampled_from(["array", "strided", "reversed", "readonly",
-                                                             "masked", "masked-entries"])))
+    return dress(
+        values,
+        dtype,
+        data.draw(st.sampled_from(["array", "strided", "reversed", "readonly", "masked", "masked-entries"])),
+    )
 
 
 def draw_ce(data, k=None, config=None, soft=None):
-    kw = dict(config) if config is not None else dict(
-        from_logits=pick(data, FROM_LOGITS), label_smoothing=pick(data, SMOOTHINGS), axis=pick(data, AXES),
-        clip=pick(data, CLIPS),
+    kw = (
+        dict(config)
+        if config is not None
+        else dict(
+            from_logits=pick(data, FROM_LOGITS),
+            label_smoothing=pick(data, SMOOTHINGS),
+            axis=pick(data, AXES),
+            clip=pick(data, CLIPS),
+        )
     )
     soft = data.draw(st.booleans()) if soft is None else soft
     if config is None:  # ignore_index applies to class indices only
@@ -569,8 +606,9 @@ def draw_ce(data, k=None, config=None, soft=None):
     n = data.draw(st.integers(0, 8))
     k = data.draw(st.integers(1, 5)) if k is None else k
     if config is None and data.draw(st.booleans()):
-        kw["class_weight"] = draw_array(data, draw_values(data, (k + rarely(data, 12),),
-                                                          WEIGHT, BAD_WEIGHT), FLOATS + ["<i8"])
+        kw["class_weight"] = draw_array(
+            data, draw_values(data, (k + rarely(data, 12),), WEIGHT, BAD_WEIGHT), FLOATS + ["<i8"]
+        )
     transposed = kw["axis"] in (0, -2) and not isinstance(kw["axis"], bool)
     logits = means_logits(data, kw["from_logits"])
     values = draw_values(data, (n, k), LOGIT if logits else PROBA)
@@ -681,8 +719,14 @@ def expect_ce(kw, reduction):
     vg = reference("cross_entropy_value_and_grad", "torch")
     if reduction == "mean":  # with class indices, class weights scale the divisor too
         sw, cw = rescaled(sw), (cw if soft else rescaled(cw))
-    ref = dict(from_logits=logits, sample_weight=sw, class_weight=cw, label_smoothing=float(smoothing),
-               ignore_index=ref_ignore, clip=None)
+    ref = dict(
+        from_logits=logits,
+        sample_weight=sw,
+        class_weight=cw,
+        label_smoothing=float(smoothing),
+        ignore_index=ref_ignore,
+        clip=None,
+    )
     with np.errstate(all="ignore"):
         if logits and np.any(rows == -INF):
             losses, grad = minus_inf_logits(rows, target, soft, kept, sw, cw, float(smoothing))
@@ -737,7 +781,7 @@ def test_cross_entropy(data):
 
 LABEL_POOLS = {
     "small": [0, 1, 2, 3],
-    "int64-extremes": [-2**63, 0, 2**63 - 1, 7],
+    "int64-extremes": [-(2**63), 0, 2**63 - 1, 7],
     "uint64-extremes": [0, 2**63, 2**64 - 1, 5],
     "strings": ["ant", "bee", "cat", "dog"],
     "bools": [False, True],
@@ -752,8 +796,17 @@ LABEL_DTYPES = {
     "floats": ["<f8", ">f8", "<f4"],
 }
 NORMALIZE = ([True, False, np.True_, np.False_], [1, "yes", None])
-LOG_LOSS_NAMES = {"y_true", "y_proba", "y_prob", "y_pred", "sample_weight", "labels", "normalize",
-                  "Sample weights", "label"}
+LOG_LOSS_NAMES = {
+    "y_true",
+    "y_proba",
+    "y_prob",
+    "y_pred",
+    "sample_weight",
+    "labels",
+    "normalize",
+    "Sample weights",
+    "label",
+}
 
 
 def draw_log_loss(data):
@@ -764,8 +817,9 @@ def draw_log_loss(data):
     n = data.draw(st.integers(0, 12))
     y = [classes[i] for i in data.draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n))]
     if n and rarely(data, 8):
-        y[data.draw(st.integers(0, n - 1))] = data.draw(st.sampled_from(
-            {"strings": ["zzz"], "floats": [NAN, INF, 0.5]}.get(kind, [99])))
+        y[data.draw(st.integers(0, n - 1))] = data.draw(
+            st.sampled_from({"strings": ["zzz"], "floats": [NAN, INF, 0.5]}.get(kind, [99]))
+        )
     dtype = data.draw(st.sampled_from(LABEL_DTYPES[kind]))
     how = data.draw(st.sampled_from(["array", "list", "strided", "readonly", "masked", "masked-entries"]))
     with np.errstate(all="ignore"):
@@ -784,8 +838,12 @@ def draw_log_loss(data):
     labels = data.draw(st.sampled_from(["none", "sorted", "reversed", "extra", "single"]))
     if labels != "none":
         extra = {"strings": ["zzz"], "bools": [], "floats": [9.5]}.get(kind, [99])
-        kw["labels"] = {"sorted": sorted(classes), "reversed": sorted(classes)[::-1],
-                        "extra": sorted(classes) + extra, "single": classes[:1]}[labels]
+        kw["labels"] = {
+            "sorted": sorted(classes),
+            "reversed": sorted(classes)[::-1],
+            "extra": sorted(classes) + extra,
+            "single": classes[:1],
+        }[labels]
     return kw
 
 
@@ -813,14 +871,14 @@ def test_log_loss_and_d2_log_loss_score(data):
     proba_dtype = plain(kw["y_proba"]).dtype
     rtol = 1e-12 if proba_dtype == np.float64 else 5e-6
     normalize = pick(data, NORMALIZE)
-    fx, ref = check_against(fastxent.log_loss, reference("log_loss", "scikit-learn"),
-                            dict(kw, normalize=normalize), LOG_LOSS_NAMES, rtol)
+    fx, ref = check_against(
+        fastxent.log_loss, reference("log_loss", "scikit-learn"), dict(kw, normalize=normalize), LOG_LOSS_NAMES, rtol
+    )
     if fx.error is None:
         assert isinstance(fx.value, float)
         user = [w for w in ref.warned if w[0] in ("UserWarning", "FutureWarning")]
         assert all(w in fx.warned for w in user), f"missing warnings {user} vs {fx.warned}"
-    check_against(fastxent.d2_log_loss_score, reference("d2_log_loss_score", "scikit-learn"), kw,
-                  LOG_LOSS_NAMES, rtol)
+    check_against(fastxent.d2_log_loss_score, reference("d2_log_loss_score", "scikit-learn"), kw, LOG_LOSS_NAMES, rtol)
 
 
 # ----------------------------------------------------- entropy, KL
@@ -837,19 +895,21 @@ ENTROPY_NAMES = {"pk", "qk", "base", "axis", "nan_policy", "keepdims", "Array sh
 def draw_distributions(data, shape):
     values = draw_values(data, shape, ENTROPY_VALUES, HOSTILE + [2.0**64 + 2048])
     if rarely(data, 6) and values.size:
-        values.flat[0] = data.draw(st.sampled_from([2.0**63, 2.0**64 - 2048, -2.0**63]))
+        values.flat[0] = data.draw(st.sampled_from([2.0**63, 2.0**64 - 2048, -(2.0**63)]))
     return draw_array(data, values, ENTROPY_DTYPES)
 
 
 def scipy_entropy_of_float_sums(pk, qk=None, **kwargs):
     """SciPy's entropy with integer input made float64 first: SciPy sums integers in
     their own dtype, which wraps around beyond int64 (``2 * -2**63`` sums to 0)."""
+
     def widened(x):
         data = np.asarray(np.ma.getdata(x)) if x is not None else None
         if data is None or data.dtype.kind not in "iu":
             return x
         as_float = data.astype(np.float64)
         return np.ma.array(as_float, mask=np.ma.getmask(x)) if isinstance(x, np.ma.MaskedArray) else as_float
+
     return reference("entropy", "scipy")(widened(pk), widened(qk), **kwargs)
 
 
@@ -861,9 +921,12 @@ def test_entropy(data):
     if data.draw(st.booleans()):
         q_shape = data.draw(st.sampled_from(ENTROPY_SHAPES)) if rarely(data, 4) else shape
         kw["qk"] = draw_distributions(data, q_shape)
-    kw.update(base=pick(data, BASES), axis=pick(data, ENTROPY_AXES),
-              nan_policy=pick(data, (["propagate", "omit", "raise"], ["bogus"])),
-              keepdims=data.draw(st.booleans()))
+    kw.update(
+        base=pick(data, BASES),
+        axis=pick(data, ENTROPY_AXES),
+        nan_policy=pick(data, (["propagate", "omit", "raise"], ["bogus"])),
+        keepdims=data.draw(st.booleans()),
+    )
     dtypes = [plain(kw[name]).dtype for name in ("pk", "qk") if name in kw]
     rtol = 1e-12 if all(d == np.float64 or d.kind in "biu" for d in dtypes) else 1e-5
     fx, ref = check_against(fastxent.entropy, scipy_entropy_of_float_sums, kw, ENTROPY_NAMES, rtol)
@@ -879,11 +942,16 @@ def test_kl_divergence(data):
     pools = [draw_values(data, shape, PROBA) for _ in range(2)]
     if data.draw(st.booleans()):  # rows of distributions
         with np.errstate(all="ignore"):
-            pools = [np.where(v.sum(-1, keepdims=True) > 0, v / v.sum(-1, keepdims=True), v) if v.ndim else v
-                     for v in pools]
+            pools = [
+                np.where(v.sum(-1, keepdims=True) > 0, v / v.sum(-1, keepdims=True), v) if v.ndim else v for v in pools
+            ]
     q_values = pools[1][..., :1] if shape and rarely(data, 12) else pools[1]
-    kw = dict(p=draw_array(data, pools[0], FLOATS + ["<i8"]), q=draw_array(data, q_values, FLOATS + ["<i8"]),
-              base=pick(data, BASES), axis=pick(data, ([-1, 0, 1], [2, 1.5, None, True])))
+    kw = dict(
+        p=draw_array(data, pools[0], FLOATS + ["<i8"]),
+        q=draw_array(data, q_values, FLOATS + ["<i8"]),
+        base=pick(data, BASES),
+        axis=pick(data, ([-1, 0, 1], [2, 1.5, None, True])),
+    )
     bad, either = set(), set()
     p, q = plain(kw["p"]).astype(np.float64), plain(kw["q"]).astype(np.float64)
     for name, a in (("p", p), ("q", q)):
@@ -931,12 +999,37 @@ def test_kl_divergence(data):
 
 UFUNC_ARITY = {"xlogy": 2, "xlog1py": 2, "entr": 1, "rel_entr": 2, "kl_div": 2, "expit": 1, "log_expit": 1}
 UFUNC_VALUES = st.one_of(
-    st.sampled_from([0.0, -0.0, 1.0, -1.0, 0.5, 2.0, 4.0, 1e300, -1e300, 5e-324, -5e-324, 2.22e-308,
-                     2.0**-1022, NAN, INF, -INF, 800.0, -800.0, 710.0, -745.0, 1e-300, 36.0, -36.0]),
+    st.sampled_from(
+        [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            0.5,
+            2.0,
+            4.0,
+            1e300,
+            -1e300,
+            5e-324,
+            -5e-324,
+            2.22e-308,
+            2.0**-1022,
+            NAN,
+            INF,
+            -INF,
+            800.0,
+            -800.0,
+            710.0,
+            -745.0,
+            1e-300,
+            36.0,
+            -36.0,
+        ]
+    ),
     st.floats(allow_nan=True, allow_infinity=True),
 )
 UFUNC_DTYPES = FLOATS + ["<i8", ">i8", "<u8", "|b1", "|i1", "<f2"]
-PY_SCALARS = [2**63, 2**64 - 1, -2**63, 2**64, True, 3, np.float32(0.5), np.uint64(2**64 - 1), -2.5]
+PY_SCALARS = [2**63, 2**64 - 1, -(2**63), 2**64, True, 3, np.float32(0.5), np.uint64(2**64 - 1), -2.5]
 
 
 def draw_ufunc_argument(data, shape):
@@ -946,7 +1039,7 @@ def draw_ufunc_argument(data, shape):
     values = draw_values(data, () if kind == "0-d" else shape, UFUNC_VALUES, None)
     dtype = data.draw(st.sampled_from(UFUNC_DTYPES))
     if dtype in ("<u8", "<i8", ">i8") and values.size and data.draw(st.booleans()):
-        values.flat[0] = {"<u8": 2.0**64 - 2048}.get(dtype, -2.0**63)
+        values.flat[0] = {"<u8": 2.0**64 - 2048}.get(dtype, -(2.0**63))
     return draw_array(data, values, [dtype])
 
 
@@ -1012,8 +1105,14 @@ def narrow_input(name, args):
 def float32_loop(name, args):
     """SciPy's float32 loop on the arguments as NumPy casts them for fastxent's."""
     with np.errstate(all="ignore"):
-        cast = [np.ma.getdata(a).astype(np.float32) if isinstance(a, np.ndarray)
-                else np.float32(a) if type(a) is not int or abs(a) < 2**64 else a for a in args]
+        cast = [
+            np.ma.getdata(a).astype(np.float32)
+            if isinstance(a, np.ndarray)
+            else np.float32(a)
+            if type(a) is not int or abs(a) < 2**64
+            else a
+            for a in args
+        ]
         return np.asarray(getattr(scipy.special, name)(*cast), dtype=np.float32)
 
 
@@ -1048,8 +1147,8 @@ def test_ufuncs(name, data):
         for index in zip(*np.nonzero(np.broadcast_to(wrong, np.shape(got)))) if np.ndim(got) else [()]:
             exact = exact_value(name, *(float(a[index]) for a in loop_args))
             assert exact is not None and within_2_ulp(got[index], np.asarray(exact, dtype=got.dtype)), (
-                f"{name}{tuple(a[index] for a in loop_args)} = {got[index]!r}; SciPy: {want[index]!r}, "
-                f"exact: {exact!r}")
+                f"{name}{tuple(a[index] for a in loop_args)} = {got[index]!r}; SciPy: {want[index]!r}, exact: {exact!r}"
+            )
     extra = [w for w in fx.warned if w not in ref.warned]
     if narrow_input(name, args):  # NumPy's own cast of a Python float into the float32 loop
         extra = [w for w in extra if w[1] != "overflow encountered in cast"]
@@ -1059,7 +1158,8 @@ def test_ufuncs(name, data):
         scipy_raised = call(getattr(scipy.special, name), *args)
     if raised.error is not None and type(scipy_raised.error) is not type(raised.error):
         assert isinstance(raised.error, FloatingPointError) and justified_flags(name, args, got.dtype), (
-            f"{name}{tuple(args)} raised {raised.error!r} under np.errstate(all='raise'); SciPy: {ref.value!r}")
+            f"{name}{tuple(args)} raised {raised.error!r} under np.errstate(all='raise'); SciPy: {ref.value!r}"
+        )
 
 
 # ------------------------------------------------------- accumulators
@@ -1101,8 +1201,11 @@ def feed(acc, chunks, one_call):
 
 def join(chunks, axis=0):
     """The accepted chunks as one-call arguments (data of each, concatenated)."""
-    return {name: np.concatenate([np.atleast_1d(plain(c[name])) for c in chunks], axis=axis)
-            for name in chunks[0] if all(c[name] is not None for c in chunks)}
+    return {
+        name: np.concatenate([np.atleast_1d(plain(c[name])) for c in chunks], axis=axis)
+        for name in chunks[0]
+        if all(c[name] is not None for c in chunks)
+    }
 
 
 def check_merge(make, chunks, expected_sum):
@@ -1111,7 +1214,7 @@ def check_merge(make, chunks, expected_sum):
     first, second = make(), make()
     for chunk in chunks[: len(chunks) // 2]:
         first.update(*chunk.values())
-    for chunk in chunks[len(chunks) // 2:]:
+    for chunk in chunks[len(chunks) // 2 :]:
         second.update(*chunk.values())
     merged = first.merge(second).merge(make())
     assert_close(merged.result(reduction="sum"), expected_sum, 1e-13, what="merged sum")
@@ -1122,9 +1225,15 @@ def check_merge(make, chunks, expected_sum):
 def test_binary_cross_entropy_accumulator(data):
     per_class = data.draw(st.booleans())
     shape_k = data.draw(st.integers(1, 3))
-    config = dict(from_logits=data.draw(st.booleans()), clip=data.draw(st.sampled_from(["auto", None, 1e-3])),
-                  pos_weight=(np.array(data.draw(st.lists(st.floats(0, 3), min_size=shape_k, max_size=shape_k)))
-                              if per_class else data.draw(st.sampled_from([None, 2.5]))))
+    config = dict(
+        from_logits=data.draw(st.booleans()),
+        clip=data.draw(st.sampled_from(["auto", None, 1e-3])),
+        pos_weight=(
+            np.array(data.draw(st.lists(st.floats(0, 3), min_size=shape_k, max_size=shape_k)))
+            if per_class
+            else data.draw(st.sampled_from([None, 2.5]))
+        ),
+    )
     dtype = data.draw(st.sampled_from(FLOATS))
     chunks = []
     for _ in range(data.draw(st.integers(1, 4))):
@@ -1144,8 +1253,11 @@ def test_binary_cross_entropy_accumulator(data):
     for reduction in ("sum", "mean"):
         one = fastxent.binary_cross_entropy(**joined, **config, reduction=reduction)
         assert_close(acc.result(reduction=reduction), one, 1e-13, what=reduction)
-    check_merge(lambda: fastxent.BinaryCrossEntropyAccumulator(**config), accepted,
-                fastxent.binary_cross_entropy(**joined, **config, reduction="sum"))
+    check_merge(
+        lambda: fastxent.BinaryCrossEntropyAccumulator(**config),
+        accepted,
+        fastxent.binary_cross_entropy(**joined, **config, reduction="sum"),
+    )
 
 
 @FUZZ
@@ -1153,8 +1265,12 @@ def test_binary_cross_entropy_accumulator(data):
 def test_cross_entropy_accumulator(data):
     k = data.draw(st.integers(2, 4))
     soft = data.draw(st.booleans())
-    config = dict(from_logits=data.draw(st.booleans()), label_smoothing=data.draw(st.sampled_from([0.0, 0.2])),
-                  axis=data.draw(st.sampled_from([-1, 0])), clip=data.draw(st.sampled_from(["auto", None])))
+    config = dict(
+        from_logits=data.draw(st.booleans()),
+        label_smoothing=data.draw(st.sampled_from([0.0, 0.2])),
+        axis=data.draw(st.sampled_from([-1, 0])),
+        clip=data.draw(st.sampled_from(["auto", None])),
+    )
     if not soft:
         config["ignore_index"] = data.draw(st.sampled_from([None, -1, 2**63, 2**70]))
     dtype = data.draw(st.sampled_from(FLOATS))
@@ -1179,13 +1295,20 @@ def test_cross_entropy_accumulator(data):
             acc.result()
         return
     sample_axis = 1 if config["axis"] == 0 else 0
-    joined = {"y_true": np.concatenate([np.asarray(plain(c["y_true"]), dtype=object if not soft else None)
-                                        for c in accepted], axis=sample_axis if soft else 0),
-              "y_pred": np.concatenate([plain(c["y_pred"]) for c in accepted], axis=sample_axis)}
+    joined = {
+        "y_true": np.concatenate(
+            [np.asarray(plain(c["y_true"]), dtype=object if not soft else None) for c in accepted],
+            axis=sample_axis if soft else 0,
+        ),
+        "y_pred": np.concatenate([plain(c["y_pred"]) for c in accepted], axis=sample_axis),
+    }
     if not soft:
         labels = joined["y_true"].tolist()
-        joined["y_true"] = np.array(labels, dtype=np.uint64 if max(labels, default=0) >= 2**63 else np.int64) \
-            if all(-2**63 <= v < 2**64 for v in labels) else labels
+        joined["y_true"] = (
+            np.array(labels, dtype=np.uint64 if max(labels, default=0) >= 2**63 else np.int64)
+            if all(-(2**63) <= v < 2**64 for v in labels)
+            else labels
+        )
     if all(c["sample_weight"] is not None for c in accepted):
         joined["sample_weight"] = np.concatenate([plain(c["sample_weight"]) for c in accepted])
     elif any(c["sample_weight"] is not None for c in accepted):
@@ -1193,8 +1316,11 @@ def test_cross_entropy_accumulator(data):
     for reduction in ("sum", "mean"):
         one = fastxent.cross_entropy(**joined, **config, reduction=reduction)
         assert_close(acc.result(reduction=reduction), one, 1e-13, what=reduction)
-    check_merge(lambda: fastxent.CrossEntropyAccumulator(**config), accepted,
-                fastxent.cross_entropy(**joined, **config, reduction="sum"))
+    check_merge(
+        lambda: fastxent.CrossEntropyAccumulator(**config),
+        accepted,
+        fastxent.cross_entropy(**joined, **config, reduction="sum"),
+    )
 
 
 @FUZZ
@@ -1208,12 +1334,17 @@ def test_log_loss_accumulator(data):
     cuts = sorted(data.draw(st.lists(st.integers(0, n), max_size=3)))
     bounds = list(zip([0] + cuts, cuts + [n]))
     weights = kw.get("sample_weight")
-    chunks = [{"y_true": y[a:b], "y_proba": kw["y_proba"][a:b],
-               "sample_weight": None if weights is None else weights[a:b]} for a, b in bounds]
+    chunks = [
+        {"y_true": y[a:b], "y_proba": kw["y_proba"][a:b], "sample_weight": None if weights is None else weights[a:b]}
+        for a, b in bounds
+    ]
     constructed = call(fastxent.LogLossAccumulator, labels=given_labels)
     if constructed.error is not None:
-        reference_error = call(sklearn.metrics.log_loss, [given_labels[0]] * 2, np.full(2, 0.5),
-                               labels=given_labels).error if given_labels else None
+        reference_error = (
+            call(sklearn.metrics.log_loss, [given_labels[0]] * 2, np.full(2, 0.5), labels=given_labels).error
+            if given_labels
+            else None
+        )
         assert_clean_error(constructed, LOG_LOSS_NAMES, reference_error)
         return
     acc = constructed.value
@@ -1225,16 +1356,20 @@ def test_log_loss_accumulator(data):
         if weights is not None and np.size(plain(weights)) and not np.any(plain(weights)):
             weights = np.ones(np.shape(plain(weights)))  # a zero-weight chunk is fine in a stream
         labels = given_labels if given_labels is not None else acc.classes_
-        return call(fastxent.log_loss, chunk["y_true"], chunk["y_proba"], sample_weight=weights,
-                    labels=labels, normalize=False).error
+        return call(
+            fastxent.log_loss, chunk["y_true"], chunk["y_proba"], sample_weight=weights, labels=labels, normalize=False
+        ).error
 
     accepted = feed(acc, chunks, one_call)
     if not accepted:
         with pytest.raises(ValueError):
             acc.result()
         return
-    joined = dict(y_true=concat([c["y_true"] for c in accepted]), labels=acc.classes_,
-                  y_proba=concat([c["y_proba"] for c in accepted]))  # its dtype sets the clipping
+    joined = dict(
+        y_true=concat([c["y_true"] for c in accepted]),
+        labels=acc.classes_,
+        y_proba=concat([c["y_proba"] for c in accepted]),
+    )  # its dtype sets the clipping
     if accepted[0]["sample_weight"] is not None:
         joined["sample_weight"] = concat([c["sample_weight"] for c in accepted])
     rtol = 1e-13 if proba.dtype == np.float64 else 1e-6
@@ -1293,10 +1428,18 @@ def test_accumulators_keep_an_infinite_sum():
     assert acc.result(normalize=False) == math.inf
 
 
-@pytest.mark.parametrize("name, args", [
-    ("expit", (-710.0,)), ("expit", (-1e300,)), ("expit", (np.float32(-800.0),)),
-    ("entr", (NAN,)), ("xlogy", (NAN, 0.0)), ("xlog1py", (NAN, -2.0)), ("xlog1py", (np.array([NAN]), -9e18)),
-])
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("expit", (-710.0,)),
+        ("expit", (-1e300,)),
+        ("expit", (np.float32(-800.0),)),
+        ("entr", (NAN,)),
+        ("xlogy", (NAN, 0.0)),
+        ("xlog1py", (NAN, -2.0)),
+        ("xlog1py", (np.array([NAN]), -9e18)),
+    ],
+)
 def test_ufuncs_raise_no_flag_where_scipy_returns_quietly(name, args):
     """A tail that underflows to SciPy's 0 and a nan argument raise no IEEE flag."""
     expected = getattr(scipy.special, name)(*args)
@@ -1317,10 +1460,13 @@ def test_log_loss_accumulator_refuses_masked_weights():
     assert acc.n_samples_ == 3
 
 
-@pytest.mark.parametrize("loss, y_true, y_pred", [
-    (fastxent.binary_cross_entropy, [0.0, 1.0], [0.5, 0.0]),
-    (fastxent.cross_entropy, [0, 1], [[0.5, 0.5], [1.0, 0.0]]),
-])
+@pytest.mark.parametrize(
+    "loss, y_true, y_pred",
+    [
+        (fastxent.binary_cross_entropy, [0.0, 1.0], [0.5, 0.0]),
+        (fastxent.cross_entropy, [0, 1], [[0.5, 0.5], [1.0, 0.0]]),
+    ],
+)
 def test_mean_keeps_the_infinite_loss_of_a_tiny_weight(loss, y_true, y_pred):
     """sum(w * loss) / sum(w) is inf when a positive weight meets an infinite loss,
     however small the weight is next to the others (PyTorch: inf)."""

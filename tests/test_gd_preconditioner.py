@@ -6,6 +6,7 @@ import pytest
 
 sparse = pytest.importorskip("scipy.sparse")
 
+from fastxent._kernels.logistic import loss_grad, solver_scaling  # noqa: E402
 from fastxent._solvers.gd import gd_iterate  # noqa: E402
 from fastxent._solvers.gram import (  # noqa: E402
     MAX_COEFFICIENTS,
@@ -16,7 +17,6 @@ from fastxent._solvers.gram import (  # noqa: E402
     weighted_gram,
 )
 from fastxent._solvers.lbfgs import lbfgs_solve  # noqa: E402
-from fastxent._kernels.logistic import loss_grad, solver_scaling  # noqa: E402
 
 
 def reference_gram(X, w):
@@ -46,8 +46,7 @@ def test_weighted_gram_matches_numpy(n, d):
     for name, arg, dense in storages(X):
         G = weighted_gram(arg, w, d + 1, True)
         expected = reference_gram(dense, w)
-        np.testing.assert_allclose(G, expected, rtol=1e-12, atol=1e-12 * max(1.0, abs(expected).max()),
-                                   err_msg=name)
+        np.testing.assert_allclose(G, expected, rtol=1e-12, atol=1e-12 * max(1.0, abs(expected).max()), err_msg=name)
         assert np.array_equal(G, G.T)
 
 
@@ -58,8 +57,7 @@ def test_weighted_gram_sums_duplicate_csr_entries():
     indptr = np.array([0, 2, 4], dtype=np.int32)
     w = np.array([1.0, 2.0])
     dense = sparse.csr_matrix((data, indices, indptr), shape=(2, 2)).toarray()
-    np.testing.assert_allclose(weighted_gram((data, indices, indptr), w, 3, False),
-                               reference_gram(dense, w))
+    np.testing.assert_allclose(weighted_gram((data, indices, indptr), w, 3, False), reference_gram(dense, w))
 
 
 def test_weighted_gram_is_identical_for_any_thread_count():
@@ -167,8 +165,7 @@ def problem(n_classes, n=2000, d=12, seed=0):
 
 def solve_with(solver, X, n_features, y, w, n_outputs, C, fit_intercept, *extra):
     coef = np.zeros(n_outputs * (n_features + 1))
-    n_iter, converged, history = solver(X, y, w, n_outputs, C, fit_intercept, 100_000, 1e-9,
-                                        coef, True, *extra)
+    n_iter, converged, history = solver(X, y, w, n_outputs, C, fit_intercept, 100_000, 1e-9, coef, True, *extra)
     return coef, n_iter, converged, history
 
 
@@ -193,13 +190,13 @@ def test_both_gd_paths_reach_the_lbfgs_optimum(n_classes, fit_intercept, storage
         arg = X
     n_outputs = 1 if n_classes == 2 else n_classes
     C = 10.0
-    ref, _, converged, ref_history = solve_with(lbfgs_solve, arg, X.shape[1], y, w, n_outputs,
-                                                C, fit_intercept)
+    ref, _, converged, ref_history = solve_with(lbfgs_solve, arg, X.shape[1], y, w, n_outputs, C, fit_intercept)
     assert converged
     iterations, fitted = {}, {}
     for precondition in (True, False):
-        coef, n_iter, converged, history = solve_with(gd_iterate, arg, X.shape[1], y, w,
-                                                      n_outputs, C, fit_intercept, precondition)
+        coef, n_iter, converged, history = solve_with(
+            gd_iterate, arg, X.shape[1], y, w, n_outputs, C, fit_intercept, precondition
+        )
         assert converged
         assert abs(history[-1] - ref_history[-1]) <= 1e-9 * abs(ref_history[-1])
         if not fit_intercept:

@@ -36,10 +36,7 @@ def _run(code):
 
 
 def test_import_pulls_in_no_heavy_library():
-    loaded = _run(
-        _HEAVY_ADDED_BY_FASTXENT
-        + "import fastxent\nprint(json.dumps(sorted(heavy() - before)))"
-    )
+    loaded = _run(_HEAVY_ADDED_BY_FASTXENT + "import fastxent\nprint(json.dumps(sorted(heavy() - before)))")
     assert loaded == []
 
 

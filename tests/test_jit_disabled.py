@@ -18,8 +18,24 @@ import pytest
 N_SAMPLES, N_FEATURES, N_CLASSES = 30, 3, 3
 UNARY = ["entr", "expit", "log_expit"]
 BINARY = ["xlogy", "xlog1py", "rel_entr", "kl_div"]
-UFUNC_GRID = [0.0, 5e-324, 1e-310, 2.2250738585072014e-308, 1e-300, 1e-20, 0.3, 1.0, 2.5, 40.5,
-              700.0, 800.0, 1e300, 1.7976931348623157e308, np.inf, np.nan]
+UFUNC_GRID = [
+    0.0,
+    5e-324,
+    1e-310,
+    2.2250738585072014e-308,
+    1e-300,
+    1e-20,
+    0.3,
+    1.0,
+    2.5,
+    40.5,
+    700.0,
+    800.0,
+    1e300,
+    1.7976931348623157e308,
+    np.inf,
+    np.nan,
+]
 
 
 def _data():
@@ -39,14 +55,25 @@ def _elementary_grid():
     """Inputs for the bit-level comparison of fastxent._math.elementary and _softmax_exp."""
     rng = np.random.default_rng(7)
     two_powers = np.ldexp(1.0, np.arange(-1074, 1024, 3))
-    x = np.concatenate([
-        two_powers, np.nextafter(two_powers, 0.0), -two_powers[::8],
-        rng.integers(0, 0x7FF0000000000000, 1000, dtype=np.int64).view(np.float64),
-        rng.uniform(-750.0, 712.0, 1000), rng.standard_normal(500), 1.0 + np.linspace(-0.3, 0.42, 301),
-        [0.0, -0.0, np.inf, -np.inf, np.nan, -1.0, 709.782712893384, -745.1332191019411, 710.0, -746.0],
-    ])
-    x32 = np.concatenate([-np.abs(rng.standard_normal(500)) * 30.0, rng.uniform(-100.0, 0.0, 500),
-                          [0.0, -0.0, -87.33, -87.34, -np.inf, np.nan]]).astype(np.float32)
+    x = np.concatenate(
+        [
+            two_powers,
+            np.nextafter(two_powers, 0.0),
+            -two_powers[::8],
+            rng.integers(0, 0x7FF0000000000000, 1000, dtype=np.int64).view(np.float64),
+            rng.uniform(-750.0, 712.0, 1000),
+            rng.standard_normal(500),
+            1.0 + np.linspace(-0.3, 0.42, 301),
+            [0.0, -0.0, np.inf, -np.inf, np.nan, -1.0, 709.782712893384, -745.1332191019411, 710.0, -746.0],
+        ]
+    )
+    x32 = np.concatenate(
+        [
+            -np.abs(rng.standard_normal(500)) * 30.0,
+            rng.uniform(-100.0, 0.0, 500),
+            [0.0, -0.0, -87.33, -87.34, -np.inf, np.nan],
+        ]
+    ).astype(np.float32)
     return x, x32
 
 
@@ -70,8 +97,13 @@ def compute():
         "bce_proba": fx.binary_cross_entropy(y, p, sample_weight=np.arange(1.0, N_SAMPLES + 1), pos_weight=2.0),
         "bce_grad_logits": fx.binary_cross_entropy_grad(y, z, from_logits=True),
         "bce_grad_proba": fx.binary_cross_entropy_grad(y, p, reduction="sum"),
-        "bce_rows": fx.binary_cross_entropy(np.stack([y, 1 - y], 1), np.stack([z, -z], 1), from_logits=True,
-                                            pos_weight=np.array([1.0, 2.0]), reduction="none"),
+        "bce_rows": fx.binary_cross_entropy(
+            np.stack([y, 1 - y], 1),
+            np.stack([z, -z], 1),
+            from_logits=True,
+            pos_weight=np.array([1.0, 2.0]),
+            reduction="none",
+        ),
         "ce_logits": fx.cross_entropy(labels, logits, from_logits=True),
         "ce_proba": fx.cross_entropy(labels, proba, reduction="none"),
         "ce_grad_proba": fx.cross_entropy_grad(labels, proba),
@@ -125,8 +157,7 @@ def compute():
 def pure_python(tmp_path_factory):
     path = tmp_path_factory.mktemp("jit_disabled") / "results.npz"
     env = dict(os.environ, NUMBA_DISABLE_JIT="1")
-    done = subprocess.run([sys.executable, __file__, str(path)], env=env, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run([sys.executable, __file__, str(path)], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     with np.load(path) as saved:
         return dict(saved)

@@ -22,8 +22,7 @@ import sklearn.metrics
 from numba.core.registry import CPUDispatcher
 
 import fastxent
-from fastxent import kernels
-from fastxent import ufuncs
+from fastxent import kernels, ufuncs
 
 DTYPES = [np.float32, np.float64]
 NONE = np.empty(0)  # the "none" convention of the array kernels (length-0 arrays)
@@ -45,7 +44,7 @@ def _sections(doc):
     """{title: body} of the numpydoc sections of a cleaned docstring."""
     headers = [m for m in SECTION_HEADER.finditer(doc) if len(m.group(2)) == len(m.group(1))]
     bounds = [m.start() for m in headers[1:]] + [len(doc)]
-    return {m.group(1): doc[m.end():stop] for m, stop in zip(headers, bounds)}
+    return {m.group(1): doc[m.end() : stop] for m, stop in zip(headers, bounds)}
 
 
 def _entry_names(section):
@@ -108,11 +107,15 @@ def _user_elementary(x, out):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_elementary_functions_from_user_njit(dtype):
     rng = np.random.default_rng(0)
-    x = np.concatenate([
-        rng.uniform(-1.0, 3.0, 300), 10.0 ** rng.uniform(-30, 30, 300),
-        -(10.0 ** rng.uniform(-30, 3, 100)), rng.uniform(-745.0, 709.0, 300),
-        [0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 1e-300, 5e-324],
-    ]).astype(dtype)
+    x = np.concatenate(
+        [
+            rng.uniform(-1.0, 3.0, 300),
+            10.0 ** rng.uniform(-30, 30, 300),
+            -(10.0 ** rng.uniform(-30, 3, 100)),
+            rng.uniform(-745.0, 709.0, 300),
+            [0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 1e-300, 5e-324],
+        ]
+    ).astype(dtype)
     out = np.empty((3, x.shape[0]))
     _user_elementary(x, out)
     x64 = x.astype(np.float64)
@@ -154,11 +157,9 @@ def test_special_functions_from_user_prange(dtype):
         reference = [getattr(ufuncs, name)(*a) for name, a in zip(names, args)]
     for row, name, a, ours_as_ufunc in zip(out, names, args, reference):
         a64 = [v.astype(np.float64) for v in a]
-        np.testing.assert_allclose(row, getattr(scipy.special, name)(*a64), rtol=1e-13, atol=0,
-                                   err_msg=name)
+        np.testing.assert_allclose(row, getattr(scipy.special, name)(*a64), rtol=1e-13, atol=0, err_msg=name)
         # the ufuncs are the same definitions, with a loop in the input dtype
-        np.testing.assert_allclose(row, ours_as_ufunc, rtol=np.finfo(dtype).eps, atol=0,
-                                   err_msg=name)
+        np.testing.assert_allclose(row, ours_as_ufunc, rtol=np.finfo(dtype).eps, atol=0, err_msg=name)
 
 
 # ---------------------------------------------------------------------------
@@ -197,10 +198,8 @@ def test_binary_per_sample_from_user_prange(dtype):
     np.testing.assert_allclose(out[1], grad, rtol=1e-6, atol=1e-30)
     np.testing.assert_array_equal(out[2:4], 0.0)
     probas = dict(pos_weight=2.0, clip=None)
-    np.testing.assert_allclose(
-        out[4], fastxent.binary_cross_entropy(y, p, reduction="none", **probas), rtol=1e-6)
-    np.testing.assert_allclose(
-        out[5], fastxent.binary_cross_entropy_grad(y, p, reduction="sum", **probas), rtol=1e-6)
+    np.testing.assert_allclose(out[4], fastxent.binary_cross_entropy(y, p, reduction="none", **probas), rtol=1e-6)
+    np.testing.assert_allclose(out[5], fastxent.binary_cross_entropy_grad(y, p, reduction="sum", **probas), rtol=1e-6)
     z64 = z.astype(np.float64)
     np.testing.assert_allclose(out[6], scipy.special.expit(z64), rtol=1e-14)
     np.testing.assert_allclose(out[7], np.logaddexp(0.0, z64), rtol=1e-14)
@@ -243,8 +242,7 @@ def test_softmax_rows_from_user_prange(dtype):
     np.testing.assert_allclose(out[3], lse, rtol=rtol)
     smoothed = fastxent.cross_entropy(y, Z, class_weight=class_weight, label_smoothing=0.1, **ce)
     np.testing.assert_allclose(out[4], smoothed, rtol=1e-6)
-    np.testing.assert_allclose(out[5], fastxent.cross_entropy(y, Q, reduction="none", clip=None),
-                               rtol=1e-6)
+    np.testing.assert_allclose(out[5], fastxent.cross_entropy(y, Q, reduction="none", clip=None), rtol=1e-6)
 
 
 # ---------------------------------------------------------------------------
@@ -275,32 +273,33 @@ def test_log_loss_sums_from_user_njit(dtype):
     assert loss / wsum == pytest.approx(sklearn.metrics.log_loss(y, p, sample_weight=w), rel=rtol)
     assert pos == pytest.approx(w[y == 1].sum(), rel=1e-13)
     labels = np.arange(k)
-    assert mloss / mwsum == pytest.approx(
-        fastxent.log_loss(yk, P, sample_weight=w, labels=labels), rel=1e-12)
-    assert mloss / mwsum == pytest.approx(
-        sklearn.metrics.log_loss(yk, P, sample_weight=w, labels=labels), rel=rtol)
+    assert mloss / mwsum == pytest.approx(fastxent.log_loss(yk, P, sample_weight=w, labels=labels), rel=1e-12)
+    assert mloss / mwsum == pytest.approx(sklearn.metrics.log_loss(yk, P, sample_weight=w, labels=labels), rel=rtol)
     np.testing.assert_allclose(per_class, np.bincount(yk, w, minlength=k), rtol=1e-13)
 
 
 @numba.njit
-def _user_cross_entropy_sums(bce_kernel, index_kernel, soft_kernel,
-                             y, z, yk, Z, T, w, losses, grad, losses_k, grad_k):
+def _user_cross_entropy_sums(bce_kernel, index_kernel, soft_kernel, y, z, yk, Z, T, w, losses, grad, losses_k, grad_k):
     """The three array kernels (logits, weights, outputs wanted); the kernels
     are arguments, so one function serves the serial and the parallel twins."""
     empty = np.empty(0)
     out = np.zeros((3, 3))
     out[0, 0], out[0, 1], out[0, 2] = bce_kernel(y, z, w, 1.0, True, 0.0, 1.0, 1.0, losses, grad)
-    out[1, 0], out[1, 1] = index_kernel(Z, yk, w, empty, 0.0, -100, True, 0.0, 1.0, 1.0,
-                                        losses_k, grad_k)
-    out[2, 0], out[2, 1] = soft_kernel(Z, T, empty, empty, 0.0, True, 0.0, 1.0, 1.0,
-                                       empty, grad_k[:0])
+    out[1, 0], out[1, 1] = index_kernel(Z, yk, w, empty, 0.0, -100, True, 0.0, 1.0, 1.0, losses_k, grad_k)
+    out[2, 0], out[2, 1] = soft_kernel(Z, T, empty, empty, 0.0, True, 0.0, 1.0, 1.0, empty, grad_k[:0])
     return out
 
 
-SERIAL_TWINS = (kernels.binary_cross_entropy_serial, kernels.cross_entropy_index_serial,
-                kernels.cross_entropy_soft_serial)
-PARALLEL_TWINS = (kernels.binary_cross_entropy_parallel, kernels.cross_entropy_index_parallel,
-                  kernels.cross_entropy_soft_parallel)
+SERIAL_TWINS = (
+    kernels.binary_cross_entropy_serial,
+    kernels.cross_entropy_index_serial,
+    kernels.cross_entropy_soft_serial,
+)
+PARALLEL_TWINS = (
+    kernels.binary_cross_entropy_parallel,
+    kernels.cross_entropy_index_parallel,
+    kernels.cross_entropy_soft_parallel,
+)
 
 
 def _cross_entropy_inputs(dtype):
@@ -318,9 +317,11 @@ def _cross_entropy_inputs(dtype):
     return y, z, yk, Z, T, w
 
 
-@pytest.mark.parametrize(("dtype", "twins"), [(np.float32, SERIAL_TWINS),
-                                               (np.float64, PARALLEL_TWINS)],
-                         ids=["float32-serial", "float64-parallel"])
+@pytest.mark.parametrize(
+    ("dtype", "twins"),
+    [(np.float32, SERIAL_TWINS), (np.float64, PARALLEL_TWINS)],
+    ids=["float32-serial", "float64-parallel"],
+)
 def test_cross_entropy_array_kernels_from_user_njit(dtype, twins):
     """One dtype per twin keeps the compile time down; that the twins agree
     bit for bit is tested in test_binary_losses.py / test_categorical_losses.py."""
@@ -385,8 +386,7 @@ def _user_regularization_path(X, y, w, Cs):
     n_iters = np.empty(Cs.shape[0], np.int64)
     all_converged = True
     for j in range(Cs.shape[0]):
-        coef, n_iter, converged, history = kernels.fit_binary_lbfgs(
-            X, y, w, Cs[j], True, 500, 1e-10, coef)
+        coef, n_iter, converged, history = kernels.fit_binary_lbfgs(X, y, w, Cs[j], True, 500, 1e-10, coef)
         for t in range(1, history.shape[0]):
             all_converged &= history[t] <= history[t - 1] + 1e-12
         path[j] = coef

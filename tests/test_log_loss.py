@@ -33,9 +33,7 @@ def outcome(func, *args, **kwargs):
             value = func(*args, **kwargs)
         except Exception as error:  # noqa: BLE001 - the type is compared too
             value = f"{type(error).__name__}: {error}"
-    messages = [
-        (w.category.__name__, str(w.message)) for w in caught if w.category is not RuntimeWarning
-    ]
+    messages = [(w.category.__name__, str(w.message)) for w in caught if w.category is not RuntimeWarning]
     return value, messages
 
 
@@ -112,9 +110,7 @@ def test_dtypes_clip_with_their_own_eps(dtype, ndim):
     value = assert_same("log_loss", y, p, rtol=RTOL[dtype])
     eps = np.finfo(dtype).eps
     assert value > 0
-    assert fastxent.log_loss([0, 1], np.array([1, 0], dtype=dtype)) == pytest.approx(
-        -math.log(eps), rel=RTOL[dtype]
-    )
+    assert fastxent.log_loss([0, 1], np.array([1, 0], dtype=dtype)) == pytest.approx(-math.log(eps), rel=RTOL[dtype])
     assert_same("d2_log_loss_score", y, p, rtol=RTOL[dtype] * 10, atol=RTOL[dtype] * 10)
 
 
@@ -146,8 +142,7 @@ def test_pandas_inputs():
     P = pd.DataFrame(probabilities(np.random.default_rng(0), 5, 3))
     assert_same("log_loss", y, P)
     assert_same("log_loss", pd.Series([0, 1, 1]), pd.Series([0.2, 0.6, 0.9]))
-    assert_same("log_loss", pd.Series([0, 1, 1], dtype="Int64"),
-                pd.Series([0.2, 0.6, 0.9], dtype="Float64"))
+    assert_same("log_loss", pd.Series([0, 1, 1], dtype="Int64"), pd.Series([0.2, 0.6, 0.9], dtype="Float64"))
     assert_same("log_loss", pd.Series([True, False, True]), pd.Series([0.2, 0.6, 0.9]))
     assert_same("log_loss", pd.Series(["a", "b", "a"], dtype="category"), [0.2, 0.6, 0.9])
     assert_same("d2_log_loss_score", y, P, sample_weight=pd.Series([1.0, 2, 3, 4, 5]))
@@ -355,8 +350,9 @@ def test_random_problems_match_scikit_learn(problem, normalize):
     before = (y.copy(), P.copy(), None if weights is None else weights.copy())
     assert_same("log_loss", y, P, sample_weight=weights, normalize=normalize, rtol=rtol)
     # D^2 = 1 - a / b: scikit-learn's float32 a has a float32 rounding error.
-    assert_same("d2_log_loss_score", y, P, sample_weight=weights, rtol=rtol * 100,
-                atol=1e-12 if P.dtype == np.float64 else 1e-5)
+    assert_same(
+        "d2_log_loss_score", y, P, sample_weight=weights, rtol=rtol * 100, atol=1e-12 if P.dtype == np.float64 else 1e-5
+    )
     np.testing.assert_array_equal(y, before[0])
     np.testing.assert_array_equal(P, before[1])
     if weights is not None:
@@ -444,8 +440,7 @@ def test_kernels_callable_from_user_njit():
     eps = float(np.finfo(np.float64).eps)
 
     loss, weight, class_weight = user_multiclass(y, P, eps, w)
-    assert loss == pytest.approx(sk_metrics.log_loss(y, P, sample_weight=w, normalize=False),
-                                 rel=1e-12)
+    assert loss == pytest.approx(sk_metrics.log_loss(y, P, sample_weight=w, normalize=False), rel=1e-12)
     assert weight == pytest.approx(w.sum(), rel=1e-14)
     np.testing.assert_allclose(class_weight, np.bincount(y, weights=w), rtol=1e-13)
     loss, weight, _ = user_multiclass(y, P, eps, None)
@@ -455,8 +450,7 @@ def test_kernels_callable_from_user_njit():
     yb = y % 2
     p = P[:, 1]
     loss, weight, positive = user_binary(yb, p, eps, w)
-    assert loss == pytest.approx(sk_metrics.log_loss(yb, p, sample_weight=w, normalize=False),
-                                 rel=1e-12)
+    assert loss == pytest.approx(sk_metrics.log_loss(yb, p, sample_weight=w, normalize=False), rel=1e-12)
     assert positive == pytest.approx(w[yb == 1].sum(), rel=1e-13)
     p32 = p.astype(np.float32)
     loss32, _, _ = user_binary(yb.astype(bool), p32, float(np.finfo(np.float32).eps), None)
@@ -498,19 +492,25 @@ HOSTILE = {
     "big-endian y_proba": (([0, 1, 1], P3.astype(">f8")), {}),
     "big-endian float32 y_proba": (([0, 1, 1], P3.astype(">f4")), {}),
     "big-endian weights and labels": (
-        ([0, 1, 1], P3), {"sample_weight": np.array([1, 2, 3], ">f8"), "labels": np.array([0, 1], ">i8")}),
+        ([0, 1, 1], P3),
+        {"sample_weight": np.array([1, 2, 3], ">f8"), "labels": np.array([0, 1], ">i8")},
+    ),
     "int64 extremes": (([-(2**63), 2**63 - 1, -(2**63)], [0.2, 0.8, 0.3]), {}),
     "int64 extremes array": ((np.array([-(2**63), 2**63 - 1, -(2**63)]), [0.2, 0.8, 0.3]), {}),
     "int64 extremes, 3 classes": ((np.array([-(2**63), 0, 2**63 - 1]), PK3), {}),
-    "int64 extremes as labels": ((np.array([-(2**63), 2**63 - 1, -(2**63)]), [0.2, 0.8, 0.3]),
-                                 {"labels": [-(2**63), 2**63 - 1]}),
+    "int64 extremes as labels": (
+        (np.array([-(2**63), 2**63 - 1, -(2**63)]), [0.2, 0.8, 0.3]),
+        {"labels": [-(2**63), 2**63 - 1]},
+    ),
     "near int64 max": ((np.array([2**62, 2**63 - 1, 2**62]), [0.2, 0.8, 0.3]), {}),
     "beyond float64 precision": ((np.array([2**60 + 1, 2**60 + 3, 2**60 + 1]), [0.2, 0.8, 0.3]), {}),
     "beyond float64 precision, 3 classes": ((np.array([2**60 + 1, 2**60 + 3, 2**60 + 2]), PK3), {}),
     "uint64 extremes": ((np.array([0, 2**64 - 1, 0], np.uint64), [0.2, 0.8, 0.3]), {}),
     "uint64 extremes, 3 classes": ((np.array([0, 2**63, 2**64 - 1], np.uint64), PK3), {}),
-    "uint64 labels given": ((np.array([1, 2**64 - 1, 1], np.uint64), [0.2, 0.8, 0.3]),
-                            {"labels": np.array([1, 2**64 - 1], np.uint64)}),
+    "uint64 labels given": (
+        (np.array([1, 2**64 - 1, 1], np.uint64), [0.2, 0.8, 0.3]),
+        {"labels": np.array([1, 2**64 - 1], np.uint64)},
+    ),
     "int8 labels, more columns than int8 holds": ((np.array([0, 1, 2], np.int8), np.full((3, 200), 1 / 200)), {}),
     "float labels 2**63": (([2.0**63, -(2.0**63), 2.0**63], [0.2, 0.8, 0.3]), {}),
     "float labels 1e308": (([1e308, -1e308, 1e308], [0.2, 0.8, 0.3]), {}),
@@ -525,8 +525,7 @@ HOSTILE = {
     "masked y_proba, 2 under the mask": (([0, 1, 1], MA([0.2, 2.0, 0.4], mask=[0, 1, 0])), {}),
     "masked weights": (([0, 1, 1], P3), {"sample_weight": MA([1, 2, 3.0], mask=[0, 1, 0])}),
     "masked int weights": (([0, 1, 1], [0.8, 0.4, 0.5]), {"sample_weight": MA([1, 2, 3], mask=[0, 1, 0])}),
-    "masked weights, sum": (([0, 1, 1], P3), {"sample_weight": MA([1, 2, 3.0], mask=[0, 1, 0]),
-                                              "normalize": False}),
+    "masked weights, sum": (([0, 1, 1], P3), {"sample_weight": MA([1, 2, 3.0], mask=[0, 1, 0]), "normalize": False}),
     "masked weights, unmasked sum zero": (([0, 1, 1], P3), {"sample_weight": MA([0, 2, 0.0], mask=[0, 1, 0])}),
     "masked weights, all masked": (([0, 1, 1], P3), {"sample_weight": MA([1, 2, 3.0], mask=[1, 1, 1])}),
     "masked weights, nan under the mask": (([0, 1, 1], P3), {"sample_weight": MA([1, np.nan, 3], mask=[0, 1, 0])}),

@@ -50,9 +50,9 @@ def test_any_chunking_gives_the_one_call_result(seed, n, k, weighted, cuts, give
     expected = fastxent.log_loss(y, P, sample_weight=w)
     assert acc.result() == pytest.approx(expected, rel=1e-13, abs=0)
     assert acc.result(normalize=False) == pytest.approx(
-        fastxent.log_loss(y, P, sample_weight=w, normalize=False), rel=1e-13, abs=0)
-    assert acc.d2_score() == pytest.approx(
-        fastxent.d2_log_loss_score(y, P, sample_weight=w), rel=1e-13, abs=1e-15)
+        fastxent.log_loss(y, P, sample_weight=w, normalize=False), rel=1e-13, abs=0
+    )
+    assert acc.d2_score() == pytest.approx(fastxent.d2_log_loss_score(y, P, sample_weight=w), rel=1e-13, abs=1e-15)
     assert expected == pytest.approx(sk_metrics.log_loss(y, P, sample_weight=w), rel=1e-12)
 
 
@@ -67,14 +67,11 @@ def test_merge_tree_and_pickle_give_the_one_call_result(seed, n_parts, weighted)
         acc.update(y[idx], P[idx], sample_weight=None if w is None else w[idx])
         accs.append(pickle.loads(pickle.dumps(acc)))
     while len(accs) > 1:  # pairwise merge tree
-        accs = [accs[i].merge(accs[i + 1]) if i + 1 < len(accs) else accs[i]
-                for i in range(0, len(accs), 2)]
+        accs = [accs[i].merge(accs[i + 1]) if i + 1 < len(accs) else accs[i] for i in range(0, len(accs), 2)]
     total = accs[0]
     assert total.n_samples_ == 30000
-    assert total.result() == pytest.approx(
-        sk_metrics.log_loss(y, P, sample_weight=w), rel=1e-12, abs=0)
-    assert total.d2_score() == pytest.approx(
-        sk_metrics.d2_log_loss_score(y, P, sample_weight=w), rel=1e-11, abs=1e-15)
+    assert total.result() == pytest.approx(sk_metrics.log_loss(y, P, sample_weight=w), rel=1e-12, abs=0)
+    assert total.d2_score() == pytest.approx(sk_metrics.d2_log_loss_score(y, P, sample_weight=w), rel=1e-11, abs=1e-15)
 
 
 def test_state_is_small():
@@ -99,7 +96,7 @@ def test_labels_up_front_allow_chunks_missing_a_class():
     P = np.full((5, 3), 1 / 3)
     acc = LogLossAccumulator(labels=[0, 1, 2])
     for i in range(5):
-        acc.update(y[i:i + 1], P[i:i + 1])
+        acc.update(y[i : i + 1], P[i : i + 1])
     assert acc.result() == pytest.approx(sk_metrics.log_loss(y, P), rel=1e-12)
 
 

@@ -21,17 +21,17 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 import fastxent  # noqa: E402
 from fastxent import LogisticRegression  # noqa: E402
-from fastxent._solvers.gd import fit_binary_gd, fit_binary_gd_csr, fit_multinomial_gd  # noqa: E402
-from fastxent._solvers.lbfgs import (  # noqa: E402
-    fit_binary_lbfgs,
-    fit_multinomial_lbfgs,
-    fit_multinomial_lbfgs_csr,
-)
 from fastxent._kernels.logistic import (  # noqa: E402
     binary_logistic_loss_grad,
     binary_logistic_loss_grad_csr,
     multinomial_logistic_loss_grad,
     multinomial_logistic_loss_grad_csr,
+)
+from fastxent._solvers.gd import fit_binary_gd, fit_binary_gd_csr, fit_multinomial_gd  # noqa: E402
+from fastxent._solvers.lbfgs import (  # noqa: E402
+    fit_binary_lbfgs,
+    fit_multinomial_lbfgs,
+    fit_multinomial_lbfgs_csr,
 )
 
 SOLVERS = ("lbfgs", "gd")
@@ -48,7 +48,7 @@ def reference_objective(X, y_index, sample_weight, coef, intercept, C):
         losses = np.logaddexp(0.0, z) - y_index * z
     else:
         losses = logsumexp(Z, axis=1) - Z[np.arange(Z.shape[0]), y_index]
-    return C * np.sum(sample_weight * losses) + 0.5 * np.sum(coef ** 2)
+    return C * np.sum(sample_weight * losses) + 0.5 * np.sum(coef**2)
 
 
 def reference_gradient(X, y_index, sample_weight, coef, intercept, C, fit_intercept):
@@ -102,24 +102,24 @@ def test_loss_grad_kernel_matches_numpy(storage, n_classes, fit_intercept):
     yf = y.astype(np.float64)
     if n_classes == 2:
         if storage == "CSR":
-            value = binary_logistic_loss_grad_csr(X.data, X.indices, X.indptr, yf, w, coef[0],
-                                                  C, fit_intercept, grad[0])
+            value = binary_logistic_loss_grad_csr(
+                X.data, X.indices, X.indptr, yf, w, coef[0], C, fit_intercept, grad[0]
+            )
         else:
             value = binary_logistic_loss_grad(X, yf, w, coef[0], C, fit_intercept, grad[0])
     elif storage == "CSR":
-        value = multinomial_logistic_loss_grad_csr(X.data, X.indices, X.indptr, yf, w, coef, C,
-                                                   fit_intercept, grad)
+        value = multinomial_logistic_loss_grad_csr(X.data, X.indices, X.indptr, yf, w, coef, C, fit_intercept, grad)
     else:
         value = multinomial_logistic_loss_grad(X, yf, w, coef, C, fit_intercept, grad)
     Xref = X.astype(np.float64)
     expected = reference_objective(Xref, y, w, coef[:, :-1], coef[:, -1], C)
     expected_grad = reference_gradient(Xref, y, w, coef[:, :-1], coef[:, -1], C, fit_intercept)
     np.testing.assert_allclose(value, expected, rtol=1e-12)
-    np.testing.assert_allclose(grad, expected_grad, rtol=1e-9,
-                               atol=1e-9 * np.abs(expected_grad).max())
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-9, atol=1e-9 * np.abs(expected_grad).max())
     for got, orig in zip((X, y, w, coef), before):  # inputs untouched
-        np.testing.assert_array_equal(got.toarray() if sparse.issparse(got) else got,
-                                      orig.toarray() if sparse.issparse(orig) else orig)
+        np.testing.assert_array_equal(
+            got.toarray() if sparse.issparse(got) else got, orig.toarray() if sparse.issparse(orig) else orig
+        )
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])
@@ -154,8 +154,7 @@ def test_loss_grad_is_identical_for_any_thread_count():
         numba.set_num_threads(threads)
         try:
             grad = np.empty_like(coef)
-            value = multinomial_logistic_loss_grad(X, y.astype(np.float64), w, coef, 1.0, True,
-                                                   grad)
+            value = multinomial_logistic_loss_grad(X, y.astype(np.float64), w, coef, 1.0, True, grad)
             fit = LogisticRegression(tol=1e-10, max_iter=500).fit(X, y, sample_weight=w)
         finally:
             numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
@@ -180,8 +179,7 @@ def effective_weights(y, sample_weight, class_weight):
     if class_weight is None:
         return sw
     classes = np.unique(y)
-    per_class = compute_class_weight(class_weight, classes=classes, y=y,
-                                     sample_weight=sample_weight)
+    per_class = compute_class_weight(class_weight, classes=classes, y=y, sample_weight=sample_weight)
     return sw * per_class[np.searchsorted(classes, y)]
 
 
@@ -192,16 +190,21 @@ def effective_weights(y, sample_weight, class_weight):
 @pytest.mark.parametrize("weighting", ["none", "sample_weight", "balanced"])
 def test_parity_with_sklearn(solver, n_classes, C, fit_intercept, weighting):
     """Issue 4 item 3 at CI size (bench/parity_logistic.py runs n=1e5, d=100)."""
-    X, y = make_classification(n_samples=3000, n_features=20, n_informative=8,
-                               n_classes=n_classes, weights=None if n_classes > 2 else [0.7],
-                               random_state=int(C * 10) + n_classes)
-    sample_weight = (np.random.default_rng(0).uniform(0.2, 3.0, size=y.shape[0])
-                     if weighting == "sample_weight" else None)
+    X, y = make_classification(
+        n_samples=3000,
+        n_features=20,
+        n_informative=8,
+        n_classes=n_classes,
+        weights=None if n_classes > 2 else [0.7],
+        random_state=int(C * 10) + n_classes,
+    )
+    sample_weight = (
+        np.random.default_rng(0).uniform(0.2, 3.0, size=y.shape[0]) if weighting == "sample_weight" else None
+    )
     class_weight = "balanced" if weighting == "balanced" else None
     params = dict(C=C, fit_intercept=fit_intercept, class_weight=class_weight, tol=1e-8)
     reference = SklearnLR(max_iter=10_000, **params).fit(X, y, sample_weight=sample_weight)
-    ours = LogisticRegression(solver=solver, max_iter=20_000, **params).fit(
-        X, y, sample_weight=sample_weight)
+    ours = LogisticRegression(solver=solver, max_iter=20_000, **params).fit(X, y, sample_weight=sample_weight)
     s = effective_weights(y, sample_weight, class_weight)
     f_ref = sklearn_objective(reference, X, y, s, C)
     f_ours = sklearn_objective(ours, X, y, s, C)
@@ -215,8 +218,9 @@ def test_parity_with_sklearn(solver, n_classes, C, fit_intercept, weighting):
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_seed_example_matches_sklearn_log_loss(solver):
     """The README example (issue 4 item 6)."""
-    X, y = make_classification(n_samples=1000, n_features=10, n_informative=5, n_redundant=0,
-                               n_clusters_per_class=1, random_state=42)
+    X, y = make_classification(
+        n_samples=1000, n_features=10, n_informative=5, n_redundant=0, n_clusters_per_class=1, random_state=42
+    )
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=42)
     ours = LogisticRegression(solver=solver, tol=1e-8).fit(X_train, y_train)
     reference = SklearnLR(tol=1e-8).fit(X_train, y_train)
@@ -230,11 +234,9 @@ def test_sparse_input_matches_dense(solver):
     X, y, w = make_problem(3, n=800, d=10, seed=7)
     X[np.abs(X) < 1.0] = 0.0
     dense = LogisticRegression(solver=solver, tol=1e-9, max_iter=5000).fit(X, y, sample_weight=w)
-    csr = LogisticRegression(solver=solver, tol=1e-9, max_iter=5000).fit(
-        sparse.csr_matrix(X), y, sample_weight=w)
+    csr = LogisticRegression(solver=solver, tol=1e-9, max_iter=5000).fit(sparse.csr_matrix(X), y, sample_weight=w)
     np.testing.assert_allclose(csr.coef_, dense.coef_, rtol=1e-6, atol=1e-8)
-    np.testing.assert_allclose(csr.predict_proba(sparse.csr_matrix(X)), dense.predict_proba(X),
-                               atol=1e-10)
+    np.testing.assert_allclose(csr.predict_proba(sparse.csr_matrix(X)), dense.predict_proba(X), atol=1e-10)
 
 
 def test_float32_input_fits_like_float64():
@@ -262,11 +264,9 @@ def _user_simulation(X, y, n_rounds):
         coef, n_iter, converged, history = fit_binary_lbfgs(X, y, sw, 1.0, True, 200, 1e-8, coef)
         total_iter += n_iter
         sw[r] += 1.0  # the simulation changes the data between refits
-    coef_gd, n_iter_gd, converged_gd, _ = fit_binary_gd(X, y, sw, 1.0, True, 5000, 1e-8,
-                                                        np.zeros(d + 1))
+    coef_gd, n_iter_gd, converged_gd, _ = fit_binary_gd(X, y, sw, 1.0, True, 5000, 1e-8, np.zeros(d + 1))
     # with two classes, softmax at C/2 is the binary model at C (W = (-w/2, w/2))
-    coef_mn, _, converged_mn, _ = fit_multinomial_gd(X, y, sw, 0.5, True, 5000, 1e-8,
-                                                     np.zeros((2, d + 1)))
+    coef_mn, _, converged_mn, _ = fit_multinomial_gd(X, y, sw, 0.5, True, 5000, 1e-8, np.zeros((2, d + 1)))
     return coef, coef_gd, coef_mn, total_iter, converged and converged_gd and converged_mn, sw
 
 
@@ -275,8 +275,7 @@ def _user_parallel_driver(X, y):
     """A user's parallel @njit function calling the kernels outside its prange."""
     sw = np.ones(X.shape[0])
     k = 3
-    coef, n_iter, converged, _ = fit_multinomial_lbfgs(X, y, sw, 1.0, True, 500, 1e-8,
-                                                       np.zeros((k, X.shape[1] + 1)))
+    coef, n_iter, converged, _ = fit_multinomial_lbfgs(X, y, sw, 1.0, True, 500, 1e-8, np.zeros((k, X.shape[1] + 1)))
     scores = np.empty(X.shape[0])
     for i in numba.prange(X.shape[0]):
         scores[i] = X[i] @ coef[0, :-1] + coef[0, -1]
@@ -306,13 +305,13 @@ def test_csr_fit_kernels_match_dense_kernels():
     Xs = sparse.csr_matrix(X)
     yf = y.astype(np.float64)
     dense, _, _, _ = fit_multinomial_lbfgs(X, yf, w, 2.0, True, 1000, 1e-10, np.zeros((3, 7)))
-    csr, _, _, _ = fit_multinomial_lbfgs_csr(Xs.data, Xs.indices, Xs.indptr, yf, w, 2.0, True,
-                                             1000, 1e-10, np.zeros((3, 7)))
+    csr, _, _, _ = fit_multinomial_lbfgs_csr(
+        Xs.data, Xs.indices, Xs.indptr, yf, w, 2.0, True, 1000, 1e-10, np.zeros((3, 7))
+    )
     np.testing.assert_allclose(csr, dense, rtol=1e-7, atol=1e-9)
     yb = (y == 1).astype(np.float64)
     dense_b, _, _, _ = fit_binary_gd(X, yb, w, 2.0, False, 5000, 1e-10, np.zeros(7))
-    csr_b, _, _, _ = fit_binary_gd_csr(Xs.data, Xs.indices, Xs.indptr, yb, w, 2.0, False, 5000,
-                                       1e-10, np.zeros(7))
+    csr_b, _, _, _ = fit_binary_gd_csr(Xs.data, Xs.indices, Xs.indptr, yb, w, 2.0, False, 5000, 1e-10, np.zeros(7))
     np.testing.assert_allclose(csr_b, dense_b, rtol=1e-7, atol=1e-9)
     assert csr_b[-1] == 0.0
 
@@ -382,12 +381,19 @@ def test_verbose_prints_objective_per_iteration(capsys):
     assert capsys.readouterr().out == ""
 
 
-@pytest.mark.parametrize("params, name", [
-    (dict(C=0.0), "C"), (dict(C=-1.0), "C"), (dict(C="1"), "C"),
-    (dict(max_iter=-1), "max_iter"), (dict(max_iter=1.5), "max_iter"),
-    (dict(tol=-1e-3), "tol"), (dict(solver="newton"), "solver"),
-    (dict(class_weight="auto"), "class_weight"),
-])
+@pytest.mark.parametrize(
+    "params, name",
+    [
+        (dict(C=0.0), "C"),
+        (dict(C=-1.0), "C"),
+        (dict(C="1"), "C"),
+        (dict(max_iter=-1), "max_iter"),
+        (dict(max_iter=1.5), "max_iter"),
+        (dict(tol=-1e-3), "tol"),
+        (dict(solver="newton"), "solver"),
+        (dict(class_weight="auto"), "class_weight"),
+    ],
+)
 def test_bad_parameters_raise_naming_the_parameter(params, name):
     X, y, _ = make_problem(2, n=50, d=2)
     with pytest.raises(ValueError, match=name):
@@ -415,13 +421,13 @@ def test_read_only_inputs_are_accepted_and_untouched():
 
 
 def test_pipeline_gridsearch_cross_val_clone_pickle():
-    X, y = make_classification(n_samples=300, n_features=6, n_classes=3, n_informative=4,
-                               random_state=0)
+    X, y = make_classification(n_samples=300, n_features=6, n_classes=3, n_informative=4, random_state=0)
     pipe = make_pipeline(StandardScaler(), LogisticRegression())
     scores = cross_val_score(pipe, X, y, cv=3)
     assert scores.shape == (3,) and scores.mean() > 0.5
-    search = GridSearchCV(pipe, {"logisticregression__C": [0.1, 1.0],
-                                 "logisticregression__solver": list(SOLVERS)}, cv=3).fit(X, y)
+    search = GridSearchCV(
+        pipe, {"logisticregression__C": [0.1, 1.0], "logisticregression__solver": list(SOLVERS)}, cv=3
+    ).fit(X, y)
     assert search.best_params_["logisticregression__C"] in (0.1, 1.0)
     model = LogisticRegression(C=0.5, solver="gd").fit(X, y)
     copy = clone(model)
@@ -432,8 +438,16 @@ def test_pipeline_gridsearch_cross_val_clone_pickle():
 
 def test_get_set_params():
     model = LogisticRegression()
-    assert model.get_params() == dict(C=1.0, class_weight=None, fit_intercept=True, max_iter=100,
-                                      solver="lbfgs", tol=1e-4, verbose=0, warm_start=False)
+    assert model.get_params() == dict(
+        C=1.0,
+        class_weight=None,
+        fit_intercept=True,
+        max_iter=100,
+        solver="lbfgs",
+        tol=1e-4,
+        verbose=0,
+        warm_start=False,
+    )
     assert model.set_params(C=2.0, solver="gd") is model and model.C == 2.0
 
 
@@ -441,8 +455,7 @@ def test_import_fastxent_does_not_import_sklearn():
     import subprocess
     import sys
 
-    code = ("import sys, fastxent; "
-            "assert 'sklearn' not in sys.modules and 'scipy' not in sys.modules")
+    code = "import sys, fastxent; assert 'sklearn' not in sys.modules and 'scipy' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -456,9 +469,11 @@ def test_fit_from_a_cold_process_with_cached_kernels(tmp_path):
     import subprocess
     import sys
 
-    code = ("import numpy as np, fastxent\n"
-            "X = np.random.default_rng(0).normal(size=(40, 3)); y = np.arange(40) % 3\n"
-            "print(fastxent.LogisticRegression(solver='gd').fit(X, y).n_iter_[0])\n")
+    code = (
+        "import numpy as np, fastxent\n"
+        "X = np.random.default_rng(0).normal(size=(40, 3)); y = np.arange(40) % 3\n"
+        "print(fastxent.LogisticRegression(solver='gd').fit(X, y).n_iter_[0])\n"
+    )
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
     first = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     second = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)

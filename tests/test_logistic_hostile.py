@@ -18,16 +18,17 @@ from sklearn.linear_model import LogisticRegression as SklearnLR  # noqa: E402
 from sklearn.utils._param_validation import InvalidParameterError  # noqa: E402
 
 from fastxent import LogisticRegression  # noqa: E402
+from fastxent._kernels.logistic import max_abs, new_history, norm2, record  # noqa: E402
 from fastxent._solvers.gd import fit_binary_gd, fit_multinomial_gd, gd_iterate  # noqa: E402
 from fastxent._solvers.lbfgs import fit_binary_lbfgs, fit_multinomial_lbfgs  # noqa: E402
-from fastxent._kernels.logistic import max_abs, new_history, norm2, record  # noqa: E402
 
 SOLVERS = ("lbfgs", "gd")
 
 
 def problem(n_classes=2, n=300, d=4, seed=1):
-    X, y = make_classification(n_samples=n, n_features=d, n_informative=3, n_redundant=0,
-                               n_classes=n_classes, random_state=seed)
+    X, y = make_classification(
+        n_samples=n, n_features=d, n_informative=3, n_redundant=0, n_classes=n_classes, random_state=seed
+    )
     return X, y
 
 
@@ -107,8 +108,7 @@ def test_one_huge_column_among_normal_ones():
     rescaled = X.copy()
     rescaled[:, 1] *= 1e4
     expected = SklearnLR(tol=1e-12, max_iter=10_000).fit(rescaled, y)
-    np.testing.assert_allclose(gd.coef_ * [1, 1e200, 1, 1], expected.coef_ * [1, 1e4, 1, 1],
-                               rtol=1e-5)
+    np.testing.assert_allclose(gd.coef_ * [1, 1e200, 1, 1], expected.coef_ * [1, 1e4, 1, 1], rtol=1e-5)
     assert gd.score(huge, y) >= reference.score(huge, y)
 
 
@@ -121,8 +121,7 @@ def test_tiny_feature_scales_match_sklearn(solver, scale):
     assert not fit_recording(model, X * scale, y)
     np.testing.assert_allclose(model.intercept_, reference.intercept_, atol=1e-4)
     np.testing.assert_array_equal(model.predict(X * scale), reference.predict(X * scale))
-    np.testing.assert_allclose(model.predict_proba(X * scale), reference.predict_proba(X * scale),
-                               atol=1e-4)
+    np.testing.assert_allclose(model.predict_proba(X * scale), reference.predict_proba(X * scale), atol=1e-4)
 
 
 def test_multinomial_gd_on_huge_scale():
@@ -131,8 +130,7 @@ def test_multinomial_gd_on_huge_scale():
     reference = SklearnLR(C=np.inf, tol=1e-10, max_iter=1000).fit(X, y)
     model = LogisticRegression(solver="gd", max_iter=2000)
     assert fit_recording(model, X * 1e154, y)
-    np.testing.assert_allclose(model.predict_proba(X * 1e154), reference.predict_proba(X),
-                               atol=1e-6)
+    np.testing.assert_allclose(model.predict_proba(X * 1e154), reference.predict_proba(X), atol=1e-6)
 
 
 # ------------------------------------------- the solver kernels, hostile input
@@ -149,8 +147,7 @@ def kernel_cases():
     }, y.astype(np.float64)
 
 
-@pytest.mark.parametrize("case", ["X 1e306", "NaN in X", "subnormal weights",
-                                  "weights summing to inf"])
+@pytest.mark.parametrize("case", ["X 1e306", "NaN in X", "subnormal weights", "weights summing to inf"])
 @pytest.mark.parametrize("fit", [fit_binary_gd, fit_binary_lbfgs])
 def test_binary_kernels_never_return_nan(case, fit):
     cases, y = kernel_cases()
@@ -170,8 +167,7 @@ def test_binary_kernels_never_return_nan(case, fit):
 def test_multinomial_kernels_never_return_nan(fit):
     X, _ = problem(n=200)
     y = (np.arange(200) % 3).astype(np.float64)
-    coef, n_iter, converged, _ = fit(X * 1e200, y, np.ones(200), 1.0, True, 50, 1e-6,
-                                     np.zeros((3, 5)))
+    coef, n_iter, converged, _ = fit(X * 1e200, y, np.ones(200), 1.0, True, 50, 1e-6, np.zeros((3, 5)))
     assert np.all(np.isfinite(coef)) and not converged and n_iter <= 50
 
 
@@ -180,8 +176,9 @@ def test_gd_without_preconditioner_stops_when_the_line_search_fails():
     # the line search gives up; it used to take the last (infinite) trial
     X, y = problem(n=200)
     coef = np.zeros(5)
-    n_iter, converged, history = gd_iterate(X * 1e154, y.astype(np.float64), np.ones(200), 1,
-                                            1.0, True, 1000, 1e-6, coef, False, False)
+    n_iter, converged, history = gd_iterate(
+        X * 1e154, y.astype(np.float64), np.ones(200), 1, 1.0, True, 1000, 1e-6, coef, False, False
+    )
     assert not converged and n_iter < 1000
     assert np.all(np.isfinite(coef)) and history[-1] <= history[0]
 
@@ -220,18 +217,15 @@ def test_dtype_match(solver, fit_intercept, storage):
         assert ours.dtype == getattr(reference_32, method)(X_32).dtype == np.float32, method
         np.testing.assert_allclose(ours, getattr(lr_64, method)(X_64), rtol=1e-5, atol=1e-6)
         # a float64 X on a float32 model gives float64, as numpy's promotion does in scikit-learn
-        assert (getattr(lr_32, method)(X_64).dtype
-                == getattr(reference_32, method)(X_64).dtype == np.float64)
+        assert getattr(lr_32, method)(X_64).dtype == getattr(reference_32, method)(X_64).dtype == np.float64
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_float32_multinomial_matches_float64_to_float32_precision(solver):
     X, _ = problem(n=400, d=6, seed=8)
     y = np.arange(400) % 3
-    m32 = LogisticRegression(solver=solver, tol=1e-10, max_iter=2000).fit(
-        X.astype(np.float32), y)
-    m64 = LogisticRegression(solver=solver, tol=1e-10, max_iter=2000).fit(
-        X.astype(np.float32).astype(np.float64), y)
+    m32 = LogisticRegression(solver=solver, tol=1e-10, max_iter=2000).fit(X.astype(np.float32), y)
+    m64 = LogisticRegression(solver=solver, tol=1e-10, max_iter=2000).fit(X.astype(np.float32).astype(np.float64), y)
     assert m32.coef_.dtype == np.float32 and m32.predict_proba(X.astype(np.float32)).dtype == np.float32
     # the fit runs in float64 on the same values: only the final rounding differs
     np.testing.assert_array_equal(m32.coef_, m64.coef_.astype(np.float32))
@@ -241,8 +235,7 @@ def test_float32_multinomial_matches_float64_to_float32_precision(solver):
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_warm_start_across_dtypes(solver):
     X, y = problem(n=300, seed=3)
-    cold32 = LogisticRegression(solver=solver, tol=1e-8, max_iter=1000).fit(
-        X.astype(np.float32), y)
+    cold32 = LogisticRegression(solver=solver, tol=1e-8, max_iter=1000).fit(X.astype(np.float32), y)
     warm = LogisticRegression(solver=solver, tol=1e-8, max_iter=1000, warm_start=True)
     warm.fit(X, y)
     warm.fit(X.astype(np.float32), y)
@@ -257,8 +250,7 @@ def test_warm_start_across_dtypes(solver):
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
-@pytest.mark.parametrize("max_iter", [4_000_000_000, 10**20, np.uint64(2**64 - 1),
-                                      np.iinfo(np.int64).max])
+@pytest.mark.parametrize("max_iter", [4_000_000_000, 10**20, np.uint64(2**64 - 1), np.iinfo(np.int64).max])
 def test_huge_max_iter_fits(solver, max_iter):
     # scikit-learn fits these in a few iterations; a history of max_iter + 1
     # floats used to be preallocated (MemoryError / OverflowError)
@@ -277,7 +269,7 @@ def test_kernel_history_with_max_iter_2_to_the_62(fit):
     _, n_iter, _, history = fit(X, yf, np.ones(200), np.inf, True, 2**62, 0.0, np.zeros(5))
     assert history.shape == (n_iter + 1,) and np.all(np.isfinite(history))
     _, _, _, bounded = fit(X, yf, np.ones(200), np.inf, True, 500, 0.0, np.zeros(5))
-    np.testing.assert_array_equal(history, bounded[:n_iter + 1])
+    np.testing.assert_array_equal(history, bounded[: n_iter + 1])
     if fit is fit_binary_gd:  # tol = 0: gd runs into its stall rule, past the first buffer
         assert n_iter > 64
 
@@ -311,13 +303,28 @@ def test_tol_zero_with_unbounded_max_iter_terminates(scale):
 # ------------------------------------------------------ parameter validation
 
 
-@pytest.mark.parametrize("params", [
-    dict(max_iter=1.5), dict(max_iter=-1), dict(max_iter=1.0), dict(max_iter="10"),
-    dict(max_iter=None), dict(tol=np.inf), dict(tol=np.nan), dict(tol=-1.0),
-    dict(C=0), dict(C=np.nan), dict(C=-1.0), dict(C="1"),
-    dict(fit_intercept="no"), dict(warm_start="yes"), dict(verbose=-1),
-    dict(class_weight="auto"), dict(class_weight=[1, 2]),
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(max_iter=1.5),
+        dict(max_iter=-1),
+        dict(max_iter=1.0),
+        dict(max_iter="10"),
+        dict(max_iter=None),
+        dict(tol=np.inf),
+        dict(tol=np.nan),
+        dict(tol=-1.0),
+        dict(C=0),
+        dict(C=np.nan),
+        dict(C=-1.0),
+        dict(C="1"),
+        dict(fit_intercept="no"),
+        dict(warm_start="yes"),
+        dict(verbose=-1),
+        dict(class_weight="auto"),
+        dict(class_weight=[1, 2]),
+    ],
+)
 def test_invalid_parameters_raise_sklearns_error(params):
     X, y = problem(n=50)
     with pytest.raises(InvalidParameterError) as expected:
@@ -328,8 +335,9 @@ def test_invalid_parameters_raise_sklearns_error(params):
     assert isinstance(ours.value, ValueError)
 
 
-@pytest.mark.parametrize("params", [dict(max_iter=True), dict(C=True), dict(tol=True),
-                                    dict(max_iter=np.int8(3)), dict(C=np.float32(0.5))])
+@pytest.mark.parametrize(
+    "params", [dict(max_iter=True), dict(C=True), dict(tol=True), dict(max_iter=np.int8(3)), dict(C=np.float32(0.5))]
+)
 def test_parameters_sklearn_accepts_are_accepted(params):
     X, y = problem(n=100)
     reference = SklearnLR(**params)
@@ -342,9 +350,16 @@ def test_parameters_sklearn_accepts_are_accepted(params):
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
-@pytest.mark.parametrize("sample_scale, class_weight", [
-    (1e306, None), (1.0, {0: 1e308, 1: 1e308}), (1e300, {0: 1e300, 1: 1e300}),
-    (1e-300, None), (1e-160, {0: 1e-160, 1: 1e-160})])
+@pytest.mark.parametrize(
+    "sample_scale, class_weight",
+    [
+        (1e306, None),
+        (1.0, {0: 1e308, 1: 1e308}),
+        (1e300, {0: 1e300, 1: 1e300}),
+        (1e-300, None),
+        (1e-160, {0: 1e-160, 1: 1e-160}),
+    ],
+)
 def test_extreme_weights_fit_the_same_objective(solver, sample_scale, class_weight):
     # C Σ s_i ℓ_i + ½‖w‖² with every s_i = k is the unweighted objective at C·k;
     # scikit-learn overflows Σ s_i (zero coefficients, RuntimeWarnings)
@@ -357,11 +372,9 @@ def test_extreme_weights_fit_the_same_objective(solver, sample_scale, class_weig
         warnings.simplefilter("always")
         model.fit(X, y, sample_weight=np.full(X.shape[0], sample_scale))
     assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
-    assert bool(expected_warned) == any(issubclass(w.category, ConvergenceWarning)
-                                        for w in caught)
+    assert bool(expected_warned) == any(issubclass(w.category, ConvergenceWarning) for w in caught)
     assert_finite_model(model)
-    np.testing.assert_allclose(model.coef_, expected.coef_, rtol=1e-6,
-                               atol=1e-9 * np.abs(expected.coef_).max())
+    np.testing.assert_allclose(model.coef_, expected.coef_, rtol=1e-6, atol=1e-9 * np.abs(expected.coef_).max())
     np.testing.assert_allclose(model.intercept_, expected.intercept_, atol=1e-6)  # tol = 1e-8
 
 
@@ -371,8 +384,7 @@ def test_weight_normalization_leaves_ordinary_fits_unchanged():
     w = np.random.default_rng(0).uniform(0.2, 3.0, size=X.shape[0])
     for solver in SOLVERS:
         a = LogisticRegression(solver=solver, tol=1e-10).fit(X, y, sample_weight=w)
-        b = LogisticRegression(solver=solver, tol=1e-10, C=4.0 ** 3).fit(
-            X, y, sample_weight=w / 4.0 ** 3)
+        b = LogisticRegression(solver=solver, tol=1e-10, C=4.0**3).fit(X, y, sample_weight=w / 4.0**3)
         np.testing.assert_array_equal(a.coef_, b.coef_)
 
 
@@ -411,8 +423,9 @@ def test_big_endian_and_masked_X_fit_like_native(solver):
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
-@pytest.mark.parametrize("name", ["one sample per class", "one per class, 3 classes",
-                                  "constant features", "zero features"])
+@pytest.mark.parametrize(
+    "name", ["one sample per class", "one per class, 3 classes", "constant features", "zero features"]
+)
 def test_degenerate_data_matches_sklearn(solver, name):
     X, y = problem()
     X, y = {
@@ -449,8 +462,7 @@ def test_overflowing_logits_at_predict_time_give_the_limits(solver):
     ours = LogisticRegression(solver=solver).fit(X, binary_y)
     reference = SklearnLR().fit(X, binary_y)
     np.testing.assert_array_equal(ours.predict_proba(far)[:2], reference.predict_proba(far)[:2])
-    np.testing.assert_array_equal(ours.predict_log_proba(far)[:2],
-                                  reference.predict_log_proba(far)[:2])
+    np.testing.assert_array_equal(ours.predict_log_proba(far)[:2], reference.predict_log_proba(far)[:2])
     y = np.digitize(X[:, 0], [-0.5, 0.5])
     ours = LogisticRegression(solver=solver).fit(X, y)
     reference = SklearnLR().fit(X, y)
@@ -482,7 +494,8 @@ def test_balanced_with_a_class_of_zero_total_weight_is_a_clear_error():
 def test_kernels_with_max_iter_zero_or_negative_return_the_start(fit):
     X, y = problem(n=100)
     for max_iter in (0, -5):
-        coef, n_iter, converged, history = fit(X, y.astype(np.float64), np.ones(100), 1.0, True,
-                                               max_iter, 1e-4, np.zeros(5))
+        coef, n_iter, converged, history = fit(
+            X, y.astype(np.float64), np.ones(100), 1.0, True, max_iter, 1e-4, np.zeros(5)
+        )
         assert (n_iter, converged, history.shape) == (0, False, (1,))
         np.testing.assert_array_equal(coef, 0.0)

@@ -223,7 +223,8 @@ def test_first_rejected_chunk_does_not_fix_the_class_count():
     assert acc.n_classes_ is None
     z = np.array([[0.5, -1.0, 2.0], [1.0, 0.0, -3.0]])
     assert acc.update([0, 2], z).result() == pytest.approx(
-        fastxent.cross_entropy([0, 2], z, from_logits=True), rel=1e-15)
+        fastxent.cross_entropy([0, 2], z, from_logits=True), rel=1e-15
+    )
     assert acc.n_classes_ == 3
 
 

@@ -110,8 +110,19 @@ def test_contingency_matrix_empty():
     assert got.shape == (0, 0) and got.dtype == np.int64
 
 
-@pytest.mark.parametrize("labels", [[], [0, 0, 42.0], [1, 1, 1], ["a", "b", "a"], [np.nan, 1.0, np.nan],
-                                    np.arange(1000) % 13, [[1, 2], [1, 2]], np.array([2**64 - 1, 0], np.uint64)])
+@pytest.mark.parametrize(
+    "labels",
+    [
+        [],
+        [0, 0, 42.0],
+        [1, 1, 1],
+        ["a", "b", "a"],
+        [np.nan, 1.0, np.nan],
+        np.arange(1000) % 13,
+        [[1, 2], [1, 2]],
+        np.array([2**64 - 1, 0], np.uint64),
+    ],
+)
 def test_entropy_of_labels_matches_scikit_learn(labels):
     assert fastxent.entropy_of_labels(labels) == pytest.approx(sk_entropy(labels), rel=1e-14)
 
@@ -262,8 +273,17 @@ def _mp_emi(a, b):
         for v, mv in cb.items():
             s = mpmath.mpf(0)
             for k in range(max(1, u + v - n), min(u, v) + 1):
-                log_p = (lg(u + 1) + lg(v + 1) + lg(n - u + 1) + lg(n - v + 1) - lg(n + 1) - lg(k + 1)
-                         - lg(u - k + 1) - lg(v - k + 1) - lg(n - u - v + k + 1))
+                log_p = (
+                    lg(u + 1)
+                    + lg(v + 1)
+                    + lg(n - u + 1)
+                    + lg(n - v + 1)
+                    - lg(n + 1)
+                    - lg(k + 1)
+                    - lg(u - k + 1)
+                    - lg(v - k + 1)
+                    - lg(n - u - v + k + 1)
+                )
                 s += mpmath.exp(log_p) * k / n * mpmath.log(mpmath.mpf(n) * k / (u * v))
             total += mu * mv * s
     return total
@@ -307,8 +327,11 @@ def _mp_ami(x, y):
     c = sk_contingency_matrix(x, y)
     n = c.sum()
     a, b = c.sum(axis=1), c.sum(axis=0)
-    mi = sum(mpmath.mpf(int(v)) / n * mpmath.log(mpmath.mpf(int(n)) * int(v) / (int(a[i]) * int(b[j])))
-             for (i, j), v in np.ndenumerate(c) if v)
+    mi = sum(
+        mpmath.mpf(int(v)) / n * mpmath.log(mpmath.mpf(int(n)) * int(v) / (int(a[i]) * int(b[j])))
+        for (i, j), v in np.ndenumerate(c)
+        if v
+    )
     h = [-sum(mpmath.mpf(int(v)) / n * mpmath.log(mpmath.mpf(int(v)) / n) for v in m if v) for m in (a, b)]
     emi = _mp_emi(a, b)
     return (mi - emi) / ((h[0] + h[1]) / 2 - emi)
@@ -364,8 +387,10 @@ def _numpy_entropies(x, y):
     return conditional, joint
 
 
-@pytest.mark.parametrize("case", ["small ints", "strings and floats", "uint64 extremes", "many classes",
-                                  "one class", "identical", "wide int range"])
+@pytest.mark.parametrize(
+    "case",
+    ["small ints", "strings and floats", "uint64 extremes", "many classes", "one class", "identical", "wide int range"],
+)
 def test_conditional_and_joint_entropy_match_numpy(case):
     x, y = LABELINGS[case]
     conditional, joint = _numpy_entropies(np.asarray(x), np.asarray(y))
@@ -407,8 +432,14 @@ def _user_serial(x, y, n_x, n_y):
     bounds = kernels.contingency_table_serial(x, y, 0, 0, table)
     a = table.sum(axis=1)
     b = table.sum(axis=0)
-    return (table, bounds, kernels.mutual_info_table(table), kernels.joint_entropy_table(table),
-            kernels.conditional_entropy_table(table), kernels.expected_mutual_info_serial(a, b))
+    return (
+        table,
+        bounds,
+        kernels.mutual_info_table(table),
+        kernels.joint_entropy_table(table),
+        kernels.conditional_entropy_table(table),
+        kernels.expected_mutual_info_serial(a, b),
+    )
 
 
 @numba.njit(parallel=True)

@@ -41,10 +41,8 @@ def test_notebook_executes(monkeypatch):
     nbclient.NotebookClient(
         nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": NOTEBOOKS}}
     ).execute()  # raises CellExecutionError on the first failing cell
-    outputs = "".join(
-        o.get("text", "") for cell in _code_cells(nb) for o in cell.outputs
-    )
+    outputs = "".join(o.get("text", "") for cell in _code_cells(nb) for o in cell.outputs)
     assert "H(p, q)" in outputs and "largest coefficient difference" in outputs
-    assert any(
-        "image/png" in o.get("data", {}) for cell in _code_cells(nb) for o in cell.outputs
-    ), "the benchmark plot is missing"
+    assert any("image/png" in o.get("data", {}) for cell in _code_cells(nb) for o in cell.outputs), (
+        "the benchmark plot is missing"
+    )

@@ -13,10 +13,10 @@ import numba
 import numpy as np
 import pytest
 
-from fastxent._math import elementary as fm
 from fastxent._infra import dispatch as _parallel
 from fastxent._infra.jit import kernel, parallel_kernel
 from fastxent._infra.summation import block_bounds, compensated_sum, n_blocks
+from fastxent._math import elementary as fm
 
 
 # A test-only reduction written like every fastxent kernel: fixed blocks,
@@ -201,7 +201,6 @@ def test_concurrent_calls_under_the_workqueue_layer():
     """workqueue is the layer that aborts on concurrent launches: the lock must hold."""
     env = dict(os.environ, NUMBA_THREADING_LAYER="workqueue")
     script = CHILD_SCRIPT.format(tests_dir=os.path.dirname(__file__))
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["workqueue", "0"]

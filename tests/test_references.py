@@ -40,8 +40,7 @@ def test_cross_entropy_torch_and_numpy_agree(logits, labels, reduction):
     onehot = np.eye(7)[labels]
     for kwargs in ({}, {"axis": 0}):
         transpose = (lambda a: a.T) if kwargs else (lambda a: a)
-        got = reference("cross_entropy", "torch")(transpose(onehot), transpose(p),
-                                                  reduction=reduction, **kwargs)
+        got = reference("cross_entropy", "torch")(transpose(onehot), transpose(p), reduction=reduction, **kwargs)
         np.testing.assert_allclose(got, numpy_value, rtol=1e-10)
 
 
@@ -56,11 +55,11 @@ def test_cross_entropy_sample_weight_follows_the_spec(logits, labels):
 
 
 def test_cross_entropy_gradient_is_softmax_minus_onehot(logits, labels):
-    value, grad = reference("cross_entropy_value_and_grad", "torch")(
-        labels, logits, from_logits=True, reduction="sum")
+    value, grad = reference("cross_entropy_value_and_grad", "torch")(labels, logits, from_logits=True, reduction="sum")
     np.testing.assert_allclose(grad, softmax(logits) - np.eye(7)[labels], atol=1e-12)
     assert value == pytest.approx(
-        reference("cross_entropy", "numpy")(labels, logits, from_logits=True, reduction="sum"))
+        reference("cross_entropy", "numpy")(labels, logits, from_logits=True, reduction="sum")
+    )
 
 
 @pytest.mark.parametrize("from_logits", [True, False])

@@ -50,6 +50,7 @@ def _counted(calls):
     def wrapper(*args, **kwargs):
         calls.append(1)
         return fastxent.jensenshannon(*args, **kwargs)
+
     return wrapper
 
 
@@ -65,6 +66,7 @@ def _pdist_with_fastxent(calls):
         if metric == "test_jensenshannon":
             return scipy_pdist(np.asarray(X, dtype=np.float64), metric=_counted(calls), **kwargs)
         return scipy_pdist(X, metric=metric, **kwargs)
+
     return pdist
 
 

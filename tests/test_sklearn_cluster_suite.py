@@ -35,7 +35,9 @@ import pytest
 sklearn_tests = pytest.importorskip("sklearn.metrics.cluster.tests.test_supervised")
 
 import fastxent  # noqa: E402
-from fastxent import _clusterings, _mutual_info, kernels  # noqa: E402
+from fastxent import kernels  # noqa: E402
+from fastxent._api import clusterings as _clusterings  # noqa: E402
+from fastxent._api import mutual_info as _mutual_info  # noqa: E402
 
 RUN = {
     "test_error_messages_on_wrong_input",
@@ -148,6 +150,7 @@ def test_sklearn_cluster_test_passes_with_fastxent(name, kwargs, monkeypatch):
         def wrapper(*args, **kw):
             calls.append(func.__name__)
             return func(*args, **kw)
+
         return wrapper
 
     for attr, func in OURS.items():

@@ -63,6 +63,7 @@ def test_sklearn_log_loss_test_passes_with_fastxent(name, kwargs, monkeypatch):
         def wrapper(*args, **kw):
             calls.append(func.__name__)
             return func(*args, **kw)
+
         return wrapper
 
     monkeypatch.setattr(sklearn_tests, "log_loss", counted(fastxent.log_loss))

@@ -13,10 +13,39 @@ UNARY = ["entr", "expit", "log_expit"]
 BINARY = ["xlogy", "xlog1py", "rel_entr", "kl_div"]
 ALL = UNARY + BINARY
 SMALLEST_NORMAL = np.finfo(np.float64).tiny
-SPECIALS = [0.0, -0.0, 1.0, -1.0, 0.5, 2.0, -2.0, 1e-300, -1e-300, 5e-324, -5e-324,
-            2.2250738585072014e-308, 1.7976931348623157e308, -1.7976931348623157e308,
-            np.inf, -np.inf, np.nan, 1 - 2**-53, 1 + 2**-52, 700.0, -700.0, 745.2, -745.2,
-            36.0, -36.0, 40.0, -40.0, 1e-10, -1e-10, 0.25, 4.0]
+SPECIALS = [
+    0.0,
+    -0.0,
+    1.0,
+    -1.0,
+    0.5,
+    2.0,
+    -2.0,
+    1e-300,
+    -1e-300,
+    5e-324,
+    -5e-324,
+    2.2250738585072014e-308,
+    1.7976931348623157e308,
+    -1.7976931348623157e308,
+    np.inf,
+    -np.inf,
+    np.nan,
+    1 - 2**-53,
+    1 + 2**-52,
+    700.0,
+    -700.0,
+    745.2,
+    -745.2,
+    36.0,
+    -36.0,
+    40.0,
+    -40.0,
+    1e-10,
+    -1e-10,
+    0.25,
+    4.0,
+]
 
 
 def ulp_distance(a, b):
@@ -84,7 +113,6 @@ def assert_within_2_ulp_of_scipy(ours, ref, name, *args):
     assert dist[worst] <= 2, [a[worst] for a in args]
 
 
-
 def call_both(name, *args):
     with np.errstate(all="ignore"):
         ours, ref = getattr(ufuncs, name)(*args), getattr(scipy_special, name)(*args)
@@ -105,8 +133,13 @@ def kl_div_reference(x, y, scipy_value):
     x64, y64 = x.astype(np.float64), y.astype(np.float64)
     with np.errstate(all="ignore"):
         ratio = x64 / y64
-        apart = (x64 > 0) & (y64 > 0) & np.isfinite(x64) & np.isfinite(y64) & ~(
-            (ratio > SMALLEST_NORMAL) & (ratio < np.inf))
+        apart = (
+            (x64 > 0)
+            & (y64 > 0)
+            & np.isfinite(x64)
+            & np.isfinite(y64)
+            & ~((ratio > SMALLEST_NORMAL) & (ratio < np.inf))
+        )
         xl, yl = x64[apart].astype(np.longdouble), y64[apart].astype(np.longdouble)
         exact = scipy_value.copy()
         exact[apart] = (xl * (np.log(xl) - np.log(yl)) - xl + yl).astype(scipy_value.dtype)
@@ -282,9 +315,15 @@ def test_scalar_functions_are_callable_from_user_njit_code():
     y = np.array([0.3, 0.5, 0.2], dtype=np.float32)
     x64, y64 = x.astype(np.float64), y.astype(np.float64)
     expected = sum(
-        (scipy_special.rel_entr(x64, y64) + scipy_special.entr(x64) + scipy_special.xlogy(x64, y64)
-         + scipy_special.xlog1py(x64, y64) + scipy_special.kl_div(x64, y64)
-         + scipy_special.expit(x64) + scipy_special.log_expit(x64)).tolist()
+        (
+            scipy_special.rel_entr(x64, y64)
+            + scipy_special.entr(x64)
+            + scipy_special.xlogy(x64, y64)
+            + scipy_special.xlog1py(x64, y64)
+            + scipy_special.kl_div(x64, y64)
+            + scipy_special.expit(x64)
+            + scipy_special.log_expit(x64)
+        ).tolist()
     )
     assert user(x, y) == pytest.approx(expected, rel=1e-15)
     assert user(x64, y64) == pytest.approx(expected, rel=1e-15)
@@ -293,10 +332,46 @@ def test_scalar_functions_are_callable_from_user_njit_code():
 # Adversarial finite inputs for the floating-point flags: zero, subnormals,
 # the normal threshold, huge values, the tails of expit/log_expit.
 FLAG_GRID = {
-    np.float64: [0.0, 5e-324, 1e-310, 2.2250738585072014e-308, 2.22e-308, 1e-300, 1e-20, 0.5, 1.0, 2.0,
-                 4.0, 36.0, 40.5, 700.0, 745.5, 800.0, 1e10, 1e300, 1.7976931348623157e308],
-    np.float32: [0.0, 1e-45, 1e-40, 1.1754944e-38, 1e-30, 0.5, 1.0, 2.0, 4.0, 36.0, 40.5, 88.0, 90.0,
-                 104.0, 1e10, 1e30, 3.4028235e38],
+    np.float64: [
+        0.0,
+        5e-324,
+        1e-310,
+        2.2250738585072014e-308,
+        2.22e-308,
+        1e-300,
+        1e-20,
+        0.5,
+        1.0,
+        2.0,
+        4.0,
+        36.0,
+        40.5,
+        700.0,
+        745.5,
+        800.0,
+        1e10,
+        1e300,
+        1.7976931348623157e308,
+    ],
+    np.float32: [
+        0.0,
+        1e-45,
+        1e-40,
+        1.1754944e-38,
+        1e-30,
+        0.5,
+        1.0,
+        2.0,
+        4.0,
+        36.0,
+        40.5,
+        88.0,
+        90.0,
+        104.0,
+        1e10,
+        1e30,
+        3.4028235e38,
+    ],
 }
 EXACT_ZERO = {  # where the exact value is 0 (a zero result elsewhere is an underflow)
     "xlogy": lambda x, y: x == 0 or y == 1,
@@ -357,8 +432,7 @@ def test_extreme_ratios_and_tails_are_exact_without_warnings():
         assert ufuncs.rel_entr(1e300, 1e-300) == scipy_special.rel_entr(1e300, 1e-300)
         assert ufuncs.rel_entr(1e-300, 1e300) == scipy_special.rel_entr(1e-300, 1e300)
         # SciPy: inf and -inf here (x / y overflows, underflows); the exact values:
-        assert ufuncs.kl_div(4.0, 2.22e-308) == pytest.approx(4.0 * (np.log(4.0) - np.log(2.22e-308)) - 4.0,
-                                                              rel=1e-15)
+        assert ufuncs.kl_div(4.0, 2.22e-308) == pytest.approx(4.0 * (np.log(4.0) - np.log(2.22e-308)) - 4.0, rel=1e-15)
         assert ufuncs.kl_div(1e-300, 1e300) == 1e300
         assert ufuncs.log_expit(-800.0) == -800.0
         assert ufuncs.log_expit(np.float32(-1e30)) == np.float32(-1e30)

@@ -10,17 +10,16 @@ import numbers
 
 import numpy as np
 
+from .._infra.dispatch import run
 from .._kernels.binary import (
     binary_cross_entropy_parallel,
     binary_cross_entropy_rows_parallel,
     binary_cross_entropy_rows_serial,
     binary_cross_entropy_serial,
 )
-from .._infra.dispatch import run
 from .validation import (
     as_array,
     as_float_array,
-    scaled_weights,
     check_bool,
     check_in_range,
     check_nonempty,
@@ -28,6 +27,7 @@ from .validation import (
     check_reduction,
     clip_bounds,
     mean_weight_exponent,
+    scaled_weights,
 )
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_grad", "binary_cross_entropy_value_and_grad"]
@@ -131,8 +131,16 @@ class _Problem:
         total, bad_target, bad_pred = run(
             *kernels,
             self.pred.shape[0],
-            self.y, self.pred, self.sample_weight, self.pos_weight, self.from_logits,
-            self.lo, self.hi, grad_scale, losses, grad,
+            self.y,
+            self.pred,
+            self.sample_weight,
+            self.pos_weight,
+            self.from_logits,
+            self.lo,
+            self.hi,
+            grad_scale,
+            losses,
+            grad,
         )
         if bad_target:
             raise ValueError(f"y_true must hold targets in [0, 1]; {bad_target} value(s) are outside or NaN")

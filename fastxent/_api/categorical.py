@@ -9,19 +9,18 @@ import numbers
 
 import numpy as np
 
+from .._infra.dispatch import run
 from .._kernels.categorical import (
     cross_entropy_index_parallel,
     cross_entropy_index_serial,
     cross_entropy_soft_parallel,
     cross_entropy_soft_serial,
 )
-from .._infra.dispatch import run
 from .validation import (
     _exact,
     as_2d_view,
     as_array,
     as_float_array,
-    scaled_weights,
     as_index_array,
     check_bool,
     check_finite,
@@ -32,6 +31,7 @@ from .validation import (
     clip_bounds,
     int64_outside,
     mean_weight_exponent,
+    scaled_weights,
     scan,
 )
 
@@ -73,9 +73,7 @@ def _sample_weight(sample_weight, sample_shape):
         return np.empty(0), 0.0
     sw = as_float_array(sample_weight, "sample_weight")
     if sw.shape != sample_shape:
-        raise ValueError(
-            f"sample_weight must have shape {sample_shape} (one weight per sample); got {sw.shape}"
-        )
+        raise ValueError(f"sample_weight must have shape {sample_shape} (one weight per sample); got {sw.shape}")
     largest = check_in_range(sw, "sample_weight", 0.0, np.inf, "non-negative weights")[1]
     return np.reshape(sw.astype(np.float64, copy=False), -1), largest
 
@@ -223,7 +221,9 @@ class _Problem:
             check_finite(self.pred, "y_pred")
 
 
-def _prepare(y_true, y_pred, from_logits, sample_weight, class_weight, label_smoothing, ignore_index, reduction, axis, clip):
+def _prepare(
+    y_true, y_pred, from_logits, sample_weight, class_weight, label_smoothing, ignore_index, reduction, axis, clip
+):
     reduction = check_reduction(reduction)
     problem = _Problem(
         y_true, y_pred, from_logits, sample_weight, class_weight, label_smoothing, ignore_index, axis, clip
@@ -312,8 +312,17 @@ _DOC_ARGS = """
 
 
 def cross_entropy(
-    y_true, y_pred, *, from_logits=False, sample_weight=None, class_weight=None,
-    label_smoothing=0.0, ignore_index=None, reduction="mean", axis=-1, clip="auto",
+    y_true,
+    y_pred,
+    *,
+    from_logits=False,
+    sample_weight=None,
+    class_weight=None,
+    label_smoothing=0.0,
+    ignore_index=None,
+    reduction="mean",
+    axis=-1,
+    clip="auto",
 ):
     problem, reduction = _prepare(
         y_true, y_pred, from_logits, sample_weight, class_weight, label_smoothing, ignore_index, reduction, axis, clip
@@ -325,8 +334,17 @@ def cross_entropy(
 
 
 def cross_entropy_grad(
-    y_true, y_pred, *, from_logits=False, sample_weight=None, class_weight=None,
-    label_smoothing=0.0, ignore_index=None, reduction="mean", axis=-1, clip="auto",
+    y_true,
+    y_pred,
+    *,
+    from_logits=False,
+    sample_weight=None,
+    class_weight=None,
+    label_smoothing=0.0,
+    ignore_index=None,
+    reduction="mean",
+    axis=-1,
+    clip="auto",
 ):
     problem, reduction = _prepare(
         y_true, y_pred, from_logits, sample_weight, class_weight, label_smoothing, ignore_index, reduction, axis, clip
@@ -335,8 +353,17 @@ def cross_entropy_grad(
 
 
 def cross_entropy_value_and_grad(
-    y_true, y_pred, *, from_logits=False, sample_weight=None, class_weight=None,
-    label_smoothing=0.0, ignore_index=None, reduction="mean", axis=-1, clip="auto",
+    y_true,
+    y_pred,
+    *,
+    from_logits=False,
+    sample_weight=None,
+    class_weight=None,
+    label_smoothing=0.0,
+    ignore_index=None,
+    reduction="mean",
+    axis=-1,
+    clip="auto",
 ):
     problem, reduction = _prepare(
         y_true, y_pred, from_logits, sample_weight, class_weight, label_smoothing, ignore_index, reduction, axis, clip

@@ -30,9 +30,9 @@ from .._kernels.contingency import (
     presence,
     value_counts,
 )
+from .._kernels.mutual_info import csr_marginals
 from .labels import target_array, target_type
 from .log_loss_validation import check_consistent_length
-from .._kernels.mutual_info import csr_marginals
 
 __all__ = ["Table", "check_clusterings", "check_labels_array", "build_table", "int_view", "label_counts"]
 
@@ -121,9 +121,7 @@ def check_labels_array(x, name, input_name=""):
     elif arr.dtype == object and _object_has_nan(arr):
         raise _finite_error(arr, input_name)
     if arr.ndim == 2 and arr.shape[1] < 1:
-        raise ValueError(
-            f"Found array with 0 feature(s) (shape={arr.shape}) while a minimum of 1 is required."
-        )
+        raise ValueError(f"Found array with 0 feature(s) (shape={arr.shape}) while a minimum of 1 is required.")
     return arr
 
 
@@ -253,20 +251,36 @@ def build_table(labels_true, labels_pred):
             # One pass: count inside the guessed ranges and find the true ones.
             table = np.zeros((_span(x_guess), _span(y_guess)), dtype=np.int64)
             bounds = _parallel.run(
-                contingency_table_parallel, contingency_table_serial, n,
-                x_int, y_int, x_int.dtype.type(x_guess[0]), y_int.dtype.type(y_guess[0]), table,
+                contingency_table_parallel,
+                contingency_table_serial,
+                n,
+                x_int,
+                y_int,
+                x_int.dtype.type(x_guess[0]),
+                y_int.dtype.type(y_guess[0]),
+                table,
             )
             x_bounds, y_bounds = (int(bounds[0]), int(bounds[1])), (int(bounds[2]), int(bounds[3]))
-            if x_guess[0] <= x_bounds[0] and x_bounds[1] <= x_guess[1] and y_guess[0] <= y_bounds[0] \
-                    and y_bounds[1] <= y_guess[1]:
+            if (
+                x_guess[0] <= x_bounds[0]
+                and x_bounds[1] <= x_guess[1]
+                and y_guess[0] <= y_bounds[0]
+                and y_bounds[1] <= y_guess[1]
+            ):
                 return _dense_table(labels_true, labels_pred, x_int, y_int, x_guess[0], y_guess[0], table)
         else:
             x_bounds, y_bounds = _bounds(x_int, y_int)
         if _span(x_bounds) * _span(y_bounds) <= _dense_cells(n):
             table = np.zeros((_span(x_bounds), _span(y_bounds)), dtype=np.int64)
             _parallel.run(
-                contingency_table_parallel, contingency_table_serial, n,
-                x_int, y_int, x_int.dtype.type(x_bounds[0]), y_int.dtype.type(y_bounds[0]), table,
+                contingency_table_parallel,
+                contingency_table_serial,
+                n,
+                x_int,
+                y_int,
+                x_int.dtype.type(x_bounds[0]),
+                y_int.dtype.type(y_bounds[0]),
+                table,
             )
             return _dense_table(labels_true, labels_pred, x_int, y_int, x_bounds[0], y_bounds[0], table)
     elif x_int is not None:
@@ -289,8 +303,13 @@ def _dense_table(labels_true, labels_pred, x_int, y_int, x_lo, y_lo, table):
     cols = np.flatnonzero(col_sums)
     indptr, indices, data = dense_to_csr(table, rows, cols)
     return Table(
-        _classes(rows, x_lo, labels_true, x_int), _classes(cols, y_lo, labels_pred, y_int),
-        indptr, indices, data, row_sums[rows], col_sums[cols],
+        _classes(rows, x_lo, labels_true, x_int),
+        _classes(cols, y_lo, labels_pred, y_int),
+        indptr,
+        indices,
+        data,
+        row_sums[rows],
+        col_sums[cols],
     )
 
 

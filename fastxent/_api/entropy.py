@@ -13,8 +13,8 @@ import numpy as np
 
 from .._infra import dispatch as _parallel
 from .._kernels.entropy_columns import entropy_columns_parallel, entropy_columns_serial
-from .._kernels.entropy_slices import entropy_slice_parallel, entropy_slice_serial
 from .._kernels.entropy_rows import entropy_rows_parallel, entropy_rows_serial
+from .._kernels.entropy_slices import entropy_slice_parallel, entropy_slice_serial
 from .validation import as_float_array, scan
 
 __all__ = ["entropy", "kl_divergence"]
@@ -180,14 +180,15 @@ def entropy(pk, qk=None, base=None, axis=0, *, nan_policy="propagate", keepdims=
         samples.append(_as_entropy_sample(qk, "qk"))
     kernel_dtype, result_dtype, nan_dtype = _compute_dtype(samples, "entr" if qk is None else "rel_entr")
     samples = _scalars_as_arrays(samples, np.result_type(*samples), ("pk", "qk"))
-    if (axis is None and len(samples) == 1
-            and isinstance(samples[0], np.ma.MaskedArray) and samples[0].size == 0):
+    if axis is None and len(samples) == 1 and isinstance(samples[0], np.ma.MaskedArray) and samples[0].size == 0:
         # SciPy reduces an empty masked pk over every axis to NumPy's masked constant
         if keepdims:
             return np.ma.masked_all((1,) * max(samples[0].ndim, 1), dtype=np.float64)
         return np.ma.masked
-    masked = any(isinstance(s, np.ma.MaskedArray) and np.ma.getmask(s) is not np.ma.nomask
-                 and np.any(np.ma.getmask(s)) for s in samples)
+    masked = any(
+        isinstance(s, np.ma.MaskedArray) and np.ma.getmask(s) is not np.ma.nomask and np.any(np.ma.getmask(s))
+        for s in samples
+    )
     if masked:
         return _masked_entropy(samples, base, axis, nan_policy, keepdims, kernel_dtype, result_dtype)
     samples = [np.atleast_1d(np.asarray(s)) for s in samples]
@@ -204,7 +205,7 @@ def entropy(pk, qk=None, base=None, axis=0, *, nan_policy="propagate", keepdims=
         last = tuple(range(-len(axes), 0))
         samples = [np.moveaxis(s, axes, last) for s in samples]
         shape = samples[0].shape
-        samples = [s.reshape(shape[: -len(axes)] + (math.prod(shape[-len(axes):]),)) for s in samples]
+        samples = [s.reshape(shape[: -len(axes)] + (math.prod(shape[-len(axes) :]),)) for s in samples]
 
     one_dimensional = samples[0].ndim <= 1
     out_shape = samples[0].shape[:-1]
@@ -247,8 +248,9 @@ def _masked_entropy(samples, base, axis, nan_policy, keepdims, kernel_dtype, res
         try:
             np.broadcast_shapes(*shapes)
         except ValueError:  # SciPy's masked path multiplies the raveled arrays: NumPy's text
-            raise ValueError("operands could not be broadcast together with shapes "
-                             + " ".join(str(s) for s in shapes) + " ") from None
+            raise ValueError(
+                "operands could not be broadcast together with shapes " + " ".join(str(s) for s in shapes) + " "
+            ) from None
     else:
         reduced_axes = axis
         axes = (axis,) if np.isscalar(axis) else tuple(axis)
@@ -257,7 +259,7 @@ def _masked_entropy(samples, base, axis, nan_policy, keepdims, kernel_dtype, res
     last = tuple(range(-len(axes), 0))
     data = [np.moveaxis(d, axes, last) for d in data]
     masks = [np.moveaxis(m, axes, last) for m in masks]
-    shape = data[0].shape[: -len(axes)] + (math.prod(data[0].shape[-len(axes):]),)  # no -1: sizes may be 0
+    shape = data[0].shape[: -len(axes)] + (math.prod(data[0].shape[-len(axes) :]),)  # no -1: sizes may be 0
     data = [np.array(d.reshape(shape)) for d in data]  # own copies: masked positions are overwritten
     mask = np.logical_or.reduce([m.reshape(shape) for m in masks])
     one_dimensional = data[0].ndim <= 1

@@ -7,7 +7,6 @@ temporary).  Inputs of other shapes (broadcasting, tuple or ``None`` axes,
 """
 
 import math
-import warnings
 
 import numpy as np
 
@@ -91,8 +90,12 @@ def jensenshannon(p, q, base=None, *, axis=0, keepdims=False):
     q = np.asarray(q)
     pk, qk = _kernel_dtype(p), _kernel_dtype(q)
     fast = (
-        pk is not None and qk is not None and p.shape == q.shape and p.ndim >= 1
-        and isinstance(axis, (int, np.integer)) and not isinstance(axis, bool)
+        pk is not None
+        and qk is not None
+        and p.shape == q.shape
+        and p.ndim >= 1
+        and isinstance(axis, (int, np.integer))
+        and not isinstance(axis, bool)
         and -p.ndim <= axis < p.ndim
     )
     if not fast:

@@ -78,11 +78,7 @@ def target_array(y):
                 "Support for labels represented as bytes is not supported. Convert "
                 "the labels to a string or integer format."
             )
-        if (
-            not hasattr(first, "__array__")
-            and isinstance(first, Sequence)
-            and not isinstance(first, str)
-        ):
+        if not hasattr(first, "__array__") and isinstance(first, Sequence) and not isinstance(first, str):
             raise ValueError(
                 "You appear to be using a legacy multi-label data"
                 " representation. Sequence of sequences are no"
@@ -154,8 +150,10 @@ def unique_labels(y, arr, ytype, unique=None, input_name="y"):
     unique = unique or _Unique(arr)
     if isinstance(y, np.ndarray):
         unique()  # scikit-learn's attach_unique: unsortable labels fail here first
-    if isinstance(y, np.ma.MaskedArray) and np.ma.is_masked(y) and ytype in (
-        "binary", "multiclass", "multilabel-indicator"
+    if (
+        isinstance(y, np.ma.MaskedArray)
+        and np.ma.is_masked(y)
+        and ytype in ("binary", "multiclass", "multilabel-indicator")
     ):
         _raise_masked(y, ytype, input_name)
     if ytype == "multilabel-indicator":
@@ -164,9 +162,7 @@ def unique_labels(y, arr, ytype, unique=None, input_name="y"):
         raise ValueError("Unknown label type: %s" % repr((y,)))
     values = unique() if hasattr(y, "__array__") else set(y)
     if len(set(isinstance(v, str) for v in values)) > 1:
-        raise ValueError(
-            f"Mix of label input types (string and number); Got {unique()}."
-        )
+        raise ValueError(f"Mix of label input types (string and number); Got {unique()}.")
     return np.asarray(sorted(values)) if isinstance(values, set) else values
 
 
@@ -201,10 +197,7 @@ def lexicographic_warning(classes, labels):
 
 def raise_undeclared(y_true, labels):
     undeclared_labels = set(y_true) - set(labels)
-    raise ValueError(
-        f"y_true contains values {undeclared_labels} not belonging "
-        f"to the passed labels {labels}."
-    )
+    raise ValueError(f"y_true contains values {undeclared_labels} not belonging to the passed labels {labels}.")
 
 
 def raise_one_label(classes, labels):
@@ -214,9 +207,7 @@ def raise_one_label(classes, labels):
             "provide the list of all expected class labels explicitly through the "
             "labels argument.".format(classes[0])
         )
-    raise ValueError(
-        "The labels array needs to contain at least two labels, got {0}.".format(classes)
-    )
+    raise ValueError("The labels array needs to contain at least two labels, got {0}.".format(classes))
 
 
 def encode(y_true, labels, label_classes=None):
@@ -246,9 +237,7 @@ def encode(y_true, labels, label_classes=None):
     if ytype == "multilabel-indicator":
         if classes.shape[0] != arr.shape[1]:
             raise ValueError(
-                "classes {0} mismatch with the labels {1} found in the data".format(
-                    classes, np.arange(arr.shape[1])
-                )
+                "classes {0} mismatch with the labels {1} found in the data".format(classes, np.arange(arr.shape[1]))
             )
         return Encoding(classes, indicator=arr)
     if "multioutput" in ytype:

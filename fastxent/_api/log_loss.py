@@ -38,17 +38,36 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._kernels.log_loss import (
+    LOSS,
+    MISSES,
+    P_BAD,
+    ROW_DEV,
+    STATS,
+    W_BAD,
+    W_NONZERO,
+    WEIGHT,
+    Y_MAX,
+    Y_MIN,
+    binary_scan,
+    multiclass_scan,
+)
 from . import labels as _labels
 from .log_loss_validation import (
-    FLOAT_DTYPES, InvalidParameterError, NOT_A_PARAMETER, UndefinedMetricWarning,
-    check_consistent_length, check_params, finite_error, num_samples, proba_array,
-    raise_proba_errors, undefined_metric_warning, weights_array,
+    FLOAT_DTYPES,
+    NOT_A_PARAMETER,
+    InvalidParameterError,
+    UndefinedMetricWarning,
+    check_consistent_length,
+    check_params,
+    finite_error,
+    num_samples,
+    proba_array,
+    raise_proba_errors,
+    undefined_metric_warning,
+    weights_array,
 )
 from .validation import native_order
-from .._kernels.log_loss import (
-    LOSS, MISSES, P_BAD, ROW_DEV, W_BAD, W_NONZERO, WEIGHT, Y_MAX, Y_MIN,
-    STATS, binary_scan, multiclass_scan,
-)
 
 __all__ = ["log_loss", "d2_log_loss_score", "InvalidParameterError", "UndefinedMetricWarning"]
 
@@ -169,9 +188,7 @@ def _first_pass(y_true, labels, label_classes, P, w, lo, hi):
         if plan is not None:
             stats = _run(y, plan, P, w, lo, hi)
             summary, counts = stats[0], stats[1]
-            verified = summary[MISSES] == 0 and (
-                label_classes is not None or bool(np.all(counts > 0))
-            )
+            verified = summary[MISSES] == 0 and (label_classes is not None or bool(np.all(counts > 0)))
             return stats, classes, verified, None
     try:
         encoding = _labels.encode(y_true, labels, label_classes)
@@ -182,8 +199,7 @@ def _first_pass(y_true, labels, label_classes, P, w, lo, hi):
     return _indicator_stats(encoding.indicator, P, w, lo, hi), encoding.classes, True, None
 
 
-def _validated_totals(y_true, y_proba, sample_weight, labels, label_classes=None,
-                      allow_zero_weights=False):
+def _validated_totals(y_true, y_proba, sample_weight, labels, label_classes=None, allow_zero_weights=False):
     """Validate like scikit-learn (same errors, warnings, order) and return
     the :class:`Totals` of one fused kernel pass."""
     P = proba_array(y_proba)
@@ -202,9 +218,7 @@ def _validated_totals(y_true, y_proba, sample_weight, labels, label_classes=None
         label_classes, lexicographic, deferred = _classes_of_labels(labels)
     stats = None
     if deferred is None:
-        stats, classes, verified, deferred = _first_pass(
-            y_true, labels, label_classes, kernel_P, w, lo, hi
-        )
+        stats, classes, verified, deferred = _first_pass(y_true, labels, label_classes, kernel_P, w, lo, hi)
     if stats is None:  # a label error: raise it after the checks that come first
         raise_proba_errors(P)
         if w is not None:
@@ -218,8 +232,7 @@ def _validated_totals(y_true, y_proba, sample_weight, labels, label_classes=None
     if lexicographic:
         _labels.lexicographic_warning(label_classes, labels)
     if not verified:
-        stats, classes = _retry_labels(y_true, labels, label_classes, summary,
-                                       kernel_P, w, lo, hi)
+        stats, classes = _retry_labels(y_true, labels, label_classes, summary, kernel_P, w, lo, hi)
     if P.ndim == 2 and summary[ROW_DEV] > 1e-8 + math.sqrt(eps):
         warnings.warn(
             "The y_prob values do not sum to one. Make sure to pass probabilities.",
@@ -237,13 +250,20 @@ def _validated_totals(y_true, y_proba, sample_weight, labels, label_classes=None
                 "y_true: {2}".format(classes.shape[0], k, classes)
             )
         raise ValueError(
-            "The number of classes in labels is different "
-            "from that in y_prob. Classes found in "
-            "labels: {0}".format(classes)
+            "The number of classes in labels is different from that in y_prob. Classes found in labels: {0}".format(
+                classes
+            )
         )
     summary, _, class_weight = stats
-    return Totals(float(summary[LOSS]), float(summary[WEIGHT]), class_weight,
-                  P.shape[0], classes, w is not None, int(summary[W_NONZERO]))
+    return Totals(
+        float(summary[LOSS]),
+        float(summary[WEIGHT]),
+        class_weight,
+        P.shape[0],
+        classes,
+        w is not None,
+        int(summary[W_NONZERO]),
+    )
 
 
 def _run_codes(encoding, P, w, lo, hi):
@@ -387,8 +407,7 @@ def _unmasked_totals(y_true, y_proba, sample_weight, labels):
         return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return _validated_totals(y_true, y_proba, np.ma.filled(sample_weight, 0), labels,
-                                 allow_zero_weights=True)
+        return _validated_totals(y_true, y_proba, np.ma.filled(sample_weight, 0), labels, allow_zero_weights=True)
 
 
 def _masked_null_proba(y_true, y_proba, sample_weight, labels, n_classes):
@@ -400,8 +419,7 @@ def _masked_null_proba(y_true, y_proba, sample_weight, labels, n_classes):
     return [w_c / totals.weight for w_c in totals.class_weight]
 
 
-def log_loss(y_true, y_proba=None, *, normalize=True, sample_weight=None, labels=None,
-             y_pred="deprecated"):
+def log_loss(y_true, y_proba=None, *, normalize=True, sample_weight=None, labels=None, y_pred="deprecated"):
     """Log loss, aka logistic loss or cross-entropy loss (``sklearn.metrics.log_loss``).
 
     .. math:: L = -\\frac{1}{\\sum_i w_i} \\sum_i w_i \\log
@@ -431,8 +449,7 @@ def log_loss(y_true, y_proba=None, *, normalize=True, sample_weight=None, labels
     Accumulates in float64 (scikit-learn computes in the input's dtype, so
     float32 and float16 input agree to that dtype's precision).
     """
-    y_proba = check_params("log_loss", y_true, y_proba, normalize, sample_weight, labels,
-                            y_pred)
+    y_proba = check_params("log_loss", y_true, y_proba, normalize, sample_weight, labels, y_pred)
     totals = _validated_totals(y_true, y_proba, sample_weight, labels)
     if normalize and _has_masked(sample_weight):
         totals = _unmasked_totals(y_true, y_proba, sample_weight, labels)
@@ -441,8 +458,7 @@ def log_loss(y_true, y_proba=None, *, normalize=True, sample_weight=None, labels
     return float(_log_loss(totals, normalize))
 
 
-def d2_log_loss_score(y_true, y_proba=None, *, sample_weight=None, labels=None,
-                      y_pred="deprecated"):
+def d2_log_loss_score(y_true, y_proba=None, *, sample_weight=None, labels=None, y_pred="deprecated"):
     """:math:`D^2` score, the fraction of log loss explained
     (``sklearn.metrics.d2_log_loss_score``).
 
@@ -453,17 +469,15 @@ def d2_log_loss_score(y_true, y_proba=None, *, sample_weight=None, labels=None,
     the data.  NaN (with an ``UndefinedMetricWarning``) for fewer than two
     samples.  Parameters as :func:`log_loss`.
     """
-    y_proba = check_params("d2_log_loss_score", y_true, y_proba, NOT_A_PARAMETER,
-                            sample_weight, labels,
-                            y_pred)
+    y_proba = check_params("d2_log_loss_score", y_true, y_proba, NOT_A_PARAMETER, sample_weight, labels, y_pred)
     check_consistent_length(y_proba, y_true, sample_weight)
     if num_samples(y_proba) < 2:
-        warnings.warn("D^2 score is not well-defined with less than two samples.",
-                      undefined_metric_warning(), stacklevel=2)
+        warnings.warn(
+            "D^2 score is not well-defined with less than two samples.", undefined_metric_warning(), stacklevel=2
+        )
         return float("nan")
     totals = _validated_totals(y_true, y_proba, sample_weight, labels)
     null_proba = None
     if _has_masked(sample_weight):
-        null_proba = _masked_null_proba(y_true, y_proba, sample_weight, labels,
-                                        totals.classes.shape[0])
+        null_proba = _masked_null_proba(y_true, y_proba, sample_weight, labels, totals.classes.shape[0])
     return _d2_from_totals(totals, null_proba)

@@ -52,17 +52,13 @@ def undefined_metric_warning():
 
 
 def _is_array_like(x):
-    return (
-        hasattr(x, "__len__") or hasattr(x, "shape") or hasattr(x, "__array__")
-    ) and not np.isscalar(x)
+    return (hasattr(x, "__len__") or hasattr(x, "shape") or hasattr(x, "__array__")) and not np.isscalar(x)
 
 
 def _invalid(func, name, what, value):
     validation = sys.modules.get("sklearn.utils._param_validation")
     error_class = getattr(validation, "InvalidParameterError", InvalidParameterError)
-    return error_class(
-        f"The {name!r} parameter of {func} must be {what}. Got {value!r} instead."
-    )
+    return error_class(f"The {name!r} parameter of {func} must be {what}. Got {value!r} instead.")
 
 
 def check_params(func, y_true, y_proba, normalize, sample_weight, labels, y_pred):
@@ -71,8 +67,7 @@ def check_params(func, y_true, y_proba, normalize, sample_weight, labels, y_pred
     if y_proba is not None and not _is_array_like(y_proba):
         raise _invalid(func, "y_proba", "an array-like", y_proba)
     if normalize is not NOT_A_PARAMETER and not isinstance(normalize, (bool, np.bool_)):
-        raise _invalid(func, "normalize", "an instance of 'bool' or an instance of 'numpy.bool'",
-                       normalize)
+        raise _invalid(func, "normalize", "an instance of 'bool' or an instance of 'numpy.bool'", normalize)
     if sample_weight is not None and not _is_array_like(sample_weight):
         raise _invalid(func, "sample_weight", "an array-like or None", sample_weight)
     if labels is not None and not _is_array_like(labels):
@@ -81,13 +76,9 @@ def check_params(func, y_true, y_proba, normalize, sample_weight, labels, y_pred
         raise _invalid(func, "y_pred", "an array-like or an instance of 'str'", y_pred)
     if not (isinstance(y_pred, str) and y_pred == "deprecated"):
         if y_proba is not None:
-            raise ValueError(
-                "Cannot use both `y_pred` and `y_proba`. `y_pred` is deprecated, "
-                "use `y_proba` instead."
-            )
+            raise ValueError("Cannot use both `y_pred` and `y_proba`. `y_pred` is deprecated, use `y_proba` instead.")
         warnings.warn(
-            "`y_pred` was renamed to `y_proba` in version 1.9 and will be removed "
-            "in 1.11. Use `y_proba` instead.",
+            "`y_pred` was renamed to `y_proba` in version 1.9 and will be removed in 1.11. Use `y_proba` instead.",
             FutureWarning,
             stacklevel=3,
         )
@@ -102,8 +93,7 @@ def num_samples(x):
     if shape is not None:
         if len(shape) == 0:
             raise TypeError(
-                "Input should have at least 1 dimension i.e. satisfy "
-                f"`len(x.shape) > 0`, got scalar `{x!r}` instead."
+                f"Input should have at least 1 dimension i.e. satisfy `len(x.shape) > 0`, got scalar `{x!r}` instead."
             )
         return int(shape[0])
     try:
@@ -115,9 +105,7 @@ def num_samples(x):
 def check_consistent_length(*arrays):
     lengths = [num_samples(x) for x in arrays if x is not None]
     if len(set(lengths)) > 1:
-        raise ValueError(
-            "Found input variables with inconsistent numbers of samples: %r" % lengths
-        )
+        raise ValueError("Found input variables with inconsistent numbers of samples: %r" % lengths)
 
 
 def finite_error(arr, input_name):
@@ -137,9 +125,7 @@ def _as_float_array(x, input_name, float_dtypes):
     if isinstance(x, np.ndarray) and x.dtype in float_dtypes:
         return x
     if hasattr(x, "tocsr") or hasattr(x, "tocoo"):
-        raise TypeError(
-            f"Sparse data was passed for {input_name or 'X'}, but dense data is required."
-        )
+        raise TypeError(f"Sparse data was passed for {input_name or 'X'}, but dense data is required.")
     if dtype is not None and dtype in float_dtypes:  # pandas, other __array__ objects
         return np.asarray(x)
     if getattr(dtype, "kind", None) == "c":
@@ -158,13 +144,9 @@ def proba_array(y_proba):
             raise finite_error(P, "")
         num_samples(P)
     if P.shape[0] < 1:
-        raise ValueError(
-            f"Found array with 0 sample(s) (shape={P.shape}) while a minimum of 1 is required."
-        )
+        raise ValueError(f"Found array with 0 sample(s) (shape={P.shape}) while a minimum of 1 is required.")
     if P.ndim == 2 and P.shape[1] < 1:
-        raise ValueError(
-            f"Found array with 0 feature(s) (shape={P.shape}) while a minimum of 1 is required."
-        )
+        raise ValueError(f"Found array with 0 feature(s) (shape={P.shape}) while a minimum of 1 is required.")
     return P
 
 

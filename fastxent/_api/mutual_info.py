@@ -19,17 +19,10 @@ import sys
 import numpy as np
 
 from .._infra import dispatch as _parallel
-from .clusterings import (
-    build_table,
-    check_clusterings,
-    check_labels_array,
-    label_counts,
-)
 from .._kernels.expected_mutual_info import (
     expected_mutual_info_parallel,
     expected_mutual_info_serial,
 )
-from .log_loss_validation import _invalid, _is_array_like, check_consistent_length
 from .._kernels.mutual_info import (
     conditional_entropy_csr,
     counts_entropy,
@@ -38,6 +31,13 @@ from .._kernels.mutual_info import (
     mutual_info_csr,
     mutual_info_table,
 )
+from .clusterings import (
+    build_table,
+    check_clusterings,
+    check_labels_array,
+    label_counts,
+)
+from .log_loss_validation import _invalid, _is_array_like, check_consistent_length
 
 __all__ = [
     "mutual_info_score",
@@ -192,9 +192,7 @@ def mutual_info_score(labels_true, labels_pred, *, contingency=None):
     if contingency is None:
         table = _labelings(func, labels_true, labels_pred, allow_none=True)
         if table.n_samples == 0:
-            raise ValueError(
-                "labels_true and labels_pred are empty: the mutual information of no samples is undefined"
-            )
+            raise ValueError("labels_true and labels_pred are empty: the mutual information of no samples is undefined")
         return mutual_info_from_table(table)
     if not (_is_sparse(contingency) or _is_array_like(contingency)):
         raise _invalid(func, "contingency", "an array-like, a sparse array or matrix or None", contingency)
@@ -230,9 +228,11 @@ def _check_counts(counts):
 
 def _mutual_info_of_contingency(contingency):
     if isinstance(contingency, np.matrix):
-        raise TypeError("np.matrix is not supported. Please convert to a numpy array with "
-                        "np.asarray. For more information see: "
-                        "https://numpy.org/doc/stable/reference/generated/numpy.matrix.html")
+        raise TypeError(
+            "np.matrix is not supported. Please convert to a numpy array with "
+            "np.asarray. For more information see: "
+            "https://numpy.org/doc/stable/reference/generated/numpy.matrix.html"
+        )
     if _is_sparse(contingency):
         c = contingency if contingency.format in ("csr", "csc", "coo") else contingency.tocsr()
         if np.iscomplexobj(c.data):
@@ -385,9 +385,7 @@ def contingency_matrix(labels_true, labels_pred, *, eps=None, sparse=False, dtyp
     if sparse:
         import scipy.sparse
 
-        return scipy.sparse.csr_matrix(
-            (table.data.astype(dtype), table.indices, table.indptr), shape=table.shape
-        )
+        return scipy.sparse.csr_matrix((table.data.astype(dtype), table.indices, table.indptr), shape=table.shape)
     contingency = table.dense(dtype)
     return contingency if eps is None else contingency + eps
 

@@ -211,9 +211,7 @@ def check_in_range(arr, name, lo, hi, what):
     if n_nan or np.isinf(vmin) or np.isinf(vmax):
         raise ValueError(f"{name} contains NaN or infinity")
     if vmin < lo or vmax > hi:
-        raise ValueError(
-            f"{name} must hold {what} in [{lo}, {hi}]; got values in [{vmin!r}, {vmax!r}]"
-        )
+        raise ValueError(f"{name} must hold {what} in [{lo}, {hi}]; got values in [{vmin!r}, {vmax!r}]")
     return vmin, vmax
 
 
@@ -240,8 +238,7 @@ def scaled_weights(weights, e):
     """
     scaled = np.ldexp(weights, -e)
     if e > 0:
-        np.copyto(scaled, np.nextafter(scaled.dtype.type(0), scaled.dtype.type(1)),
-                  where=(scaled == 0) & (weights > 0))
+        np.copyto(scaled, np.nextafter(scaled.dtype.type(0), scaled.dtype.type(1)), where=(scaled == 0) & (weights > 0))
     return scaled
 
 

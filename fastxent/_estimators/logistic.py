@@ -24,9 +24,9 @@ except ImportError as exc:  # pragma: no cover - exercised only without scikit-l
         "scikit-learn: pip install scikit-learn (or pip install 'fastxent[test]')."
     ) from exc
 
+from .._infra.dispatch import run
 from .._solvers.gd import gd_solve
 from .._solvers.lbfgs import lbfgs_solve
-from .._infra.dispatch import run
 
 __all__ = ["LogisticRegression", "ConvergenceWarning"]
 
@@ -113,8 +113,18 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         "verbose": ["verbose"],
     }
 
-    def __init__(self, *, C=1.0, fit_intercept=True, class_weight=None, max_iter=100,
-                 tol=1e-4, warm_start=False, solver="lbfgs", verbose=0):
+    def __init__(
+        self,
+        *,
+        C=1.0,
+        fit_intercept=True,
+        class_weight=None,
+        max_iter=100,
+        tol=1e-4,
+        warm_start=False,
+        solver="lbfgs",
+        verbose=0,
+    ):
         self.C = C
         self.fit_intercept = fit_intercept
         self.class_weight = class_weight
@@ -139,13 +149,14 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self
         """
         self._validate_params()
-        X, y = validate_data(self, X, y, accept_sparse="csr",
-                             dtype=[np.float64, np.float32])
+        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
         check_classification_targets(y)
         classes, y_index = np.unique(y, return_inverse=True)
         if classes.shape[0] < 2:
-            raise ValueError("This solver needs samples of at least 2 classes in the data, "
-                             f"but the data contains only one class: {classes[0]!r}.")
+            raise ValueError(
+                "This solver needs samples of at least 2 classes in the data, "
+                f"but the data contains only one class: {classes[0]!r}."
+            )
         weights, C = self._weights_and_C(sample_weight, X, y, classes, y_index)
 
         n_outputs = 1 if classes.shape[0] == 2 else classes.shape[0]
@@ -156,9 +167,19 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         solve = _SOLVERS[self.solver]
         max_iter = min(int(self.max_iter), _MAX_ITER)
         n_iter, converged, history = run(
-            lambda *args: solve(*args, True), lambda *args: solve(*args, False), work,
-            X_arg, target, weights, n_outputs, C, bool(self.fit_intercept),
-            max_iter, float(self.tol), coef)
+            lambda *args: solve(*args, True),
+            lambda *args: solve(*args, False),
+            work,
+            X_arg,
+            target,
+            weights,
+            n_outputs,
+            C,
+            bool(self.fit_intercept),
+            max_iter,
+            float(self.tol),
+            coef,
+        )
         if self.verbose:
             for it, value in enumerate(history):
                 print(f"iteration {it:4d}  objective {value:.12g}")
@@ -166,13 +187,19 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             warnings.warn(
                 f"{self.solver} failed to converge after {n_iter} iterations "
                 f"(max_iter={self.max_iter}, tol={self.tol}). Increase max_iter or "
-                "scale the data.", ConvergenceWarning, stacklevel=2)
+                "scale the data.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
         elif not converged:
             warnings.warn(
                 f"{self.solver} stopped after {n_iter} iterations without reaching "
                 f"tol={self.tol}: the objective could not be decreased further in "
                 "floating point (features on extreme scales, or tol below rounding). "
-                "Scale the data.", ConvergenceWarning, stacklevel=2)
+                "Scale the data.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
 
         coef = coef.reshape(n_outputs, X.shape[1] + 1)
         self.classes_ = classes
@@ -198,13 +225,14 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if self.class_weight is not None:
             # "balanced" is invariant to the scale of the sample weights
             per_class = compute_class_weight(
-                self.class_weight, classes=classes, y=y,
-                sample_weight=None if sample_weight is None else weights)
+                self.class_weight, classes=classes, y=y, sample_weight=None if sample_weight is None else weights
+            )
             if not np.all(np.isfinite(per_class)):
                 # inf/NaN in a dict, or "balanced" with a class of zero total weight
                 raise ValueError(
                     f"class_weight must give finite weights, got {per_class.tolist()} for the "
-                    f"classes {classes.tolist()} from class_weight={self.class_weight!r}.")
+                    f"classes {classes.tolist()} from class_weight={self.class_weight!r}."
+                )
             class_shift = _power_of_four_exponent(per_class)
             weights *= np.ldexp(per_class, -class_shift)[y_index]
             shift += class_shift
@@ -218,9 +246,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def _initial_coef(self, classes, n_outputs, n_features):
         coef = np.zeros((n_outputs, n_features + 1))
         previous = getattr(self, "coef_", None)
-        if (self.warm_start and previous is not None
-                and previous.shape == (n_outputs, n_features)
-                and np.array_equal(self.classes_, classes)):
+        if (
+            self.warm_start
+            and previous is not None
+            and previous.shape == (n_outputs, n_features)
+            and np.array_equal(self.classes_, classes)
+        ):
             coef[:, :-1] = self.coef_
             if self.fit_intercept:
                 coef[:, -1] = self.intercept_
@@ -231,8 +262,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         positive class's logit), (n_samples, n_classes) otherwise; float32
         for float32 ``X`` and a model fitted on float32 data."""
         check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
-                          reset=False)
+        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
         scores = np.asarray(X @ self.coef_.T + self.intercept_)
         return scores.ravel() if scores.shape[1] == 1 else scores
 

@@ -72,11 +72,7 @@ if hasattr(os, "register_at_fork"):  # POSIX only; fork does not exist elsewhere
 
 def parallel_allowed(work):
     """Whether :func:`run` would take the parallel driver for ``work`` elements."""
-    return (
-        work >= SERIAL_CUTOFF
-        and not _pool_unusable_after_fork
-        and numba.get_num_threads() > 1
-    )
+    return work >= SERIAL_CUTOFF and not _pool_unusable_after_fork and numba.get_num_threads() > 1
 
 
 def run(parallel_kernel, serial_kernel, work, *args):

@@ -83,30 +83,34 @@ def _quiet(func):
     """``func`` with NumPy's floating-point warnings off: what a kernel is like
     with the JIT disabled, since compiled code never reports them (0/0 of an
     all-zero slice, -inf - -inf of a row of -inf logits)."""
+
     @functools.wraps(func)
     def run(*args, **kwargs):
         with np.errstate(all="ignore"):
             return func(*args, **kwargs)
+
     return run
 
 
 def kernel(func=None, *, fastmath=True):
     """Compile a serial array kernel."""
+
     def wrap(f):
         if JIT_DISABLED:
             return _quiet(f)
         return numba.njit(fastmath=set(FASTMATH) if fastmath else False, **_COMMON)(f)
+
     return wrap if func is None else wrap(func)
 
 
 def parallel_kernel(func=None, *, fastmath=True):
     """Compile a kernel whose ``numba.prange`` loops run on Numba's thread pool."""
+
     def wrap(f):
         if JIT_DISABLED:
             return _quiet(f)
-        return numba.njit(
-            parallel=True, fastmath=set(FASTMATH) if fastmath else False, **_COMMON
-        )(f)
+        return numba.njit(parallel=True, fastmath=set(FASTMATH) if fastmath else False, **_COMMON)(f)
+
     return wrap if func is None else wrap(func)
 
 
@@ -122,12 +126,14 @@ def ufunc(signatures):
     Returns the plain :class:`numpy.ufunc` (not Numba's ``DUFunc`` wrapper,
     which is kept alive here).  With the JIT disabled, a :class:`PythonUfunc`.
     """
+
     def wrap(func):
         if JIT_DISABLED:
             return PythonUfunc(func, signatures)
         compiled = numba.vectorize(signatures, cache=True, nopython=True)(func)
         _UFUNC_OWNERS.append(compiled)
         return compiled.ufunc
+
     return wrap
 
 
@@ -180,8 +186,10 @@ def intrinsic(python_impl):
     An intrinsic is LLVM code only; with the JIT disabled the decorated name
     is ``python_impl`` (same arguments, same result) instead.
     """
+
     def wrap(typer):
         return python_impl if JIT_DISABLED else numba.extending.intrinsic(typer)
+
     return wrap
 
 
@@ -194,6 +202,7 @@ def specialized(typer):
     the function runs the implementation chosen for ``numba.typeof`` of the
     actual arguments.
     """
+
     @functools.wraps(typer)
     def dispatch(*args):
         return typer(*(numba.typeof(a) for a in args))(*args)

@@ -26,10 +26,9 @@ import numba
 import numpy as np
 from numba.core import types
 
-from .._math.binary import binary_logit_loss, binary_logit_loss_grad
-from .._math.binary import binary_proba_loss, binary_proba_loss_grad
 from .._infra.jit import inline_scalar, kernel, parallel_kernel, specialized
 from .._infra.summation import BLOCK, block_bounds, compensated_sum_columns, n_blocks
+from .._math.binary import binary_logit_loss, binary_logit_loss_grad, binary_proba_loss, binary_proba_loss_grad
 
 __all__ = [
     "binary_cross_entropy_serial",
@@ -95,7 +94,9 @@ def _block_losses(y, pred, sample_weight, pos_weight, from_logits, lo, hi, losse
     """Write the weighted per-sample losses of one block into ``losses``."""
     if from_logits:
         for i in range(pred.shape[0]):
-            losses[i] = _weight(sample_weight, i) * binary_logit_loss(np.float64(y[i]), pred[i], _pos_weight_at(pos_weight, i))
+            losses[i] = _weight(sample_weight, i) * binary_logit_loss(
+                np.float64(y[i]), pred[i], _pos_weight_at(pos_weight, i)
+            )
     else:
         for i in range(pred.shape[0]):
             loss = binary_proba_loss(np.float64(y[i]), pred[i], _pos_weight_at(pos_weight, i), lo, hi)
@@ -134,9 +135,7 @@ def _block_loss_grad(y, pred, sample_weight, pos_weight, from_logits, lo, hi, gr
 
 
 @kernel
-def _binary_block(
-    start, stop, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
-):
+def _binary_block(start, stop, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad):
     yb = y[start:stop]
     pb = pred[start:stop]
     wb = sample_weight[start:stop] if sample_weight.shape[0] > 0 else sample_weight
@@ -148,9 +147,7 @@ def _binary_block(
 
 
 @kernel
-def _flat_block_into(
-    partial, b, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
-):
+def _flat_block_into(partial, b, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad):
     """Write block ``b``'s (loss sum, bad targets, bad predictions) into ``partial[b]``."""
     start, stop = block_bounds(b, pred.shape[0])
     acc, bad_t, bad_p = _binary_block(
@@ -168,9 +165,7 @@ def _totals(partial):
 
 
 @parallel_kernel
-def binary_cross_entropy_parallel(
-    y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
-):
+def binary_cross_entropy_parallel(y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad):
     """Binary cross-entropy over 1-D arrays on Numba's thread pool.
 
     ``binary_cross_entropy_parallel(y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad) -> (loss_sum, n_bad_target, n_bad_pred)``
@@ -212,9 +207,7 @@ def binary_cross_entropy_parallel(
 
 
 @kernel
-def binary_cross_entropy_serial(
-    y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
-):
+def binary_cross_entropy_serial(y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad):
     """Serial twin of :func:`binary_cross_entropy_parallel` (same arguments,
     same blocks, bit-identical result), for small inputs and for callers
     already inside a parallel region.
@@ -243,9 +236,7 @@ def binary_cross_entropy_serial(
 
 
 @kernel
-def _rows_block_into(
-    partial, b, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
-):
+def _rows_block_into(partial, b, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad):
     """As :func:`_flat_block_into` for block ``b`` of rows of ``len(pos_weight)`` values."""
     k = pos_weight.shape[0]
     rows_per_block = max(1, BLOCK // k)
@@ -288,9 +279,7 @@ def binary_cross_entropy_rows_parallel(
 
 
 @kernel
-def binary_cross_entropy_rows_serial(
-    y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
-):
+def binary_cross_entropy_rows_serial(y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad):
     """Serial twin of :func:`binary_cross_entropy_rows_parallel`."""
     partial = np.empty((_n_row_blocks(pred.shape[0], pos_weight.shape[0]), 3))
     for b in range(partial.shape[0]):

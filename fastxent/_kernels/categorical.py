@@ -28,6 +28,7 @@ import numba
 import numpy as np
 
 from .._infra.jit import kernel, parallel_kernel
+from .._infra.summation import BLOCK, compensated_sum_columns
 from .._math.softmax import (
     proba_row_loss,
     proba_row_loss_grad,
@@ -40,7 +41,6 @@ from .._math.softmax import (
     softmax_row_soft_loss,
     softmax_row_soft_loss_grad,
 )
-from .._infra.summation import BLOCK, compensated_sum_columns
 
 __all__ = [
     "rows_per_block",

@@ -149,8 +149,7 @@ def contingency_table_serial(labels_true, labels_pred, true_min, pred_min, table
         return _empty_bounds(labels_true, labels_pred)
     n_rows, n_cols = table.shape
     flat = np.zeros(n_rows * n_cols, dtype=np.int64)
-    bounds = _count_slice(labels_true, labels_pred, true_min, pred_min, flat, n_rows, n_cols,
-                          0, labels_true.shape[0])
+    bounds = _count_slice(labels_true, labels_pred, true_min, pred_min, flat, n_rows, n_cols, 0, labels_true.shape[0])
     _add_flat(table, flat)
     return bounds
 
@@ -196,8 +195,8 @@ def contingency_table_parallel(labels_true, labels_pred, true_min, pred_min, tab
     for t in numba.prange(n_tasks):
         start = t * step
         x_lo[t], x_hi[t], y_lo[t], y_hi[t] = _count_slice(
-            labels_true, labels_pred, true_min, pred_min, private[t], n_rows, n_cols,
-            start, min(start + step, n))
+            labels_true, labels_pred, true_min, pred_min, private[t], n_rows, n_cols, start, min(start + step, n)
+        )
     for r in numba.prange(n_rows):
         row = table[r]
         for t in range(n_tasks):
@@ -311,7 +310,7 @@ def csr_counts(x, x_base, x_lookup, y, y_base, y_lookup, n_rows, n_cols):
     nnz = 0
     for r in range(n_rows):
         start = indptr[r]
-        row = bucket[start:indptr[r + 1]]
+        row = bucket[start : indptr[r + 1]]
         k = 0
         for j in range(row.shape[0]):  # distinct columns, compacted in place
             c = row[j]

@@ -10,9 +10,9 @@ and conventions.
 import numba
 import numpy as np
 
-from .entropy_slices import _kept, _relative_term, _shannon_term, _slice_entropy_strict
 from .._infra.jit import kernel, parallel_kernel
 from .._infra.summation import block_bounds, compensated_sum_columns, n_blocks
+from .entropy_slices import _kept, _relative_term, _shannon_term, _slice_entropy_strict
 
 __all__ = ["entropy_columns_serial", "entropy_columns_parallel"]
 

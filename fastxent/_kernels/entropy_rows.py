@@ -12,9 +12,9 @@ logarithm).  Longer rows are reduced block by block like one slice.  See
 import numba
 import numpy as np
 
-from .entropy_slices import _kept, _relative_term, _shannon_term, _slice_entropy, _slice_entropy_strict
 from .._infra.jit import kernel, parallel_kernel
 from .._infra.summation import BLOCK
+from .entropy_slices import _kept, _relative_term, _shannon_term, _slice_entropy, _slice_entropy_strict
 
 __all__ = ["entropy_rows_serial", "entropy_rows_parallel"]
 

@@ -56,10 +56,10 @@ import math
 import numba
 import numpy as np
 
-from .._math.elementary import log
 from .._infra.jit import inline_scalar, kernel, parallel_kernel, scalar
-from .._math.special import entr, entr_from_log, rel_entr, rel_entr_from_log
 from .._infra.summation import block_bounds, compensated_sum, n_blocks
+from .._math.elementary import log
+from .._math.special import entr, entr_from_log, rel_entr, rel_entr_from_log
 
 __all__ = ["entropy_slice_serial", "entropy_slice_parallel"]
 
@@ -98,8 +98,6 @@ def _relative_term(v, s, w, t):
     positive = (x > 0.0) & (y > 0.0)
     extreme = positive & ((ratio >= math.inf) | (ratio <= SMALLEST_NORMAL))
     return rel_entr_from_log(x, y, log(ratio)), extreme
-
-
 
 
 # ------------------------------------------------------------ one slice

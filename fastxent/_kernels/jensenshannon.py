@@ -16,17 +16,15 @@ inf, nan propagates) and the vectorizable logarithm of
 :mod:`fastxent._math.elementary`.
 """
 
-import math
-
 import numba
 import numpy as np
 
-from .entropy_slices import _divide, _slice_sums
-from .entropy_rows import _load_transposed
-from .._math.elementary import log
 from .._infra.jit import inline_scalar, kernel, parallel_kernel
-from .._math.special import rel_entr_from_log
 from .._infra.summation import BLOCK, block_bounds, compensated_sum, n_blocks
+from .._math.elementary import log
+from .._math.special import rel_entr_from_log
+from .entropy_rows import _load_transposed
+from .entropy_slices import _slice_sums
 
 __all__ = ["jensenshannon_rows_serial", "jensenshannon_rows_parallel"]
 

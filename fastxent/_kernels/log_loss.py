@@ -34,10 +34,10 @@ exactly as scikit-learn builds that column.
 import numba
 import numpy as np
 
-from .._math.elementary import log
-from .._infra.jit import kernel, parallel_kernel
 from .._infra.dispatch import run
+from .._infra.jit import kernel, parallel_kernel
 from .._infra.summation import block_bounds, compensated_sum, compensated_sum_columns, n_blocks
+from .._math.elementary import log
 
 __all__ = [
     "binary_log_loss_sum",
@@ -239,9 +239,7 @@ def binary_scan(y, neg, pos, p, w, lo, hi):
 def multiclass_scan(y, base, table, P, w, lo, hi):
     """Fused statistics of a 2-D ``P`` whose true column is ``table[y - base]``;
     serial or parallel by size.  Returns ``(summary, counts, weighted_counts)``."""
-    return run(
-        _multiclass_scan_parallel, _multiclass_scan_serial, P.size, y, base, table, P, w, lo, hi
-    )
+    return run(_multiclass_scan_parallel, _multiclass_scan_serial, P.size, y, base, table, P, w, lo, hi)
 
 
 @kernel
@@ -292,9 +290,7 @@ def binary_log_loss_sum(y, p, eps, sample_weight):
 
     Serial; nopython; allocates only ``O(len(p) / 2048)`` floats.
     """
-    summary, counts, wcounts = _binary_scan_serial(
-        y, 0, 1, p, sample_weight, eps, 1.0 - eps
-    )
+    summary, counts, wcounts = _binary_scan_serial(y, 0, 1, p, sample_weight, eps, 1.0 - eps)
     return summary[LOSS], summary[WEIGHT], wcounts[1]
 
 
@@ -328,7 +324,5 @@ def multiclass_log_loss_sum(y, P, eps, sample_weight):
     Serial; nopython; allocates ``O(K * n / 2048)`` floats.
     """
     table = np.arange(P.shape[1])
-    summary, counts, wcounts = _multiclass_scan_serial(
-        y, 0, table, P, sample_weight, eps, 1.0 - eps
-    )
+    summary, counts, wcounts = _multiclass_scan_serial(y, 0, table, P, sample_weight, eps, 1.0 - eps)
     return summary[LOSS], summary[WEIGHT], wcounts

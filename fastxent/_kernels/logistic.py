@@ -35,10 +35,10 @@ compensated summation, so results do not depend on the thread count.
 import numba
 import numpy as np
 
-from .._math.binary import binary_logit_loss_grad
 from .._infra.jit import kernel, parallel_kernel, start_thread_pool
-from .._math.softmax import softmax_row_loss_grad
 from .._infra.summation import block_bounds, compensated_sum, compensated_sum_columns, n_blocks
+from .._math.binary import binary_logit_loss_grad
+from .._math.softmax import softmax_row_loss_grad
 
 __all__ = [
     "binary_logistic_loss_grad",
@@ -84,8 +84,7 @@ def _binary_dense_rows(X, y, sample_weight, coef, start, stop, grad):
         loss1, g1 = binary_logit_loss_grad(y[i + 1], z1, 1.0)
         loss2, g2 = binary_logit_loss_grad(y[i + 2], z2, 1.0)
         loss3, g3 = binary_logit_loss_grad(y[i + 3], z3, 1.0)
-        s0, s1, s2, s3 = (sample_weight[i], sample_weight[i + 1], sample_weight[i + 2],
-                          sample_weight[i + 3])
+        s0, s1, s2, s3 = (sample_weight[i], sample_weight[i + 1], sample_weight[i + 2], sample_weight[i + 3])
         loss += (s0 * loss0 + s1 * loss1) + (s2 * loss2 + s3 * loss3)
         if with_grad:
             g0 *= s0
@@ -96,7 +95,8 @@ def _binary_dense_rows(X, y, sample_weight, coef, start, stop, grad):
                 grad[j] += (g0 * x0[j] + g1 * x1[j]) + (g2 * x2[j] + g3 * x3[j])
             grad[d] += (g0 + g1) + (g2 + g3)
         i += 4
-    for i in range(i, stop):
+    tail = i
+    for i in range(tail, stop):
         x = X[i]
         z = b
         for j in range(d):
@@ -124,7 +124,7 @@ def _binary_dense_chunks(X, y, sample_weight, coef, start, stop, grad):
         for r in range(m):
             z[r] = b
         for j in range(d):
-            col = X[c0:c0 + m, j]
+            col = X[c0 : c0 + m, j]
             wj = coef[j]
             for r in range(m):
                 z[r] += col[r] * wj
@@ -138,7 +138,7 @@ def _binary_dense_chunks(X, y, sample_weight, coef, start, stop, grad):
         for r in range(m):
             grad[d] += z[r]
         for j in range(d):
-            col = X[c0:c0 + m, j]
+            col = X[c0 : c0 + m, j]
             acc = 0.0
             for r in range(m):
                 acc += col[r] * z[r]
@@ -232,7 +232,7 @@ def _multinomial_dense_chunks(X, y, sample_weight, coef, n_outputs, start, stop,
             for r in range(m):
                 zc[r] = W[c, d]
             for j in range(d):
-                col = X[c0:c0 + m, j]
+                col = X[c0 : c0 + m, j]
                 wcj = W[c, j]
                 for r in range(m):
                     zc[r] += col[r] * wcj
@@ -249,7 +249,7 @@ def _multinomial_dense_chunks(X, y, sample_weight, coef, n_outputs, start, stop,
             for r in range(m):
                 G[c, d] += Z[c, r]
         for j in range(d):
-            col = X[c0:c0 + m, j]
+            col = X[c0 : c0 + m, j]
             for c in range(n_outputs):
                 zc = Z[c]
                 acc = 0.0
@@ -260,8 +260,7 @@ def _multinomial_dense_chunks(X, y, sample_weight, coef, n_outputs, start, stop,
 
 
 @kernel
-def _multinomial_csr_rows(data, indices, indptr, y, sample_weight, coef, n_outputs,
-                          start, stop, grad):
+def _multinomial_csr_rows(data, indices, indptr, y, sample_weight, coef, n_outputs, start, stop, grad):
     d = coef.shape[0] // n_outputs - 1
     W = coef.reshape((n_outputs, d + 1))
     with_grad = grad.shape[0] > 0
@@ -294,10 +293,8 @@ def _block_loss_grad(X, y, sample_weight, coef, n_outputs, start, stop, grad):
     if isinstance(X, tuple):
         data, indices, indptr = X
         if n_outputs == 1:
-            return _binary_csr_rows(data, indices, indptr, y, sample_weight, coef,
-                                    start, stop, grad)
-        return _multinomial_csr_rows(data, indices, indptr, y, sample_weight, coef,
-                                     n_outputs, start, stop, grad)
+            return _binary_csr_rows(data, indices, indptr, y, sample_weight, coef, start, stop, grad)
+        return _multinomial_csr_rows(data, indices, indptr, y, sample_weight, coef, n_outputs, start, stop, grad)
     row_contiguous = X.shape[1] <= 1 or X.strides[1] == X.itemsize
     if n_outputs == 1:
         if row_contiguous:
@@ -317,8 +314,7 @@ def _blocks_parallel(X, y, sample_weight, coef, n_outputs, block_loss, block_gra
     n = y.shape[0]
     for blk in numba.prange(n_blocks(n)):
         start, stop = block_bounds(blk, n)
-        block_loss[blk] = _block_loss_grad(X, y, sample_weight, coef, n_outputs,
-                                           start, stop, block_grad[blk])
+        block_loss[blk] = _block_loss_grad(X, y, sample_weight, coef, n_outputs, start, stop, block_grad[blk])
 
 
 @kernel
@@ -326,8 +322,7 @@ def _blocks_serial(X, y, sample_weight, coef, n_outputs, block_loss, block_grad)
     n = y.shape[0]
     for blk in range(n_blocks(n)):
         start, stop = block_bounds(blk, n)
-        block_loss[blk] = _block_loss_grad(X, y, sample_weight, coef, n_outputs,
-                                           start, stop, block_grad[blk])
+        block_loss[blk] = _block_loss_grad(X, y, sample_weight, coef, n_outputs, start, stop, block_grad[blk])
 
 
 @kernel
@@ -339,8 +334,7 @@ def stored_values(X):
 
 
 @kernel
-def loss_grad(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercept, parallel,
-              grad):
+def loss_grad(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercept, parallel, grad):
     """Objective and gradient for any X storage and model (the solvers' entry).
 
     Parameters
@@ -463,13 +457,13 @@ def multinomial_logistic_loss_grad(X, y, sample_weight, coef, C, fit_intercept, 
         F(W, b).
     """
     k = coef.shape[0]
-    return loss_grad(X, y, sample_weight, coef.reshape(coef.size), k, C, 1.0,
-                     fit_intercept, True, grad.reshape(grad.size))
+    return loss_grad(
+        X, y, sample_weight, coef.reshape(coef.size), k, C, 1.0, fit_intercept, True, grad.reshape(grad.size)
+    )
 
 
 @kernel
-def binary_logistic_loss_grad_csr(data, indices, indptr, y, sample_weight, coef, C,
-                                  fit_intercept, grad):
+def binary_logistic_loss_grad_csr(data, indices, indptr, y, sample_weight, coef, C, fit_intercept, grad):
     """:func:`binary_logistic_loss_grad` for a CSR ``X`` given by its three arrays
     (``d`` is ``coef.shape[0] - 1``).
 
@@ -490,13 +484,11 @@ def binary_logistic_loss_grad_csr(data, indices, indptr, y, sample_weight, coef,
     value : float64
         F at ``coef``.
     """
-    return loss_grad((data, indices, indptr), y, sample_weight, coef, 1, C, 1.0,
-                     fit_intercept, True, grad)
+    return loss_grad((data, indices, indptr), y, sample_weight, coef, 1, C, 1.0, fit_intercept, True, grad)
 
 
 @kernel
-def multinomial_logistic_loss_grad_csr(data, indices, indptr, y, sample_weight, coef, C,
-                                       fit_intercept, grad):
+def multinomial_logistic_loss_grad_csr(data, indices, indptr, y, sample_weight, coef, C, fit_intercept, grad):
     """:func:`multinomial_logistic_loss_grad` for a CSR ``X`` given by its three
     arrays (``d`` is ``coef.shape[1] - 1``).
 
@@ -518,8 +510,18 @@ def multinomial_logistic_loss_grad_csr(data, indices, indptr, y, sample_weight, 
         F at ``coef``.
     """
     k = coef.shape[0]
-    return loss_grad((data, indices, indptr), y, sample_weight, coef.reshape(coef.size), k,
-                     C, 1.0, fit_intercept, True, grad.reshape(grad.size))
+    return loss_grad(
+        (data, indices, indptr),
+        y,
+        sample_weight,
+        coef.reshape(coef.size),
+        k,
+        C,
+        1.0,
+        fit_intercept,
+        True,
+        grad.reshape(grad.size),
+    )
 
 
 # --------------------------------------------------------------------------

@@ -36,8 +36,8 @@ All functions take float32 or float64 scalars and return float64.
 
 import numpy as np
 
-from .elementary import exp, log, log1p
 from .._infra.jit import inline_scalar
+from .elementary import exp, log, log1p
 
 __all__ = [
     "softplus",
@@ -258,4 +258,3 @@ def binary_proba_loss_grad(y, p, pos_weight, lo, hi):
     neg = 1.0 - y
     loss = 0.0 - (_xlog(pwy, log(q)) + _xlog(neg, log1p(-q)))
     return loss, _xdiv(neg, 1.0 - q) - _xdiv(pwy, q)
-

@@ -45,8 +45,8 @@ import math
 
 import numpy as np
 
-from .elementary import exp, log
 from .._infra.jit import inline_scalar, kernel, scalar
+from .elementary import exp, log
 from .softmax_exp import shifted_exp, zero_like
 
 SUM_RUN = 256  # terms summed in the row dtype before joining the float64 sum
@@ -146,8 +146,6 @@ def row_sum_exp(z_row, shift):
             part += shifted_exp(run[j], shift)
         s += np.float64(part)
     return s
-
-
 
 
 @kernel

@@ -18,8 +18,8 @@ import numpy as np
 from llvmlite import ir
 from numba.core import types
 
-from .elementary import exp
 from .._infra.jit import intrinsic, scalar, specialized
+from .elementary import exp
 
 __all__ = ["exp_nonpositive_f32", "shifted_exp", "zero_like"]
 
@@ -106,11 +106,14 @@ def shifted_exp(v, m):
     in the row's dtype: float32 arithmetic for float32 ``v``, else
     :func:`fastxent._math.elementary.exp` (float64)."""
     if v == types.float32:
+
         def impl(v, m):
             return exp_nonpositive_f32(v - np.float32(m))
     else:
+
         def impl(v, m):
             return exp(np.float64(v) - m)
+
     return impl
 
 

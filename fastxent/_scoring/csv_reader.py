@@ -123,14 +123,9 @@ class CsvSource(ArraySource):
         probe = head[1] if len(head) > 1 else None
         names = [x.strip() for x in first]
         wanted = None if selector is None else [w.strip() for w in selector.split(",")]
-        named = wanted is not None and any(
-            w in names for w in wanted if not _INDEX.fullmatch(w)
-        )
+        named = wanted is not None and any(w in names for w in wanted if not _INDEX.fullmatch(w))
         self.header = None
-        if named or (
-            probe is not None
-            and any(not is_number(a) and is_number(b) for a, b in zip(first, probe))
-        ):
+        if named or (probe is not None and any(not is_number(a) and is_number(b) for a, b in zip(first, probe))):
             self.header = names
         self.n_fields = len(first)
         self.columns = None if wanted is None else [self._column_index(w) for w in wanted]
@@ -150,8 +145,7 @@ class CsvSource(ArraySource):
             index = int(name)
             if index >= self.n_fields:
                 raise InputError(
-                    f"{self.path}: no column {index} (the file has {self.n_fields} columns, "
-                    "numbered from 0)"
+                    f"{self.path}: no column {index} (the file has {self.n_fields} columns, numbered from 0)"
                 )
             return index
         raise InputError(f"{self.path}: no column named {name!r}")
@@ -192,9 +186,7 @@ class CsvSource(ArraySource):
             yield self._column_text(batch)
 
     def _width_error(self, no, found):
-        return InputError(
-            f"{self.path}: line {no}: expected {self.n_fields} fields, found {found}"
-        )
+        return InputError(f"{self.path}: line {no}: expected {self.n_fields} fields, found {found}")
 
     def _column_text(self, batch):
         column = 0 if self.columns is None else self.columns[0]
@@ -227,8 +219,7 @@ class CsvSource(ArraySource):
             usecols = None
         n_cols = self.shape[1] if self.ndim == 2 else 1
         try:
-            block = np.loadtxt(lines, delimiter=",", dtype=np.float64, usecols=usecols,
-                               ndmin=2, comments=None)
+            block = np.loadtxt(lines, delimiter=",", dtype=np.float64, usecols=usecols, ndmin=2, comments=None)
         except ValueError:
             block = None
         # A quoted field holding a comma or a line end splits into more
@@ -294,9 +285,7 @@ def text_classes(source, rows, given, show, shorten):
     if given is None:
         classes = sorted(set(values.values()))
         if len(classes) == 1:
-            raise InputError(
-                f"{path}: all labels are {show(classes[0])}; pass the class labels with --labels"
-            )
+            raise InputError(f"{path}: all labels are {show(classes[0])}; pass the class labels with --labels")
     else:
         classes = sorted({_given_value(text, kind, path) for text in given})
         known = set(classes)

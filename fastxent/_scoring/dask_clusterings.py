@@ -50,9 +50,7 @@ def _tree(labels_true, labels_pred):
     labels_pred = _as_labels(labels_pred, "labels_pred", labels_true.chunks[0])
     n_true, n_pred = labels_true.shape[0], labels_pred.shape[0]
     if not (np.isnan(n_true) or np.isnan(n_pred)) and n_true != n_pred:
-        raise ValueError(
-            f"Found input variables with inconsistent numbers of samples: [{n_true}, {n_pred}]"
-        )
+        raise ValueError(f"Found input variables with inconsistent numbers of samples: [{n_true}, {n_pred}]")
     if labels_pred.chunks != labels_true.chunks:
         if any(np.isnan(c) for c in labels_true.chunks[0] + labels_pred.chunks[0]):
             raise ValueError(
@@ -80,10 +78,7 @@ def _finish(method, kwargs, acc):
 
 def _check_average_method(average_method):
     if average_method not in ("arithmetic", "max", "min", "geometric"):
-        raise ValueError(
-            "average_method must be 'arithmetic', 'geometric', 'min' or 'max'; "
-            f"got {average_method!r}"
-        )
+        raise ValueError(f"average_method must be 'arithmetic', 'geometric', 'min' or 'max'; got {average_method!r}")
 
 
 def mutual_info_score(labels_true, labels_pred, *, compute=True):

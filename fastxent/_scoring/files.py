@@ -168,9 +168,7 @@ def _class_labels(y_src, given, rows):
     if found is None:
         raise InputError(f"{y_src.path}: no samples")
     if len(found) == 1:
-        raise InputError(
-            f"{y_src.path}: all labels are {_show(found[0])}; pass the class labels with --labels"
-        )
+        raise InputError(f"{y_src.path}: all labels are {_show(found[0])}; pass the class labels with --labels")
     return found, lambda block, start: _encode(block, found, y_src.path, start)
 
 
@@ -195,16 +193,13 @@ def _convert_labels(given, y_src):
         for text in given:
             if text.strip().lower() not in words:
                 raise InputError(
-                    f"--labels: {text!r} is not a boolean (0, 1, false or true), "
-                    f"but {path} holds booleans"
+                    f"--labels: {text!r} is not a boolean (0, 1, false or true), but {path} holds booleans"
                 )
         return np.array([words[text.strip().lower()] for text in given])
     if kind in "iuf":
         for text in given:
             if not is_number(text):
-                raise InputError(
-                    f"--labels: {' '.join(given)} are not all numbers, but {path} holds numbers"
-                )
+                raise InputError(f"--labels: {' '.join(given)} are not all numbers, but {path} holds numbers")
     if kind in "iu":
         info = np.iinfo(dtype)
         values = []
@@ -214,9 +209,7 @@ def _convert_labels(given, y_src):
             except ValueError as exc:
                 raise InputError(f"--labels: {exc}, but {path} holds integer labels") from None
             if not info.min <= value <= info.max:
-                raise InputError(
-                    f"--labels: {value} is outside the range of the {dtype} labels of {path}"
-                )
+                raise InputError(f"--labels: {value} is outside the range of the {dtype} labels of {path}")
             values.append(value)
         return np.array(values, dtype=dtype)
     if kind == "f":
@@ -255,8 +248,7 @@ def _encode(y_block, classes, path, start):
     if unknown.any():
         bad = int(np.flatnonzero(unknown)[0])
         raise InputError(
-            f"{path}: row {start + bad}: label {_show(y_block[bad])} is not one of the "
-            f"classes ({_shorten(classes)})"
+            f"{path}: row {start + bad}: label {_show(y_block[bad])} is not one of the classes ({_shorten(classes)})"
         )
     return codes
 
@@ -268,8 +260,7 @@ def _encode_text(block, codes, classes, path, start):
     except KeyError as exc:  # the file changed since the classes were read
         bad = block.index(exc.args[0])
         raise InputError(
-            f"{path}: row {start + bad}: label {block[bad]!r} is not one of the classes "
-            f"({_shorten(classes)})"
+            f"{path}: row {start + bad}: label {block[bad]!r} is not one of the classes ({_shorten(classes)})"
         ) from None
 
 

@@ -74,10 +74,7 @@ def open_array(spec):
     path, selector = _split_selector(spec)
     suffix = _suffix(path)
     if suffix not in SUFFIXES:
-        raise InputError(
-            f"{path}: unknown file type {suffix or '(none)'!r}; "
-            f"expected one of {', '.join(SUFFIXES)}"
-        )
+        raise InputError(f"{path}: unknown file type {suffix or '(none)'!r}; expected one of {', '.join(SUFFIXES)}")
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
@@ -227,9 +224,7 @@ class _NpySource(ArraySource):
         expected = self.offset + math.prod(shape) * dtype.itemsize  # no int64 overflow
         size = os.path.getsize(file)
         if size < expected:
-            raise InputError(
-                f"{path}: truncated file ({size} bytes, the header promises {expected})"
-            )
+            raise InputError(f"{path}: truncated file ({size} bytes, the header promises {expected})")
 
     def blocks(self, rows):
         rows = _block_rows(rows)
@@ -243,8 +238,7 @@ class _NpySource(ArraySource):
         # (closing would unmap memory that blocks still point to); it is
         # unmapped when the last view is garbage-collected.
         order = "F" if self.fortran_order else "C"
-        data = np.ndarray(self.shape, dtype=self.file_dtype, buffer=mapping, offset=self.offset,
-                          order=order)
+        data = np.ndarray(self.shape, dtype=self.file_dtype, buffer=mapping, offset=self.offset, order=order)
         for start in range(0, n, rows):
             stop = min(start + rows, n)
             yield _native(data[start:stop])
@@ -254,8 +248,9 @@ class _NpySource(ArraySource):
                 # The kernel maps pages around a fault ("fault-around", 64 KiB
                 # by default), which re-maps the tail of the previous block:
                 # release a margin before the block too.
-                _release(mapping, self.offset + start * self.row_bytes - RELEASE_MARGIN,
-                         self.offset + stop * self.row_bytes)
+                _release(
+                    mapping, self.offset + start * self.row_bytes - RELEASE_MARGIN, self.offset + stop * self.row_bytes
+                )
 
 
 def _release(mapping, start_byte, stop_byte):
@@ -282,15 +277,10 @@ class _NpzSource(ArraySource):
             raise InputError(f"{path}: the archive holds no array")
         if selector is None:
             if len(names) > 1:
-                raise InputError(
-                    f"{path}: holds several arrays ({', '.join(names)}); "
-                    f"choose one as {path}:NAME"
-                )
+                raise InputError(f"{path}: holds several arrays ({', '.join(names)}); choose one as {path}:NAME")
             selector = names[0]
         elif selector not in names:
-            raise InputError(
-                f"{path}: no array named {selector!r} (it holds {', '.join(names)})"
-            )
+            raise InputError(f"{path}: no array named {selector!r} (it holds {', '.join(names)})")
         self.member = selector + ".npy"
         with zipfile.ZipFile(file) as archive, archive.open(self.member) as f:
             shape, fortran_order, dtype = _read_npy_header(f)
@@ -358,9 +348,7 @@ class _ParquetSource(ArraySource):
         try:
             import pyarrow.parquet as pq
         except ImportError:
-            raise InputError(
-                f"{path}: reading .parquet needs pyarrow (pip install 'fastxent[parquet]')"
-            ) from None
+            raise InputError(f"{path}: reading .parquet needs pyarrow (pip install 'fastxent[parquet]')") from None
         self.path, self.file = path, file
         try:
             self._file = pq.ParquetFile(file)
@@ -380,8 +368,7 @@ class _ParquetSource(ArraySource):
             dtype = _numpy_dtype(schema.field(name).type)
             if dtype is None:
                 raise InputError(
-                    f"{path}: column {name!r} has type {schema.field(name).type}, "
-                    "expected numbers, booleans or strings"
+                    f"{path}: column {name!r} has type {schema.field(name).type}, expected numbers, booleans or strings"
                 )
             dtypes.add(dtype)
         numeric = all(d.kind in "biuf" for d in dtypes)
@@ -413,4 +400,3 @@ class _ParquetSource(ArraySource):
                 pending, count = ([rest], len(rest)) if len(rest) else ([], 0)
         if count:
             yield np.concatenate(pending) if len(pending) > 1 else pending[0]
-

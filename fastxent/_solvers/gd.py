@@ -56,7 +56,6 @@ One iteration costs one evaluation of the fused loss-and-gradient kernel
 
 import numpy as np
 
-from .gram import preconditioner, preconditioner_worthwhile, solve_factored
 from .._infra.jit import kernel
 from .._kernels.logistic import (
     dot,
@@ -70,6 +69,7 @@ from .._kernels.logistic import (
     stored_values,
     usable_scaling,
 )
+from .gram import preconditioner, preconditioner_worthwhile, solve_factored
 
 __all__ = ["fit_binary_gd", "fit_multinomial_gd", "fit_binary_gd_csr", "fit_multinomial_gd_csr"]
 
@@ -86,8 +86,7 @@ STALL = 100
 
 
 @kernel
-def gd_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef,
-             parallel):
+def gd_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef, parallel):
     """Minimise the penalized logistic loss with accelerated gradient descent,
     updating ``coef`` in place, preconditioned where that pays
     (:func:`fastxent._solvers.gram.preconditioner_worthwhile`).
@@ -104,13 +103,11 @@ def gd_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, co
     """
     n_coef = coef.shape[0] // n_outputs
     precondition = preconditioner_worthwhile(stored_values(X), y.shape[0], n_coef, n_outputs)
-    return gd_iterate(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef,
-                      parallel, precondition)
+    return gd_iterate(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef, parallel, precondition)
 
 
 @kernel
-def gd_iterate(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef,
-               parallel, precondition):
+def gd_iterate(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef, parallel, precondition):
     """:func:`gd_solve` with the choice of preconditioning made by the caller."""
     loss_scale, l2 = solver_scaling(sample_weight, C)
     p = coef.shape[0]
@@ -122,8 +119,7 @@ def gd_iterate(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, 
     y_k = coef  # the extrapolated point y_k; the answer is the y_k that passes tol
     g_y = np.empty(p)
     direction = np.empty(p)  # M⁻¹ ∇f(y_k), or ∇f(y_k) itself
-    f_y = loss_grad(X, y, sample_weight, y_k, n_outputs, loss_scale, l2, fit_intercept,
-                    parallel, g_y)
+    f_y = loss_grad(X, y, sample_weight, y_k, n_outputs, loss_scale, l2, fit_intercept, parallel, g_y)
     history[0] = f_y
     if not (usable_scaling(loss_scale, l2) and finite_point(f_y, g_y)):
         return 0, False, history[:1]
@@ -144,7 +140,7 @@ def gd_iterate(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, 
     while it < max_iter:
         g_max = max_abs(g_y)
         if g_max <= tol:
-            return it, True, history[:it + 1]
+            return it, True, history[: it + 1]
         if f_x < f_best or g_max < g_best:
             f_best = min(f_best, f_x)
             g_best = min(g_best, g_max)
@@ -153,7 +149,8 @@ def gd_iterate(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, 
             break
         if precondition and factor.shape[0] == 0:
             factor, inv_scale, precondition = preconditioner(
-                X, sample_weight, n_coef, n_outputs, loss_scale, l2, fit_intercept, parallel)
+                X, sample_weight, n_coef, n_outputs, loss_scale, l2, fit_intercept, parallel
+            )
             if not precondition:  # M overflows even rescaled: plain gradient steps
                 lipschitz = max(g_max, 1e-12)
         if precondition:
@@ -166,15 +163,13 @@ def gd_iterate(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, 
             step = 1.0 / lipschitz
             for i in range(p):
                 x_new[i] = y_k[i] - step * direction[i]
-            f_new = loss_grad(X, y, sample_weight, x_new, n_outputs, loss_scale, l2,
-                              fit_intercept, parallel, no_grad)
+            f_new = loss_grad(X, y, sample_weight, x_new, n_outputs, loss_scale, l2, fit_intercept, parallel, no_grad)
             if f_new <= f_y - 0.5 * step * gg:
                 accepted = True
                 break
             if abs(f_new - f_y) <= ROUNDING * abs(f_y):
                 # f is flat to rounding: test the curvature along the step instead
-                loss_grad(X, y, sample_weight, x_new, n_outputs, loss_scale, l2,
-                          fit_intercept, parallel, g_new)
+                loss_grad(X, y, sample_weight, x_new, n_outputs, loss_scale, l2, fit_intercept, parallel, g_new)
                 curvature = 0.0
                 for i in range(p):
                     curvature += (g_new[i] - g_y[i]) * (x_new[i] - y_k[i])
@@ -198,20 +193,18 @@ def gd_iterate(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, 
         f_x = f_new
         it += 1
         history = record(history, it, f_x)
-        f_y = loss_grad(X, y, sample_weight, y_k, n_outputs, loss_scale, l2, fit_intercept,
-                        parallel, g_y)
+        f_y = loss_grad(X, y, sample_weight, y_k, n_outputs, loss_scale, l2, fit_intercept, parallel, g_y)
         if not finite_point(f_y, g_y):  # y_k overflowed: restart from x_k
             y_k[:] = x
             t = 1.0
-            f_y = loss_grad(X, y, sample_weight, y_k, n_outputs, loss_scale, l2,
-                            fit_intercept, parallel, g_y)
+            f_y = loss_grad(X, y, sample_weight, y_k, n_outputs, loss_scale, l2, fit_intercept, parallel, g_y)
             if not finite_point(f_y, g_y):
                 break
         lipschitz *= SHRINK
     if it == max_iter and max_abs(g_y) <= tol:
-        return it, True, history[:it + 1]
+        return it, True, history[: it + 1]
     coef[:] = x if f_x <= f_start else start
-    return it, False, history[:it + 1]
+    return it, False, history[: it + 1]
 
 
 # --------------------------------------------------------------------------
@@ -276,8 +269,7 @@ def fit_binary_gd(X, y, sample_weight, C, fit_intercept, max_iter, tol, coef0):
     copy of this kernel loaded from Numba's on-disk cache needs.
     """
     coef = start_coef(coef0, 1, fit_intercept)
-    n_iter, converged, history = gd_solve(X, y, sample_weight, 1, C, fit_intercept,
-                                          max_iter, tol, coef, True)
+    n_iter, converged, history = gd_solve(X, y, sample_weight, 1, C, fit_intercept, max_iter, tol, coef, True)
     return coef, n_iter, converged, history
 
 
@@ -313,14 +305,12 @@ def fit_multinomial_gd(X, y, sample_weight, C, fit_intercept, max_iter, tol, coe
     """
     k = coef0.shape[0]
     coef = start_coef(coef0, k, fit_intercept)
-    n_iter, converged, history = gd_solve(X, y, sample_weight, k, C, fit_intercept,
-                                          max_iter, tol, coef, True)
+    n_iter, converged, history = gd_solve(X, y, sample_weight, k, C, fit_intercept, max_iter, tol, coef, True)
     return coef.reshape(coef0.shape), n_iter, converged, history
 
 
 @kernel
-def fit_binary_gd_csr(data, indices, indptr, y, sample_weight, C, fit_intercept,
-                      max_iter, tol, coef0):
+def fit_binary_gd_csr(data, indices, indptr, y, sample_weight, C, fit_intercept, max_iter, tol, coef0):
     """:func:`fit_binary_gd` for a CSR ``X`` given as its three arrays.
 
     ``fit_binary_gd_csr(data, indices, indptr, y, sample_weight, C, fit_intercept, max_iter, tol, coef0) -> (coef, n_iter, converged, objective_history)``
@@ -341,14 +331,14 @@ def fit_binary_gd_csr(data, indices, indptr, y, sample_weight, C, fit_intercept,
         As in :func:`fit_binary_gd`.
     """
     coef = start_coef(coef0, 1, fit_intercept)
-    n_iter, converged, history = gd_solve((data, indices, indptr), y, sample_weight, 1, C,
-                                          fit_intercept, max_iter, tol, coef, True)
+    n_iter, converged, history = gd_solve(
+        (data, indices, indptr), y, sample_weight, 1, C, fit_intercept, max_iter, tol, coef, True
+    )
     return coef, n_iter, converged, history
 
 
 @kernel
-def fit_multinomial_gd_csr(data, indices, indptr, y, sample_weight, C, fit_intercept,
-                           max_iter, tol, coef0):
+def fit_multinomial_gd_csr(data, indices, indptr, y, sample_weight, C, fit_intercept, max_iter, tol, coef0):
     """:func:`fit_multinomial_gd` for a CSR ``X`` given as its three arrays.
 
     ``fit_multinomial_gd_csr(data, indices, indptr, y, sample_weight, C, fit_intercept, max_iter, tol, coef0) -> (coef, n_iter, converged, objective_history)``
@@ -370,6 +360,7 @@ def fit_multinomial_gd_csr(data, indices, indptr, y, sample_weight, C, fit_inter
     """
     k = coef0.shape[0]
     coef = start_coef(coef0, k, fit_intercept)
-    n_iter, converged, history = gd_solve((data, indices, indptr), y, sample_weight, k, C,
-                                          fit_intercept, max_iter, tol, coef, True)
+    n_iter, converged, history = gd_solve(
+        (data, indices, indptr), y, sample_weight, k, C, fit_intercept, max_iter, tol, coef, True
+    )
     return coef.reshape(coef0.shape), n_iter, converged, history

@@ -78,7 +78,7 @@ def _fill_tile(X, sample_weight, n_coef, start, stop, T, inv_scale):
     d = n_coef - 1
     if isinstance(X, tuple):
         data, indices, indptr = X
-        T[:d + 1, :m] = 0.0
+        T[: d + 1, :m] = 0.0
         for r in range(m):
             i = start + r
             root = np.sqrt(abs(sample_weight[i]))
@@ -96,9 +96,9 @@ def _fill_tile(X, sample_weight, n_coef, start, stop, T, inv_scale):
             for u in range(rows):
                 roots[u] = np.sqrt(abs(sample_weight[start + r0 + u]))
                 T[d, r0 + u] = roots[u]
-            block = X[start + r0:start + r0 + rows]
+            block = X[start + r0 : start + r0 + rows]
             for j in range(d):
-                t = T[j, r0:r0 + rows]
+                t = T[j, r0 : r0 + rows]
                 c = inv_scale[j]
                 for u in range(rows):
                     t[u] = roots[u] * block[u, j] * c
@@ -251,8 +251,7 @@ def cholesky_in_place(M):
 
 
 @kernel
-def _curvature(X, sample_weight, n_coef, n_outputs, loss_scale, l2, fit_intercept, parallel,
-               inv_scale):
+def _curvature(X, sample_weight, n_coef, n_outputs, loss_scale, l2, fit_intercept, parallel, inv_scale):
     """``D⁻¹ M D⁻¹`` (module docstring), not yet factored."""
     M = _scaled_gram(X, sample_weight, n_coef, parallel, inv_scale)
     curvature = 0.25 if n_outputs == 1 else 1.0 / n_outputs
@@ -276,33 +275,28 @@ def _all_finite(M):
 
 
 @kernel
-def curvature_factor(X, sample_weight, n_coef, n_outputs, loss_scale, l2, fit_intercept,
-                     parallel):
+def curvature_factor(X, sample_weight, n_coef, n_outputs, loss_scale, l2, fit_intercept, parallel):
     """The Cholesky factor ``L`` of ``M`` (module docstring) for ``n_coef = d + 1``
     coefficients per class: the lower triangle of a (d + 1, d + 1) float64
     array.  Without an intercept its row and column are those of the
     identity (that gradient entry is always 0)."""
-    M = _curvature(X, sample_weight, n_coef, n_outputs, loss_scale, l2, fit_intercept,
-                   parallel, np.ones(n_coef))
+    M = _curvature(X, sample_weight, n_coef, n_outputs, loss_scale, l2, fit_intercept, parallel, np.ones(n_coef))
     cholesky_in_place(M)
     return M
 
 
 @kernel
-def preconditioner(X, sample_weight, n_coef, n_outputs, loss_scale, l2, fit_intercept,
-                   parallel):
+def preconditioner(X, sample_weight, n_coef, n_outputs, loss_scale, l2, fit_intercept, parallel):
     """``(L, inv_scale, usable)``: the Cholesky factor of ``D⁻¹ M D⁻¹`` and the
     diagonal of ``D⁻¹`` for :func:`solve_factored`.  ``D`` is the identity
     unless ``M`` overflows (then :func:`column_inv_scales`); ``usable`` is
     false when even the scaled ``M`` is not finite (e.g. weights whose sum
     overflows), and the solver must take plain gradient steps."""
     inv_scale = np.ones(n_coef)
-    M = _curvature(X, sample_weight, n_coef, n_outputs, loss_scale, l2, fit_intercept,
-                   parallel, inv_scale)
+    M = _curvature(X, sample_weight, n_coef, n_outputs, loss_scale, l2, fit_intercept, parallel, inv_scale)
     if not _all_finite(M):
         inv_scale = column_inv_scales(X, n_coef)
-        M = _curvature(X, sample_weight, n_coef, n_outputs, loss_scale, l2, fit_intercept,
-                       parallel, inv_scale)
+        M = _curvature(X, sample_weight, n_coef, n_outputs, loss_scale, l2, fit_intercept, parallel, inv_scale)
         if not _all_finite(M):
             return M, inv_scale, False
     cholesky_in_place(M)
@@ -317,7 +311,7 @@ def solve_factored(L, g, n_outputs, out, inv_scale):
     ``M⁻¹ g = D⁻¹ M'⁻¹ D⁻¹ g``, by forward, then back substitution."""
     p = L.shape[0]
     for c in range(n_outputs):
-        block = out[c * p:(c + 1) * p]
+        block = out[c * p : (c + 1) * p]
         for j in range(p):
             acc = g[c * p + j] * inv_scale[j]
             lj = L[j, :j]

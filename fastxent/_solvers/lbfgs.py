@@ -76,8 +76,7 @@ def _two_loop(g, S, Y, rho, alpha, n_pairs, newest, direction):
 
 
 @kernel
-def lbfgs_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef,
-                parallel):
+def lbfgs_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef, parallel):
     """Minimise the penalized logistic loss with L-BFGS, updating ``coef`` in place.
 
     Parameters are those of :func:`fastxent._kernels.logistic.loss_grad`
@@ -120,14 +119,13 @@ def lbfgs_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol,
             _two_loop(g, S, Y, rho, alpha, n_pairs, newest, direction)
             slope = dot(g, direction)
             if not slope < 0.0:  # the gradient itself is unusable
-                return it, False, history[:it + 1]
+                return it, False, history[: it + 1]
         t = 1.0
         accepted = False
         for _ in range(MAX_LINE_SEARCH):
             for i in range(p):
                 x_new[i] = coef[i] + t * direction[i]
-            f_new = loss_grad(X, y, sample_weight, x_new, n_outputs, loss_scale, l2,
-                              fit_intercept, parallel, g_new)
+            f_new = loss_grad(X, y, sample_weight, x_new, n_outputs, loss_scale, l2, fit_intercept, parallel, g_new)
             finite = finite_point(f_new, g_new)
             if finite and f_new <= f + ARMIJO * t * slope:
                 accepted = True
@@ -139,7 +137,7 @@ def lbfgs_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol,
             else:
                 t *= 0.1
         if not accepted:
-            return it, False, history[:it + 1]
+            return it, False, history[: it + 1]
         newest = (newest + 1) % MEMORY
         s_vec = S[newest]
         y_vec = Y[newest]
@@ -158,11 +156,11 @@ def lbfgs_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol,
         f = f_new
         history = record(history, it + 1, f)
         if max_abs(g) <= tol:
-            return it + 1, True, history[:it + 2]
+            return it + 1, True, history[: it + 2]
         if f_old - f <= FTOL * max(abs(f_old), abs(f), 1.0):
-            return it + 1, True, history[:it + 2]
+            return it + 1, True, history[: it + 2]
     n_iter = max(max_iter, 0)
-    return n_iter, False, history[:n_iter + 1]
+    return n_iter, False, history[: n_iter + 1]
 
 
 # --------------------------------------------------------------------------
@@ -218,8 +216,7 @@ def fit_binary_lbfgs(X, y, sample_weight, C, fit_intercept, max_iter, tol, coef0
     copy of this kernel loaded from Numba's on-disk cache needs.
     """
     coef = start_coef(coef0, 1, fit_intercept)
-    n_iter, converged, history = lbfgs_solve(X, y, sample_weight, 1, C, fit_intercept,
-                                             max_iter, tol, coef, True)
+    n_iter, converged, history = lbfgs_solve(X, y, sample_weight, 1, C, fit_intercept, max_iter, tol, coef, True)
     return coef, n_iter, converged, history
 
 
@@ -253,14 +250,12 @@ def fit_multinomial_lbfgs(X, y, sample_weight, C, fit_intercept, max_iter, tol, 
     """
     k = coef0.shape[0]
     coef = start_coef(coef0, k, fit_intercept)
-    n_iter, converged, history = lbfgs_solve(X, y, sample_weight, k, C, fit_intercept,
-                                             max_iter, tol, coef, True)
+    n_iter, converged, history = lbfgs_solve(X, y, sample_weight, k, C, fit_intercept, max_iter, tol, coef, True)
     return coef.reshape(coef0.shape), n_iter, converged, history
 
 
 @kernel
-def fit_binary_lbfgs_csr(data, indices, indptr, y, sample_weight, C, fit_intercept,
-                         max_iter, tol, coef0):
+def fit_binary_lbfgs_csr(data, indices, indptr, y, sample_weight, C, fit_intercept, max_iter, tol, coef0):
     """:func:`fit_binary_lbfgs` for a CSR ``X`` given as its three arrays.
 
     ``fit_binary_lbfgs_csr(data, indices, indptr, y, sample_weight, C, fit_intercept, max_iter, tol, coef0) -> (coef, n_iter, converged, objective_history)``
@@ -281,14 +276,14 @@ def fit_binary_lbfgs_csr(data, indices, indptr, y, sample_weight, C, fit_interce
         As in :func:`fit_binary_lbfgs`.
     """
     coef = start_coef(coef0, 1, fit_intercept)
-    n_iter, converged, history = lbfgs_solve((data, indices, indptr), y, sample_weight, 1,
-                                             C, fit_intercept, max_iter, tol, coef, True)
+    n_iter, converged, history = lbfgs_solve(
+        (data, indices, indptr), y, sample_weight, 1, C, fit_intercept, max_iter, tol, coef, True
+    )
     return coef, n_iter, converged, history
 
 
 @kernel
-def fit_multinomial_lbfgs_csr(data, indices, indptr, y, sample_weight, C, fit_intercept,
-                              max_iter, tol, coef0):
+def fit_multinomial_lbfgs_csr(data, indices, indptr, y, sample_weight, C, fit_intercept, max_iter, tol, coef0):
     """:func:`fit_multinomial_lbfgs` for a CSR ``X`` given as its three arrays.
 
     ``fit_multinomial_lbfgs_csr(data, indices, indptr, y, sample_weight, C, fit_intercept, max_iter, tol, coef0) -> (coef, n_iter, converged, objective_history)``
@@ -310,6 +305,7 @@ def fit_multinomial_lbfgs_csr(data, indices, indptr, y, sample_weight, C, fit_in
     """
     k = coef0.shape[0]
     coef = start_coef(coef0, k, fit_intercept)
-    n_iter, converged, history = lbfgs_solve((data, indices, indptr), y, sample_weight, k,
-                                             C, fit_intercept, max_iter, tol, coef, True)
+    n_iter, converged, history = lbfgs_solve(
+        (data, indices, indptr), y, sample_weight, k, C, fit_intercept, max_iter, tol, coef, True
+    )
     return coef.reshape(coef0.shape), n_iter, converged, history

@@ -32,9 +32,7 @@ def _union(a, b, name):
     try:
         return np.union1d(a, b)
     except TypeError as exc:
-        raise TypeError(
-            f"{name} of this chunk cannot be compared with the classes seen before: {exc}"
-        ) from None
+        raise TypeError(f"{name} of this chunk cannot be compared with the classes seen before: {exc}") from None
 
 
 def _coo(table):
@@ -99,12 +97,15 @@ class ContingencyAccumulator:
         union_true = _union(self.classes_true, classes_true, "labels_true")
         union_pred = _union(self.classes_pred, classes_pred, "labels_pred")
         n_cols = union_pred.shape[0]
-        keys = [np.searchsorted(union_true, classes_true)[rows] * n_cols
-                + np.searchsorted(union_pred, classes_pred)[cols]]
+        keys = [
+            np.searchsorted(union_true, classes_true)[rows] * n_cols + np.searchsorted(union_pred, classes_pred)[cols]
+        ]
         values = [counts]
         if self.classes_true is not None:
-            keys.append(np.searchsorted(union_true, self.classes_true)[self.rows] * n_cols
-                        + np.searchsorted(union_pred, self.classes_pred)[self.cols])
+            keys.append(
+                np.searchsorted(union_true, self.classes_true)[self.rows] * n_cols
+                + np.searchsorted(union_pred, self.classes_pred)[self.cols]
+            )
             values.append(self.counts)
         key = np.concatenate(keys)
         value = np.concatenate(values)
@@ -173,7 +174,4 @@ class ContingencyAccumulator:
 
 def _check_average(average_method):
     if average_method not in ("arithmetic", "max", "min", "geometric"):
-        raise ValueError(
-            "average_method must be 'arithmetic', 'geometric', 'min' or 'max'; "
-            f"got {average_method!r}"
-        )
+        raise ValueError(f"average_method must be 'arithmetic', 'geometric', 'min' or 'max'; got {average_method!r}")

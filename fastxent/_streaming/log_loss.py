@@ -31,7 +31,10 @@ import numpy as np
 from .._api import labels as _labels
 from .._api.log_loss import Totals, _d2_from_totals, _log_loss, _validated_totals
 from .._api.log_loss_validation import (
-    NOT_A_PARAMETER, check_params, num_samples, undefined_metric_warning,
+    NOT_A_PARAMETER,
+    check_params,
+    num_samples,
+    undefined_metric_warning,
 )
 
 __all__ = ["LogLossAccumulator"]
@@ -143,10 +146,11 @@ class LogLossAccumulator(LockedState):
 
         An empty chunk is a no-op; a rejected chunk leaves the state unchanged.
         """
-        check_params("LogLossAccumulator.update", y_true, y_proba, NOT_A_PARAMETER,
-                      sample_weight, None, "deprecated")
-        if num_samples(y_proba) == 0 and num_samples(y_true) == 0 and (
-            sample_weight is None or num_samples(sample_weight) == 0
+        check_params("LogLossAccumulator.update", y_true, y_proba, NOT_A_PARAMETER, sample_weight, None, "deprecated")
+        if (
+            num_samples(y_proba) == 0
+            and num_samples(y_true) == 0
+            and (sample_weight is None or num_samples(sample_weight) == 0)
         ):
             return self
         if isinstance(sample_weight, np.ma.MaskedArray) and np.ma.is_masked(sample_weight):
@@ -160,15 +164,18 @@ class LogLossAccumulator(LockedState):
             )
         classes = self.classes_
         if classes is None:
-            totals = _validated_totals(y_true, y_proba, sample_weight, None,
-                                       allow_zero_weights=True)
+            totals = _validated_totals(y_true, y_proba, sample_weight, None, allow_zero_weights=True)
         else:
             try:
                 # labels as given, so that errors quote them as log_loss does
-                totals = _validated_totals(y_true, y_proba, sample_weight,
-                                           classes if self.labels is None else self.labels,
-                                           label_classes=classes,
-                                           allow_zero_weights=True)
+                totals = _validated_totals(
+                    y_true,
+                    y_proba,
+                    sample_weight,
+                    classes if self.labels is None else self.labels,
+                    label_classes=classes,
+                    allow_zero_weights=True,
+                )
             except ValueError as error:
                 if self.labels is None and str(error).startswith("y_true contains values"):
                     raise ValueError(
@@ -178,16 +185,17 @@ class LogLossAccumulator(LockedState):
                 raise
         class_weight = np.asarray(totals.class_weight, dtype=np.float64)
         with self._lock:
-            if classes is None and self.classes_ is not None and not _same_classes(
-                self.classes_, totals.classes
+            if (
+                classes is None and self.classes_ is not None and not _same_classes(self.classes_, totals.classes)
             ):  # another thread's first chunk fixed other classes meanwhile
                 raise ValueError(
                     f"y_true has the classes {totals.classes}, but the first chunk fixed "
                     f"{self.classes_}; pass labels= to LogLossAccumulator when chunks "
                     "may hold different classes."
                 )
-            self._commit(totals.classes, totals.loss, totals.weight, class_weight, totals.n,
-                         totals.weighted, totals.nonzero > 0)
+            self._commit(
+                totals.classes, totals.loss, totals.weight, class_weight, totals.n, totals.weighted, totals.nonzero > 0
+            )
         return self
 
     def _commit(self, classes, loss, weight, class_weight, n, weighted, nonzero):
@@ -208,8 +216,15 @@ class LogLossAccumulator(LockedState):
 
     def _snapshot(self):
         with self._lock:
-            return (self.classes_, self._loss, self._weight, self._class_weight,
-                    self.n_samples_, self._weighted, self._has_nonzero_weight)
+            return (
+                self.classes_,
+                self._loss,
+                self._weight,
+                self._class_weight,
+                self.n_samples_,
+                self._weighted,
+                self._has_nonzero_weight,
+            )
 
     def merge(self, other):
         """Add the state of another accumulator (same classes); returns self."""
@@ -219,13 +234,8 @@ class LogLossAccumulator(LockedState):
         if n == 0 and classes is None:
             return self
         with self._lock:
-            if self.classes_ is not None and classes is not None and not _same_classes(
-                self.classes_, classes
-            ):
-                raise ValueError(
-                    f"cannot merge accumulators with different classes: {self.classes_} "
-                    f"and {classes}"
-                )
+            if self.classes_ is not None and classes is not None and not _same_classes(self.classes_, classes):
+                raise ValueError(f"cannot merge accumulators with different classes: {self.classes_} and {classes}")
             if n:
                 self._commit(classes, loss, weight, class_weight, n, weighted, nonzero)
             else:
@@ -243,8 +253,15 @@ class LogLossAccumulator(LockedState):
             raise no_samples_error(self)
         if weighted and not nonzero:
             raise ValueError("Sample weights must contain at least one non-zero number.")
-        return Totals(loss[0] + loss[1], weight[0] + weight[1],
-                      class_weight[0] + class_weight[1], n, classes, weighted, int(nonzero))
+        return Totals(
+            loss[0] + loss[1],
+            weight[0] + weight[1],
+            class_weight[0] + class_weight[1],
+            n,
+            classes,
+            weighted,
+            int(nonzero),
+        )
 
     def result(self, normalize=True):
         """The log loss of everything seen (``log_loss(..., normalize=normalize)``).
@@ -261,14 +278,14 @@ class LogLossAccumulator(LockedState):
         if n == 0:
             raise no_samples_error(self)
         if n < 2:
-            warnings.warn("D^2 score is not well-defined with less than two samples.",
-                          undefined_metric_warning(), stacklevel=2)
+            warnings.warn(
+                "D^2 score is not well-defined with less than two samples.", undefined_metric_warning(), stacklevel=2
+            )
             return float("nan")
         return _d2_from_totals(self._totals())
 
     def __repr__(self):
-        return (f"LogLossAccumulator(labels={self.labels!r}) with {self.n_samples_} samples, "
-                f"classes={self.classes_!r}")
+        return f"LogLossAccumulator(labels={self.labels!r}) with {self.n_samples_} samples, classes={self.classes_!r}"
 
 
 def _plus(pair, value):

@@ -15,8 +15,8 @@ import numpy as np
 
 from .._api import binary as _binary_losses
 from .._api import categorical as _categorical_losses
-from .log_loss import LockedState, no_samples_error
 from .._api.validation import REDUCTIONS
+from .log_loss import LockedState, no_samples_error
 
 __all__ = ["BinaryCrossEntropyAccumulator", "CrossEntropyAccumulator"]
 
@@ -275,8 +275,15 @@ class CrossEntropyAccumulator(_Accumulator):
             self._check_classes(k, "y_pred")
             return None
         problem = _categorical_losses._Problem(
-            y_true, y_pred, self.from_logits, sample_weight, self.class_weight,
-            self.label_smoothing, self.ignore_index, self.axis, self.clip,
+            y_true,
+            y_pred,
+            self.from_logits,
+            sample_weight,
+            self.class_weight,
+            self.label_smoothing,
+            self.ignore_index,
+            self.axis,
+            self.clip,
         )
         k = problem.pred.shape[1]
         self._check_classes(k, "y_pred")  # fail before the kernel; checked again on commit

@@ -77,26 +77,38 @@ def _torch_reduce(losses, weights, reduction, denominator):
     return total if reduction == "sum" else total / denominator
 
 
-def _torch_cross_entropy_tensor(y_true, x, *, from_logits=False, sample_weight=None,
-                                class_weight=None, label_smoothing=0.0, ignore_index=None,
-                                reduction="mean", clip="auto"):
+def _torch_cross_entropy_tensor(
+    y_true,
+    x,
+    *,
+    from_logits=False,
+    sample_weight=None,
+    class_weight=None,
+    label_smoothing=0.0,
+    ignore_index=None,
+    reduction="mean",
+    clip="auto",
+):
     """torch.nn.functional.cross_entropy with SPEC's per-sample weights (x: (n, k) tensor)."""
     import torch
     import torch.nn.functional as F
 
     if not from_logits:
-        return _torch_probability_cross_entropy(y_true, x, sample_weight, class_weight, label_smoothing,
-                                                ignore_index, reduction, clip)
+        return _torch_probability_cross_entropy(
+            y_true, x, sample_weight, class_weight, label_smoothing, ignore_index, reduction, clip
+        )
     log_input = x
     y = np.asarray(y_true)
     target = torch.from_numpy(y.astype(np.int64) if y.ndim == 1 else y.astype(x.detach().numpy().dtype))
     weight = None if class_weight is None else torch.as_tensor(np.asarray(class_weight), dtype=x.dtype)
     ignore = -100 if ignore_index is None else ignore_index
     if sample_weight is None:
-        return F.cross_entropy(log_input, target, weight=weight, ignore_index=ignore,
-                               label_smoothing=label_smoothing, reduction=reduction)
-    losses = F.cross_entropy(log_input, target, weight=weight, ignore_index=ignore,
-                             label_smoothing=label_smoothing, reduction="none")
+        return F.cross_entropy(
+            log_input, target, weight=weight, ignore_index=ignore, label_smoothing=label_smoothing, reduction=reduction
+        )
+    losses = F.cross_entropy(
+        log_input, target, weight=weight, ignore_index=ignore, label_smoothing=label_smoothing, reduction="none"
+    )
     s = torch.as_tensor(np.asarray(sample_weight), dtype=x.dtype)
     if y.ndim == 1:
         kept = torch.from_numpy(y != ignore)
@@ -122,8 +134,9 @@ def _log1m_where_used(coefficient, p):
     return torch.log1p(-torch.where(coefficient == 0, torch.zeros_like(p), p))
 
 
-def _torch_probability_cross_entropy(y_true, x, sample_weight, class_weight, label_smoothing,
-                                     ignore_index, reduction, clip):
+def _torch_probability_cross_entropy(
+    y_true, x, sample_weight, class_weight, label_smoothing, ignore_index, reduction, clip
+):
     """``-sum_c w_c t_c log q_c`` of the clipped probabilities, rows used as given.
 
     F.cross_entropy would apply its log-softmax to ``log q``, which renormalizes
@@ -136,10 +149,16 @@ def _torch_probability_cross_entropy(y_true, x, sample_weight, class_weight, lab
     q = x.clamp(*_clip_bounds(clip, x.dtype)) if clip is not None else x
     k = x.shape[-1]
     y = np.asarray(y_true)
-    w = torch.ones(k, dtype=x.dtype) if class_weight is None else torch.as_tensor(
-        np.asarray(class_weight), dtype=x.dtype)
-    s = torch.ones(x.shape[:-1], dtype=x.dtype) if sample_weight is None else torch.as_tensor(
-        np.asarray(sample_weight), dtype=x.dtype)
+    w = (
+        torch.ones(k, dtype=x.dtype)
+        if class_weight is None
+        else torch.as_tensor(np.asarray(class_weight), dtype=x.dtype)
+    )
+    s = (
+        torch.ones(x.shape[:-1], dtype=x.dtype)
+        if sample_weight is None
+        else torch.as_tensor(np.asarray(sample_weight), dtype=x.dtype)
+    )
     if y.ndim == x.ndim:
         t = torch.from_numpy(y.astype(x.detach().numpy().dtype))
         keep = torch.ones(x.shape[:-1], dtype=x.dtype)
@@ -162,8 +181,9 @@ def _clip_bounds(clip, dtype):
     return eps, 1 - eps
 
 
-def _torch_binary_cross_entropy_tensor(y_true, x, *, from_logits=False, sample_weight=None,
-                                       pos_weight=None, reduction="mean", clip="auto"):
+def _torch_binary_cross_entropy_tensor(
+    y_true, x, *, from_logits=False, sample_weight=None, pos_weight=None, reduction="mean", clip="auto"
+):
     import torch
     import torch.nn.functional as F
 
@@ -197,6 +217,7 @@ def _torch_value(tensor_loss, axis_arg=False):
         if axis_arg:
             y_true, y_pred = _class_axis_last(y_true, y_pred, axis)
         return _to_numpy(tensor_loss(y_true, _tensor(y_pred), **kwargs))
+
     return call
 
 
@@ -210,6 +231,7 @@ def _torch_value_and_grad(tensor_loss, axis_arg=False):
         (loss.sum() if loss.ndim else loss).backward()
         grad = x.grad.numpy()
         return _to_numpy(loss), (np.moveaxis(grad, -1, axis) if axis_arg else grad)
+
     return call
 
 
@@ -234,8 +256,9 @@ def _numpy_entropy(pk, qk=None, base=None, axis=0, *, nan_policy="propagate", ke
     return s / np.log(base) if base is not None else s
 
 
-def _numpy_cross_entropy_logits(y_true, y_pred, *, from_logits=False, axis=-1, reduction="mean",
-                                clip="auto", **unsupported):
+def _numpy_cross_entropy_logits(
+    y_true, y_pred, *, from_logits=False, axis=-1, reduction="mean", clip="auto", **unsupported
+):
     """Plain NumPy: log-softmax (or log of clipped probabilities), then a gather."""
     if any(v is not None and v != 0.0 for v in unsupported.values()):
         raise NotImplementedError("weights/label smoothing: use the torch reference")
@@ -252,8 +275,9 @@ def _numpy_cross_entropy_logits(y_true, y_pred, *, from_logits=False, axis=-1, r
     return {"none": losses, "sum": losses.sum(), "mean": losses.mean()}[reduction]
 
 
-def _numpy_binary_cross_entropy(y_true, y_pred, *, from_logits=False, sample_weight=None,
-                                pos_weight=None, reduction="mean", clip="auto"):
+def _numpy_binary_cross_entropy(
+    y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weight=None, reduction="mean", clip="auto"
+):
     z = np.asarray(y_pred, dtype=np.float64)
     y = np.asarray(y_true, dtype=np.float64)
     pw = 1.0 if pos_weight is None else pos_weight
@@ -278,32 +302,40 @@ _torch_bce = _torch_value_and_grad(_torch_binary_cross_entropy_tensor)
 #: public name -> references, best oracle first.
 REFERENCES = {
     "log_loss": (Reference("scikit-learn", "sklearn", _same_call("sklearn.metrics.log_loss")),),
-    "d2_log_loss_score": (
-        Reference("scikit-learn", "sklearn", _same_call("sklearn.metrics.d2_log_loss_score")),),
+    "d2_log_loss_score": (Reference("scikit-learn", "sklearn", _same_call("sklearn.metrics.d2_log_loss_score")),),
     "entropy": (
         Reference("scipy", "scipy", _same_call("scipy.stats.entropy")),
         Reference("numpy", "scipy", _numpy_entropy, "NumPy formula (scipy.special.entr for 0 log 0)"),
     ),
-    "kl_divergence": (Reference("scipy", "scipy", _scipy_kl_divergence,
-                                "scipy.stats.entropy(p, q) normalizes p and q"),),
+    "kl_divergence": (
+        Reference("scipy", "scipy", _scipy_kl_divergence, "scipy.stats.entropy(p, q) normalizes p and q"),
+    ),
     "cross_entropy": (
-        Reference("torch", "torch", _torch_value(_torch_cross_entropy_tensor, axis_arg=True),
-                  "F.cross_entropy for logits; -sum w t log q of the clipped probabilities"),
+        Reference(
+            "torch",
+            "torch",
+            _torch_value(_torch_cross_entropy_tensor, axis_arg=True),
+            "F.cross_entropy for logits; -sum w t log q of the clipped probabilities",
+        ),
         Reference("numpy", "numpy", _numpy_cross_entropy_logits, "unweighted only"),
     ),
     "cross_entropy_grad": (Reference("torch", "torch", _grad_only(_torch_ce), "torch.autograd"),),
     "cross_entropy_value_and_grad": (Reference("torch", "torch", _torch_ce, "forward + backward"),),
     "binary_cross_entropy": (
-        Reference("torch", "torch", _torch_value(_torch_binary_cross_entropy_tensor),
-                  "F.binary_cross_entropy_with_logits for logits; its weight= semantics"),
+        Reference(
+            "torch",
+            "torch",
+            _torch_value(_torch_binary_cross_entropy_tensor),
+            "F.binary_cross_entropy_with_logits for logits; its weight= semantics",
+        ),
         Reference("numpy", "numpy", _numpy_binary_cross_entropy),
     ),
     "binary_cross_entropy_grad": (Reference("torch", "torch", _grad_only(_torch_bce), "torch.autograd"),),
     "binary_cross_entropy_value_and_grad": (Reference("torch", "torch", _torch_bce, "forward + backward"),),
     "LogisticRegression": (
-        Reference("scikit-learn", "sklearn", _same_call("sklearn.linear_model.LogisticRegression")),),
-    **{f"ufuncs.{name}": (Reference("scipy", "scipy", _same_call(f"scipy.special.{name}")),)
-       for name in _UFUNCS},
+        Reference("scikit-learn", "sklearn", _same_call("sklearn.linear_model.LogisticRegression")),
+    ),
+    **{f"ufuncs.{name}": (Reference("scipy", "scipy", _same_call(f"scipy.special.{name}")),) for name in _UFUNCS},
 }
 
 
@@ -332,17 +364,28 @@ def _numpy_conditional_entropy(labels_x, labels_y):
     return float(-(table[nz] / table.sum() * np.log(table[nz] / column[nz])).sum())
 
 
-REFERENCES.update({
-    **{name: (Reference("scikit-learn", "sklearn", _same_call(f"sklearn.metrics.{name}")),)
-       for name in ("mutual_info_score", "normalized_mutual_info_score", "adjusted_mutual_info_score")},
-    "contingency_matrix": (
-        Reference("scikit-learn", "sklearn", _same_call("sklearn.metrics.cluster.contingency_matrix")),),
-    "entropy_of_labels": (Reference("scikit-learn", "sklearn", _same_call(
-        "sklearn.metrics.cluster._supervised._entropy"), "the non-deprecated twin of metrics.cluster.entropy"),),
-    "jensenshannon": (Reference("scipy", "scipy", _same_call("scipy.spatial.distance.jensenshannon")),),
-    "conditional_entropy": (Reference("numpy", "numpy", _numpy_conditional_entropy),),
-    "joint_entropy": (Reference("numpy", "numpy", _numpy_joint_entropy),),
-})
+REFERENCES.update(
+    {
+        **{
+            name: (Reference("scikit-learn", "sklearn", _same_call(f"sklearn.metrics.{name}")),)
+            for name in ("mutual_info_score", "normalized_mutual_info_score", "adjusted_mutual_info_score")
+        },
+        "contingency_matrix": (
+            Reference("scikit-learn", "sklearn", _same_call("sklearn.metrics.cluster.contingency_matrix")),
+        ),
+        "entropy_of_labels": (
+            Reference(
+                "scikit-learn",
+                "sklearn",
+                _same_call("sklearn.metrics.cluster._supervised._entropy"),
+                "the non-deprecated twin of metrics.cluster.entropy",
+            ),
+        ),
+        "jensenshannon": (Reference("scipy", "scipy", _same_call("scipy.spatial.distance.jensenshannon")),),
+        "conditional_entropy": (Reference("numpy", "numpy", _numpy_conditional_entropy),),
+        "joint_entropy": (Reference("numpy", "numpy", _numpy_joint_entropy),),
+    }
+)
 
 
 def references_for(name, library=None):

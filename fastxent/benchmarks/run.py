@@ -61,10 +61,20 @@ def _timed(func, inputs):
 
 def measure_case(case, size="full", rounds=9, budget_s=20.0):
     """Median seconds of fastxent, the rival and the floor on one case."""
-    row = {"case": case.key, "title": case.title, "rival": case.rival_library,
-           "target": case.target_speedup, "floor_target": case.target_floor,
-           "fastxent_s": None, "rival_s": None, "floor_s": None,
-           "ratio": None, "floor_ratio": None, "met": None, "error": None}
+    row = {
+        "case": case.key,
+        "title": case.title,
+        "rival": case.rival_library,
+        "target": case.target_speedup,
+        "floor_target": case.target_floor,
+        "fastxent_s": None,
+        "rival_s": None,
+        "floor_s": None,
+        "ratio": None,
+        "floor_ratio": None,
+        "met": None,
+        "error": None,
+    }
     inputs = make_inputs(case, size)
     calls = {"fastxent": case.fastxent}
     if rival_installed(case.rival_library):
@@ -95,7 +105,8 @@ def measure_case(case, size="full", rounds=9, budget_s=20.0):
         row["floor_ratio"] = row["fastxent_s"] / row["floor_s"]
     if row["ratio"] is not None:
         row["met"] = row["ratio"] >= case.target_speedup and (
-            case.target_floor is None or row["floor_ratio"] <= case.target_floor)
+            case.target_floor is None or row["floor_ratio"] <= case.target_floor
+        )
     return row
 
 
@@ -143,8 +154,9 @@ def measure_extra_memory(n=MEMORY_N):
     for which in ("fastxent", "scikit-learn"):
         if which != "fastxent" and not rival_installed(which):
             continue
-        done = subprocess.run([sys.executable, "-c", _MEMORY_CHILD, which, str(n)],
-                              capture_output=True, text=True, timeout=600)
+        done = subprocess.run(
+            [sys.executable, "-c", _MEMORY_CHILD, which, str(n)], capture_output=True, text=True, timeout=600
+        )
         if done.returncode != 0:
             lines = done.stderr.strip().splitlines()
             result[which] = {"error": lines[-1] if lines else f"exit status {done.returncode}"}
@@ -162,10 +174,15 @@ def environment():
     import numba
     import numpy as np
 
-    env = {"python": platform.python_version(), "machine": platform.machine(),
-           "cpus": os.cpu_count(), "numpy": np.__version__, "numba": numba.__version__,
-           "numba_threads": numba.get_num_threads(),
-           "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE")}
+    env = {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "numpy": np.__version__,
+        "numba": numba.__version__,
+        "numba_threads": numba.get_num_threads(),
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
+    }
     try:
         env["threading_layer"] = numba.threading_layer()
     except ValueError:
@@ -176,8 +193,9 @@ def environment():
     if importlib.util.find_spec("threadpoolctl") is not None:  # which BLAS kernel NumPy ran
         from threadpoolctl import threadpool_info
 
-        env["blas"] = [f"{i.get('internal_api')} {i.get('architecture')} x{i.get('num_threads')}"
-                       for i in threadpool_info()]
+        env["blas"] = [
+            f"{i.get('internal_api')} {i.get('architecture')} x{i.get('num_threads')}" for i in threadpool_info()
+        ]
     return env
 
 
@@ -189,9 +207,12 @@ def run(quick=False, json_path=None, plot_path=None, memory=True, progress=None)
         if progress:
             progress(case)
         rows.append(measure_case(case, settings["size"], settings["rounds"], settings["budget_s"]))
-    results = {"size": settings["size"], "rows": rows,
-               "memory": measure_extra_memory(1_000_000 if quick else MEMORY_N) if memory else None,
-               "environment": environment()}
+    results = {
+        "size": settings["size"],
+        "rows": rows,
+        "memory": measure_extra_memory(1_000_000 if quick else MEMORY_N) if memory else None,
+        "environment": environment(),
+    }
     if json_path:
         with open(json_path, "w") as f:
             json.dump(results, f, indent=2)
@@ -227,8 +248,10 @@ def format_markdown(results):
         if r["floor_ratio"] is not None:
             floor = f"{r['floor_ratio']:.2f}×"
             floor += f" (≤ {r['floor_target']}×)" if r["floor_target"] else ""
-        lines.append(f"| {r['title']} | {r['rival']} | ≥ {r['target']:g}× | {measured} | "
-                     f"{_ms(r['fastxent_s'])} | {_ms(r['rival_s'])} | {floor} | {_verdict(r['met'])} |")
+        lines.append(
+            f"| {r['title']} | {r['rival']} | ≥ {r['target']:g}× | {measured} | "
+            f"{_ms(r['fastxent_s'])} | {_ms(r['rival_s'])} | {floor} | {_verdict(r['met'])} |"
+        )
     mem = results.get("memory")
     if mem:
         fx, sk = mem.get("fastxent", {}), mem.get("scikit-learn", {})
@@ -236,15 +259,21 @@ def format_markdown(results):
         def pct(m):
             return f"{m['fraction'] * 100:.2f} % of input" if "fraction" in m else m.get("error", "–")
 
-        lines.append(f"| extra memory of `log_loss`, N = {mem['n']:.0e} (peak RSS growth) | "
-                     f"scikit-learn: {pct(sk)} | ≤ 2 % | {pct(fx)} | | | | "
-                     f"{_verdict(mem.get('met'))} |")
+        lines.append(
+            f"| extra memory of `log_loss`, N = {mem['n']:.0e} (peak RSS growth) | "
+            f"scikit-learn: {pct(sk)} | ≤ 2 % | {pct(fx)} | | | | "
+            f"{_verdict(mem.get('met'))} |"
+        )
     env = results.get("environment") or {}
     if env:
         names = ("python", "numpy", "numba", "scikit-learn", "scipy", "torch")
-        lines += ["", "Environment: " + ", ".join(f"{n} {env[n]}" for n in names if n in env)
-                  + f"; {env.get('cpus')} CPUs, Numba threading layer {env.get('threading_layer')}"
-                  f" x{env.get('numba_threads')}; BLAS: {', '.join(sorted(set(env.get('blas', []))))}"]
+        lines += [
+            "",
+            "Environment: "
+            + ", ".join(f"{n} {env[n]}" for n in names if n in env)
+            + f"; {env.get('cpus')} CPUs, Numba threading layer {env.get('threading_layer')}"
+            f" x{env.get('numba_threads')}; BLAS: {', '.join(sorted(set(env.get('blas', []))))}",
+        ]
     return "\n".join(lines)
 
 
@@ -254,8 +283,12 @@ def main(argv=None):
     parser.add_argument("--json", metavar="FILE", help="write the measurements as JSON")
     parser.add_argument("--no-memory", action="store_true", help="skip the extra-memory case")
     args = parser.parse_args(argv)
-    results = run(quick=args.quick, json_path=args.json, memory=not args.no_memory,
-                  progress=lambda case: print(f"measuring {case.key} ...", file=sys.stderr))
+    results = run(
+        quick=args.quick,
+        json_path=args.json,
+        memory=not args.no_memory,
+        progress=lambda case: print(f"measuring {case.key} ...", file=sys.stderr),
+    )
     print(format_markdown(results))
     return 0
 
