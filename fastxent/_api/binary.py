@@ -1,4 +1,4 @@
-"""Binary cross-entropy and its gradient (public NumPy API, SPEC §2).
+"""Binary cross-entropy and its gradient (public NumPy API).
 
 Validation and coercion happen here; one call of the trusted kernel of
 :mod:`fastxent._kernels.binary` computes the value (and gradient) and, in
@@ -179,7 +179,15 @@ def _value_and_grad(y_true, y_pred, from_logits, sample_weight, pos_weight, redu
     return value, problem.shaped(grad)
 
 
-_DOC_ARGS = """
+def binary_cross_entropy(
+    y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weight=None, reduction="mean", clip="auto"
+):
+    """Binary cross-entropy (PyTorch's ``binary_cross_entropy(_with_logits)``).
+
+    Per sample: ``-(pos_weight * y log p + (1 - y) log(1 - p))`` with
+    ``0 log 0 = 0``; from logits ``pos_weight * y * softplus(-z) + (1 - y) *
+    softplus(z)``, stable for any finite ``z``; times ``sample_weight``.
+
     Parameters
     ----------
     y_true : array-like
@@ -211,12 +219,11 @@ _DOC_ARGS = """
     Array arguments in another byte order (``>f8``) are converted once; a
     masked array is used as its data when nothing is masked, and one with
     masked entries is a ``TypeError`` naming the argument.
-"""
 
-
-def binary_cross_entropy(
-    y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weight=None, reduction="mean", clip="auto"
-):
+    Returns
+    -------
+    float, or ndarray of float64 shaped like ``y_pred`` for ``"none"``
+    """
     reduction = check_reduction(reduction)
     problem = _Problem(y_true, y_pred, from_logits, sample_weight, pos_weight, clip)
     if reduction == "mean":
@@ -229,51 +236,91 @@ def binary_cross_entropy(
 def binary_cross_entropy_grad(
     y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weight=None, reduction="mean", clip="auto"
 ):
-    return _value_and_grad(y_true, y_pred, from_logits, sample_weight, pos_weight, reduction, clip, False)[1]
-
-
-def binary_cross_entropy_value_and_grad(
-    y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weight=None, reduction="mean", clip="auto"
-):
-    return _value_and_grad(y_true, y_pred, from_logits, sample_weight, pos_weight, reduction, clip, True)
-
-
-binary_cross_entropy.__doc__ = (
-    """Binary cross-entropy (PyTorch's ``binary_cross_entropy(_with_logits)``).
-
-    Per sample: ``-(pos_weight * y log p + (1 - y) log(1 - p))`` with
-    ``0 log 0 = 0``; from logits ``pos_weight * y * softplus(-z) + (1 - y) *
-    softplus(z)``, stable for any finite ``z``; times ``sample_weight``.
-"""
-    + _DOC_ARGS
-    + """
-    Returns
-    -------
-    float, or ndarray of float64 shaped like ``y_pred`` for ``"none"``
-    """
-)
-binary_cross_entropy_grad.__doc__ = (
     """Gradient of :func:`binary_cross_entropy` with respect to ``y_pred`` as given.
 
     Logits: ``w * ((1 - y) sigmoid(z) - pos_weight * y * sigmoid(-z))``;
     probabilities: ``w * ((1 - y) / (1 - p) - pos_weight * y / p)`` at the
     clipped ``p``; divided by ``sum(w)`` for ``"mean"``.  For ``"none"``
     it is the gradient of the sum of the losses.
-"""
-    + _DOC_ARGS
-    + """
+
+    Parameters
+    ----------
+    y_true : array-like
+        Targets in [0, 1] (0/1 labels, bool, or soft targets), shaped like
+        ``y_pred``.
+    y_pred : array-like of float
+        Probabilities of the positive class, or logits with
+        ``from_logits=True`` (any finite magnitude).  float32 and float64
+        are used as they are (C or F order, strided 1-D, read-only, memmap).
+    from_logits : bool, default False
+        ``True``/``False`` or ``np.bool_``; anything else is a ``TypeError``.
+    sample_weight : array-like shaped like ``y_pred``, optional
+        Non-negative finite weight per sample.
+    pos_weight : float >= 0 or array-like, optional
+        Weight of the positive term (PyTorch's ``pos_weight``): one number,
+        or an array that broadcasts to ``y_pred``'s shape without enlarging
+        it, as in PyTorch -- typically one weight per class along the last
+        axis (shape ``(k,)``, multi-label).
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"mean"`` is the weighted mean ``sum(w * loss) / sum(w)`` (``n``
+        without weights), exact even for weights near the float64 limits
+        (they are rescaled by a power of two); ``"none"`` returns each
+        weighted loss (float64).
+    clip : "auto", None or float, default "auto"
+        Probabilities are clipped to ``[eps, 1 - eps]`` (``"auto"``:
+        ``eps = finfo(dtype).eps``; ``None``: none, a zero probability of
+        the observed class gives ``inf``).  Not used for logits.
+
+    Array arguments in another byte order (``>f8``) are converted once; a
+    masked array is used as its data when nothing is masked, and one with
+    masked entries is a ``TypeError`` naming the argument.
+
     Returns
     -------
     ndarray shaped like ``y_pred``, of its dtype (float32 or float64)
     """
-)
-binary_cross_entropy_value_and_grad.__doc__ = (
+    return _value_and_grad(y_true, y_pred, from_logits, sample_weight, pos_weight, reduction, clip, False)[1]
+
+
+def binary_cross_entropy_value_and_grad(
+    y_true, y_pred, *, from_logits=False, sample_weight=None, pos_weight=None, reduction="mean", clip="auto"
+):
     """:func:`binary_cross_entropy` and its gradient in one pass.
-"""
-    + _DOC_ARGS
-    + """
+
+    Parameters
+    ----------
+    y_true : array-like
+        Targets in [0, 1] (0/1 labels, bool, or soft targets), shaped like
+        ``y_pred``.
+    y_pred : array-like of float
+        Probabilities of the positive class, or logits with
+        ``from_logits=True`` (any finite magnitude).  float32 and float64
+        are used as they are (C or F order, strided 1-D, read-only, memmap).
+    from_logits : bool, default False
+        ``True``/``False`` or ``np.bool_``; anything else is a ``TypeError``.
+    sample_weight : array-like shaped like ``y_pred``, optional
+        Non-negative finite weight per sample.
+    pos_weight : float >= 0 or array-like, optional
+        Weight of the positive term (PyTorch's ``pos_weight``): one number,
+        or an array that broadcasts to ``y_pred``'s shape without enlarging
+        it, as in PyTorch -- typically one weight per class along the last
+        axis (shape ``(k,)``, multi-label).
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"mean"`` is the weighted mean ``sum(w * loss) / sum(w)`` (``n``
+        without weights), exact even for weights near the float64 limits
+        (they are rescaled by a power of two); ``"none"`` returns each
+        weighted loss (float64).
+    clip : "auto", None or float, default "auto"
+        Probabilities are clipped to ``[eps, 1 - eps]`` (``"auto"``:
+        ``eps = finfo(dtype).eps``; ``None``: none, a zero probability of
+        the observed class gives ``inf``).  Not used for logits.
+
+    Array arguments in another byte order (``>f8``) are converted once; a
+    masked array is used as its data when nothing is masked, and one with
+    masked entries is a ``TypeError`` naming the argument.
+
     Returns
     -------
     (value, grad)
     """
-)
+    return _value_and_grad(y_true, y_pred, from_logits, sample_weight, pos_weight, reduction, clip, True)

@@ -1,4 +1,4 @@
-"""Categorical cross-entropy and its gradient (public NumPy API, SPEC §2).
+"""Categorical cross-entropy and its gradient (public NumPy API).
 
 ``cross_entropy`` / ``cross_entropy_grad`` / ``cross_entropy_value_and_grad``
 validate and coerce their arguments here, then call the trusted kernels of
@@ -265,7 +265,25 @@ def _value_and_grad(problem, reduction, want_value):
     return (_finish(problem, reduction, total, losses) if want_value else None), grad
 
 
-_DOC_ARGS = """
+def cross_entropy(
+    y_true,
+    y_pred,
+    *,
+    from_logits=False,
+    sample_weight=None,
+    class_weight=None,
+    label_smoothing=0.0,
+    ignore_index=None,
+    reduction="mean",
+    axis=-1,
+    clip="auto",
+):
+    """Categorical cross-entropy (PyTorch's ``cross_entropy`` semantics).
+
+    Per sample ``i`` with class index ``y``: ``-sum_c w_c t_c log q_c`` with
+    ``t = (1 - eps) onehot(y) + eps / k``, ``q = softmax(y_pred)`` for
+    logits, times ``sample_weight[i]``.
+
     Parameters
     ----------
     y_true : array-like
@@ -308,22 +326,11 @@ _DOC_ARGS = """
     Array arguments in another byte order (``>f8``) are converted once; a
     masked array is used as its data when nothing is masked, and one with
     masked entries is a ``TypeError`` naming the argument.
-"""
 
-
-def cross_entropy(
-    y_true,
-    y_pred,
-    *,
-    from_logits=False,
-    sample_weight=None,
-    class_weight=None,
-    label_smoothing=0.0,
-    ignore_index=None,
-    reduction="mean",
-    axis=-1,
-    clip="auto",
-):
+    Returns
+    -------
+    float, or ndarray of float64 shaped like the samples for ``"none"``
+    """
     problem, reduction = _prepare(
         y_true, y_pred, from_logits, sample_weight, class_weight, label_smoothing, ignore_index, reduction, axis, clip
     )
@@ -346,6 +353,59 @@ def cross_entropy_grad(
     axis=-1,
     clip="auto",
 ):
+    """Gradient of :func:`cross_entropy` with respect to ``y_pred`` as given.
+
+    Logits: ``(A softmax(z) - w * t) * sample_weight / normalizer`` per row;
+    probabilities: ``-w t / q`` at the clipped ``q`` (0 where ``t = 0``).
+    For ``reduction="none"`` it is the gradient of the sum of the losses.
+
+    Parameters
+    ----------
+    y_true : array-like
+        Class indices, shaped like ``y_pred`` without its class axis (int,
+        or float holding integers), or target distributions shaped like
+        ``y_pred`` (one-hot or soft; the loss of a row is
+        ``H(t, q) = -sum_c t_c log q_c``).
+    y_pred : array-like of float, at least 2-D
+        Probabilities, or logits with ``from_logits=True`` (any finite
+        magnitude; -inf marks an impossible class).  float32 and float64 are
+        used as they are (any order, strides, read-only, memmap).
+    from_logits : bool, default False
+        ``y_pred`` holds logits (a stable log-softmax is applied).
+        ``True``/``False`` or ``np.bool_``; anything else is a ``TypeError``.
+    sample_weight : array-like of shape ``y_true``'s sample shape, optional
+        Non-negative weight per sample.
+    class_weight : array-like of shape (k,), optional
+        Non-negative weight per class (PyTorch's ``weight``).
+    label_smoothing : float in [0, 1], default 0
+        The target becomes ``(1 - eps) t + eps / k``.
+    ignore_index : int, optional
+        Samples whose class index equals it contribute nothing (and are not
+        counted by ``"mean"``; all ignored gives 0).  Any Python int: one
+        beyond int64 ignores nothing unless a uint64 target equals it
+        (targets are compared exactly, never wrapped).
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"mean"`` divides the weighted sum by the sum of
+        ``sample_weight[i] * class_weight[y[i]]`` over non-ignored samples
+        (class indices) or by ``sum(sample_weight)`` (``n`` without it;
+        distributions), exact even for weights near the float64 limits
+        (they are rescaled by a power of two); ``"none"`` returns each
+        sample's weighted loss (float64).
+    axis : int, default -1
+        The class axis of ``y_pred``.
+    clip : "auto", None or float, default "auto"
+        Probabilities are clipped to ``[eps, 1 - eps]`` (``"auto"``:
+        ``eps = finfo(dtype).eps``; ``None``: no clipping, so a zero
+        probability of the true class gives ``inf``).  Not used for logits.
+
+    Array arguments in another byte order (``>f8``) are converted once; a
+    masked array is used as its data when nothing is masked, and one with
+    masked entries is a ``TypeError`` naming the argument.
+
+    Returns
+    -------
+    ndarray shaped like ``y_pred``, of its dtype (float32 or float64)
+    """
     problem, reduction = _prepare(
         y_true, y_pred, from_logits, sample_weight, class_weight, label_smoothing, ignore_index, reduction, axis, clip
     )
@@ -365,47 +425,56 @@ def cross_entropy_value_and_grad(
     axis=-1,
     clip="auto",
 ):
-    problem, reduction = _prepare(
-        y_true, y_pred, from_logits, sample_weight, class_weight, label_smoothing, ignore_index, reduction, axis, clip
-    )
-    return _value_and_grad(problem, reduction, want_value=True)
-
-
-cross_entropy.__doc__ = (
-    """Categorical cross-entropy (PyTorch's ``cross_entropy`` semantics).
-
-    Per sample ``i`` with class index ``y``: ``-sum_c w_c t_c log q_c`` with
-    ``t = (1 - eps) onehot(y) + eps / k``, ``q = softmax(y_pred)`` for
-    logits, times ``sample_weight[i]``.
-"""
-    + _DOC_ARGS
-    + """
-    Returns
-    -------
-    float, or ndarray of float64 shaped like the samples for ``"none"``
-    """
-)
-cross_entropy_grad.__doc__ = (
-    """Gradient of :func:`cross_entropy` with respect to ``y_pred`` as given.
-
-    Logits: ``(A softmax(z) - w * t) * sample_weight / normalizer`` per row;
-    probabilities: ``-w t / q`` at the clipped ``q`` (0 where ``t = 0``).
-    For ``reduction="none"`` it is the gradient of the sum of the losses.
-"""
-    + _DOC_ARGS
-    + """
-    Returns
-    -------
-    ndarray shaped like ``y_pred``, of its dtype (float32 or float64)
-    """
-)
-cross_entropy_value_and_grad.__doc__ = (
     """:func:`cross_entropy` and :func:`cross_entropy_grad` in one pass.
-"""
-    + _DOC_ARGS
-    + """
+
+    Parameters
+    ----------
+    y_true : array-like
+        Class indices, shaped like ``y_pred`` without its class axis (int,
+        or float holding integers), or target distributions shaped like
+        ``y_pred`` (one-hot or soft; the loss of a row is
+        ``H(t, q) = -sum_c t_c log q_c``).
+    y_pred : array-like of float, at least 2-D
+        Probabilities, or logits with ``from_logits=True`` (any finite
+        magnitude; -inf marks an impossible class).  float32 and float64 are
+        used as they are (any order, strides, read-only, memmap).
+    from_logits : bool, default False
+        ``y_pred`` holds logits (a stable log-softmax is applied).
+        ``True``/``False`` or ``np.bool_``; anything else is a ``TypeError``.
+    sample_weight : array-like of shape ``y_true``'s sample shape, optional
+        Non-negative weight per sample.
+    class_weight : array-like of shape (k,), optional
+        Non-negative weight per class (PyTorch's ``weight``).
+    label_smoothing : float in [0, 1], default 0
+        The target becomes ``(1 - eps) t + eps / k``.
+    ignore_index : int, optional
+        Samples whose class index equals it contribute nothing (and are not
+        counted by ``"mean"``; all ignored gives 0).  Any Python int: one
+        beyond int64 ignores nothing unless a uint64 target equals it
+        (targets are compared exactly, never wrapped).
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"mean"`` divides the weighted sum by the sum of
+        ``sample_weight[i] * class_weight[y[i]]`` over non-ignored samples
+        (class indices) or by ``sum(sample_weight)`` (``n`` without it;
+        distributions), exact even for weights near the float64 limits
+        (they are rescaled by a power of two); ``"none"`` returns each
+        sample's weighted loss (float64).
+    axis : int, default -1
+        The class axis of ``y_pred``.
+    clip : "auto", None or float, default "auto"
+        Probabilities are clipped to ``[eps, 1 - eps]`` (``"auto"``:
+        ``eps = finfo(dtype).eps``; ``None``: no clipping, so a zero
+        probability of the true class gives ``inf``).  Not used for logits.
+
+    Array arguments in another byte order (``>f8``) are converted once; a
+    masked array is used as its data when nothing is masked, and one with
+    masked entries is a ``TypeError`` naming the argument.
+
     Returns
     -------
     (value, grad)
     """
-)
+    problem, reduction = _prepare(
+        y_true, y_pred, from_logits, sample_weight, class_weight, label_smoothing, ignore_index, reduction, axis, clip
+    )
+    return _value_and_grad(problem, reduction, want_value=True)
