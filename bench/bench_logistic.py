@@ -1,7 +1,7 @@
 """fit of fastxent.LogisticRegression (both solvers) vs scikit-learn.
 
 Groups ``logistic-binary`` and ``logistic-5class``: make_classification with
-d = 100 features and n = 100 000 samples at full size (issue 4 item 4),
+d = 100 features and n = 100 000 samples at full size,
 20 000 at "quick" and 500 x 20 at "smoke" (see bench/conftest.py).  Every
 implementation minimises the same objective with C = 1 and tol = 1e-8
 (scikit-learn's lbfgs, fastxent's lbfgs and gd);

@@ -2,7 +2,7 @@
 
 * Files are named ``bench_<family>.py``; the hook below collects them
   (pytest's ``python_files`` only matches ``test_*.py``).
-* Sizes: the issue's full sizes when benchmarking for real
+* Sizes: the full sizes when benchmarking for real
   (``pytest bench/ --benchmark-only``, or ``FASTXENT_BENCH_SIZE=full``);
   otherwise -- the test-suite, usually with ``--benchmark-disable`` -- tiny
   "smoke" inputs, each benchmark runs exactly once and fastxent's result is

@@ -1,4 +1,4 @@
-"""Issue 4 items 3 and 4 at full size: parity and speed of fastxent.LogisticRegression.
+"""Parity and speed, at full size, of fastxent.LogisticRegression.
 
 For make_classification binary and 5-class (n = 1e5, d = 100), C in
 {0.01, 1, 100}, with and without intercept, unweighted / sample_weight /

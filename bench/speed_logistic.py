@@ -1,4 +1,4 @@
-"""Fit time of fastxent.LogisticRegression against scikit-learn's lbfgs (issue 4 item 4).
+"""Fit time of fastxent.LogisticRegression against scikit-learn's lbfgs.
 
 make_classification, n = 1e5, d = 100 (20 informative), binary and 5-class,
 C = 1, tol = 1e-8 on both sides; medians of ``--repeat`` fits each, measured

@@ -5,7 +5,7 @@
 public name -- ``"log_loss"``, ``"cross_entropy_grad"``,
 ``"ufuncs.xlogy"``, ... -- to its rivals in scikit-learn, SciPy, NumPy and
 PyTorch.  Each entry is a :class:`Reference` whose ``call`` takes
-*fastxent's* arguments (the SPEC signature) and returns NumPy values, so a
+*fastxent's* arguments (its public signature) and returns NumPy values, so a
 test reads::
 
     from conftest import reference

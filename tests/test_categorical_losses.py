@@ -103,7 +103,7 @@ def test_distributions_match_torch(reduction, smoothing, weighted):
     np.testing.assert_allclose(grad, expected_grad, rtol=1e-10, atol=1e-15)
 
 
-def test_sample_weight_follows_spec():
+def test_mean_divides_by_the_weights_of_the_kept_samples():
     rng = np.random.default_rng(3)
     y, z = _data()
     y[:4] = -1

@@ -1,4 +1,4 @@
-"""``fastxent.kernels`` as a public surface (SPEC §4).
+"""``fastxent.kernels`` as a public surface.
 
 Every name in ``kernels.__all__`` is a nopython Numba CPU dispatcher whose
 docstring gives its exact signature and numpydoc Parameters/Returns; a

@@ -189,7 +189,7 @@ def effective_weights(y, sample_weight, class_weight):
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("weighting", ["none", "sample_weight", "balanced"])
 def test_parity_with_sklearn(solver, n_classes, C, fit_intercept, weighting):
-    """Issue 4 item 3 at CI size (bench/parity_logistic.py runs n=1e5, d=100)."""
+    """The parity grid at CI size (bench/parity_logistic.py runs n=1e5, d=100)."""
     X, y = make_classification(
         n_samples=3000,
         n_features=20,
@@ -217,7 +217,7 @@ def test_parity_with_sklearn(solver, n_classes, C, fit_intercept, weighting):
 
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_seed_example_matches_sklearn_log_loss(solver):
-    """The README example (issue 4 item 6)."""
+    """The README example."""
     X, y = make_classification(
         n_samples=1000, n_features=10, n_informative=5, n_redundant=0, n_clusters_per_class=1, random_state=42
     )

@@ -44,7 +44,7 @@ def test_cross_entropy_torch_and_numpy_agree(logits, labels, reduction):
         np.testing.assert_allclose(got, numpy_value, rtol=1e-10)
 
 
-def test_cross_entropy_sample_weight_follows_the_spec(logits, labels):
+def test_cross_entropy_sample_weight_times_class_weight_normalizes_the_mean(logits, labels):
     ref = reference("cross_entropy", "torch")
     s = np.random.default_rng(2).random(64)
     cw = np.random.default_rng(3).random(7) + 0.5

@@ -181,8 +181,3 @@ def weights_array(sample_weight, P):
         raise
     dtype = getattr(sample_weight, "dtype", None)
     return w, (dtype if dtype is not None and dtype in FLOAT_DTYPES else np.dtype(np.float64))
-
-
-# --------------------------------------------------------------------------
-# One validated pass
-# --------------------------------------------------------------------------

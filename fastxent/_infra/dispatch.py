@@ -11,11 +11,11 @@ every situation a library meets:
   of microseconds.
 * **Several Python threads at once.**  Numba's ``tbb`` and ``omp`` layers
   accept concurrent launches; the ``workqueue`` layer aborts the process
-  when two threads enter parallel code at once (numba#9288).  Launches are
+  when two threads enter parallel code at once.  Launches are
   therefore serialized by a process-wide lock whenever the layer is
   ``workqueue`` or not yet chosen (the first launch picks it), and run
-  freely otherwise.  This machine has ``omp`` (GNU libgomp) and
-  ``workqueue``; Numba's default picks ``omp``.  We do not pin a layer:
+  freely otherwise.  Numba's default picks the first layer available of
+  ``tbb``, ``omp`` and ``workqueue``.  We do not pin a layer:
   that is the application's choice (``NUMBA_THREADING_LAYER``).
 * **fork.**  GNU OpenMP is not fork-safe: a child forked from a process
   whose OpenMP pool has started terminates ("fork() called from a process

@@ -1,4 +1,4 @@
-"""Streaming, mergeable binary and categorical cross-entropy (SPEC §3).
+"""Streaming, mergeable binary and categorical cross-entropy.
 
 An accumulator's state is three numbers: the weighted loss sum (kept as a
 Neumaier pair, so adding chunk totals loses nothing), the ``"mean"``

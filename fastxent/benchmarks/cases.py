@@ -1,10 +1,10 @@
-"""The benchmark cases of issue 3, shared by ``bench/`` and ``fastxent bench``.
+"""The benchmark cases, shared by ``bench/`` and ``fastxent bench``.
 
 Each :class:`Case` builds its inputs at one of three sizes (``"full"``:
-the issue's sizes, ``"quick"``: a few times smaller, ``"smoke"``: tiny, for
+the sizes the speed targets are set at, ``"quick"``: a few times smaller, ``"smoke"``: tiny, for
 the test-suite), and names three callables on those inputs: fastxent's
 call, the rival's call (the rival library itself on inputs converted
-beforehand, so conversion is not timed) and, where the issue asks for it,
+beforehand, so conversion is not timed) and, where a target is set against it,
 the "floor": NumPy reading the inputs once.  The rival's result is checked
 against fastxent's by the smoke tests through the ``REFERENCES`` adapters.
 """

@@ -2,7 +2,7 @@
 
 One table, :data:`REFERENCES`, maps each public name to the functions of
 scikit-learn, SciPy, NumPy and PyTorch that compute the same thing, each
-wrapped in an adapter that takes *fastxent's* arguments (the SPEC
+wrapped in an adapter that takes *fastxent's* arguments (its public
 signature) and returns NumPy values.  The test-suite (``tests/conftest.py``)
 uses it as the oracle and the benchmarks (``bench/``, :mod:`fastxent.benchmarks.run`)
 as the rivals, so both always compare against the same calls.
@@ -89,7 +89,7 @@ def _torch_cross_entropy_tensor(
     reduction="mean",
     clip="auto",
 ):
-    """torch.nn.functional.cross_entropy with SPEC's per-sample weights (x: (n, k) tensor)."""
+    """torch.nn.functional.cross_entropy with fastxent's per-sample weights (x: (n, k) tensor)."""
     import torch
     import torch.nn.functional as F
 

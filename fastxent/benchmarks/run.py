@@ -1,4 +1,4 @@
-"""The issue-3 comparison table: fastxent against its rivals, measured now.
+"""The comparison table: fastxent against its rivals, measured now.
 
 Entry points (the ``fastxent bench`` command calls :func:`run` and
 :func:`format_markdown`)::
@@ -233,7 +233,7 @@ def _verdict(met):
 
 def format_markdown(results):
     """The target table with the measured ratios, as GitHub markdown."""
-    sizes = "the issue's sizes" if results.get("size") == "full" else f"{results.get('size')} sizes"
+    sizes = "the full sizes" if results.get("size") == "full" else f"{results.get('size')} sizes"
     lines = [
         f"Speed-up = rival time / fastxent time, medians of one run ({sizes}).",
         "",
