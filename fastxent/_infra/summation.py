@@ -38,9 +38,17 @@ negative-index check and turns the loads into gathers, ~3x slower)::
 
 import numpy as np
 
-from .jit import scalar
+from .jit import kernel, scalar
 
-__all__ = ["BLOCK", "n_blocks", "block_bounds", "compensated_sum", "compensated_sum_columns"]
+__all__ = [
+    "BLOCK",
+    "n_blocks",
+    "block_bounds",
+    "compensated_add",
+    "compensated_add_arrays",
+    "compensated_sum",
+    "compensated_sum_columns",
+]
 
 BLOCK = 2048
 
@@ -57,13 +65,46 @@ def block_bounds(b, n):
 
 
 @scalar
+def compensated_add(total, comp, value):
+    """One step of Neumaier's compensated summation: ``(total, comp) + value``.
+
+    ``compensated_add(total, comp, value) -> (total, comp)``
+
+    ``t = total + value``; the rounding error of that addition, exact by
+    Fast2Sum with the larger operand first, ``(total - t) + value`` if
+    ``|total| >= |value|`` else ``(value - t) + total``, is added to
+    ``comp``.  The sum of everything added is ``total + comp``.
+
+    Parameters
+    ----------
+    total, comp : float64
+        The running sum and its accumulated rounding error (start at 0.0).
+    value : float64
+        The term to add.
+
+    Returns
+    -------
+    total, comp : float64
+        The new pair.  Once ``total`` is infinite or nan, ``comp`` is 0: the
+        error term would be ``inf - inf = nan``, while ``total + comp`` must
+        stay the plain sum (inf, or nan for inf - inf).
+    """
+    t = total + value
+    if abs(total) >= abs(value):
+        comp += (total - t) + value
+    else:
+        comp += (value - t) + total
+    return t, (comp if abs(t) < np.inf else 0.0)
+
+
+@scalar
 def compensated_sum(values):
     """Neumaier sum of a 1-D float64 array, in index order.
 
     ``compensated_sum(values) -> total``
 
-    ``t = total + v``; ``comp += (total - t) + v`` if ``|total| >= |v|``
-    else ``(v - t) + total``; the result is ``total + comp``.
+    :func:`compensated_add` of each value in turn; the result is
+    ``total + comp``.
 
     Parameters
     ----------
@@ -80,33 +121,45 @@ def compensated_sum(values):
     total = 0.0
     comp = 0.0
     for v in values:
-        t = total + v
-        if abs(total) >= abs(v):
-            comp += (total - t) + v
-        else:
-            comp += (v - t) + total
-        total = t
-    # With an infinite partial the compensation is inf - inf = nan: the
-    # plain sum (inf, or nan for inf - inf) is the right answer then.
-    return total + comp if abs(total) < np.inf else total
+        total, comp = compensated_add(total, comp, v)
+    return total + comp
 
 
 @scalar
 def compensated_sum_columns(values):
-    """Neumaier sum down each column of a 2-D float64 array (rows in order)."""
+    """Neumaier sum down each column of a 2-D float64 array (rows in order).
+
+    ``compensated_sum_columns(values) -> totals``: ``totals[j]`` is
+    :func:`compensated_sum` of ``values[:, j]``.
+    """
     n, m = values.shape
     out = np.zeros(m)
     comp = np.zeros(m)
     for i in range(n):
         for j in range(m):
-            v = values[i, j]
-            t = out[j] + v
-            if abs(out[j]) >= abs(v):
-                comp[j] += (out[j] - t) + v
-            else:
-                comp[j] += (v - t) + out[j]
-            out[j] = t
-    for j in range(m):
-        if abs(out[j]) < np.inf:  # see compensated_sum
-            out[j] += comp[j]
-    return out
+            out[j], comp[j] = compensated_add(out[j], comp[j], values[i, j])
+    return out + comp
+
+
+@kernel(fastmath=False)
+def compensated_add_arrays(total, comp, values):
+    """:func:`compensated_add` element by element, into new arrays.
+
+    ``compensated_add_arrays(total, comp, values) -> (total, comp)``
+
+    Parameters
+    ----------
+    total, comp, values : 1-D float64 arrays of one length
+        Running sums, their rounding errors and the terms to add; not
+        modified.
+
+    Returns
+    -------
+    total, comp : 1-D float64 arrays
+        The new pairs.
+    """
+    new_total = np.empty(total.shape[0])
+    new_comp = np.empty(total.shape[0])
+    for j in range(total.shape[0]):
+        new_total[j], new_comp[j] = compensated_add(total[j], comp[j], values[j])
+    return new_total, new_comp

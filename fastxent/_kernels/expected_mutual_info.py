@@ -40,21 +40,12 @@ import numba
 import numpy as np
 
 from .._infra.jit import kernel, parallel_kernel, scalar
+from .._infra.summation import compensated_add
 
 __all__ = ["expected_mutual_info_serial", "expected_mutual_info_parallel"]
 
 TAIL = 1e-32  # relative weight below which the rest of a tail is dropped
 EXACT_INT = 2.0**62  # N * min(a, b) below this: N k - a b is exact in int64
-
-
-@scalar
-def _add(total, comp, v):
-    t = total + v
-    if abs(total) >= abs(v):
-        comp += (total - t) + v
-    else:
-        comp += (v - t) + total
-    return t, comp
 
 
 @scalar
@@ -83,14 +74,14 @@ def pair_expectation(a, b, n):
     log_ab_n = math.log(np.float64(a)) + math.log(np.float64(b)) - math.log(np.float64(n))
     rest = np.float64(n - a - b)
     sw = 1.0
-    total, comp = _add(0.0, 0.0, _term(mode, a, b, n, ab, log_ab_n, exact))
+    total, comp = compensated_add(0.0, 0.0, _term(mode, a, b, n, ab, log_ab_n, exact))
     w = 1.0
     k = mode
     while k < hi:  # upper tail
         w *= (np.float64(a - k) * np.float64(b - k)) / (np.float64(k + 1) * (rest + np.float64(k + 1)))
         k += 1
         sw += w
-        total, comp = _add(total, comp, w * _term(k, a, b, n, ab, log_ab_n, exact))
+        total, comp = compensated_add(total, comp, w * _term(k, a, b, n, ab, log_ab_n, exact))
         if w < TAIL * sw:
             break
     w = 1.0
@@ -99,7 +90,7 @@ def pair_expectation(a, b, n):
         w *= (np.float64(k) * (rest + np.float64(k))) / (np.float64(a - k + 1) * np.float64(b - k + 1))
         k -= 1
         sw += w
-        total, comp = _add(total, comp, w * _term(k, a, b, n, ab, log_ab_n, exact))
+        total, comp = compensated_add(total, comp, w * _term(k, a, b, n, ab, log_ab_n, exact))
         if w < TAIL * sw:
             break
     return (total + comp) / sw
@@ -128,7 +119,7 @@ def _distinct(values):
 def _row_of_pairs(u, mu, b_vals, b_mult, n):
     total = comp = 0.0
     for j in range(b_vals.shape[0]):
-        total, comp = _add(total, comp, np.float64(b_mult[j]) * pair_expectation(u, b_vals[j], n))
+        total, comp = compensated_add(total, comp, np.float64(b_mult[j]) * pair_expectation(u, b_vals[j], n))
     return np.float64(mu) * (total + comp)
 
 
@@ -136,7 +127,7 @@ def _row_of_pairs(u, mu, b_vals, b_mult, n):
 def _sum_rows(rows):
     total = comp = 0.0
     for v in rows:
-        total, comp = _add(total, comp, v)
+        total, comp = compensated_add(total, comp, v)
     return total + comp
 
 

@@ -27,6 +27,7 @@ import math
 import numpy as np
 
 from .._infra.jit import kernel, scalar
+from .._infra.summation import compensated_add
 
 __all__ = [
     "mutual_info_table",
@@ -40,22 +41,6 @@ __all__ = [
 ]
 
 EPS = np.finfo(np.float64).eps
-
-
-@scalar
-def _add(total, comp, v):
-    """One step of Neumaier's compensated sum."""
-    t = total + v
-    if abs(total) >= abs(v):
-        comp += (total - t) + v
-    else:
-        comp += (v - t) + total
-    return t, comp
-
-
-@scalar
-def _finish(total, comp):
-    return total + comp if abs(total) < math.inf else total
 
 
 @scalar
@@ -107,8 +92,8 @@ def counts_entropy(counts):
     total = comp = 0.0
     for c in counts:
         if c > 0:
-            total, comp = _add(total, comp, _plogq(c, n, n))
-    return _finish(total, comp) if n > 0 else 0.0
+            total, comp = compensated_add(total, comp, _plogq(c, n, n))
+    return total + comp if n > 0 else 0.0
 
 
 # ------------------------------------------------------------ dense tables
@@ -149,8 +134,8 @@ def mutual_info_table(table):
     for i in range(n_rows):
         for j in range(n_cols):
             if table[i, j] != 0:
-                total, comp = _add(total, comp, _mi_term(table[i, j], a[i], b[j], n, log_n, log_na_nb))
-    return max(_finish(total, comp), 0.0)
+                total, comp = compensated_add(total, comp, _mi_term(table[i, j], a[i], b[j], n, log_n, log_na_nb))
+    return max(total + comp, 0.0)
 
 
 @kernel(fastmath=False)
@@ -179,8 +164,8 @@ def joint_entropy_table(table):
     for i in range(table.shape[0]):
         for j in range(table.shape[1]):
             if table[i, j] > 0:
-                total, comp = _add(total, comp, _plogq(table[i, j], n, n))
-    return _finish(total, comp)
+                total, comp = compensated_add(total, comp, _plogq(table[i, j], n, n))
+    return total + comp
 
 
 @kernel(fastmath=False)
@@ -210,8 +195,8 @@ def conditional_entropy_table(table):
     for i in range(table.shape[0]):
         for j in range(table.shape[1]):
             if table[i, j] > 0:
-                total, comp = _add(total, comp, _plogq(table[i, j], b[j], n))
-    return _finish(total, comp)
+                total, comp = compensated_add(total, comp, _plogq(table[i, j], b[j], n))
+    return total + comp
 
 
 # -------------------------------------------------------------- CSR tables
@@ -230,8 +215,8 @@ def mutual_info_csr(indptr, indices, data, a, b):
     for i in range(a.shape[0]):
         for k in range(indptr[i], indptr[i + 1]):
             if data[k] != 0:
-                total, comp = _add(total, comp, _mi_term(data[k], a[i], b[indices[k]], n, log_n, log_na_nb))
-    return max(_finish(total, comp), 0.0)
+                total, comp = compensated_add(total, comp, _mi_term(data[k], a[i], b[indices[k]], n, log_n, log_na_nb))
+    return max(total + comp, 0.0)
 
 
 @kernel(fastmath=False)
@@ -248,5 +233,5 @@ def conditional_entropy_csr(indptr, indices, data, b):
     for i in range(indptr.shape[0] - 1):
         for k in range(indptr[i], indptr[i + 1]):
             if data[k] > 0:
-                total, comp = _add(total, comp, _plogq(data[k], b[indices[k]], n))
-    return _finish(total, comp)
+                total, comp = compensated_add(total, comp, _plogq(data[k], b[indices[k]], n))
+    return total + comp

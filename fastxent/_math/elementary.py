@@ -41,10 +41,9 @@ Contracts (float64 result; float32 arguments are widened first):
 import math
 
 import numpy as np
-from llvmlite import ir
-from numba.core import types
 
-from .._infra.jit import intrinsic, scalar
+from .._infra.floats import SMALLEST_NORMAL, float_bits, float_from_bits
+from .._infra.jit import scalar
 
 __all__ = ["log", "log1p", "exp"]
 
@@ -67,7 +66,6 @@ P3 = 6.61375632143793436117e-05
 P4 = -1.65339022054652515390e-06
 P5 = 4.13813679705723846039e-08
 
-SMALLEST_NORMAL = 2.2250738585072014e-308
 TWO54 = 18014398509481984.0  # 2**54, lifts subnormals into the normal range
 # Bit pattern of (a double just below) sqrt(2)/2: subtracting it makes the
 # exponent field of the difference the k with z = x / 2**k in [sqrt(2)/2, sqrt(2)).
@@ -80,47 +78,11 @@ EXP_MAX_ARG = 710.0  # beyond: inf (exp(709.78...) is the largest double)
 EXP_MIN_ARG = -746.0  # below: 0 (exp(-745.13...) is the smallest subnormal)
 
 
-# With the JIT disabled these run instead of the intrinsics.  The integer
-# arithmetic of the callers then runs on Python ints, which do not wrap like
-# int64: a wrapped value only arises for inputs whose result the callers
-# replace (nan, negative, zero), and the bits are reduced mod 2**64 here.
-def _bits_python(x):
-    return int(np.float64(x).view(np.int64))
-
-
-def _from_bits_python(i):
-    return np.int64(((int(i) + (1 << 63)) & ((1 << 64) - 1)) - (1 << 63)).view(np.float64)
-
-
-@intrinsic(_bits_python)
-def _bits(typingctx, x):
-    """The IEEE-754 bit pattern of a float64, as int64 (no conversion)."""
-    if x != types.float64:
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.IntType(64))
-
-    return types.int64(types.float64), codegen
-
-
-@intrinsic(_from_bits_python)
-def _from_bits(typingctx, i):
-    """The float64 whose IEEE-754 bit pattern is the int64 ``i``."""
-    if i != types.int64:
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.DoubleType())
-
-    return types.float64(types.int64), codegen
-
-
 @scalar
 def _small_int_to_float(k):
     """float64(k) for |k| < 2**51 without an int64 -> double instruction
     (AVX2 has none; this keeps the loop vectorized on every x86-64)."""
-    return _from_bits(k + SHIFTER_BITS) - SHIFTER
+    return float_from_bits(k + SHIFTER_BITS) - SHIFTER
 
 
 @scalar
@@ -139,10 +101,10 @@ def _log_reduced(f, dk, correction):
 @scalar
 def _split_exponent(x):
     """(z - 1, k) with x = 2**k * z, sqrt(2)/2 <= z < sqrt(2); x positive normal."""
-    ix = _bits(x)
+    ix = float_bits(x)
     tmp = ix - SQRT_HALF_BITS
     k = tmp >> 52  # arithmetic shift: k may be negative
-    z = _from_bits(ix - (tmp & EXPONENT_MASK))
+    z = float_from_bits(ix - (tmp & EXPONENT_MASK))
     return z - 1.0, k
 
 
@@ -243,7 +205,7 @@ def exp(x):
     x = np.float64(x)
     xc = min(max(x, EXP_MIN_ARG), EXP_MAX_ARG)
     kd = xc * INV_LN2 + SHIFTER  # round to nearest integer in the low bits
-    k = _bits(kd) - SHIFTER_BITS
+    k = float_bits(kd) - SHIFTER_BITS
     kd = kd - SHIFTER
     hi = xc - kd * LN2_HI  # exact
     lo = kd * LN2_LO
@@ -255,7 +217,7 @@ def exp(x):
     # second rounds once (to a subnormal, 0 or inf where it must).
     k1 = k >> 1
     k2 = k - k1
-    scale1 = _from_bits((k1 + 1023) << 52)
-    scale2 = _from_bits((k2 + 1023) << 52)
+    scale1 = float_from_bits((k1 + 1023) << 52)
+    scale2 = float_from_bits((k2 + 1023) << 52)
     result = y * scale1 * scale2
     return x + x if x != x else result

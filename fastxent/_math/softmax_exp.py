@@ -15,10 +15,10 @@ of the sum), NaN propagates.
 """
 
 import numpy as np
-from llvmlite import ir
 from numba.core import types
 
-from .._infra.jit import intrinsic, scalar, specialized
+from .._infra.floats import float_bits, float_from_bits
+from .._infra.jit import scalar, specialized
 from .elementary import exp
 
 __all__ = ["exp_nonpositive_f32", "shifted_exp", "zero_like"]
@@ -39,39 +39,6 @@ ONE = np.float32(1.0)
 ZERO = np.float32(0.0)
 
 
-# Stand-ins for the intrinsics with the JIT disabled (int32 wraps as in LLVM).
-def _f32_bits_python(x):
-    return int(np.float32(x).view(np.int32))
-
-
-def _f32_from_bits_python(i):
-    return np.int32(((int(i) + (1 << 31)) & ((1 << 32) - 1)) - (1 << 31)).view(np.float32)
-
-
-@intrinsic(_f32_bits_python)
-def _f32_bits(typingctx, x):
-    """The IEEE-754 bit pattern of a float32, as int32."""
-    if x != types.float32:
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.IntType(32))
-
-    return types.int32(types.float32), codegen
-
-
-@intrinsic(_f32_from_bits_python)
-def _f32_from_bits(typingctx, i):
-    """The float32 whose bit pattern is the int32 ``i``."""
-    if i != types.int32:
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.FloatType())
-
-    return types.float32(types.int32), codegen
-
-
 @scalar
 def exp_nonpositive_f32(x):
     """``e**x`` in float32 for float32 ``x <= 0`` (0 below -87.33, NaN kept).
@@ -86,7 +53,7 @@ def exp_nonpositive_f32(x):
     """
     xc = max(x, MIN_ARG)
     kd = xc * LOG2E + SHIFTER  # strict (no fast-math): rounds to an integer
-    k = _f32_bits(kd) - SHIFTER_BITS
+    k = float_bits(kd) - SHIFTER_BITS
     kd = kd - SHIFTER
     r = (xc - kd * LN2_HI) - kd * LN2_LO
     p = C6 * r + C5
@@ -95,7 +62,7 @@ def exp_nonpositive_f32(x):
     p = p * r + C2
     p = p * r + C1
     y = (p * r) * r + r + ONE  # e**r in [0.7, 1.42]
-    result = _f32_from_bits(np.int32(_f32_bits(y) + (k << 23)))
+    result = float_from_bits(np.int32(float_bits(y) + (k << 23)))
     result = ZERO if x < MIN_ARG else result
     return x if x != x else result
 

@@ -39,9 +39,9 @@ import math
 
 import numpy as np
 
+from .._infra.floats import SMALLEST_NORMAL
 from .._infra.jit import scalar
 
-SMALLEST_NORMAL = 2.2250738585072014e-308  # DBL_MIN
 # x / y of two numbers in [2**-510, 2**510] is a normal number, above
 # 2**-1020 (so SciPy's rel_entr takes log(x / y) there too).
 MODERATE_MIN = 2.0**-510
