@@ -7,11 +7,9 @@ from fastxent._api.validation import (
     as_2d_view,
     as_float_array,
     as_index_array,
-    as_sample_weight,
     check_bool,
     check_finite,
     check_in_range,
-    check_ndim,
     check_nonempty,
     check_nonnegative_scalar,
     check_reduction,
@@ -79,18 +77,8 @@ def test_value_checks_name_the_argument():
     with pytest.raises(ValueError, match="arg_b"):
         check_in_range(np.array([np.nan]), "arg_b", 0.0, 1.0, "probabilities")
     check_in_range(np.array([0.0, 1.0]), "arg_b", 0.0, 1.0, "probabilities")
-    with pytest.raises(ValueError, match="arg_c"):
-        check_ndim(np.zeros((2, 2)), "arg_c", (1,))
     with pytest.raises(ValueError, match="arg_d"):
         check_nonempty(np.zeros((0, 3)), "arg_d")
-
-
-def test_sample_weight():
-    assert as_sample_weight(None, 3).shape == (0,)
-    np.testing.assert_array_equal(as_sample_weight([1, 2, 3], 3), [1.0, 2.0, 3.0])
-    for bad in ([1.0, 2.0], [1.0, -1.0, 0.0], [[1.0, 1.0, 1.0]], [1.0, np.nan, 1.0]):
-        with pytest.raises(ValueError, match="sample_weight"):
-            as_sample_weight(bad, 3)
 
 
 def test_scalars_reduction_and_clip():
