@@ -2,7 +2,9 @@
 scores: any chunking, any merge order, pickling and dask blocks give the
 one-call results bit for bit."""
 
+import copy
 import pickle
+import threading
 
 import numpy as np
 import pytest
@@ -88,6 +90,25 @@ def test_pickle_round_trip_and_update_after():
     clone.update(x[1000:], y[1000:])
     assert clone.mutual_info() == fastxent.mutual_info_score(x, y)
     assert acc.n_samples == 1000  # the original is untouched
+
+
+def test_copies_get_their_own_lock_and_threads_lose_no_sample():
+    x, y = _labels("ints", n=4000)
+    acc = fastxent.ContingencyAccumulator().update(x[:100], y[:100])
+    for clone in (pickle.loads(pickle.dumps(acc)), copy.deepcopy(acc), copy.copy(acc)):
+        assert clone._lock is not acc._lock
+        clone.update(x[100:200], y[100:200])
+        assert clone.mutual_info() == fastxent.mutual_info_score(x[:200], y[:200])
+    assert acc.n_samples == 100
+    parts = np.array_split(np.arange(100, 4000), 8)
+    threads = [threading.Thread(target=acc.update, args=(x[part], y[part])) for part in parts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert acc.n_samples == 4000
+    assert acc.adjusted_mutual_info() == fastxent.adjusted_mutual_info_score(x, y)
+    np.testing.assert_array_equal(acc.result()[0], sk_contingency_matrix(x, y))
 
 
 def test_empty_accumulator():

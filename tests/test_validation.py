@@ -3,10 +3,13 @@
 import numpy as np
 import pytest
 
+import fastxent
 from fastxent._api.validation import (
     as_2d_view,
     as_float_array,
     as_index_array,
+    as_weights,
+    check_accumulator_reduction,
     check_bool,
     check_finite,
     check_in_range,
@@ -14,8 +17,11 @@ from fastxent._api.validation import (
     check_nonnegative_scalar,
     check_reduction,
     check_unit_interval_scalar,
+    check_weights,
     clip_bounds,
+    first_outside,
     mean_weight_exponent,
+    scaled_for_mean,
     scan,
 )
 
@@ -159,3 +165,79 @@ def test_mean_weight_exponent_is_a_power_of_two_rescaling():
     for largest in (1e308, 5e-324, 1e-200):
         scaled = np.ldexp(largest, -mean_weight_exponent(largest))
         assert 0.5 <= scaled < 1.0
+
+
+def test_both_reductions_checks_name_their_choices():
+    assert check_accumulator_reduction("mean") == "mean"
+    for bad in ("none", "avg", None):
+        with pytest.raises(ValueError, match='reduction must be "mean" or "sum" for an accumulator'):
+            check_accumulator_reduction(bad)
+    with pytest.raises(ValueError, match=r"reduction must be one of \('mean', 'sum', 'none'\); got 'avg'"):
+        check_reduction("avg")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_first_outside_finds_the_first_bad_value_in_c_order(dtype):
+    x = np.zeros((3, 4), dtype=dtype)
+    assert first_outside(x, 0.0, 1.0) is None and first_outside(x[:0], 0.0, 1.0) is None
+    x[2, 1], x[1, 3] = np.nan, 2.0
+    assert first_outside(x, 0.0, 1.0) == (1, 3)
+    assert first_outside(x, -np.inf, np.inf) == (2, 1)  # only NaN and infinities are bad then
+    x[0, 2] = -np.inf
+    assert first_outside(x, -np.inf, np.inf) == (0, 2)
+    assert first_outside(np.asfortranarray(x), 0.0, 1.0) == (0, 2)
+
+
+def test_weights_are_checked_once_with_the_callers_shape_message():
+    w, largest = as_weights([1, 3, 2], "wts", (3,), "{name} has shape {got}, not {expected}")
+    assert w.dtype == np.float64 and largest == 3.0
+    given = np.arange(4.0)
+    assert as_weights(given, "wts", (4,), "")[0] is given
+    with pytest.raises(ValueError, match=r"^wts has shape \(2,\), not \(3,\)$"):
+        as_weights([1.0, 2.0], "wts", (3,), "{name} has shape {got}, not {expected}")
+    for bad in ([1.0, -1.0, 0.0], [1.0, np.nan, 1.0], [1.0, np.inf, 1.0]):
+        with pytest.raises(ValueError, match="^wts "):
+            as_weights(bad, "wts", (3,), "")
+    assert check_weights(np.array([0.0, 5e-324]), "w") == 5e-324
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            lambda: fastxent.binary_cross_entropy([0, 1], [0.5, 0.5], sample_weight=[1.0]),
+            r"^sample_weight has shape \(1,\) but y_pred has shape \(2,\)$",
+        ),
+        (
+            lambda: fastxent.cross_entropy([0, 1], np.full((2, 3), 1 / 3), sample_weight=[1.0]),
+            r"^sample_weight must have shape \(2,\) \(one weight per sample\); got \(1,\)$",
+        ),
+        (
+            lambda: fastxent.cross_entropy([0, 1], np.full((2, 3), 1 / 3), class_weight=[1.0, 2.0]),
+            r"^class_weight must have shape \(3,\) \(one weight per class\); got \(2,\)$",
+        ),
+        (
+            lambda: fastxent.binary_cross_entropy([0, 1], [0.5, 0.5], sample_weight=[1.0, -2.0]),
+            r"^sample_weight must hold non-negative weights in \[0.0, inf\]; got values in \[-2.0, 1.0\]$",
+        ),
+        (
+            lambda: fastxent.binary_cross_entropy([0, 1], [0.5, 0.5], pos_weight=[np.nan, 1.0]),
+            r"^pos_weight contains NaN or infinity$",
+        ),
+        (
+            lambda: fastxent.kl_divergence([0.5, 1.5], [0.5, 0.5]),
+            r"^p must hold probabilities in \[0, 1\]; got values in \[0.5, 1.5\]$",
+        ),
+    ],
+)
+def test_weight_and_range_messages_of_the_public_functions(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_scaled_for_mean_rescales_only_extreme_weights():
+    w = np.array([1.0, 2.0])
+    assert scaled_for_mean(w, 2.0) is w
+    huge = np.array([1e308, 1e-320, 0.0])
+    scaled = scaled_for_mean(huge, 1e308)
+    assert 0.5 <= scaled[0] < 1.0 and scaled[1] == 5e-324 and scaled[2] == 0.0

@@ -20,14 +20,14 @@ from .._kernels.binary import (
 from .validation import (
     as_array,
     as_float_array,
+    as_weights,
     check_bool,
-    check_in_range,
     check_nonempty,
     check_nonnegative_scalar,
     check_reduction,
+    check_weights,
     clip_bounds,
-    mean_weight_exponent,
-    scaled_weights,
+    scaled_for_mean,
 )
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_grad", "binary_cross_entropy_value_and_grad"]
@@ -68,7 +68,7 @@ def _pos_weight(pos_weight, shape):
             f"pos_weight of shape {pw.shape} does not broadcast to the shape {shape} of y_pred "
             f"(give one number, or one weight per class along the last axis of y_pred)"
         )
-    check_in_range(pw, "pos_weight", 0.0, np.inf, "non-negative weights")
+    check_weights(pw, "pos_weight")
     if pw.size == 1:
         return float(pw.reshape(-1)[0])
     if all(d == 1 for d in pw.shape[:-1]):  # (..., 1, k): one weight per class
@@ -105,18 +105,15 @@ class _Problem:
         if sample_weight is None:
             self.sample_weight = np.empty(0)
         else:
-            sw = as_float_array(sample_weight, "sample_weight")
-            if sw.shape != pred.shape:
-                raise ValueError(f"sample_weight has shape {sw.shape} but y_pred has shape {pred.shape}")
-            self.largest_weight = check_in_range(sw, "sample_weight", 0.0, np.inf, "non-negative weights")[1]
-            self.sample_weight = _flat(sw.astype(np.float64, copy=False), self.order)
+            sw, self.largest_weight = as_weights(
+                sample_weight, "sample_weight", pred.shape, "{name} has shape {got} but y_pred has shape {expected}"
+            )
+            self.sample_weight = _flat(sw, self.order)
 
     def rescale_for_mean(self):
         """Scale extreme sample weights by a power of two: ``"mean"`` is
         unchanged by it, and its sums then neither overflow nor underflow."""
-        e = mean_weight_exponent(self.largest_weight)
-        if e:
-            self.sample_weight = scaled_weights(self.sample_weight, e)
+        self.sample_weight = scaled_for_mean(self.sample_weight, self.largest_weight)
 
     def normalizer(self):
         """Divisor of ``"mean"``: the sum of sample weights (``n`` without them)."""
@@ -161,6 +158,24 @@ def _finish(problem, reduction, total, losses):
         return float(total)
     denom = problem.normalizer()
     return float(total / denom) if denom != 0.0 else 0.0
+
+
+def chunk_totals(y_true, y_pred, *, from_logits, sample_weight, pos_weight, clip):
+    """What a chunk adds to a streaming binary cross-entropy, validated as
+    :func:`binary_cross_entropy` validates it.
+
+    Returns
+    -------
+    loss_sum : float
+        ``sum_i w_i loss_i`` (``reduction="sum"``).
+    normalizer : float
+        The divisor of ``reduction="mean"``: ``sum_i w_i`` (``n`` without weights).
+    n_elements : int
+        The number of elements of ``y_pred``.
+    """
+    problem = _Problem(y_true, y_pred, from_logits, sample_weight, pos_weight, clip)
+    total = problem.run(1.0, np.empty(0), np.empty(0, dtype=problem.dtype))
+    return total, problem.normalizer(), problem.pred.shape[0]
 
 
 def _value_and_grad(y_true, y_pred, from_logits, sample_weight, pos_weight, reduction, clip, want_value):

@@ -17,11 +17,11 @@ from .._kernels.categorical import (
     cross_entropy_soft_serial,
 )
 from .validation import (
-    _exact,
     as_2d_view,
     as_array,
     as_float_array,
     as_index_array,
+    as_weights,
     check_bool,
     check_finite,
     check_in_range,
@@ -29,9 +29,9 @@ from .validation import (
     check_reduction,
     check_unit_interval_scalar,
     clip_bounds,
+    exact_number,
     int64_outside,
-    mean_weight_exponent,
-    scaled_weights,
+    scaled_for_mean,
     scan,
 )
 
@@ -60,22 +60,22 @@ def _class_weight(class_weight, k):
     """(float64 class weights or an empty array, the largest weight)."""
     if class_weight is None:
         return np.empty(0), 0.0
-    cw = as_float_array(class_weight, "class_weight")
-    if cw.shape != (k,):
-        raise ValueError(f"class_weight must have shape ({k},) (one weight per class); got {cw.shape}")
-    largest = check_in_range(cw, "class_weight", 0.0, np.inf, "non-negative weights")[1]
-    return cw.astype(np.float64, copy=False), largest
+    return as_weights(
+        class_weight, "class_weight", (k,), "{name} must have shape {expected} (one weight per class); got {got}"
+    )
 
 
 def _sample_weight(sample_weight, sample_shape):
     """(flat float64 sample weights or an empty array, the largest weight)."""
     if sample_weight is None:
         return np.empty(0), 0.0
-    sw = as_float_array(sample_weight, "sample_weight")
-    if sw.shape != sample_shape:
-        raise ValueError(f"sample_weight must have shape {sample_shape} (one weight per sample); got {sw.shape}")
-    largest = check_in_range(sw, "sample_weight", 0.0, np.inf, "non-negative weights")[1]
-    return np.reshape(sw.astype(np.float64, copy=False), -1), largest
+    sw, largest = as_weights(
+        sample_weight,
+        "sample_weight",
+        sample_shape,
+        "{name} must have shape {expected} (one weight per sample); got {got}",
+    )
+    return np.reshape(sw, -1), largest
 
 
 def _check_ignore_index(ignore_index):
@@ -107,7 +107,7 @@ def _index_targets(y, k, ignore):
         outside = int64_outside(y)
     if outside is not None:
         values = y[outside]
-        equal = np.array([_exact(v) == ignore for v in values.flat], dtype=bool)
+        equal = np.array([exact_number(v) == ignore for v in values.flat], dtype=bool)
         if not equal.all():
             raise _out_of_range(values.flat[np.argmin(equal)].item(), k)
         with np.errstate(invalid="ignore"):
@@ -176,12 +176,9 @@ class _Problem:
         """Scale extreme weights by powers of two where ``"mean"`` divides
         by them (sample weights; class weights too for class indices): the
         mean is unchanged, and its sums neither overflow nor underflow."""
-        e = mean_weight_exponent(self._largest_sw)
-        if e:
-            self.sample_weight = scaled_weights(self.sample_weight, e)
-        e = 0 if self.soft else mean_weight_exponent(self._largest_cw)
-        if e:
-            self.class_weight = scaled_weights(self.class_weight, e)
+        self.sample_weight = scaled_for_mean(self.sample_weight, self._largest_sw)
+        if not self.soft:
+            self.class_weight = scaled_for_mean(self.class_weight, self._largest_cw)
 
     def normalizer(self):
         """The divisor of ``reduction="mean"`` (PyTorch's definition)."""
@@ -219,6 +216,46 @@ class _Problem:
                 raise ValueError("y_pred contains NaN or +infinity (logits must be finite or -inf)")
         else:
             check_finite(self.pred, "y_pred")
+
+
+def chunk_totals(
+    y_true,
+    y_pred,
+    *,
+    from_logits,
+    sample_weight,
+    class_weight,
+    label_smoothing,
+    ignore_index,
+    axis,
+    clip,
+    check_classes=None,
+):
+    """What a chunk adds to a streaming cross-entropy, validated as
+    :func:`cross_entropy` validates it.
+
+    ``check_classes``, when given, is called with the number of classes of
+    ``y_pred`` once the arguments are checked and before the pass over the
+    data, so that a chunk of the wrong width fails first (and cheaply).
+
+    Returns
+    -------
+    loss_sum : float
+        The weighted loss sum (``reduction="sum"``).
+    normalizer : float
+        The divisor of ``reduction="mean"`` (PyTorch's definition).
+    n_samples : int
+        The number of samples (rows along the class axis).
+    n_classes : int
+    """
+    problem = _Problem(
+        y_true, y_pred, from_logits, sample_weight, class_weight, label_smoothing, ignore_index, axis, clip
+    )
+    n_samples, n_classes = problem.pred.shape
+    if check_classes is not None:
+        check_classes(n_classes)
+    total = problem.run(1.0, np.empty(0), np.empty((0, n_classes), dtype=problem.dtype))
+    return total, problem.normalizer(), n_samples, n_classes
 
 
 def _prepare(

@@ -15,7 +15,7 @@ from .._infra import dispatch as _parallel
 from .._kernels.entropy_columns import entropy_columns_parallel, entropy_columns_serial
 from .._kernels.entropy_rows import entropy_rows_parallel, entropy_rows_serial
 from .._kernels.entropy_slices import entropy_slice_parallel, entropy_slice_serial
-from .validation import as_float_array, scan
+from .validation import as_float_array, check_in_range
 
 __all__ = ["entropy", "kl_divergence"]
 
@@ -73,7 +73,7 @@ def _scalars_as_arrays(samples, dtype, names):
     return arrays
 
 
-def _compute_dtype(samples, ufunc_name):
+def compute_dtype(samples, ufunc_name):
     """(dtype the kernels read, dtype of the result, dtype of SciPy's early-exit nan)."""
     dtype = np.result_type(*samples)
     if dtype.kind in "biu":
@@ -178,7 +178,7 @@ def entropy(pk, qk=None, base=None, axis=0, *, nan_policy="propagate", keepdims=
     samples = [_as_entropy_sample(pk, "pk")]
     if qk is not None:
         samples.append(_as_entropy_sample(qk, "qk"))
-    kernel_dtype, result_dtype, nan_dtype = _compute_dtype(samples, "entr" if qk is None else "rel_entr")
+    kernel_dtype, result_dtype, nan_dtype = compute_dtype(samples, "entr" if qk is None else "rel_entr")
     samples = _scalars_as_arrays(samples, np.result_type(*samples), ("pk", "qk"))
     if axis is None and len(samples) == 1 and isinstance(samples[0], np.ma.MaskedArray) and samples[0].size == 0:
         # SciPy reduces an empty masked pk over every axis to NumPy's masked constant
@@ -288,11 +288,7 @@ def _as_distributions(x, name):
         raise ValueError(f"{name} must be an array of at least 1 dimension (distributions along `axis`); got a scalar")
     if arr.size == 0:
         raise ValueError(f"{name} is empty (shape {arr.shape}); at least one value per distribution is required")
-    n_nan, lo, hi = scan(arr)  # one compiled pass
-    if n_nan or not (math.isfinite(lo) and math.isfinite(hi)):
-        raise ValueError(f"{name} contains NaN or infinity")
-    if lo < 0 or hi > 1:
-        raise ValueError(f"{name} must hold probabilities in [0, 1]; got values in [{lo!r}, {hi!r}]")
+    check_in_range(arr, name, 0, 1, "probabilities")
     return arr
 
 

@@ -8,8 +8,9 @@ through ``__array__``).
 Layers: :func:`log_loss` validates and coerces in Python, one fused kernel
 pass (:mod:`fastxent._kernels.log_loss`) computes the loss sum, the weight
 sum, the per-class weights and every statistic validation needs (NaN/inf,
-range of ``y_proba``, row sums, unknown labels), and :func:`_log_loss` /
-:func:`_d2_from_totals` finish from those totals.  Errors are raised in
+range of ``y_proba``, row sums, unknown labels), and
+:func:`log_loss_from_totals` / :func:`d2_from_totals` finish from those
+totals.  Errors are raised in
 scikit-learn's order even though most checks come from that single pass.
 
 Deliberate differences from scikit-learn
@@ -38,6 +39,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._infra.floats import FLOAT64_EPS
 from .._kernels.log_loss import (
     LOSS,
     MISSES,
@@ -199,7 +201,7 @@ def _first_pass(y_true, labels, label_classes, P, w, lo, hi):
     return _indicator_stats(encoding.indicator, P, w, lo, hi), encoding.classes, True, None
 
 
-def _validated_totals(y_true, y_proba, sample_weight, labels, label_classes=None, allow_zero_weights=False):
+def validated_totals(y_true, y_proba, sample_weight, labels, label_classes=None, allow_zero_weights=False):
     """Validate like scikit-learn (same errors, warnings, order) and return
     the :class:`Totals` of one fused kernel pass."""
     P = proba_array(y_proba)
@@ -361,7 +363,7 @@ def _retry_labels(y_true, labels, label_classes, summary, P, w, lo, hi):
 # --------------------------------------------------------------------------
 
 
-def _log_loss(totals, normalize=True):
+def log_loss_from_totals(totals, normalize=True):
     """Finish the log loss from validated totals (no validation)."""
     if not normalize:
         return totals.loss
@@ -372,21 +374,46 @@ def _log_loss(totals, normalize=True):
     return totals.loss / totals.n
 
 
-def _d2_from_totals(totals, null_proba=None):
-    """D^2 = 1 - loss / null loss; the null model predicts the weighted class
-    frequencies ``W_c / W`` (clipped with float64 eps, as scikit-learn does),
-    or ``null_proba`` (per class) when given."""
+def d2_from_class_weights(loss, class_weight, total_weight, null_proba=None):
+    """:math:`D^2` of a weighted loss sum against the null model's.
+
+    .. math:: D^2 = 1 - \\frac{L}{L_0}, \\qquad
+              L_0 = -\\sum_{c: W_c \\ne 0} W_c \\log \\operatorname{clip}(\\pi_c, \\epsilon, 1 - \\epsilon)
+
+    The null model predicts the weighted class frequencies
+    :math:`\\pi_c = W_c / W` (or ``null_proba`` when given), clipped with
+    float64's :math:`\\epsilon` as scikit-learn does.
+
+    Parameters
+    ----------
+    loss : float
+        The model's weighted loss sum :math:`L`.
+    class_weight : sequence of float
+        :math:`W_c`, the weight of the samples of each class.
+    total_weight : float
+        :math:`W`, the weight of all samples (unused with ``null_proba``).
+    null_proba : sequence of float, optional
+
+    Returns
+    -------
+    float
+    """
     if null_proba is None:
-        if totals.weighted and totals.weight == 0:
-            raise ZeroDivisionError("Weights sum to zero, can't be normalized")
-        total = totals.weight if totals.weighted else float(totals.n)
-        null_proba = [w_c / total for w_c in totals.class_weight]
-    eps = float(np.finfo(np.float64).eps)
+        null_proba = [w_c / total_weight for w_c in class_weight]
     null_loss = 0.0
-    for w_c, p_c in zip(totals.class_weight, null_proba):
+    for w_c, p_c in zip(class_weight, null_proba):
         if w_c != 0:
-            null_loss -= w_c * math.log(min(max(p_c, eps), 1.0 - eps))
-    return float(1 - (totals.loss / null_loss))
+            null_loss -= w_c * math.log(min(max(p_c, FLOAT64_EPS), 1.0 - FLOAT64_EPS))
+    return float(1 - (loss / null_loss))
+
+
+def d2_from_totals(totals, null_proba=None):
+    """:func:`d2_from_class_weights` of validated totals (``ZeroDivisionError``,
+    as scikit-learn raises, when weights were given and sum to zero)."""
+    if null_proba is None and totals.weighted and totals.weight == 0:
+        raise ZeroDivisionError("Weights sum to zero, can't be normalized")
+    total = totals.weight if totals.weighted else float(totals.n)
+    return d2_from_class_weights(totals.loss, totals.class_weight, total, null_proba)
 
 
 # A masked ``sample_weight`` with masked entries: scikit-learn validates its
@@ -407,7 +434,7 @@ def _unmasked_totals(y_true, y_proba, sample_weight, labels):
         return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return _validated_totals(y_true, y_proba, np.ma.filled(sample_weight, 0), labels, allow_zero_weights=True)
+        return validated_totals(y_true, y_proba, np.ma.filled(sample_weight, 0), labels, allow_zero_weights=True)
 
 
 def _masked_null_proba(y_true, y_proba, sample_weight, labels, n_classes):
@@ -450,12 +477,12 @@ def log_loss(y_true, y_proba=None, *, normalize=True, sample_weight=None, labels
     float32 and float16 input agree to that dtype's precision).
     """
     y_proba = check_params("log_loss", y_true, y_proba, normalize, sample_weight, labels, y_pred)
-    totals = _validated_totals(y_true, y_proba, sample_weight, labels)
+    totals = validated_totals(y_true, y_proba, sample_weight, labels)
     if normalize and _has_masked(sample_weight):
         totals = _unmasked_totals(y_true, y_proba, sample_weight, labels)
         if totals is None:
             return 0.0
-    return float(_log_loss(totals, normalize))
+    return float(log_loss_from_totals(totals, normalize))
 
 
 def d2_log_loss_score(y_true, y_proba=None, *, sample_weight=None, labels=None, y_pred="deprecated"):
@@ -476,8 +503,8 @@ def d2_log_loss_score(y_true, y_proba=None, *, sample_weight=None, labels=None, 
             "D^2 score is not well-defined with less than two samples.", undefined_metric_warning(), stacklevel=2
         )
         return float("nan")
-    totals = _validated_totals(y_true, y_proba, sample_weight, labels)
+    totals = validated_totals(y_true, y_proba, sample_weight, labels)
     null_proba = None
     if _has_masked(sample_weight):
         null_proba = _masked_null_proba(y_true, y_proba, sample_weight, labels, totals.classes.shape[0])
-    return _d2_from_totals(totals, null_proba)
+    return d2_from_totals(totals, null_proba)

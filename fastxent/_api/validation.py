@@ -21,13 +21,17 @@ __all__ = [
     "as_float_array",
     "as_index_array",
     "int64_outside",
-    "as_sample_weight",
-    "check_ndim",
+    "exact_number",
     "check_nonempty",
     "check_finite",
     "check_in_range",
+    "first_outside",
+    "check_weights",
+    "as_weights",
+    "scaled_for_mean",
     "mean_weight_exponent",
     "check_reduction",
+    "check_accumulator_reduction",
     "clip_bounds",
     "check_unit_interval_scalar",
     "check_nonnegative_scalar",
@@ -39,6 +43,7 @@ __all__ = [
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
+ACCUMULATOR_REDUCTIONS = ("mean", "sum")  # an accumulator keeps no per-sample losses
 
 
 def native_order(arr):
@@ -104,7 +109,7 @@ def int64_outside(arr):
         return (arr >= 2.0**63) | (arr < -(2.0**63))
 
 
-def _exact(value):
+def exact_number(value):
     """A uint64 or float array element as an exact Python number for messages."""
     value = value.item()
     return int(value) if isinstance(value, float) and value.is_integer() else value
@@ -127,20 +132,13 @@ def as_index_array(y, name):
         check_finite(arr, name)
         outside = int64_outside(arr)
         if outside is not None:
-            first = _exact(arr[outside].flat[0])
+            first = exact_number(arr[outside].flat[0])
             raise ValueError(f"{name} holds class index {first}, outside the range of int64")
         as_int = arr.astype(np.int64)
         if arr.dtype.kind == "f" and not np.array_equal(as_int, arr):
             raise ValueError(f"{name} must hold integer class indices; got non-integral values")
         return as_int
     raise TypeError(f"{name} must hold integer class indices; got an array of dtype {arr.dtype}")
-
-
-def check_ndim(arr, name, allowed):
-    """Raise ``ValueError`` unless ``arr.ndim`` is one of ``allowed``."""
-    if arr.ndim not in allowed:
-        expected = " or ".join(f"{d}-D" for d in allowed)
-        raise ValueError(f"{name} must be {expected}; got a {arr.ndim}-D array of shape {arr.shape}")
 
 
 def check_nonempty(arr, name):
@@ -215,6 +213,43 @@ def check_in_range(arr, name, lo, hi, what):
     return vmin, vmax
 
 
+def first_outside(arr, lo, hi):
+    """Where the first value of ``arr`` (in C order) that is NaN, infinite or
+    outside ``[lo, hi]`` is, as an index tuple; None when there is none.
+
+    One compiled pass without temporaries when every value is fine (the
+    common case); the position is searched only when one is not.
+    """
+    if arr.size == 0:
+        return None
+    n_nan, vmin, vmax = scan(arr)
+    if not n_nan and lo <= vmin and vmax <= hi and np.isfinite(vmin) and np.isfinite(vmax):
+        return None
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.isfinite(arr) & (arr >= lo) & (arr <= hi))
+    return tuple(int(i) for i in np.argwhere(bad)[0])
+
+
+def check_weights(weights, name):
+    """Raise ``ValueError`` naming ``name`` unless every weight is finite and
+    non-negative; returns the largest weight."""
+    return check_in_range(weights, name, 0.0, np.inf, "non-negative weights")[1]
+
+
+def as_weights(weights, name, shape, mismatch):
+    """``weights`` as a float64 array of ``shape`` (no copy when it already
+    is one), checked by :func:`check_weights`, and the largest weight.
+
+    ``mismatch`` is the message of a wrong shape, formatted with ``name``,
+    ``got`` (the shape given) and ``expected`` (``shape``).
+    """
+    w = as_float_array(weights, name)
+    if w.shape != shape:
+        raise ValueError(mismatch.format(name=name, got=w.shape, expected=shape))
+    largest = check_weights(w, name)
+    return w.astype(np.float64, copy=False), largest
+
+
 def mean_weight_exponent(largest):
     """``e`` such that ``np.ldexp(weights, -e)`` brings the largest weight
     into [0.5, 1) when it lies outside [2**-500, 2**500], else 0.
@@ -242,22 +277,29 @@ def scaled_weights(weights, e):
     return scaled
 
 
-def as_sample_weight(sample_weight, n, name="sample_weight"):
-    """A float64 1-D array of ``n`` finite, non-negative weights (or an empty
-    array meaning "no weights", the kernels' convention)."""
-    if sample_weight is None:
-        return np.empty(0)
-    sw = as_float_array(sample_weight, name)
-    check_ndim(sw, name, (1,))
-    if sw.shape[0] != n:
-        raise ValueError(f"{name} has {sw.shape[0]} entries but there are {n} samples")
-    check_in_range(sw, name, 0.0, np.inf, "non-negative weights")
-    return sw.astype(np.float64, copy=False)
+def scaled_for_mean(weights, largest):
+    """``weights`` rescaled for a weighted mean whose largest weight is
+    ``largest`` (:func:`mean_weight_exponent`, :func:`scaled_weights`);
+    ``weights`` itself when they need no rescaling."""
+    e = mean_weight_exponent(largest)
+    return scaled_weights(weights, e) if e else weights
+
+
+def _is_one_of(value, choices):
+    return isinstance(value, str) and value in choices
 
 
 def check_reduction(reduction):
-    if not isinstance(reduction, str) or reduction not in REDUCTIONS:
+    """``reduction`` of a loss function: one of ``REDUCTIONS``."""
+    if not _is_one_of(reduction, REDUCTIONS):
         raise ValueError(f"reduction must be one of {REDUCTIONS}; got {reduction!r}")
+    return reduction
+
+
+def check_accumulator_reduction(reduction):
+    """``reduction`` of an accumulator's result: ``"mean"`` or ``"sum"``."""
+    if not _is_one_of(reduction, ACCUMULATOR_REDUCTIONS):
+        raise ValueError(f'reduction must be "mean" or "sum" for an accumulator; got {reduction!r}')
     return reduction
 
 

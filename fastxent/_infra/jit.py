@@ -115,7 +115,7 @@ def parallel_kernel(func=None, *, fastmath=True):
 
 
 # Numba's DUFunc objects own the machine code of the ufuncs handed out.
-_UFUNC_OWNERS = []
+UFUNC_OWNERS = []
 
 
 def ufunc(signatures):
@@ -131,7 +131,7 @@ def ufunc(signatures):
         if JIT_DISABLED:
             return PythonUfunc(func, signatures)
         compiled = numba.vectorize(signatures, cache=True, nopython=True)(func)
-        _UFUNC_OWNERS.append(compiled)
+        UFUNC_OWNERS.append(compiled)
         return compiled.ufunc
 
     return wrap

@@ -56,14 +56,13 @@ import math
 import numba
 import numpy as np
 
+from .._infra.floats import SMALLEST_NORMAL
 from .._infra.jit import inline_scalar, kernel, parallel_kernel, scalar
 from .._infra.summation import block_bounds, compensated_sum, n_blocks
 from .._math.elementary import log
 from .._math.special import entr, entr_from_log, rel_entr, rel_entr_from_log
 
 __all__ = ["entropy_slice_serial", "entropy_slice_parallel"]
-
-SMALLEST_NORMAL = 2.2250738585072014e-308
 
 
 # ------------------------------------------------------ per-element terms

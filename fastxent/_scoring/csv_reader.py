@@ -26,7 +26,7 @@ from decimal import Decimal, InvalidOperation
 
 import numpy as np
 
-from .readers import ArraySource, InputError, _block_rows, _one_line
+from .sources import ArraySource, InputError, block_rows, one_line
 
 __all__ = ["CsvSource", "exact_integer", "is_number", "text_classes"]
 
@@ -104,7 +104,7 @@ def _records(f, path):
                 yield start, fields
             start = base + reader.line_num
     except csv.Error as exc:
-        raise InputError(f"{path}: line {base + reader.line_num - 1}: {_one_line(exc)}") from None
+        raise InputError(f"{path}: line {base + reader.line_num - 1}: {one_line(exc)}") from None
 
 
 class CsvSource(ArraySource):
@@ -165,7 +165,7 @@ class CsvSource(ArraySource):
         records = self._stream()
         if self.header is not None:
             next(records, None)
-        rows = _block_rows(rows)
+        rows = block_rows(rows)
         while True:
             batch = list(itertools.islice(records, rows))
             if not batch:

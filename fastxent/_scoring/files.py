@@ -7,18 +7,24 @@ so no probability array is ever formed).  Per-class weight totals, the
 accuracy and the counts are block-wise NumPy on arrays of one block.
 
 D² is scikit-learn's ``d2_log_loss_score``: for probabilities the
-accumulator's own; for logits one minus the ratio of the mean loss to that
-of the null model that always predicts the (weighted) class frequencies
-:math:`\\pi_c = W_c / W`, whose mean loss is
-:math:`-\\sum_c (W_c / W) \\log \\operatorname{clip}(\\pi_c)`.
+accumulator's own; for logits the same formula
+(:func:`fastxent._api.log_loss.d2_from_class_weights`) applied to the
+accumulator's loss sum and the class weight totals: one minus the ratio of
+the loss to that of the null model that always predicts the (weighted)
+class frequencies :math:`\\pi_c = W_c / W`.
 """
 
 import math
 
 import numpy as np
 
+from .._api.log_loss import d2_from_class_weights
+from .._api.validation import first_outside
+from .._streaming.log_loss import LogLossAccumulator
+from .._streaming.losses import BinaryCrossEntropyAccumulator, CrossEntropyAccumulator
 from .csv_reader import exact_integer, is_number, text_classes
-from .readers import DEFAULT_BLOCK_BYTES, InputError, _block_rows, _one_line, open_array
+from .readers import DEFAULT_BLOCK_BYTES, open_array
+from .sources import InputError, block_rows, one_line
 
 __all__ = ["score_files"]
 
@@ -47,7 +53,7 @@ def score_files(
     w_src = open_array(weights_file) if weights_file is not None else None
     _check_shapes(y_src, p_src, w_src)
 
-    rows = _block_rows(chunk_size) if chunk_size else _default_rows(y_src, p_src, w_src)
+    rows = block_rows(chunk_size) if chunk_size else _default_rows(y_src, p_src, w_src)
     classes, encode = _class_labels(y_src, labels, rows)
     n_classes = len(classes)
     binary = p_src.ndim == 1
@@ -84,7 +90,7 @@ def score_files(
                 total.update(codes, p_block, w_block)
             except (ValueError, TypeError) as exc:  # the accumulators' own checks
                 files = ", ".join(s.path for s in (p_src, w_src) if s is not None)
-                raise InputError(f"{files}: rows {start}-{stop - 1}: {_one_line(exc)}") from None
+                raise InputError(f"{files}: rows {start}-{stop - 1}: {one_line(exc)}") from None
             if bar is not None:
                 bar.update(len(y_block))
             start = stop
@@ -267,27 +273,22 @@ def _encode_text(block, codes, classes, path, start):
 def _checked_predictions(p_block, path, start, logits):
     if p_block.dtype not in (np.float32, np.float64):  # float16, longdouble, ints, bools
         p_block = p_block.astype(np.float64)
-    finite = np.isfinite(p_block)
-    if not finite.all():
-        bad = np.argwhere(~finite)[0]
-        raise InputError(f"{path}: row {start + int(bad[0])}: {p_block[tuple(bad)]} is not finite")
-    if not logits:
-        low, high = p_block.min(), p_block.max()
-        if low < 0 or high > 1:
-            bad = np.argwhere((p_block < 0) | (p_block > 1))[0]
-            raise InputError(
-                f"{path}: row {start + int(bad[0])}: probability {p_block[tuple(bad)]} "
-                "is outside [0, 1] (use --logits for logits)"
-            )
+    bad = first_outside(p_block, -np.inf, np.inf)
+    if bad is not None:
+        raise InputError(f"{path}: row {start + bad[0]}: {p_block[bad]} is not finite")
+    bad = None if logits else first_outside(p_block, 0.0, 1.0)
+    if bad is not None:
+        raise InputError(
+            f"{path}: row {start + bad[0]}: probability {p_block[bad]} is outside [0, 1] (use --logits for logits)"
+        )
     return p_block
 
 
 def _checked_weights(w_block, path, start):
     w_block = w_block.astype(np.float64, copy=False)
-    bad = ~np.isfinite(w_block) | (w_block < 0)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise InputError(f"{path}: row {start + i}: weight {w_block[i]} is negative or not finite")
+    bad = first_outside(w_block, 0.0, np.inf)
+    if bad is not None:
+        raise InputError(f"{path}: row {start + bad[0]}: weight {w_block[bad]} is negative or not finite")
     return w_block
 
 
@@ -311,15 +312,13 @@ class _Totals:
     """Running totals of one scoring pass."""
 
     def __init__(self, n_classes, logits, binary):
-        import fastxent
-
         self.n_classes, self.logits, self.binary = n_classes, logits, binary
         if not logits:
-            self.loss = fastxent.LogLossAccumulator(labels=np.arange(n_classes))
+            self.loss = LogLossAccumulator(labels=np.arange(n_classes))
         elif binary:
-            self.loss = fastxent.BinaryCrossEntropyAccumulator(from_logits=True)
+            self.loss = BinaryCrossEntropyAccumulator(from_logits=True)
         else:
-            self.loss = fastxent.CrossEntropyAccumulator(from_logits=True)
+            self.loss = CrossEntropyAccumulator(from_logits=True)
         self.counts = np.zeros(n_classes, dtype=np.int64)
         self.class_weight = [[] for _ in range(n_classes)]
         self.correct = []
@@ -338,6 +337,12 @@ class _Totals:
         hits = predicted == codes
         self.correct.append(float(hits.sum() if w_block is None else w_block[hits].sum()))
 
+    def _logits_d2(self, class_weight, sum_weights, n_samples):
+        """scikit-learn's ``d2_log_loss_score`` from the totals of logits."""
+        if n_samples < 2 or sum_weights <= 0:
+            return math.nan  # scikit-learn: undefined with fewer than two samples
+        return d2_from_class_weights(self.loss.loss_sum_, class_weight, sum_weights)
+
     def _class_weight(self):
         return np.array([math.fsum(parts) for parts in self.class_weight])
 
@@ -352,7 +357,7 @@ class _Totals:
         sum_weights = math.fsum(class_weight)
         mean_loss = float(self.loss.result())
         if self.logits:
-            d2 = _d2(mean_loss, class_weight, sum_weights, n_samples)
+            d2 = self._logits_d2(class_weight, sum_weights, n_samples)
         else:
             d2 = self.loss.d2_score()
         accuracy = math.fsum(self.correct) / sum_weights if sum_weights > 0 else math.nan
@@ -366,12 +371,3 @@ class _Totals:
             "class_counts": [int(c) for c in self.counts],
             "logits": bool(self.logits),
         }
-
-
-def _d2(mean_loss, class_weight, sum_weights, n_samples):
-    if n_samples < 2 or sum_weights <= 0:
-        return math.nan  # scikit-learn: undefined with fewer than two samples
-    eps = np.finfo(np.float64).eps
-    freq = np.clip(class_weight / sum_weights, eps, 1 - eps)
-    null_loss = -math.fsum(class_weight * np.log(freq)) / sum_weights
-    return 1.0 - mean_loss / null_loss

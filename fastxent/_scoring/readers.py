@@ -33,19 +33,15 @@ import zlib
 
 import numpy as np
 
-__all__ = ["DEFAULT_BLOCK_BYTES", "MAX_BLOCK_ROWS", "ArraySource", "InputError", "open_array"]
+from .csv_reader import CsvSource
+from .sources import ArraySource, InputError, block_rows, one_line
+
+__all__ = ["DEFAULT_BLOCK_BYTES", "InputError", "open_array"]
 
 DEFAULT_BLOCK_BYTES = 8 << 20
 RELEASE_MARGIN = 1 << 20
-# Larger --chunk-size values mean "everything in one block"; the cap keeps
-# them within what itertools.islice and pyarrow accept.
-MAX_BLOCK_ROWS = 1 << 40
 
 SUFFIXES = (".npy", ".npz", ".csv", ".parquet")
-
-
-class InputError(Exception):
-    """A file that cannot be scored; the message is one line naming the file."""
 
 
 def _suffix(path):
@@ -80,7 +76,7 @@ def open_array(spec):
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read: {_one_line(exc)}") from None
+        raise InputError(f"{path}: cannot read: {one_line(exc)}") from None
     if stat.S_ISDIR(mode):
         raise InputError(f"{path}: is a directory")
     spool = None
@@ -94,15 +90,13 @@ def open_array(spec):
         elif suffix == ".npz":
             source = _NpzSource(path, file, selector)
         elif suffix == ".csv":
-            from .csv_reader import CsvSource
-
             source = CsvSource(path, file, selector)
         else:
             source = _ParquetSource(path, file, selector)
     except InputError:
         raise
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise InputError(f"{path}: cannot read: {_one_line(exc)}") from None
+        raise InputError(f"{path}: cannot read: {one_line(exc)}") from None
     source.spool = spool  # the temporary copy lives as long as the source
     return source
 
@@ -136,51 +130,11 @@ def _remove(name):
         pass
 
 
-def _one_line(exc):
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
 def _native(block):
     """``block`` in native byte order (the kernels read native numbers only)."""
     if block.dtype.isnative:
         return block
     return block.astype(block.dtype.newbyteorder("="))
-
-
-class ArraySource:
-    """A 1-D or 2-D array on disk, read in row blocks.
-
-    Attributes
-    ----------
-    path : str
-        The name given by the user (used in messages).
-    shape : tuple or None
-        ``None`` for the number of rows when it is only known after reading
-        (CSV); the number of columns is always known.
-    dtype : numpy.dtype
-        The dtype of the blocks (native byte order).
-    typeless : bool
-        True for text formats, whose labels are read with
-        :meth:`label_blocks` and typed by their values.
-    """
-
-    path = ""
-    dtype = np.dtype(np.float64)
-    typeless = False
-
-    @property
-    def ndim(self):
-        return len(self.shape)
-
-    @property
-    def row_bytes(self):
-        n_cols = self.shape[1] if self.ndim == 2 else 1
-        return max(1, n_cols * self.dtype.itemsize)
-
-    def blocks(self, rows):
-        """Yield consecutive blocks of ``rows`` rows (the last may be shorter)."""
-        raise NotImplementedError
 
 
 def _check_ndim(path, shape):
@@ -191,10 +145,6 @@ def _check_ndim(path, shape):
 def _check_dtype(path, dtype):
     if dtype.kind not in "biufUS":
         raise InputError(f"{path}: unsupported dtype {dtype}")
-
-
-def _block_rows(rows):
-    return max(1, min(int(rows), MAX_BLOCK_ROWS))
 
 
 # --------------------------------------------------------------------- .npy
@@ -227,7 +177,7 @@ class _NpySource(ArraySource):
             raise InputError(f"{path}: truncated file ({size} bytes, the header promises {expected})")
 
     def blocks(self, rows):
-        rows = _block_rows(rows)
+        rows = block_rows(rows)
         n = self.shape[0]
         if n == 0:
             return
@@ -290,7 +240,7 @@ class _NpzSource(ArraySource):
         self.dtype = dtype.newbyteorder("=")
 
     def blocks(self, rows):
-        rows = _block_rows(rows)
+        rows = block_rows(rows)
         if self.fortran_order and self.ndim == 2:
             # Column-major rows are not contiguous in the stream; such arrays
             # are small in practice (np.savez writes C order unless asked).
@@ -302,7 +252,7 @@ class _NpzSource(ArraySource):
         try:
             yield from self._stream(rows)
         except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-            raise InputError(f"{self.path}: damaged archive: {_one_line(exc)}") from None
+            raise InputError(f"{self.path}: damaged archive: {one_line(exc)}") from None
 
     def _stream(self, rows):
         row_bytes = max(1, self.file_dtype.itemsize * (self.shape[1] if self.ndim == 2 else 1))
@@ -353,7 +303,7 @@ class _ParquetSource(ArraySource):
         try:
             self._file = pq.ParquetFile(file)
         except Exception as exc:  # pyarrow raises its own exception types
-            raise InputError(f"{path}: cannot read: {_one_line(exc)}") from None
+            raise InputError(f"{path}: cannot read: {one_line(exc)}") from None
         schema = self._file.schema_arrow
         names = list(schema.names)
         if selector is not None:
@@ -382,7 +332,7 @@ class _ParquetSource(ArraySource):
         self.shape = (n,) if len(names) == 1 else (n, len(names))
 
     def blocks(self, rows):
-        rows = _block_rows(rows)
+        rows = block_rows(rows)
         pending = []
         count = 0
         for batch in self._file.iter_batches(batch_size=min(rows, 1 << 30), columns=self.names):

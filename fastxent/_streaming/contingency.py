@@ -22,6 +22,7 @@ from .._api.mutual_info import (
     normalized_mutual_info_from_table,
 )
 from .._kernels.mutual_info import csr_marginals
+from .base import Accumulator
 
 __all__ = ["ContingencyAccumulator"]
 
@@ -40,7 +41,7 @@ def _coo(table):
     return rows, table.indices, table.data
 
 
-class ContingencyAccumulator:
+class ContingencyAccumulator(Accumulator):
     """Streaming, mergeable contingency table of two labelings.
 
     ``update(labels_true, labels_pred)`` adds a chunk of samples,
@@ -63,6 +64,7 @@ class ContingencyAccumulator:
     """
 
     def __init__(self):
+        super().__init__()
         self.classes_true = None
         self.classes_pred = None
         self.rows = np.zeros(0, dtype=np.int64)  # nonzero cells in row-major order
@@ -81,19 +83,23 @@ class ContingencyAccumulator:
         Returns ``self``.
         """
         table = build_table(*check_clusterings(labels_true, labels_pred))
-        if table.n_samples:
-            self._add(table.classes_true, table.classes_pred, *_coo(table))
-        return self
+        contribution = (table.classes_true, table.classes_pred, *_coo(table)) if table.n_samples else None
+        return self._add(contribution, "update")
 
-    def merge(self, other):
-        """Add the samples of another ``ContingencyAccumulator``; returns ``self``."""
+    def _check_mergeable(self, other):
         if not isinstance(other, ContingencyAccumulator):
             raise TypeError(f"other must be a ContingencyAccumulator; got {type(other).__name__}")
-        if other.classes_true is not None:
-            self._add(other.classes_true, other.classes_pred, other.rows, other.cols, other.counts)
-        return self
 
-    def _add(self, classes_true, classes_pred, rows, cols, counts):
+    def _state(self):
+        if self.classes_true is None:
+            return None
+        return self.classes_true, self.classes_pred, self.rows, self.cols, self.counts
+
+    def _commit(self, contribution, source):
+        """Merge the cells of ``contribution`` (classes and nonzero cells)
+        into the state; a label type that cannot be compared with the classes
+        seen raises before anything changes."""
+        classes_true, classes_pred, rows, cols, counts = contribution
         union_true = _union(self.classes_true, classes_true, "labels_true")
         union_pred = _union(self.classes_pred, classes_pred, "labels_pred")
         n_cols = union_pred.shape[0]
@@ -112,21 +118,24 @@ class ContingencyAccumulator:
         order = np.argsort(key, kind="stable")
         key, value = key[order], value[order]
         starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-        self.counts = np.add.reduceat(value, starts).astype(np.int64)
-        self.rows, self.cols = np.divmod(key[starts], n_cols)
+        new_counts = np.add.reduceat(value, starts).astype(np.int64)
+        new_rows, new_cols = np.divmod(key[starts], n_cols)
+        self.counts, self.rows, self.cols = new_counts, new_rows, new_cols
         self.classes_true, self.classes_pred = union_true, union_pred
 
     # ----------------------------------------------------------- results
 
     def _table(self):
-        if self.classes_true is None:
+        state = self._snapshot()
+        if state is None:
             none = np.zeros(0, dtype=np.int64)
             return Table(np.zeros(0), np.zeros(0), np.zeros(1, dtype=np.int64), none, none, none, none)
-        n_rows, n_cols = self.classes_true.shape[0], self.classes_pred.shape[0]
+        classes_true, classes_pred, rows, cols, counts = state
+        n_rows, n_cols = classes_true.shape[0], classes_pred.shape[0]
         indptr = np.zeros(n_rows + 1, dtype=np.int64)
-        np.cumsum(np.bincount(self.rows, minlength=n_rows), out=indptr[1:])
-        row_sums, col_sums = csr_marginals(indptr, self.cols, self.counts, n_cols)
-        return Table(self.classes_true, self.classes_pred, indptr, self.cols, self.counts, row_sums, col_sums)
+        np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
+        row_sums, col_sums = csr_marginals(indptr, cols, counts, n_cols)
+        return Table(classes_true, classes_pred, indptr, cols, counts, row_sums, col_sums)
 
     def result(self, *, sparse=False):
         """``(contingency, classes_true, classes_pred)``.

@@ -3,9 +3,9 @@
 Each :meth:`LogLossAccumulator.update` runs the same validation and the same
 fused kernel pass as :func:`fastxent.log_loss` on one chunk and adds the
 chunk's totals -- weighted loss sum, weight sum, per-class weights, sample
-count -- to the state with error-free transformations (TwoSum: every sum is
-kept as an unevaluated pair ``hi + lo``), so the order and size of chunks do
-not matter: any chunking, and any tree of :meth:`~LogLossAccumulator.merge`
+count -- to the state with error-free transformations (every sum is kept
+as a Neumaier pair, see :mod:`fastxent._streaming.base`), so the order and
+size of chunks do not matter: any chunking, and any tree of :meth:`~LogLossAccumulator.merge`
 calls, gives the one-call result to ~1e-15 relative.
 
 Classes
@@ -23,71 +23,24 @@ Each chunk is clipped with the ``eps`` of its own dtype, exactly as a call of
 one-call result.
 """
 
-import threading
 import warnings
 
 import numpy as np
 
-from .._api import labels as _labels
-from .._api.log_loss import Totals, _d2_from_totals, _log_loss, _validated_totals
+from .._api import labels as label_checks
+from .._api.log_loss import Totals, d2_from_totals, log_loss_from_totals, validated_totals
 from .._api.log_loss_validation import (
     NOT_A_PARAMETER,
     check_params,
     num_samples,
     undefined_metric_warning,
 )
+from .base import Accumulator, no_samples_error, pair_plus, pair_value
 
 __all__ = ["LogLossAccumulator"]
 
 
-def _two_sum(hi, lo, x):
-    """(hi, lo) + x, keeping the rounding error of the addition in lo.
-
-    A sum that overflowed to inf (weights near the float64 maximum) keeps no
-    rounding error: the error term would be ``inf - inf = nan`` and turn the
-    result into nan where ``log_loss`` gives inf.
-    """
-    with np.errstate(over="ignore", invalid="ignore"):
-        total = hi + x
-        back = total - hi
-        error = (hi - (total - back)) + (x - back)
-    if np.ndim(total):
-        error = np.where(np.isfinite(total), error, 0.0)
-    elif not np.isfinite(total):
-        error = 0.0
-    return total, lo + error
-
-
-def no_samples_error(accumulator):
-    return ValueError(
-        f"no samples were added to this {type(accumulator).__name__}: update() it with a "
-        "non-empty chunk (or merge() one that has samples) before asking for a result"
-    )
-
-
-class LockedState:
-    """A lock that serializes changes of an accumulator's state.
-
-    Threads compute their chunks' contributions in parallel and hold the lock
-    only to commit them, so concurrent ``update``/``merge`` calls lose
-    nothing.  The lock is not part of the state: pickles and copies get a
-    new one.
-    """
-
-    def __init__(self):
-        self._lock = threading.Lock()
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state.pop("_lock", None)
-        return state
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
-
-
-class LogLossAccumulator(LockedState):
+class LogLossAccumulator(Accumulator):
     """Accumulate ``log_loss`` and ``d2_log_loss_score`` over chunks of data.
 
     Parameters
@@ -129,10 +82,10 @@ class LogLossAccumulator(LockedState):
         self.labels = labels
         self.classes_ = None
         if labels is not None:
-            self.classes_ = _labels.fitted_classes(labels)[0]
-            _labels.lexicographic_warning(self.classes_, labels)
+            self.classes_ = label_checks.fitted_classes(labels)[0]
+            label_checks.lexicographic_warning(self.classes_, labels)
             if self.classes_.shape[0] < 2:
-                _labels.raise_one_label(self.classes_, labels)
+                label_checks.raise_one_label(self.classes_, labels)
         self.n_samples_ = 0
         self._loss = (0.0, 0.0)
         self._weight = (0.0, 0.0)
@@ -164,11 +117,11 @@ class LogLossAccumulator(LockedState):
             )
         classes = self.classes_
         if classes is None:
-            totals = _validated_totals(y_true, y_proba, sample_weight, None, allow_zero_weights=True)
+            totals = validated_totals(y_true, y_proba, sample_weight, None, allow_zero_weights=True)
         else:
             try:
                 # labels as given, so that errors quote them as log_loss does
-                totals = _validated_totals(
+                totals = validated_totals(
                     y_true,
                     y_proba,
                     sample_weight,
@@ -184,64 +137,60 @@ class LogLossAccumulator(LockedState):
                     ) from error
                 raise
         class_weight = np.asarray(totals.class_weight, dtype=np.float64)
-        with self._lock:
-            if (
-                classes is None and self.classes_ is not None and not _same_classes(self.classes_, totals.classes)
-            ):  # another thread's first chunk fixed other classes meanwhile
-                raise ValueError(
-                    f"y_true has the classes {totals.classes}, but the first chunk fixed "
-                    f"{self.classes_}; pass labels= to LogLossAccumulator when chunks "
-                    "may hold different classes."
-                )
-            self._commit(
-                totals.classes, totals.loss, totals.weight, class_weight, totals.n, totals.weighted, totals.nonzero > 0
-            )
-        return self
+        contribution = (
+            totals.classes,
+            totals.loss,
+            totals.weight,
+            class_weight,
+            totals.n,
+            totals.weighted,
+            totals.nonzero > 0,
+        )
+        return self._add(contribution, "update")
 
-    def _commit(self, classes, loss, weight, class_weight, n, weighted, nonzero):
-        """Add a validated contribution (numbers, or the (hi, lo) pairs of
+    def _commit(self, contribution, source):
+        """Add a validated contribution (numbers, or the Neumaier pairs of
         another state); the caller holds the lock.  Nothing here can fail
         half-way: the new values are computed before any is stored."""
-        own_cw = self._class_weight
-        if own_cw is None:
-            zeros = np.zeros_like(class_weight[0] if isinstance(class_weight, tuple) else class_weight)
-            own_cw = (zeros, zeros)
-        new = _plus(self._loss, loss), _plus(self._weight, weight), _plus(own_cw, class_weight)
+        classes, loss, weight, class_weight, n, weighted, nonzero = contribution
+        if self.classes_ is not None and classes is not None and not _same_classes(self.classes_, classes):
+            if source == "merge":
+                raise ValueError(f"cannot merge accumulators with different classes: {self.classes_} and {classes}")
+            # another thread's first chunk fixed other classes meanwhile
+            raise ValueError(
+                f"y_true has the classes {classes}, but the first chunk fixed "
+                f"{self.classes_}; pass labels= to LogLossAccumulator when chunks "
+                "may hold different classes."
+            )
+        if n:
+            own_cw = self._class_weight
+            if own_cw is None:
+                zeros = np.zeros_like(class_weight[0] if isinstance(class_weight, tuple) else class_weight)
+                own_cw = (zeros, zeros)
+            new = pair_plus(self._loss, loss), pair_plus(self._weight, weight), pair_plus(own_cw, class_weight)
+            self._loss, self._weight, self._class_weight = new
+            self.n_samples_ += n
+            self._weighted = self._weighted or weighted
         if self.classes_ is None:
             self.classes_ = classes
-        self._loss, self._weight, self._class_weight = new
-        self.n_samples_ += n
-        self._weighted = self._weighted or weighted
         self._has_nonzero_weight = self._has_nonzero_weight or nonzero
 
-    def _snapshot(self):
-        with self._lock:
-            return (
-                self.classes_,
-                self._loss,
-                self._weight,
-                self._class_weight,
-                self.n_samples_,
-                self._weighted,
-                self._has_nonzero_weight,
-            )
+    def _state(self):
+        if self.n_samples_ == 0 and self.classes_ is None:
+            return None
+        return (
+            self.classes_,
+            self._loss,
+            self._weight,
+            self._class_weight,
+            self.n_samples_,
+            self._weighted,
+            self._has_nonzero_weight,
+        )
 
-    def merge(self, other):
-        """Add the state of another accumulator (same classes); returns self."""
+    def _check_mergeable(self, other):
         if not isinstance(other, LogLossAccumulator):
             raise TypeError(f"can only merge a LogLossAccumulator, got {type(other).__name__}")
-        classes, loss, weight, class_weight, n, weighted, nonzero = other._snapshot()
-        if n == 0 and classes is None:
-            return self
-        with self._lock:
-            if self.classes_ is not None and classes is not None and not _same_classes(self.classes_, classes):
-                raise ValueError(f"cannot merge accumulators with different classes: {self.classes_} and {classes}")
-            if n:
-                self._commit(classes, loss, weight, class_weight, n, weighted, nonzero)
-            else:
-                self.classes_ = self.classes_ if self.classes_ is not None else classes
-                self._has_nonzero_weight = self._has_nonzero_weight or nonzero
-        return self
 
     # ------------------------------------------------------------------
     def _totals(self):
@@ -254,9 +203,9 @@ class LogLossAccumulator(LockedState):
         if weighted and not nonzero:
             raise ValueError("Sample weights must contain at least one non-zero number.")
         return Totals(
-            loss[0] + loss[1],
-            weight[0] + weight[1],
-            class_weight[0] + class_weight[1],
+            pair_value(loss),
+            pair_value(weight),
+            pair_value(class_weight),
             n,
             classes,
             weighted,
@@ -269,7 +218,7 @@ class LogLossAccumulator(LockedState):
         Raises ``ValueError`` when no sample has been added.
         """
         check_params("LogLossAccumulator.result", (), None, normalize, None, None, "deprecated")
-        return float(_log_loss(self._totals(), normalize))
+        return float(log_loss_from_totals(self._totals(), normalize))
 
     def d2_score(self):
         """The ``d2_log_loss_score`` of everything seen (NaN with an
@@ -282,16 +231,10 @@ class LogLossAccumulator(LockedState):
                 "D^2 score is not well-defined with less than two samples.", undefined_metric_warning(), stacklevel=2
             )
             return float("nan")
-        return _d2_from_totals(self._totals())
+        return d2_from_totals(self._totals())
 
     def __repr__(self):
         return f"LogLossAccumulator(labels={self.labels!r}) with {self.n_samples_} samples, classes={self.classes_!r}"
-
-
-def _plus(pair, value):
-    if isinstance(value, tuple):  # another state's (hi, lo)
-        return _two_sum(*_two_sum(*pair, value[0]), value[1])
-    return _two_sum(*pair, value)
 
 
 def _same_classes(a, b):

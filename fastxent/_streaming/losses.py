@@ -1,10 +1,10 @@
 """Streaming, mergeable binary and categorical cross-entropy.
 
-An accumulator's state is three numbers: the weighted loss sum (kept as a
-Neumaier pair, so adding chunk totals loses nothing), the ``"mean"``
-normalizer (sum of the weights PyTorch divides by) and the sample count.
-``update`` runs the same validated kernel as the one-call functions on a
-chunk; ``merge`` adds states; ``result`` finishes the reduction.  Any
+An accumulator's state is three numbers: the weighted loss sum and the
+``"mean"`` normalizer (sum of the weights PyTorch divides by), each kept as
+a Neumaier pair so that adding chunk totals loses nothing, and the sample
+count.  ``update`` runs the same validated kernel as the one-call functions
+on a chunk; ``merge`` adds states; ``result`` finishes the reduction.  Any
 chunking of the data, in any order, gives the one-call result to ~1e-15
 relative.  Accumulators are plain Python objects and pickle as such.
 """
@@ -13,23 +13,12 @@ import math
 
 import numpy as np
 
-from .._api import binary as _binary_losses
-from .._api import categorical as _categorical_losses
-from .._api.validation import REDUCTIONS
-from .log_loss import LockedState, no_samples_error
+from .._api import binary as binary_losses
+from .._api import categorical as categorical_losses
+from .._api.validation import check_accumulator_reduction
+from .base import Accumulator, no_samples_error, pair_plus, pair_value
 
 __all__ = ["BinaryCrossEntropyAccumulator", "CrossEntropyAccumulator"]
-
-
-def _neumaier_add(total, comp, value):
-    t = total + value
-    if not math.isfinite(t):  # an infinite loss: the compensation would be inf - inf = nan
-        return t, 0.0
-    if abs(total) >= abs(value):
-        comp += (total - t) + value
-    else:
-        comp += (value - t) + total
-    return t, comp
 
 
 def _sizes(*arrays):
@@ -41,12 +30,13 @@ def _sizes(*arrays):
         return None
 
 
-class _Accumulator(LockedState):
-    """Shared state handling; subclasses define ``_chunk`` and ``_config``.
+class _LossAccumulator(Accumulator):
+    """The state and results shared by the two loss accumulators; subclasses
+    define ``_chunk`` (a chunk's contribution, or None for an empty chunk)
+    and ``_config`` (what two accumulators must share to merge).
 
-    ``_chunk`` validates a chunk and computes its whole contribution without
-    touching the state; ``_commit`` then adds it under the lock, so a
-    rejected chunk changes nothing and concurrent updates lose nothing.
+    A contribution is ``(loss, norm, n_samples, n_classes)``, the first two
+    plain numbers (a chunk) or Neumaier pairs (another state).
     """
 
     def __init__(self):
@@ -55,16 +45,10 @@ class _Accumulator(LockedState):
         self._norm = (0.0, 0.0)
         self.n_samples_ = 0
 
-    def _commit(self, loss, norm, n_samples, n_classes, name):
-        """Add a contribution (plain numbers or another state's pairs); the
-        caller holds the lock.  A class count conflict with ``name`` raises
-        before anything changes."""
-        self._check_classes(n_classes, name)
-        new_loss, new_norm = self._loss, self._norm
-        for part in loss if isinstance(loss, tuple) else (loss,):
-            new_loss = _neumaier_add(*new_loss, part)
-        for part in norm if isinstance(norm, tuple) else (norm,):
-            new_norm = _neumaier_add(*new_norm, part)
+    def _commit(self, contribution, source):
+        loss, norm, n_samples, n_classes = contribution
+        self._check_classes(n_classes, "other" if source == "merge" else "y_pred")
+        new_loss, new_norm = pair_plus(self._loss, loss), pair_plus(self._norm, norm)
         self._loss, self._norm = new_loss, new_norm
         self.n_samples_ += n_samples
         self._set_classes(n_classes)
@@ -75,19 +59,25 @@ class _Accumulator(LockedState):
     def _set_classes(self, n_classes):
         pass
 
-    def _snapshot(self):
-        with self._lock:
-            return self._loss, self._norm, self.n_samples_, getattr(self, "n_classes_", None)
+    def _state(self):
+        n_classes = getattr(self, "n_classes_", None)
+        if self.n_samples_ == 0 and n_classes is None:
+            return None
+        return self._loss, self._norm, self.n_samples_, n_classes
+
+    def _check_mergeable(self, other):
+        if type(other) is not type(self) or other._config() != self._config():
+            raise ValueError("other must be an accumulator of the same type and configuration")
 
     @property
     def loss_sum_(self):
         """Weighted sum of the per-sample losses seen so far."""
-        return _pair_value(self._loss)
+        return pair_value(self._loss)
 
     @property
     def weight_sum_(self):
         """The divisor of ``reduction="mean"`` accumulated so far."""
-        return self._norm[0] + self._norm[1]
+        return pair_value(self._norm)
 
     def update(self, y_true, y_pred, sample_weight=None):
         """Add a chunk of samples (same arguments as the one-call function).
@@ -98,27 +88,7 @@ class _Accumulator(LockedState):
         -------
         self
         """
-        chunk = self._chunk(y_true, y_pred, sample_weight)
-        if chunk is not None:
-            with self._lock:
-                self._commit(*chunk, "y_pred")
-        return self
-
-    def merge(self, other):
-        """Add the state of another accumulator of the same configuration.
-
-        Returns
-        -------
-        self
-        """
-        if type(other) is not type(self) or other._config() != self._config():
-            raise ValueError("other must be an accumulator of the same type and configuration")
-        loss, norm, n_samples, n_classes = other._snapshot()
-        if n_samples == 0 and n_classes is None:
-            return self
-        with self._lock:
-            self._commit(loss, norm, n_samples, n_classes, "other")
-        return self
+        return self._add(self._chunk(y_true, y_pred, sample_weight), "update")
 
     def result(self, reduction="mean"):
         """The loss over everything seen: ``"mean"`` or ``"sum"``.
@@ -126,24 +96,19 @@ class _Accumulator(LockedState):
         ``"mean"`` is 0 when every sample was ignored or weighted 0, like the
         one-call function; ``ValueError`` when no sample has been added.
         """
-        if not isinstance(reduction, str) or reduction not in REDUCTIONS or reduction == "none":
-            raise ValueError(f'reduction must be "mean" or "sum" for an accumulator; got {reduction!r}')
-        loss, norm, n_samples, _ = self._snapshot()
+        check_accumulator_reduction(reduction)
+        with self._lock:
+            loss, norm, n_samples = self._loss, self._norm, self.n_samples_
         if n_samples == 0:
             raise no_samples_error(self)
-        total = _pair_value(loss)
+        total = pair_value(loss)
         if reduction == "sum":
             return float(total)
-        norm = norm[0] + norm[1]
+        norm = pair_value(norm)
         return float(total / norm) if norm != 0.0 else 0.0
 
 
-def _pair_value(pair):
-    total, comp = pair
-    return total + comp if np.isfinite(total) else total
-
-
-class BinaryCrossEntropyAccumulator(_Accumulator):
+class BinaryCrossEntropyAccumulator(_LossAccumulator):
     """Streaming :func:`fastxent.binary_cross_entropy`.
 
     Parameters
@@ -193,12 +158,18 @@ class BinaryCrossEntropyAccumulator(_Accumulator):
         sizes = _sizes(y_true, y_pred, sample_weight)
         if sizes is not None and not any(sizes):
             return None
-        problem = _binary_losses._Problem(y_true, y_pred, self.from_logits, sample_weight, self.pos_weight, self.clip)
-        total = problem.run(1.0, np.empty(0), np.empty(0, dtype=problem.dtype))
-        return total, problem.normalizer(), problem.pred.shape[0], None
+        total, norm, n = binary_losses.chunk_totals(
+            y_true,
+            y_pred,
+            from_logits=self.from_logits,
+            sample_weight=sample_weight,
+            pos_weight=self.pos_weight,
+            clip=self.clip,
+        )
+        return total, norm, n, None
 
 
-class CrossEntropyAccumulator(_Accumulator):
+class CrossEntropyAccumulator(_LossAccumulator):
     """Streaming :func:`fastxent.cross_entropy` (class indices or distributions).
 
     ``"mean"`` divides by the same normalizer as the one-call function, so
@@ -274,18 +245,16 @@ class CrossEntropyAccumulator(_Accumulator):
         if k is not None:
             self._check_classes(k, "y_pred")
             return None
-        problem = _categorical_losses._Problem(
+        # the class count is checked before the pass (and again on commit)
+        return categorical_losses.chunk_totals(
             y_true,
             y_pred,
-            self.from_logits,
-            sample_weight,
-            self.class_weight,
-            self.label_smoothing,
-            self.ignore_index,
-            self.axis,
-            self.clip,
+            from_logits=self.from_logits,
+            sample_weight=sample_weight,
+            class_weight=self.class_weight,
+            label_smoothing=self.label_smoothing,
+            ignore_index=self.ignore_index,
+            axis=self.axis,
+            clip=self.clip,
+            check_classes=lambda k: self._check_classes(k, "y_pred"),
         )
-        k = problem.pred.shape[1]
-        self._check_classes(k, "y_pred")  # fail before the kernel; checked again on commit
-        total = problem.run(1.0, np.empty(0), np.empty((0, k), dtype=problem.dtype))
-        return total, problem.normalizer(), problem.pred.shape[0], k
