@@ -6,6 +6,7 @@ scikit-learn, SciPy nor pandas.
 """
 
 import importlib
+import os
 
 __version__ = "0.1.0"
 
@@ -52,3 +53,11 @@ def __getattr__(name):
 
 def __dir__():
     return sorted(set(globals()) | set(__all__))
+
+
+# FASTXENT_WARMUP=background: compile the common signatures into Numba's cache
+# in a detached process (see fastxent.warmup); this process compiles nothing.
+if os.environ.get("FASTXENT_WARMUP", "").strip().lower() == "background":
+    from .warmup import start_background
+
+    start_background()

@@ -10,7 +10,13 @@ Policy
 * Lazy compilation: no signatures, so importing fastxent compiles nothing;
   Numba specialises on first call (float32/float64, C/F/any layout,
   read-only or writable arrays alike).
-* ``cache=True``: compiled code is kept on disk next to the module.
+* Caching: compiled code is kept on disk, by Numba's rules: in
+  ``NUMBA_CACHE_DIR`` when set, else in the ``__pycache__`` folder next to
+  the module, else (a read-only install) in the user-wide cache folder
+  (``~/.cache/numba`` on Linux).  ``FASTXENT_CACHE=0`` turns caching off
+  for every decorator below (``CACHE``); when no folder is writable at all
+  (read-only install and no writable home), functions are compiled
+  without a cache instead of failing at import, with one warning.
 * ``error_model="numpy"``: division by zero gives inf/nan instead of a
   Python exception, which keeps divisions vectorizable.
 * ``FASTMATH`` allows reassociation (so reductions vectorize) and FMA
@@ -32,12 +38,15 @@ reports none.  ``JIT_DISABLED`` is the one place that reads the flag.
 """
 
 import functools
+import os
+import warnings
 
 import numba
 import numba.extending
 import numpy as np
 
 __all__ = [
+    "CACHE",
     "FASTMATH",
     "JIT_DISABLED",
     "scalar",
@@ -54,14 +63,50 @@ JIT_DISABLED = bool(numba.config.DISABLE_JIT)
 
 FASTMATH = {"reassoc", "contract", "arcp", "nsz"}
 
-_COMMON = dict(cache=True, nogil=True, error_model="numpy")
+# FASTXENT_CACHE=0 (or false/no/off) compiles in every process without
+# touching the disk: for read-only or shared file systems where stale or
+# concurrently written cache files are unwanted.
+CACHE = os.environ.get("FASTXENT_CACHE", "1").strip().lower() not in ("0", "false", "no", "off")
+
+_COMMON = dict(nogil=True, error_model="numpy")
+
+
+def _njit(func, **flags):
+    """``numba.njit(**flags)(func)`` with the cache policy of this module."""
+    return _with_cache_policy(lambda cache: numba.njit(cache=cache, **flags)(func))
+
+
+def _with_cache_policy(make):
+    """``make(CACHE)``; ``make(False)`` when Numba finds no writable cache folder
+    for the module (it raises at decoration time), with one warning."""
+    try:
+        return make(CACHE)
+    except RuntimeError as exc:
+        if not CACHE or "cannot cache" not in str(exc):
+            raise
+        _warn_uncached(exc)
+        return make(False)
+
+
+_warned_uncached = []
+
+
+def _warn_uncached(exc):
+    if not _warned_uncached:
+        _warned_uncached.append(True)
+        warnings.warn(
+            f"fastxent: no writable Numba cache folder ({exc}); compiled code is not kept between processes. "
+            "Set NUMBA_CACHE_DIR to a writable folder.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
 
 
 def scalar(func):
     """Compile a strict per-element function (no fast-math, always inlined by LLVM)."""
     # fastmath=False must be explicit: Numba lets a callee whose flag is
     # unset inherit the fast-math flags of the (first) caller that compiles it.
-    return numba.njit(fastmath=False, **_COMMON)(func)
+    return _njit(func, fastmath=False, **_COMMON)
 
 
 def inline_scalar(func):
@@ -76,7 +121,7 @@ def inline_scalar(func):
     selects survive).  The strict special functions it calls stay separate
     ``scalar`` functions with their own (strict) flags.
     """
-    return numba.njit(inline="always", **_COMMON)(func)
+    return _njit(func, inline="always", **_COMMON)
 
 
 def _quiet(func):
@@ -98,7 +143,7 @@ def kernel(func=None, *, fastmath=True):
     def wrap(f):
         if JIT_DISABLED:
             return _quiet(f)
-        return numba.njit(fastmath=set(FASTMATH) if fastmath else False, **_COMMON)(f)
+        return _njit(f, fastmath=set(FASTMATH) if fastmath else False, **_COMMON)
 
     return wrap if func is None else wrap(func)
 
@@ -109,7 +154,7 @@ def parallel_kernel(func=None, *, fastmath=True):
     def wrap(f):
         if JIT_DISABLED:
             return _quiet(f)
-        return numba.njit(parallel=True, fastmath=set(FASTMATH) if fastmath else False, **_COMMON)(f)
+        return _njit(f, parallel=True, fastmath=set(FASTMATH) if fastmath else False, **_COMMON)
 
     return wrap if func is None else wrap(func)
 
@@ -130,7 +175,7 @@ def ufunc(signatures):
     def wrap(func):
         if JIT_DISABLED:
             return PythonUfunc(func, signatures)
-        compiled = numba.vectorize(signatures, cache=True, nopython=True)(func)
+        compiled = _with_cache_policy(lambda cache: numba.vectorize(signatures, cache=cache, nopython=True)(func))
         UFUNC_OWNERS.append(compiled)
         return compiled.ufunc
 

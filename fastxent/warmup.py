@@ -1,0 +1,675 @@
+"""Compile fastxent's common signatures into Numba's on-disk cache ahead of use.
+
+fastxent compiles each kernel on its first call (seconds: ``log_loss`` about
+5 s, a ``LogisticRegression`` fit 20 s on an empty cache) and keeps the
+machine code on disk.  ``fastxent warmup`` (or ``python -m fastxent warmup``)
+makes those first calls once, for the inputs users pass: float32 and
+float64, C-contiguous and read-only arrays, with and without weights, small
+inputs (the serial kernels) and inputs above
+:data:`fastxent._infra.dispatch.SERIAL_CUTOFF` (their parallel twins).  A
+later process then loads every kernel from the cache: run it when building a
+Docker image, in CI, or once before starting the workers of a cluster that
+share one ``NUMBA_CACHE_DIR``.
+
+Each task computes results with the public API and checks them (finite,
+float32 agreeing with float64, read-only equal to writable), so a warm-up
+that succeeds has also run every kernel once.  Tasks are grouped in
+families that compile mostly disjoint sets of kernels; each family runs in
+its own process (``--jobs`` processes at a time), so no two processes
+compile the same kernel at once.  Numba's cache numbers its data files
+from a read-modify-write of the index file, which two processes saving
+signatures of one function at the same moment can interleave; the warm-up
+processes therefore take a file lock around each cache write.
+
+``FASTXENT_WARMUP=background`` makes ``import fastxent`` start a warm-up in
+a detached, low-priority process (:func:`start_background`) unless one has
+completed for this installation, cache folder and Numba version; the
+importing process compiles nothing.
+"""
+
+import hashlib
+import json
+import os
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+__all__ = ["TASKS", "Task", "select", "run", "start_background"]
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+class Task:
+    """One warm-up step: ``func()`` calls the public API and checks the results.
+
+    ``family`` groups tasks that share kernels (they run in one process, one
+    after the other); ``covers`` lists the public names it warms.
+    """
+
+    def __init__(self, name, family, covers, func):
+        self.name, self.family, self.covers, self.func = name, family, tuple(covers), func
+
+    def __repr__(self):
+        return f"Task({self.name!r}, family={self.family!r})"
+
+
+TASKS = []
+
+
+def _task(name, family, covers):
+    def register(func):
+        TASKS.append(Task(name, family, covers, func))
+        return func
+
+    return register
+
+
+# ---------------------------------------------------------------- checking
+
+
+def _finite(value):
+    """``value`` (a number or an array of them) after checking it is finite."""
+    import numpy as np
+
+    if not np.all(np.isfinite(np.asarray(value, dtype=np.float64))):
+        raise AssertionError(f"non-finite result: {value!r}")
+    return value
+
+
+def _agree(a, b, rtol):
+    """Check that two results of one computation (e.g. float32 and float64) agree."""
+    import numpy as np
+
+    a, b = np.asarray(_finite(a), np.float64), np.asarray(_finite(b), np.float64)
+    if not np.allclose(a, b, rtol=rtol, atol=rtol):
+        raise AssertionError(f"results disagree beyond {rtol}: {a!r} vs {b!r}")
+
+
+def _variants(x):
+    """``x`` as the layouts users pass: C-contiguous writable and read-only (a
+    separate Numba specialization: pandas' copy-on-write arrays, memory maps)."""
+    frozen = x.copy()
+    frozen.flags.writeable = False
+    return [x, frozen]
+
+
+# Sizes: below SERIAL_CUTOFF elements of work the serial kernels run, above it their parallel twins.
+_SMALL, _LARGE = 256, 40_000
+
+
+def _data(n, k=None, seed=0):
+    """Labels, probabilities and logits of ``n`` samples (binary when ``k`` is None)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(size=n if k is None else (n, k))
+    if k is None:
+        y = (rng.random(n) < 1 / (1 + np.exp(-logits))).astype(np.int64)
+        y[:2] = [0, 1]
+        proba = 1 / (1 + np.exp(-logits))
+    else:
+        y = rng.integers(0, k, size=n)
+        y[:k] = np.arange(k)
+        proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    weight = rng.uniform(0.5, 2.0, size=n)
+    return y, proba, logits, weight
+
+
+def _floats():
+    import numpy as np
+
+    return (np.float64, np.float32)
+
+
+# ----------------------------------------------------------------- tasks
+
+
+@_task("log_loss", "log_loss", ["log_loss", "d2_log_loss_score"])
+def _log_loss():
+    import fastxent
+
+    for n in (_SMALL, _LARGE):
+        for k in (None, 3):
+            y, proba, _, w = _data(n, k)
+            labels = {"int": y, "float": y.astype(float), "str": y.astype(str).tolist()}
+            if k is None:
+                labels["bool"] = y.astype(bool)
+            reference = fastxent.log_loss(y, proba)
+            for dtype in _floats():
+                for p in _variants(proba.astype(dtype)):
+                    for y_true in labels.values():
+                        _agree(fastxent.log_loss(y_true, p), reference, 1e-5)
+                    _finite(fastxent.log_loss(y, p, sample_weight=w))
+                    _finite(fastxent.d2_log_loss_score(y, p))
+                    _finite(fastxent.d2_log_loss_score(y, p, sample_weight=w))
+
+
+@_task("log_loss_accumulator", "log_loss", ["LogLossAccumulator"])
+def _log_loss_accumulator():
+    import fastxent
+
+    for k in (None, 3):
+        y, proba, _, w = _data(_LARGE, k)
+        for dtype in _floats():
+            for p in _variants(proba.astype(dtype)):
+                acc = fastxent.LogLossAccumulator(labels=[0, 1] if k is None else [0, 1, 2])
+                acc.update(y[:_SMALL], p[:_SMALL]).update(y[_SMALL:], p[_SMALL:])
+                _agree(acc.result(), fastxent.log_loss(y, p), 1e-9)
+                weighted = fastxent.LogLossAccumulator().update(y, p, sample_weight=w)
+                _finite([weighted.result(), weighted.d2_score()])
+
+
+def _binary_calls(fastxent, y, pred, logits, w):
+    values = []
+    for reduction in ("mean", "sum", "none"):
+        values.append(fastxent.binary_cross_entropy(y, pred, from_logits=logits, reduction=reduction))
+        values.append(fastxent.binary_cross_entropy(y, pred, from_logits=logits, sample_weight=w, reduction=reduction))
+        values.append(fastxent.binary_cross_entropy_grad(y, pred, from_logits=logits, reduction=reduction))
+        values.append(
+            fastxent.binary_cross_entropy_grad(y, pred, from_logits=logits, sample_weight=w, reduction=reduction)
+        )
+        values.extend(fastxent.binary_cross_entropy_value_and_grad(y, pred, from_logits=logits, reduction=reduction))
+    values.extend(fastxent.binary_cross_entropy_value_and_grad(y, pred, from_logits=logits, pos_weight=2.0))
+    return [_finite(v) for v in values]
+
+
+@_task("binary_cross_entropy", "binary", ["binary_cross_entropy", "binary_cross_entropy_grad",
+                                          "binary_cross_entropy_value_and_grad"])  # fmt: skip
+def _binary_cross_entropy():
+    import fastxent
+
+    for n in (_SMALL, _LARGE):
+        y, proba, logits, w = _data(n)
+        soft = (y + 0.5) / 2.0
+        for from_logits, pred in ((False, proba), (True, logits)):
+            for target in (y.astype(float), y.astype(bool), soft):
+                for dtype in _floats():
+                    for p in _variants(pred.astype(dtype)):
+                        _binary_calls(fastxent, target, p, from_logits, w)
+                first = fastxent.binary_cross_entropy(target, pred.astype(_floats()[1]), from_logits=from_logits)
+                _agree(first, fastxent.binary_cross_entropy(target, pred, from_logits=from_logits), 1e-4)
+
+
+@_task("binary_accumulator", "binary", ["BinaryCrossEntropyAccumulator"])
+def _binary_accumulator():
+    import fastxent
+
+    y, proba, logits, w = _data(_LARGE)
+    for from_logits, pred in ((False, proba), (True, logits)):
+        for dtype in _floats():
+            for p in _variants(pred.astype(dtype)):
+                acc = fastxent.BinaryCrossEntropyAccumulator(from_logits=from_logits)
+                acc.update(y[:_SMALL], p[:_SMALL]).update(y[_SMALL:], p[_SMALL:], sample_weight=w[_SMALL:])
+                _finite([acc.result(), acc.result("sum")])
+
+
+@_task("cross_entropy", "categorical", ["cross_entropy", "cross_entropy_grad", "cross_entropy_value_and_grad"])
+def _cross_entropy():
+    import numpy as np
+
+    import fastxent
+
+    k = 4
+    for n in (_SMALL, _LARGE // k):
+        y, proba, logits, w = _data(n, k)
+        soft = np.full((n, k), 0.1 / (k - 1))
+        soft[np.arange(n), y] = 0.9
+        class_weight = np.linspace(0.5, 2.0, k)
+        for from_logits, pred in ((False, proba), (True, logits)):
+            reference = fastxent.cross_entropy(y, pred, from_logits=from_logits)
+            for dtype in _floats():
+                for p in _variants(pred.astype(dtype)):
+                    _agree(fastxent.cross_entropy(y, p, from_logits=from_logits), reference, 1e-4)
+                    for target in (y, soft):
+                        for reduction in ("mean", "sum", "none"):
+                            options = dict(from_logits=from_logits, reduction=reduction)
+                            _finite(fastxent.cross_entropy(target, p, **options))
+                            _finite(fastxent.cross_entropy(target, p, sample_weight=w, **options))
+                            _finite(fastxent.cross_entropy_grad(target, p, **options))
+                            _finite(fastxent.cross_entropy_value_and_grad(target, p, sample_weight=w, **options)[1])
+                        _finite(fastxent.cross_entropy_value_and_grad(target, p, from_logits=from_logits)[0])
+                    _finite(fastxent.cross_entropy(y, p, from_logits=from_logits, class_weight=class_weight))
+                    _finite(fastxent.cross_entropy(y, p, from_logits=from_logits, label_smoothing=0.1))
+
+
+@_task("cross_entropy_accumulator", "categorical", ["CrossEntropyAccumulator"])
+def _cross_entropy_accumulator():
+    import fastxent
+
+    y, proba, logits, w = _data(_LARGE // 4, 4)
+    for from_logits, pred in ((False, proba), (True, logits)):
+        for dtype in _floats():
+            for p in _variants(pred.astype(dtype)):
+                acc = fastxent.CrossEntropyAccumulator(from_logits=from_logits)
+                acc.update(y[:_SMALL], p[:_SMALL]).update(y[_SMALL:], p[_SMALL:], sample_weight=w[_SMALL:])
+                _finite([acc.result(), acc.result("sum")])
+
+
+def _distributions():
+    """(P, Q, p, q): rows of distributions, serial and parallel sizes, and ``p``, ``q`` their layouts and dtypes."""
+    for n, k in ((_SMALL, 8), (_LARGE // 64, 64)):
+        _, P, _, _ = _data(n, k, seed=1)
+        _, Q, _, _ = _data(n, k, seed=2)
+        for dtype in _floats():
+            for p, q in zip(_variants(P.astype(dtype)), _variants(Q.astype(dtype))):
+                yield P, Q, p, q
+
+
+@_task("entropy", "entropy", ["entropy", "kl_divergence"])
+def _entropy():
+    import fastxent
+
+    for P, _, p, q in _distributions():
+        for axis in (0, 1):
+            _agree(fastxent.entropy(p, axis=axis), fastxent.entropy(P, axis=axis), 1e-4)
+            _finite(fastxent.entropy(p, q, axis=axis))
+            _finite(fastxent.entropy(p, q, base=2, axis=axis))
+            _finite(fastxent.kl_divergence(p, q, axis=axis))
+        flat_p, flat_q = p.reshape(-1), q.reshape(-1)
+        _finite([fastxent.entropy(flat_p), fastxent.entropy(flat_p, flat_q), fastxent.entropy(p, axis=None)])
+        _finite(fastxent.kl_divergence(flat_p, flat_q))
+
+
+@_task("jensenshannon", "jensenshannon", ["jensenshannon"])
+def _jensenshannon():
+    import fastxent
+
+    for P, Q, p, q in _distributions():
+        for axis in (0, 1):
+            _agree(fastxent.jensenshannon(p, q, axis=axis), fastxent.jensenshannon(P, Q, axis=axis), 1e-3)
+            _finite(fastxent.jensenshannon(p, q, base=2, axis=axis))
+        _finite(fastxent.jensenshannon(p[0], q[0]))
+
+
+_MUTUAL_INFO = ["mutual_info_score", "normalized_mutual_info_score", "adjusted_mutual_info_score",
+                "contingency_matrix", "entropy_of_labels", "conditional_entropy", "joint_entropy"]  # fmt: skip
+
+
+@_task("mutual_info", "mutual_info", _MUTUAL_INFO)
+def _mutual_info():
+    import numpy as np
+
+    import fastxent
+
+    rng = np.random.default_rng(3)
+    for n in (_SMALL, _LARGE):
+        a = rng.integers(0, 5, size=n)
+        b = (a + rng.integers(0, 2, size=n)) % 6
+        labelings = [(a, b), (a.astype(np.int32), b.astype(np.int32)), (a.astype(str), b.astype(str))]
+        for x, y in labelings + [tuple(_variants(a)[1:]) + tuple(_variants(b)[1:])]:
+            _agree(fastxent.mutual_info_score(x, y), fastxent.mutual_info_score(a, b), 1e-12)
+            _finite([fastxent.normalized_mutual_info_score(x, y), fastxent.adjusted_mutual_info_score(x, y)])
+            _finite([fastxent.entropy_of_labels(x), fastxent.conditional_entropy(x, y), fastxent.joint_entropy(x, y)])
+            _finite(fastxent.contingency_matrix(x, y))
+        _finite(fastxent.contingency_matrix(a, b, sparse=True).sum())
+        _finite(fastxent.mutual_info_score(None, None, contingency=fastxent.contingency_matrix(a, b)))
+
+
+@_task("contingency_accumulator", "mutual_info", ["ContingencyAccumulator"])
+def _contingency_accumulator():
+    import numpy as np
+
+    import fastxent
+
+    rng = np.random.default_rng(4)
+    a = rng.integers(0, 5, size=_LARGE)
+    b = (a + rng.integers(0, 2, size=_LARGE)) % 6
+    acc = fastxent.ContingencyAccumulator().update(a[:_SMALL], b[:_SMALL]).update(a[_SMALL:], b[_SMALL:])
+    _agree(acc.adjusted_mutual_info(), fastxent.adjusted_mutual_info_score(a, b), 1e-12)
+    _finite([acc.mutual_info(), acc.normalized_mutual_info(), acc.conditional_entropy(), acc.joint_entropy()])
+
+
+@_task("ufuncs", "ufuncs", ["ufuncs"])
+def _ufuncs():
+    import numpy as np
+
+    from fastxent import ufuncs
+
+    x = np.linspace(0.1, 0.9, 9)
+    for dtype in _floats():
+        xs = x.astype(dtype)
+        for name in ufuncs.__all__:
+            func = getattr(ufuncs, name)
+            _finite(func(*([xs] * func.nin)))
+
+
+def _logistic(classes):
+    import numpy as np
+
+    import fastxent
+
+    try:
+        import scipy.sparse
+    except ImportError:  # dense input only without SciPy (CSR input needs it)
+        scipy = None
+    rng = np.random.default_rng(5)
+    for n, d in ((_SMALL, 4), (_LARGE // 4, 8)):
+        X = rng.normal(size=(n, d))
+        y = np.argmax(X[:, :classes] + rng.normal(size=(n, classes)), axis=1)
+        w = rng.uniform(0.5, 2.0, size=n)
+        for dtype in _floats():
+            inputs = [X.astype(dtype)]
+            if scipy is not None:
+                inputs.append(scipy.sparse.csr_matrix(np.where(np.abs(X) > 1, X, 0).astype(dtype)))
+            for data in inputs:
+                for solver in ("lbfgs", "gd"):
+                    model = fastxent.LogisticRegression(solver=solver, max_iter=20, tol=1e-4)
+                    proba = model.fit(data, y, sample_weight=w).predict_proba(data)
+                    _finite(proba)
+                    _agree(proba.sum(axis=1), np.ones(n), 1e-5)
+                    _finite(fastxent.LogisticRegression(solver=solver, max_iter=5).fit(data, y).predict(data))
+
+
+@_task("logistic_binary", "logistic_binary", ["LogisticRegression"])
+def _logistic_binary():
+    _logistic(2)
+
+
+@_task("logistic_multinomial", "logistic_multinomial", ["LogisticRegression"])
+def _logistic_multinomial():
+    _logistic(3)
+
+
+# The slowest families first, so that the others fill the remaining processes.
+_FAMILY_ORDER = ["logistic_multinomial", "logistic_binary", "categorical", "binary", "log_loss", "entropy"]
+
+
+def select(only=None):
+    """The tasks named (or whose family is named) in ``only`` (comma-separated or a list); all when None."""
+    if only is None:
+        return list(TASKS)
+    names = [n.strip() for n in (only.split(",") if isinstance(only, str) else only) if n.strip()]
+    known = {t.name for t in TASKS} | {t.family for t in TASKS}
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        raise KeyError(
+            f"unknown warm-up task {', '.join(unknown) or '(none given)'}; known: {', '.join(sorted(known))}"
+        )
+    return [t for t in TASKS if t.name in names or t.family in names]
+
+
+# ------------------------------------------------------- worker process
+
+
+def _specializations():
+    """Number of compiled specializations held by fastxent's dispatchers and ufuncs in this process."""
+    from numba.core.dispatcher import Dispatcher
+
+    counts = {}
+    for name, module in list(sys.modules.items()):
+        if module is not None and (name == "fastxent" or name.startswith("fastxent.")):
+            for value in list(vars(module).values()):
+                if isinstance(value, Dispatcher):
+                    counts[id(value)] = len(value.signatures)
+    from ._infra.jit import UFUNC_OWNERS
+
+    for owner in UFUNC_OWNERS:
+        counts[id(owner)] = len(owner.types)
+    return sum(counts.values())
+
+
+class _CompileCounter:
+    """Counts Numba compilations (cache misses, including nested callees) while active."""
+
+    def __init__(self):
+        from numba.core import event
+
+        class Listener(event.Listener):
+            def on_start(listener, event):
+                self.count += 1
+
+            def on_end(listener, event):
+                pass
+
+        self.count = 0
+        self._listener = Listener()
+
+    def __enter__(self):
+        from numba.core import event
+
+        event.register("numba:compile", self._listener)
+        return self
+
+    def __exit__(self, *exc):
+        from numba.core import event
+
+        event.unregister("numba:compile", self._listener)
+
+
+def _lock_cache_writes(lock_path):
+    """Serialize Numba's cache writes across the warm-up processes (see the module docstring)."""
+    try:
+        import fcntl
+
+        from numba.core import caching
+
+        save = caching.IndexDataCacheFile.save
+    except (ImportError, AttributeError):  # no fcntl (Windows) or another Numba: the families still separate
+        return
+
+    def locked_save(self, key, data):
+        with open(lock_path, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                return save(self, key, data)
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    caching.IndexDataCacheFile.save = locked_save
+
+
+def _run_task(task):
+    """Run one task here; a dict with its name, seconds, new and compiled specializations, error."""
+    before = _specializations()
+    start = time.perf_counter()
+    error = None
+    with _CompileCounter() as compiled:
+        try:
+            task.func()
+        except ImportError as exc:
+            if "scikit-learn" not in str(exc):
+                error = f"{type(exc).__name__}: {exc}"
+            else:
+                return {"task": task.name, "skipped": "scikit-learn is not installed"}
+        except Exception as exc:  # reported as a failed task, the others go on
+            if os.environ.get("FASTXENT_DEBUG"):
+                traceback.print_exc()
+            lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+            error = f"{type(exc).__name__}: {' | '.join(lines[:3])[:300]}"  # Numba's reason is on line 2
+    return {
+        "task": task.name,
+        "seconds": time.perf_counter() - start,
+        "new": _specializations() - before,
+        "compiled": compiled.count,
+        "error": error,
+    }
+
+
+def _worker_main(argv):
+    """Entry point of a warm-up process: ``LOCK_PATH TASK...``; one JSON line per task on stdout."""
+    lock_path, names = argv[0], argv[1:]
+    if lock_path:
+        _lock_cache_writes(lock_path)
+    by_name = {t.name: t for t in TASKS}
+    for name in names:
+        print(json.dumps(_run_task(by_name[name])), flush=True)
+    return 0
+
+
+# ------------------------------------------------------------- the driver
+
+
+def _worker_env():
+    env = dict(os.environ)
+    env.pop("FASTXENT_WARMUP", None)  # a worker must not start another background warm-up
+    # Two threads reach every parallel kernel whatever the machine, without
+    # starting a full-size pool in each of --jobs processes.
+    env["NUMBA_NUM_THREADS"] = "2"
+    return env
+
+
+def _python(call):
+    """The command running ``fastxent.warmup.<call>(sys.argv[1:])`` in a new interpreter with this
+    very fastxent (wherever it was imported from; its folder is on ``sys.path`` only for that import)."""
+    parent = os.path.dirname(_PACKAGE_DIR)
+    code = (
+        f"import sys; sys.path.insert(0, {parent!r}); import fastxent; sys.path.remove({parent!r}); "
+        f"from fastxent.warmup import {call}; sys.exit({call}(sys.argv[1:]))"
+    )
+    return [sys.executable, "-c", code]
+
+
+def _start_worker(tasks, lock_path, results):
+    proc = subprocess.Popen(
+        _python("_worker_main") + [lock_path] + [t.name for t in tasks],
+        stdout=subprocess.PIPE,
+        env=_worker_env(),
+        text=True,
+    )
+
+    def read():
+        done = set()
+        for line in proc.stdout:
+            try:
+                result = json.loads(line)
+            except ValueError:  # a stray print of user code: not ours
+                continue
+            done.add(result["task"])
+            results.put(result)
+        status = proc.wait()
+        for task in tasks:
+            if task.name not in done:
+                results.put({"task": task.name, "seconds": 0.0, "new": 0, "compiled": 0,
+                             "error": f"warm-up process exited with status {status}"})  # fmt: skip
+        results.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+
+
+def _families(tasks):
+    groups = {}
+    for task in tasks:
+        groups.setdefault(task.family, []).append(task)
+    order = {name: i for i, name in enumerate(_FAMILY_ORDER)}
+    return sorted(groups.values(), key=lambda group: order.get(group[0].family, len(order)))
+
+
+def format_result(result, width=26):
+    """One progress line: task, seconds, specializations (new, and how many were compiled)."""
+    name = result["task"]
+    if "skipped" in result:
+        return f"{name:<{width}} skipped: {result['skipped']}"
+    text = f"{name:<{width}} {result['seconds']:7.1f} s  {result['new']:4d} new specializations"
+    text += f" ({result['compiled']} compiled)"
+    return text + (f"  FAILED: {result['error']}" if result["error"] else "")
+
+
+def run(tasks=None, jobs=None, out=sys.stdout):
+    """Run ``tasks`` (default: all) in up to ``jobs`` processes (default:
+    ``os.cpu_count()``), one family per process; print one line per task and
+    a summary to ``out`` (None: silent).  Returns the list of result dicts."""
+    tasks = list(TASKS) if tasks is None else list(tasks)
+    families = _families(tasks)
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(families) or 1))
+    results, finished = queue.Queue(), []
+    start = time.perf_counter()
+    handle, lock_path = tempfile.mkstemp(prefix="fastxent-warmup-", suffix=".lock")
+    os.close(handle)
+    try:
+        pending, running = list(families), 0
+        while pending or running:
+            while pending and running < jobs:
+                _start_worker(pending.pop(0), lock_path, results)
+                running += 1
+            result = results.get()
+            if result is None:
+                running -= 1
+                continue
+            finished.append(result)
+            if out is not None:
+                print(format_result(result), file=out, flush=True)
+    finally:
+        os.unlink(lock_path)
+    if out is not None:
+        print(_summary(finished, time.perf_counter() - start, jobs), file=out, flush=True)
+    return finished
+
+
+def _summary(results, seconds, jobs):
+    failed = [r["task"] for r in results if r.get("error")]
+    compiled = sum(r.get("compiled", 0) for r in results)
+    text = f"warm-up: {len(results)} tasks in {seconds:.1f} s ({jobs} processes), {compiled} compilations"
+    text += f"; cache: {os.environ.get('NUMBA_CACHE_DIR') or 'Numba default (__pycache__ or user cache folder)'}"
+    return text + (f"; FAILED: {', '.join(failed)}" if failed else "; all tasks succeeded")
+
+
+def succeeded(results):
+    """Whether every task of a :func:`run` succeeded (skipped tasks count as success)."""
+    return all(not r.get("error") for r in results)
+
+
+# ------------------------------------------------- background at import
+
+
+def _stamp_path():
+    """Marker of a completed warm-up of this installation, cache folder, Python and Numba."""
+    key = hashlib.sha256()
+    key.update(repr((_PACKAGE_DIR, sys.version, os.environ.get("NUMBA_CACHE_DIR", ""))).encode())
+    for folder, _, files in sorted(os.walk(_PACKAGE_DIR)):
+        for name in sorted(files):
+            if name.endswith(".py"):
+                info = os.stat(os.path.join(folder, name))
+                key.update(f"{folder}/{name}:{info.st_mtime_ns}:{info.st_size};".encode())
+    folder = os.path.join(tempfile.gettempdir(), f"fastxent-warmup-{os.getuid() if hasattr(os, 'getuid') else 0}")
+    return os.path.join(folder, key.hexdigest()[:24] + ".done")
+
+
+def start_background():
+    """Start a warm-up in a detached, low-priority process (``FASTXENT_WARMUP=background``).
+
+    Returns the :class:`subprocess.Popen`, or None when a warm-up has already
+    completed here.  Nothing is compiled in the calling process; a second
+    warm-up started while one runs waits for it and then finds it done.
+    """
+    stamp = _stamp_path()
+    if os.path.exists(stamp):
+        return None
+    global background_process
+    background_process = subprocess.Popen(
+        _python("_background_main") + [stamp],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=_worker_env(),
+        start_new_session=True,
+    )
+    return background_process
+
+
+# The process started by start_background in this interpreter, if any.
+background_process = None
+
+
+def _background_main(argv):
+    (stamp,) = argv
+    os.makedirs(os.path.dirname(stamp), exist_ok=True)
+    if hasattr(os, "nice"):
+        os.nice(10)
+    with open(stamp + ".lock", "a") as lock:
+        try:
+            import fcntl
+
+            fcntl.flock(lock, fcntl.LOCK_EX)  # one warm-up at a time; the next finds the stamp
+        except ImportError:
+            pass
+        if os.path.exists(stamp):
+            return 0
+        if not succeeded(run(out=None)):
+            return 1
+        with open(stamp, "w") as done:
+            done.write(time.strftime("%Y-%m-%d %H:%M:%S\n"))
+    return 0
