@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 from fastxent.benchmarks.cases import cases_of, make_inputs
-from fastxent.benchmarks.run import rival_installed
 
 _inputs_cache = {}
 
@@ -37,16 +36,17 @@ def _assert_same(got, expected, rtol):
 
 
 def run_benchmark(benchmark, case, impl, size):
-    if impl not in ("fastxent", "numpy-read") and not rival_installed(impl):
+    if impl not in ("fastxent", "numpy-read") and not case.rival.available():
         pytest.skip(f"{impl} is not installed")
-    func = {"fastxent": case.fastxent, "numpy-read": case.floor}.get(impl, case.rival)
     inputs = inputs_of(case, size)
+    bind = {"fastxent": case.fastxent_call, "numpy-read": case.floor_call}.get(impl, case.rival_call)
+    func = bind(inputs)
     benchmark.group = case.key
     benchmark.extra_info.update(case=case.title, implementation=impl, size=size, target_speedup=case.target_speedup)
     if size != "smoke":
-        func(inputs)  # warm-up: JIT compilation is not what we measure
-        benchmark(func, inputs)
+        func()  # warm-up: JIT compilation is not what we measure
+        benchmark(func)
         return
-    result = benchmark.pedantic(func, args=(inputs,), rounds=1, iterations=1)
-    if impl == "fastxent" and rival_installed(case.rival_library):
-        _assert_same(result, case.rival(inputs), case.rtol)
+    result = benchmark.pedantic(func, rounds=1, iterations=1)
+    if impl == "fastxent" and case.rival.available():
+        _assert_same(result, case.rival_call(inputs)(), case.rtol)

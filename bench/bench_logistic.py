@@ -17,10 +17,12 @@ pytest.importorskip("sklearn")
 
 from scipy.special import logsumexp  # noqa: E402
 from sklearn.datasets import make_classification  # noqa: E402
-from sklearn.linear_model import LogisticRegression as SklearnLR  # noqa: E402
 from sklearn.linear_model import SGDClassifier  # noqa: E402
 
 from fastxent import LogisticRegression  # noqa: E402
+from fastxent.benchmarks.references import lookup  # noqa: E402
+
+SklearnLR = lookup("LogisticRegression", "scikit-learn")
 
 SHAPES = {"full": (100_000, 100), "quick": (20_000, 100), "smoke": (500, 20)}
 C = 1.0

@@ -29,10 +29,12 @@ import time
 import numpy as np
 from scipy.special import logsumexp
 from sklearn.datasets import make_classification
-from sklearn.linear_model import LogisticRegression as SklearnLR
 from sklearn.utils.class_weight import compute_class_weight
 
 from fastxent import LogisticRegression
+from fastxent.benchmarks.references import lookup
+
+SklearnLR = lookup("LogisticRegression", "scikit-learn")
 
 CLASS_PROPORTIONS = {2: [0.7, 0.3], 5: [0.35, 0.25, 0.2, 0.12, 0.08]}
 

@@ -16,9 +16,11 @@ import warnings
 
 import numpy as np
 from sklearn.datasets import make_classification
-from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
 
 from fastxent import LogisticRegression
+from fastxent.benchmarks.references import lookup
+
+SklearnLogisticRegression = lookup("LogisticRegression", "scikit-learn")
 
 # OpenBLAS worker threads keep spinning for a moment after scikit-learn's
 # last matrix product and take a core from whatever runs next (measured: a

@@ -6,10 +6,8 @@ size (``.npy`` is memory-mapped, ``.csv``/``.npz``/``.parquet`` are read
 block by block; see :mod:`fastxent._scoring.readers`).  It prints the log loss, D², the
 accuracy, the number of samples and the per-class counts.
 
-``fastxent bench`` prints the comparison table of ``fastxent.benchmarks.run``.
-
-``fastxent warmup`` compiles the common signatures into Numba's on-disk
-cache (see :mod:`fastxent.warmup`).
+``fastxent bench`` prints the comparison table of ``fastxent.benchmarks.run``
+(imported by that command only, and never importing this module).
 
 Errors in the input (missing file, wrong shape, lengths that differ, NaN,
 text in a numeric CSV, unknown extension) are reported as one line on
@@ -173,21 +171,6 @@ def _parser():
     bench.add_argument("--plot", metavar="FILE.png", help="draw the ratios with matplotlib")
     bench.add_argument("--json", metavar="FILE", help="write the measurements as JSON")
     bench.set_defaults(run=_bench_command)
-
-    warmup = sub.add_parser(
-        "warmup",
-        help="compile the common signatures of the whole API into Numba's on-disk cache",
-        description=(
-            "Compile the public API's common signatures (float32/float64, read-only arrays, serial and parallel "
-            "kernels) into Numba's cache (NUMBA_CACHE_DIR if set), so that later processes compile nothing. "
-            "One line per task: seconds, new specializations and how many were compiled. Exit status 0 only if "
-            "every task succeeded."
-        ),
-    )
-    warmup.add_argument("--jobs", type=_positive_int, metavar="N", help="processes at once (default: the CPU count)")
-    warmup.add_argument("--only", type=_warmup_tasks, metavar="TASKS", help="comma-separated task or family names")
-    warmup.add_argument("--list", action="store_true", help="print the tasks and exit")
-    warmup.set_defaults(run=_warmup_command)
     return parser
 
 
@@ -294,34 +277,11 @@ class _SimpleBar:
         sys.stderr.flush()
 
 
-# ------------------------------------------------------------------ warmup
-
-
-def _warmup_tasks(text):
-    from . import warmup
-
-    try:
-        return warmup.select(text)
-    except KeyError as exc:
-        raise argparse.ArgumentTypeError(exc.args[0]) from None
-
-
-def _warmup_command(args):
-    from . import warmup
-
-    tasks = args.only if args.only is not None else warmup.select()
-    if args.list:
-        width = max(len(t.name) for t in tasks)
-        _emit("\n".join(f"{t.name:<{width}}  {t.family:<20}  {', '.join(t.covers)}" for t in tasks))
-        return 0
-    return 0 if warmup.succeeded(warmup.run(tasks, jobs=args.jobs)) else 1
-
-
 # ------------------------------------------------------------------- bench
 
 
 def _bench_command(args):
-    from .benchmarks import run as _bench
+    from .benchmarks import run as _bench  # here, not at the top: ``import fastxent.cli`` stays light
 
     if args.plot:
         try:
@@ -338,43 +298,6 @@ def _bench_command(args):
     if args.plot:
         print(f"plot written to {args.plot}", file=sys.stderr)
     return 0
-
-
-def plot_ratios(results, path):
-    """Bar chart of the speed-up of fastxent over each rival, with the targets.
-
-    ``results`` is the dictionary of ``fastxent.benchmarks.run.run``: its ``rows``
-    have ``title``, ``rival``, ``ratio`` (rival time / fastxent time) and
-    ``target``.  Rows without a ratio (rival missing) are left out.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig = speedup_figure(results, plt)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
-def speedup_figure(results, plt):
-    """The matplotlib figure of :func:`plot_ratios` (also shown in the tour notebook)."""
-    rows = [r for r in results["rows"] if r.get("ratio")]
-    fig, ax = plt.subplots(figsize=(8, 0.5 * len(rows) + 1.5))
-    positions = range(len(rows))
-    ax.barh(positions, [r["ratio"] for r in rows], color="tab:blue", label="measured")
-    ax.scatter([r["target"] for r in rows], positions, marker="|", s=300, color="tab:red", label="target", zorder=3)
-    names = [f"{r['title'].replace('`', '')}\nvs {r['rival']}" for r in rows]
-    ax.set_yticks(list(positions), names, fontsize=7)
-    ax.invert_yaxis()
-    ax.set_xscale("log")
-    ax.axvline(1.0, color="black", linewidth=0.8)
-    ax.set_xlabel("speed-up of fastxent (rival time / fastxent time, log scale)")
-    for i, r in enumerate(rows):
-        ax.text(r["ratio"], i, f" {r['ratio']:.3g}×", va="center", fontsize=8)
-    ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
-    return fig
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -248,7 +248,7 @@ import matplotlib.pyplot as plt
 
 from fastxent.benchmarks import run as _bench
 from fastxent.benchmarks.cases import CASES
-from fastxent.cli import speedup_figure
+from fastxent.benchmarks.plot import speedup_figure
 
 size = os.environ.get("FASTXENT_TOUR_BENCH", "quick")
 rounds, budget = (5, 3.0) if size == "quick" else (1, 0.5)

@@ -1,36 +1,53 @@
-"""Shared test configuration: the table of reference implementations.
+"""Shared test configuration: the table of reference implementations, optional packages.
 
-``REFERENCES`` (defined in :mod:`fastxent.benchmarks.references`, so that the
-``fastxent bench`` script can use it without the test-suite) maps each
-public name -- ``"log_loss"``, ``"cross_entropy_grad"``,
-``"ufuncs.xlogy"``, ... -- to its rivals in scikit-learn, SciPy, NumPy and
-PyTorch.  Each entry is a :class:`Reference` whose ``call`` takes
-*fastxent's* arguments (its public signature) and returns NumPy values, so a
-test reads::
+``REFERENCES`` is the table that maps each public function of fastxent --
+``"log_loss"``, ``"cross_entropy_grad"``, ``"ufuncs.xlogy"``,
+``"kernels.row_logsumexp"``, ... -- to its references in scikit-learn, SciPy,
+NumPy and PyTorch.  It lives in :mod:`fastxent.benchmarks.references` so that
+the installed ``fastxent bench`` command and the pytest-benchmark suite
+(``bench/``) compare against the same calls without this folder; this file
+re-exports it and builds the tests' parametrization from it.  Each entry is a
+:class:`Reference` whose ``call`` takes *fastxent's* arguments and returns
+NumPy values, so a test reads::
 
     from conftest import reference
 
-    def test_matches_torch(...):
+    def test_matches_torch():
         expected = reference("cross_entropy", "torch")(y, logits, from_logits=True)
         assert fastxent.cross_entropy(y, logits, from_logits=True) == approx(expected)
 
-or, to check every installed reference::
+or, to check every reference of a function::
 
-    @pytest.mark.parametrize("ref", REFERENCES["entropy"], ids=lambda r: r.library)
+    @pytest.mark.parametrize("ref", reference_params("entropy"))
     def test_entropy(ref):
-        skip_unless_available(ref)
         ...
 
-Rival libraries are imported lazily (inside ``call``); a missing one skips
-the test that asked for it and nothing else.  This file defines no fixtures
-and no hooks, so it cannot interfere with anyone's test module.
+Optional packages: a reference of a library that is not installed skips the
+test that asked for it and nothing else (``reference`` skips when called, each
+parameter of ``reference_params`` carries the ``requires`` marker of its
+library).  A test that needs a package for another reason says so with
+``@pytest.mark.requires("pandas")``; no test module is skipped as a whole for
+the sake of a few of its tests.
 """
+
+import importlib.util
 
 import pytest
 
-from fastxent.benchmarks.references import REFERENCES, Reference, references_for
+from fastxent.benchmarks.references import REFERENCES, Reference, lookup, references_for
 
-__all__ = ["REFERENCES", "Reference", "reference", "skip_unless_available", "references_for"]
+__all__ = ["REFERENCES", "Reference", "reference", "reference_params", "references_for", "skip_unless_available"]
+
+
+def _missing(modules):
+    return [module for module in modules if importlib.util.find_spec(module) is None]
+
+
+def pytest_runtest_setup(item):
+    for mark in item.iter_markers("requires"):
+        missing = _missing(mark.args)
+        if missing:
+            pytest.skip(f"needs {', '.join(missing)}, which is not installed")
 
 
 def skip_unless_available(ref):
@@ -42,7 +59,14 @@ def skip_unless_available(ref):
 
 def reference(name, library):
     """The ``library`` reference of public function ``name`` (skip if not installed)."""
-    for ref in REFERENCES[name]:
-        if ref.library == library:
-            return skip_unless_available(ref)
-    raise KeyError(f"no {library} reference for {name!r}; have {[r.library for r in REFERENCES[name]]}")
+    return skip_unless_available(lookup(name, library))
+
+
+def reference_params(name, *libraries):
+    """``pytest.param`` of each reference of ``name`` (only ``libraries``'s, when given),
+    with the library as its id and a ``requires`` mark for the library's module."""
+    return [
+        pytest.param(ref, id=ref.library, marks=pytest.mark.requires(ref.module))
+        for ref in REFERENCES[name]
+        if not libraries or ref.library in libraries
+    ]

@@ -1,12 +1,15 @@
-"""The benchmark runner itself: timing, ratios, table, extra-memory probe."""
+"""The benchmark runner itself: timing, ratios, table, extra-memory probe; what it imports."""
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 from fastxent.benchmarks import run as _bench
 from fastxent.benchmarks.cases import CASES, SIZES, Case, make_inputs
+from fastxent.benchmarks.references import REFERENCES
 
 
 def _fake_case(**overrides):
@@ -15,10 +18,10 @@ def _fake_case(**overrides):
         family="fake",
         title="fake case",
         shapes={"full": {"n": 10}, "quick": {"n": 10}, "smoke": {"n": 10}},
-        make=lambda n: {"x": np.arange(float(n))},
-        fastxent=lambda d: d["x"].sum(),
+        make=lambda n: {"p": np.arange(1.0, n + 1)},
+        function="entropy",
+        arguments=lambda d: ((d["p"],), {}),
         rival_library="numpy",
-        rival=lambda d: sorted(d["x"].tolist()),
         target_speedup=1.0,
         floor=lambda d: None,
         target_floor=1e9,
@@ -27,6 +30,7 @@ def _fake_case(**overrides):
     return Case(**fields)
 
 
+@pytest.mark.requires("scipy")
 def test_measure_case_reports_medians_and_ratios():
     row = _bench.measure_case(_fake_case(), "smoke", rounds=3, budget_s=1.0)
     assert row["error"] is None and row["rounds"] == 3
@@ -36,15 +40,15 @@ def test_measure_case_reports_medians_and_ratios():
 
 
 def test_a_failing_function_is_reported_not_raised():
-    def broken(d):
-        raise ValueError("no such thing")
-
-    row = _bench.measure_case(_fake_case(fastxent=broken), "smoke")
-    assert row["ratio"] is None and "ValueError: no such thing" in row["error"]
+    case = _fake_case(function="log_loss", arguments=lambda d: (([0, 1], [0.5]), {}), rival_library="scikit-learn")
+    row = _bench.measure_case(case, "smoke")
+    assert row["ratio"] is None and row["error"].startswith("ValueError: ")
 
 
 def test_markdown_table_and_json_round_trip(tmp_path):
     rows = [_bench.measure_case(_fake_case(), "smoke", rounds=3)]
+    rows[0]["rival_s"] = rows[0]["rival_s"] or 1.0  # the same row whether SciPy is installed or not
+    rows[0]["ratio"] = rows[0]["ratio"] or 1.0
     results = {"size": "smoke", "rows": rows, "memory": None, "environment": {}}
     table = _bench.format_markdown(json.loads(json.dumps(results)))
     header, separator, row = table.splitlines()[2:5]
@@ -69,3 +73,37 @@ def test_every_case_has_all_sizes_and_builds_small_inputs():
         assert set(case.shapes) == set(SIZES)
         inputs = make_inputs(case, "smoke")
         assert all(np.asarray(v).size <= 100_000 for k, v in inputs.items() if k != "labels")
+
+
+def test_every_rival_is_a_reference_of_the_table():
+    for case in CASES:
+        assert case.rival in REFERENCES[case.function], case.key
+        assert case.rival.library == case.rival_library
+
+
+def _modules_after(code):
+    """Names of the modules that ``code`` adds to a fresh interpreter beyond those of Numba itself."""
+    probe = (
+        "import json, sys, numba\n"
+        "numba.njit(lambda x: x + 1)(1)\n"  # Numba imports SciPy itself, when installed
+        "before = set(sys.modules)\n"
+        f"{code}\n"
+        "print(json.dumps(sorted(set(sys.modules) - before)))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_importing_fastxent_and_its_cli_imports_no_benchmark_and_no_rival():
+    added = _modules_after("import fastxent, fastxent.cli")
+    assert "fastxent.cli" in added
+    assert [m for m in added if m.startswith("fastxent.benchmarks")] == []
+    assert [m for m in added if m.split(".")[0] in ("sklearn", "scipy", "torch", "pandas", "matplotlib")] == []
+
+
+def test_the_benchmarks_never_import_the_cli():
+    added = _modules_after(
+        "import fastxent.benchmarks.cases, fastxent.benchmarks.references, fastxent.benchmarks.run,"
+        " fastxent.benchmarks.plot"
+    )
+    assert "fastxent.benchmarks.run" in added and "fastxent.cli" not in added

@@ -369,7 +369,7 @@ def test_bench_prints_the_table_and_draws_the_plot(tmp_path, capsys, monkeypatch
             with open(json_path, "w") as f:
                 json.dump(canned, f)
         if plot_path:
-            from fastxent.cli import plot_ratios
+            from fastxent.benchmarks.plot import plot_ratios
 
             plot_ratios(canned, plot_path)
         return canned

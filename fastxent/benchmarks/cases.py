@@ -1,20 +1,24 @@
 """The benchmark cases, shared by ``bench/`` and ``fastxent bench``.
 
-Each :class:`Case` builds its inputs at one of three sizes (``"full"``:
-the sizes the speed targets are set at, ``"quick"``: a few times smaller, ``"smoke"``: tiny, for
-the test-suite), and names three callables on those inputs: fastxent's
-call, the rival's call (the rival library itself on inputs converted
-beforehand, so conversion is not timed) and, where a target is set against it,
-the "floor": NumPy reading the inputs once.  The rival's result is checked
-against fastxent's by the smoke tests through the ``REFERENCES`` adapters.
+Each :class:`Case` builds its inputs at one of three sizes (``"full"``: the
+sizes the speed targets are set at, ``"quick"``: a few times smaller,
+``"smoke"``: tiny, for the test-suite) and names one public fastxent function
+with the arguments to give it.  The rival is that function's reference of the
+case's library in :data:`fastxent.benchmarks.references.REFERENCES`, given the
+same arguments and bound to them beforehand (:meth:`Reference.bind`: inputs
+converted to the library's types once, so conversion is not timed).  Where a
+target is set against it, the "floor" is NumPy reading the inputs once.
 """
 
+import functools
 from dataclasses import dataclass
 from typing import Callable, Optional
 
 import numpy as np
 
-__all__ = ["Case", "CASES", "SIZES", "cases_of"]
+from .references import lookup
+
+__all__ = ["Case", "CASES", "SIZES", "cases_of", "make_inputs"]
 
 SIZES = ("full", "quick", "smoke")
 
@@ -26,13 +30,33 @@ class Case:
     title: str  # row label of the markdown table
     shapes: dict  # size name -> parameters of ``make``
     make: Callable  # (**params) -> dict of inputs
-    fastxent: Callable  # (inputs) -> result
-    rival_library: str
-    rival: Callable  # (inputs) -> result
+    function: str  # public fastxent name, also its key in REFERENCES
+    arguments: Callable  # (inputs) -> (args, kwargs) for fastxent and the rival alike
+    rival_library: str  # library of the reference: "scikit-learn", "scipy", "torch", "numpy"
     target_speedup: float
     floor: Optional[Callable] = None  # (inputs) -> None, NumPy reading the inputs once
     target_floor: Optional[float] = None  # fastxent time / floor time at most
     rtol: float = 1e-10  # agreement of fastxent and rival in the smoke test
+
+    @property
+    def rival(self):
+        """The :class:`~fastxent.benchmarks.references.Reference` fastxent is compared with."""
+        return lookup(self.function, self.rival_library)
+
+    def fastxent_call(self, inputs):
+        """fastxent's function bound to the case's arguments (a callable without arguments)."""
+        import fastxent
+
+        args, kwargs = self.arguments(inputs)
+        return functools.partial(getattr(fastxent, self.function), *args, **kwargs)
+
+    def rival_call(self, inputs):
+        """The rival bound to the same arguments, its inputs converted beforehand."""
+        args, kwargs = self.arguments(inputs)
+        return self.rival.bind(*args, **kwargs)
+
+    def floor_call(self, inputs):
+        return None if self.floor is None else functools.partial(self.floor, inputs)
 
 
 def _rng(seed=12345):
@@ -81,62 +105,16 @@ def make_labelings(n, k_true, k_pred):
     return {"x": rng.integers(0, k_true, n), "y": rng.integers(0, k_pred, n)}
 
 
-# ------------------------------------------------------------------ calls
-# fastxent and the rivals are imported inside the calls: building the case
-# table imports nothing heavy.
+# -------------------------------------------------------------- arguments
 
 
-def _fx(name):
-    import fastxent
-
-    return getattr(fastxent, name)
-
-
-def _sklearn_log_loss(d, **kwargs):
-    from sklearn.metrics import log_loss
-
-    return log_loss(d["y"], d.get("p", d.get("P")), **kwargs)
+def _given(*keys, **kwargs):
+    """(inputs) -> (the inputs named ``keys``, ``kwargs``)."""
+    return lambda d: (tuple(d[key] for key in keys), kwargs)
 
 
-def _torch_inputs(d):
-    import torch
-
-    if "_torch" not in d:  # converted once (zero-copy views), never timed
-        d["_torch"] = (torch.from_numpy(d["z"]), torch.from_numpy(np.asarray(d["y"])))
-    return d["_torch"]
-
-
-def _torch_cross_entropy(d):
-    import torch.nn.functional as F
-
-    z, y = _torch_inputs(d)
-    return float(F.cross_entropy(z, y))
-
-
-def _torch_cross_entropy_forward_backward(d):
-    import torch.nn.functional as F
-
-    z, y = _torch_inputs(d)
-    z = z.detach().requires_grad_(True)
-    loss = F.cross_entropy(z, y)
-    loss.backward()
-    return float(loss.detach()), z.grad.numpy()
-
-
-def _torch_bce_with_logits(d):
-    import torch.nn.functional as F
-
-    z, y = _torch_inputs(d)
-    return float(F.binary_cross_entropy_with_logits(z, y))
-
-
-def _sklearn_metric(name, **kwargs):
-    def call(d):
-        import sklearn.metrics
-
-        return getattr(sklearn.metrics, name)(d["x"], d["y"], **kwargs)
-
-    return call
+def _with_labels(d):
+    return (d["y"], d["P"]), {"labels": d["labels"]}
 
 
 def _read_labelings(d):
@@ -161,9 +139,9 @@ CASES = (
         "`log_loss`, binary, N = 1e7, integer labels {0, 1}, 1-D probabilities",
         {"full": {"n": 10_000_000}, "quick": {"n": 1_000_000}, "smoke": {"n": 5_000}},
         make_binary,
-        lambda d: _fx("log_loss")(d["y"], d["p"]),
+        "log_loss",
+        _given("y", "p"),
         "scikit-learn",
-        _sklearn_log_loss,
         200.0,
         _read_binary,
         1.5,
@@ -175,9 +153,9 @@ CASES = (
         "`log_loss`, N = 1e6, K = 10, `labels=range(10)`",
         {"full": {"n": 1_000_000, "k": 10}, "quick": {"n": 200_000, "k": 10}, "smoke": {"n": 2_000, "k": 10}},
         make_multiclass,
-        lambda d: _fx("log_loss")(d["y"], d["P"], labels=d["labels"]),
+        "log_loss",
+        _with_labels,
         "scikit-learn",
-        lambda d: _sklearn_log_loss(d, labels=d["labels"]),
         50.0,
         lambda d: d["P"].sum(),
         1.5,
@@ -189,9 +167,9 @@ CASES = (
         "`log_loss`, N = 1e5, K = 1000",
         {"full": {"n": 100_000, "k": 1000}, "quick": {"n": 20_000, "k": 1000}, "smoke": {"n": 500, "k": 100}},
         make_multiclass,
-        lambda d: _fx("log_loss")(d["y"], d["P"]),
+        "log_loss",
+        _given("y", "P"),
         "scikit-learn",
-        _sklearn_log_loss,
         30.0,
         lambda d: d["P"].sum(),
         1.3,
@@ -203,9 +181,9 @@ CASES = (
         "`log_loss`, N = 1000 (per-call overhead)",
         {"full": {"n": 1000}, "quick": {"n": 1000}, "smoke": {"n": 1000}},
         make_binary,
-        lambda d: _fx("log_loss")(d["y"], d["p"]),
+        "log_loss",
+        _given("y", "p"),
         "scikit-learn",
-        _sklearn_log_loss,
         10.0,
         None,
         None,
@@ -217,9 +195,9 @@ CASES = (
         "`cross_entropy(..., from_logits=True)`, float32 logits 4096 × 32000",
         {"full": {"n": 4096, "k": 32000}, "quick": {"n": 512, "k": 32000}, "smoke": {"n": 64, "k": 500}},
         make_logits,
-        lambda d: _fx("cross_entropy")(d["y"], d["z"], from_logits=True),
+        "cross_entropy",
+        _given("y", "z", from_logits=True),
         "torch",
-        _torch_cross_entropy,
         4.0,
         lambda d: d["z"].sum(),
         None,
@@ -231,9 +209,9 @@ CASES = (
         "`cross_entropy_value_and_grad` (same input) vs torch forward + backward",
         {"full": {"n": 4096, "k": 32000}, "quick": {"n": 512, "k": 32000}, "smoke": {"n": 64, "k": 500}},
         make_logits,
-        lambda d: _fx("cross_entropy_value_and_grad")(d["y"], d["z"], from_logits=True),
+        "cross_entropy_value_and_grad",
+        _given("y", "z", from_logits=True),
         "torch",
-        _torch_cross_entropy_forward_backward,
         3.0,
         None,
         None,
@@ -245,9 +223,9 @@ CASES = (
         "`entropy(P, Q, axis=1)`, 1e6 × 10",
         {"full": {"n": 1_000_000, "k": 10}, "quick": {"n": 200_000, "k": 10}, "smoke": {"n": 2_000, "k": 10}},
         make_distributions,
-        lambda d: _fx("entropy")(d["P"], d["Q"], axis=1),
+        "entropy",
+        _given("P", "Q", axis=1),
         "scipy",
-        lambda d: __import__("scipy.stats").stats.entropy(d["P"], d["Q"], axis=1),
         20.0,
         lambda d: (d["P"].sum(), d["Q"].sum()),
         None,
@@ -259,9 +237,9 @@ CASES = (
         "`binary_cross_entropy(..., from_logits=True)`, N = 1e7",
         {"full": {"n": 10_000_000}, "quick": {"n": 1_000_000}, "smoke": {"n": 5_000}},
         make_binary_logits,
-        lambda d: _fx("binary_cross_entropy")(d["y"], d["z"], from_logits=True),
+        "binary_cross_entropy",
+        _given("y", "z", from_logits=True),
         "torch",
-        _torch_bce_with_logits,
         3.0,
         lambda d: (d["z"].sum(), d["y"].sum()),
         None,
@@ -283,9 +261,9 @@ CASES += (
         "`mutual_info_score`, N = 1e7, 100 × 100 integer labels",
         _LABELINGS_1E7,
         make_labelings,
-        lambda d: _fx("mutual_info_score")(d["x"], d["y"]),
+        "mutual_info_score",
+        _given("x", "y"),
         "scikit-learn",
-        _sklearn_metric("mutual_info_score"),
         100.0,
         _read_labelings,
         2.0,
@@ -297,9 +275,9 @@ CASES += (
         "`normalized_mutual_info_score`, N = 1e7, 100 × 100 integer labels",
         _LABELINGS_1E7,
         make_labelings,
-        lambda d: _fx("normalized_mutual_info_score")(d["x"], d["y"]),
+        "normalized_mutual_info_score",
+        _given("x", "y"),
         "scikit-learn",
-        _sklearn_metric("normalized_mutual_info_score"),
         100.0,
         None,
         None,
@@ -317,9 +295,9 @@ CASES += (
             "smoke": {"n": 2_000, "k_true": 10, "k_pred": 10},
         },
         make_labelings,
-        lambda d: _fx("adjusted_mutual_info_score")(d["x"], d["y"]),
+        "adjusted_mutual_info_score",
+        _given("x", "y"),
         "scikit-learn",
-        _sklearn_metric("adjusted_mutual_info_score"),
         50.0,
         None,
         None,
@@ -331,9 +309,9 @@ CASES += (
         "`jensenshannon(P, Q, axis=1)`, 1e6 × 10",
         {"full": {"n": 1_000_000, "k": 10}, "quick": {"n": 200_000, "k": 10}, "smoke": {"n": 2_000, "k": 10}},
         make_distributions,
-        lambda d: _fx("jensenshannon")(d["P"], d["Q"], axis=1),
+        "jensenshannon",
+        _given("P", "Q", axis=1),
         "scipy",
-        lambda d: __import__("scipy.spatial.distance").spatial.distance.jensenshannon(d["P"], d["Q"], axis=1),
         20.0,
         _read_distributions,
         1.5,

@@ -1,25 +1,28 @@
 """Reference implementations of fastxent's public functions in other libraries.
 
-One table, :data:`REFERENCES`, maps each public name to the functions of
+One table, :data:`REFERENCES`, maps each public name (the functions of
+``fastxent.__all__``, ``"ufuncs.<name>"`` for the ufuncs) to the functions of
 scikit-learn, SciPy, NumPy and PyTorch that compute the same thing, each
-wrapped in an adapter that takes *fastxent's* arguments (its public
-signature) and returns NumPy values.  The test-suite (``tests/conftest.py``)
-uses it as the oracle and the benchmarks (``bench/``, :mod:`fastxent.benchmarks.run`)
-as the rivals, so both always compare against the same calls.
+wrapped in an adapter that takes *fastxent's* arguments and returns NumPy
+values.  It is the only place where those libraries are called for a
+comparison: the test-suite (``tests/conftest.py``) uses it as the oracle, the
+pytest-benchmark suite (``bench/``) and ``fastxent bench``
+(:mod:`fastxent.benchmarks.cases`) as the rivals.
 
 Rival libraries are imported only when an adapter is called;
 :meth:`Reference.available` tells whether that library is installed.
-Nothing here is imported by fastxent's own functions.
+``import fastxent`` never imports this module.
 """
 
+import functools
 import importlib
 import importlib.util
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Optional
 
 import numpy as np
 
-__all__ = ["Reference", "REFERENCES", "references_for"]
+__all__ = ["Reference", "REFERENCES", "references_for", "lookup"]
 
 
 @dataclass(frozen=True)
@@ -28,13 +31,17 @@ class Reference:
 
     ``call(*args, **kwargs)`` takes fastxent's arguments and returns what
     fastxent returns (a float, an array, or ``(value, grad)``), computed by
-    ``library``.
+    ``library``.  ``prepare(*args, **kwargs)``, when given, converts the
+    arguments to the library's own types once and returns a callable without
+    arguments that runs only the library's computation, so that a benchmark
+    does not time the conversion.
     """
 
     library: str  # distribution name: "scikit-learn", "scipy", "numpy", "torch"
     module: str  # top-level import name, for the availability check
     call: Callable
     note: str = ""
+    prepare: Optional[Callable] = None
 
     def available(self):
         return importlib.util.find_spec(self.module) is not None
@@ -42,15 +49,27 @@ class Reference:
     def __call__(self, *args, **kwargs):
         return self.call(*args, **kwargs)
 
+    def bind(self, *args, **kwargs):
+        """A callable without arguments computing ``self(*args, **kwargs)``, inputs converted beforehand."""
+        if self.prepare is not None:
+            return self.prepare(*args, **kwargs)
+        return functools.partial(self.call, *args, **kwargs)
+
 
 def _attr(path):
     module, _, name = path.rpartition(".")
     return getattr(importlib.import_module(module), name)
 
 
-def _same_call(path):
-    """Adapter for a rival with fastxent's exact signature."""
-    return lambda *args, **kwargs: _attr(path)(*args, **kwargs)
+def _same_call(library, path, note=""):
+    """The reference of a rival with fastxent's exact signature (``path``: module.function)."""
+    return Reference(
+        library,
+        path.partition(".")[0],
+        lambda *args, **kwargs: _attr(path)(*args, **kwargs),
+        note,
+        prepare=lambda *args, **kwargs: functools.partial(_attr(path), *args, **kwargs),
+    )
 
 
 def _clip_probabilities(p, clip):
@@ -89,7 +108,7 @@ def _torch_cross_entropy_tensor(
     reduction="mean",
     clip="auto",
 ):
-    """torch.nn.functional.cross_entropy with fastxent's per-sample weights (x: (n, k) tensor)."""
+    """torch.nn.functional.cross_entropy with fastxent's per-sample weights (x: tensor, classes last)."""
     import torch
     import torch.nn.functional as F
 
@@ -97,9 +116,12 @@ def _torch_cross_entropy_tensor(
         return _torch_probability_cross_entropy(
             y_true, x, sample_weight, class_weight, label_smoothing, ignore_index, reduction, clip
         )
-    log_input = x
     y = np.asarray(y_true)
-    target = torch.from_numpy(y.astype(np.int64) if y.ndim == 1 else y.astype(x.detach().numpy().dtype))
+    soft = y.ndim == x.ndim
+    target = torch.from_numpy(y.astype(x.detach().numpy().dtype) if soft else y.astype(np.int64))
+    log_input = x.movedim(-1, 1) if x.ndim > 2 else x  # PyTorch's class axis is 1
+    if soft and x.ndim > 2:
+        target = target.movedim(-1, 1)
     weight = None if class_weight is None else torch.as_tensor(np.asarray(class_weight), dtype=x.dtype)
     ignore = -100 if ignore_index is None else ignore_index
     if sample_weight is None:
@@ -110,7 +132,7 @@ def _torch_cross_entropy_tensor(
         log_input, target, weight=weight, ignore_index=ignore, label_smoothing=label_smoothing, reduction="none"
     )
     s = torch.as_tensor(np.asarray(sample_weight), dtype=x.dtype)
-    if y.ndim == 1:
+    if not soft:
         kept = torch.from_numpy(y != ignore)
         per_class = weight[torch.from_numpy(np.where(y == ignore, 0, y))] if weight is not None else 1.0
         denominator = (s * per_class * kept).sum()
@@ -205,38 +227,43 @@ def _to_numpy(t):
 
 def _class_axis_last(y_true, y_pred, axis):
     """Move the class axis of the predictions (and of soft targets) last."""
-    y_true = np.asarray(y_true)
-    if y_true.ndim == 2:
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.ndim == y_pred.ndim:
         y_true = np.moveaxis(y_true, axis, -1)
-    return y_true, np.moveaxis(np.asarray(y_pred), axis, -1)
+    return y_true, np.moveaxis(y_pred, axis, -1)
 
 
-def _torch_value(tensor_loss, axis_arg=False):
-    def call(y_true, y_pred, **kwargs):
+def _torch_prepare(tensor_loss, output, class_axis):
+    """``prepare`` of a PyTorch reference: the predictions become a tensor once; the
+    returned callable runs the loss (and, for a gradient, its backward pass) on it.
+
+    ``output`` is ``"value"``, ``"grad"`` or ``"value_and_grad"``; ``class_axis``
+    says whether the function takes fastxent's ``axis`` argument.
+    """
+
+    def prepare(y_true, y_pred, **kwargs):
         axis = kwargs.pop("axis", -1)
-        if axis_arg:
+        if class_axis:
             y_true, y_pred = _class_axis_last(y_true, y_pred, axis)
-        return _to_numpy(tensor_loss(y_true, _tensor(y_pred), **kwargs))
+        base = _tensor(y_pred)
 
-    return call
+        def run():
+            if output == "value":
+                return _to_numpy(tensor_loss(y_true, base, **kwargs))
+            x = base.detach().requires_grad_(True)
+            loss = tensor_loss(y_true, x, **kwargs)
+            loss.sum().backward()
+            grad = np.moveaxis(x.grad.numpy(), -1, axis) if class_axis else x.grad.numpy()
+            return grad if output == "grad" else (_to_numpy(loss), grad)
 
+        return run
 
-def _torch_value_and_grad(tensor_loss, axis_arg=False):
-    def call(y_true, y_pred, **kwargs):
-        axis = kwargs.pop("axis", -1)
-        if axis_arg:
-            y_true, y_pred = _class_axis_last(y_true, y_pred, axis)
-        x = _tensor(y_pred, requires_grad=True)
-        loss = tensor_loss(y_true, x, **kwargs)
-        (loss.sum() if loss.ndim else loss).backward()
-        grad = x.grad.numpy()
-        return _to_numpy(loss), (np.moveaxis(grad, -1, axis) if axis_arg else grad)
-
-    return call
+    return prepare
 
 
-def _grad_only(value_and_grad):
-    return lambda *args, **kwargs: value_and_grad(*args, **kwargs)[1]
+def _torch(tensor_loss, output, note, class_axis=False):
+    prepare = _torch_prepare(tensor_loss, output, class_axis)
+    return Reference("torch", "torch", lambda *args, **kwargs: prepare(*args, **kwargs)(), note, prepare=prepare)
 
 
 # ------------------------------------------------------------------- NumPy
@@ -294,48 +321,67 @@ def _scipy_kl_divergence(p, q, *, base=None, axis=-1):
     return _attr("scipy.stats.entropy")(p, q, base=base, axis=axis)
 
 
-_UFUNCS = ("xlogy", "xlog1py", "entr", "rel_entr", "kl_div", "expit", "log_expit")
+def _numpy_softplus(x):
+    return np.logaddexp(0.0, x)
 
-_torch_ce = _torch_value_and_grad(_torch_cross_entropy_tensor, axis_arg=True)
-_torch_bce = _torch_value_and_grad(_torch_binary_cross_entropy_tensor)
 
-#: public name -> references, best oracle first.
+_SPECIAL = ("xlogy", "xlog1py", "entr", "rel_entr", "kl_div", "expit", "log_expit")
+
+
+def _torch_loss_references(name, tensor_loss, note, class_axis=False):
+    """The value, gradient and value-and-gradient references of one PyTorch loss."""
+    return {
+        name: _torch(tensor_loss, "value", note, class_axis),
+        f"{name}_grad": _torch(tensor_loss, "grad", "torch.autograd", class_axis),
+        f"{name}_value_and_grad": _torch(tensor_loss, "value_and_grad", "forward + backward", class_axis),
+    }
+
+
+_CROSS_ENTROPY = _torch_loss_references(
+    "cross_entropy",
+    _torch_cross_entropy_tensor,
+    "F.cross_entropy for logits; -sum w t log q of the clipped probabilities",
+    class_axis=True,
+)
+_BINARY_CROSS_ENTROPY = _torch_loss_references(
+    "binary_cross_entropy",
+    _torch_binary_cross_entropy_tensor,
+    "F.binary_cross_entropy_with_logits for logits; its weight= semantics",
+)
+
+#: public name -> references, best oracle first.  Names: the functions of
+#: ``fastxent.__all__``, ``"ufuncs.<name>"`` and ``"kernels.<name>"``.
 REFERENCES = {
-    "log_loss": (Reference("scikit-learn", "sklearn", _same_call("sklearn.metrics.log_loss")),),
-    "d2_log_loss_score": (Reference("scikit-learn", "sklearn", _same_call("sklearn.metrics.d2_log_loss_score")),),
+    "log_loss": (_same_call("scikit-learn", "sklearn.metrics.log_loss"),),
+    "d2_log_loss_score": (_same_call("scikit-learn", "sklearn.metrics.d2_log_loss_score"),),
     "entropy": (
-        Reference("scipy", "scipy", _same_call("scipy.stats.entropy")),
+        _same_call("scipy", "scipy.stats.entropy"),
         Reference("numpy", "scipy", _numpy_entropy, "NumPy formula (scipy.special.entr for 0 log 0)"),
     ),
     "kl_divergence": (
         Reference("scipy", "scipy", _scipy_kl_divergence, "scipy.stats.entropy(p, q) normalizes p and q"),
     ),
     "cross_entropy": (
-        Reference(
-            "torch",
-            "torch",
-            _torch_value(_torch_cross_entropy_tensor, axis_arg=True),
-            "F.cross_entropy for logits; -sum w t log q of the clipped probabilities",
-        ),
+        _CROSS_ENTROPY["cross_entropy"],
         Reference("numpy", "numpy", _numpy_cross_entropy_logits, "unweighted only"),
     ),
-    "cross_entropy_grad": (Reference("torch", "torch", _grad_only(_torch_ce), "torch.autograd"),),
-    "cross_entropy_value_and_grad": (Reference("torch", "torch", _torch_ce, "forward + backward"),),
+    "cross_entropy_grad": (_CROSS_ENTROPY["cross_entropy_grad"],),
+    "cross_entropy_value_and_grad": (_CROSS_ENTROPY["cross_entropy_value_and_grad"],),
     "binary_cross_entropy": (
-        Reference(
-            "torch",
-            "torch",
-            _torch_value(_torch_binary_cross_entropy_tensor),
-            "F.binary_cross_entropy_with_logits for logits; its weight= semantics",
-        ),
+        _BINARY_CROSS_ENTROPY["binary_cross_entropy"],
         Reference("numpy", "numpy", _numpy_binary_cross_entropy),
     ),
-    "binary_cross_entropy_grad": (Reference("torch", "torch", _grad_only(_torch_bce), "torch.autograd"),),
-    "binary_cross_entropy_value_and_grad": (Reference("torch", "torch", _torch_bce, "forward + backward"),),
-    "LogisticRegression": (
-        Reference("scikit-learn", "sklearn", _same_call("sklearn.linear_model.LogisticRegression")),
-    ),
-    **{f"ufuncs.{name}": (Reference("scipy", "scipy", _same_call(f"scipy.special.{name}")),) for name in _UFUNCS},
+    "binary_cross_entropy_grad": (_BINARY_CROSS_ENTROPY["binary_cross_entropy_grad"],),
+    "binary_cross_entropy_value_and_grad": (_BINARY_CROSS_ENTROPY["binary_cross_entropy_value_and_grad"],),
+    "LogisticRegression": (_same_call("scikit-learn", "sklearn.linear_model.LogisticRegression"),),
+    **{f"ufuncs.{name}": (_same_call("scipy", f"scipy.special.{name}"),) for name in _SPECIAL},
+    # Kernels computing an elementwise function or a row reduction of a library's own.
+    **{f"kernels.{name}": (_same_call("scipy", f"scipy.special.{name}"),) for name in _SPECIAL},
+    **{f"kernels.{name}": (_same_call("numpy", f"numpy.{name}"),) for name in ("log", "log1p", "exp")},
+    "kernels.sigmoid": (_same_call("scipy", "scipy.special.expit"),),
+    "kernels.softplus": (Reference("numpy", "numpy", _numpy_softplus, "log(1 + exp(x)) = logaddexp(0, x)"),),
+    "kernels.row_max": (_same_call("numpy", "numpy.max"),),
+    "kernels.row_logsumexp": (_same_call("scipy", "scipy.special.logsumexp"),),
 }
 
 
@@ -367,21 +413,18 @@ def _numpy_conditional_entropy(labels_x, labels_y):
 REFERENCES.update(
     {
         **{
-            name: (Reference("scikit-learn", "sklearn", _same_call(f"sklearn.metrics.{name}")),)
+            name: (_same_call("scikit-learn", f"sklearn.metrics.{name}"),)
             for name in ("mutual_info_score", "normalized_mutual_info_score", "adjusted_mutual_info_score")
         },
-        "contingency_matrix": (
-            Reference("scikit-learn", "sklearn", _same_call("sklearn.metrics.cluster.contingency_matrix")),
-        ),
+        "contingency_matrix": (_same_call("scikit-learn", "sklearn.metrics.cluster.contingency_matrix"),),
         "entropy_of_labels": (
-            Reference(
+            _same_call(
                 "scikit-learn",
-                "sklearn",
-                _same_call("sklearn.metrics.cluster._supervised._entropy"),
+                "sklearn.metrics.cluster._supervised._entropy",
                 "the non-deprecated twin of metrics.cluster.entropy",
             ),
         ),
-        "jensenshannon": (Reference("scipy", "scipy", _same_call("scipy.spatial.distance.jensenshannon")),),
+        "jensenshannon": (_same_call("scipy", "scipy.spatial.distance.jensenshannon"),),
         "conditional_entropy": (Reference("numpy", "numpy", _numpy_conditional_entropy),),
         "joint_entropy": (Reference("numpy", "numpy", _numpy_joint_entropy),),
     }
@@ -391,3 +434,11 @@ REFERENCES.update(
 def references_for(name, library=None):
     """The installed references of ``name`` (optionally only ``library``'s)."""
     return [r for r in REFERENCES[name] if (library is None or r.library == library) and r.available()]
+
+
+def lookup(name, library):
+    """The ``library`` reference of ``name``, installed or not (:meth:`Reference.available`)."""
+    for ref in REFERENCES[name]:
+        if ref.library == library:
+            return ref
+    raise KeyError(f"no {library} reference for {name!r}; have {[r.library for r in REFERENCES[name]]}")

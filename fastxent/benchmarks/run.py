@@ -39,23 +39,20 @@ import sys
 import time
 
 from .cases import CASES, make_inputs
+from .references import lookup
 
 __all__ = ["run", "format_markdown", "main", "measure_case", "measure_extra_memory"]
 
-_IMPORT_NAME = {"scikit-learn": "sklearn", "scipy": "scipy", "torch": "torch", "numpy": "numpy"}
+_RIVAL_MODULES = {"scikit-learn": "sklearn", "scipy": "scipy", "torch": "torch"}  # versions in the environment
 FULL = {"size": "full", "rounds": 9, "budget_s": 20.0}
 QUICK = {"size": "quick", "rounds": 5, "budget_s": 4.0}
 MEMORY_N = 10_000_000
 MEMORY_TARGET = 0.02
 
 
-def rival_installed(library):
-    return importlib.util.find_spec(_IMPORT_NAME[library]) is not None
-
-
-def _timed(func, inputs):
+def _timed(func):
     start = time.perf_counter()
-    func(inputs)
+    func()
     return time.perf_counter() - start
 
 
@@ -76,16 +73,16 @@ def measure_case(case, size="full", rounds=9, budget_s=20.0):
         "error": None,
     }
     inputs = make_inputs(case, size)
-    calls = {"fastxent": case.fastxent}
-    if rival_installed(case.rival_library):
-        calls["rival"] = case.rival
-    else:
-        row["error"] = f"{case.rival_library} not installed"
-    if case.floor is not None:
-        calls["floor"] = case.floor
     try:
+        calls = {"fastxent": case.fastxent_call(inputs)}
+        if case.rival.available():
+            calls["rival"] = case.rival_call(inputs)
+        else:
+            row["error"] = f"{case.rival_library} not installed"
+        if case.floor is not None:
+            calls["floor"] = case.floor_call(inputs)
         for func in calls.values():
-            func(inputs)
+            func()
     except Exception as exc:  # a missing or failing function: report, keep going
         row["error"] = f"{type(exc).__name__}: {exc}"
         return row
@@ -93,7 +90,7 @@ def measure_case(case, size="full", rounds=9, budget_s=20.0):
     start = time.perf_counter()
     for done in range(1, rounds + 1):
         for name, func in calls.items():
-            times[name].append(_timed(func, inputs))
+            times[name].append(_timed(func))
         if done >= 3 and time.perf_counter() - start > budget_s:
             break
     for name, samples in times.items():
@@ -115,13 +112,14 @@ import json, sys
 import numpy as np
 from fastxent.benchmarks.run import _peak_growth
 from fastxent.benchmarks.cases import make_binary
+from fastxent.benchmarks.references import lookup
 which, n = sys.argv[1], int(sys.argv[2])
 d = make_binary(n)
 if which == "fastxent":
     import fastxent
     func = fastxent.log_loss
 else:
-    from sklearn.metrics import log_loss as func
+    func = lookup("log_loss", which)
 growth = _peak_growth(lambda: func(d["y"], d["p"]))
 print(json.dumps({"growth_bytes": growth, "input_bytes": d["y"].nbytes + d["p"].nbytes}))
 """
@@ -152,7 +150,7 @@ def measure_extra_memory(n=MEMORY_N):
         result["error"] = "needs Linux /proc/self/clear_refs"
         return result
     for which in ("fastxent", "scikit-learn"):
-        if which != "fastxent" and not rival_installed(which):
+        if which != "fastxent" and not lookup("log_loss", which).available():
             continue
         done = subprocess.run(
             [sys.executable, "-c", _MEMORY_CHILD, which, str(n)], capture_output=True, text=True, timeout=600
@@ -187,9 +185,9 @@ def environment():
         env["threading_layer"] = numba.threading_layer()
     except ValueError:
         env["threading_layer"] = None
-    for lib in ("scikit-learn", "scipy", "torch"):
-        if rival_installed(lib):
-            env[lib] = importlib.import_module(_IMPORT_NAME[lib]).__version__
+    for lib, module in _RIVAL_MODULES.items():
+        if importlib.util.find_spec(module) is not None:
+            env[lib] = importlib.import_module(module).__version__
     if importlib.util.find_spec("threadpoolctl") is not None:  # which BLAS kernel NumPy ran
         from threadpoolctl import threadpool_info
 
@@ -217,7 +215,7 @@ def run(quick=False, json_path=None, plot_path=None, memory=True, progress=None)
         with open(json_path, "w") as f:
             json.dump(results, f, indent=2)
     if plot_path:
-        from ..cli import plot_ratios
+        from .plot import plot_ratios  # matplotlib only when a plot is asked for
 
         plot_ratios(results, plot_path)
     return results
