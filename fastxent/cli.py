@@ -9,6 +9,9 @@ accuracy, the number of samples and the per-class counts.
 ``fastxent bench`` prints the comparison table of ``fastxent.benchmarks.run``
 (imported by that command only, and never importing this module).
 
+``fastxent warmup`` compiles the common signatures into Numba's on-disk
+cache (see :mod:`fastxent.warmup`).
+
 Errors in the input (missing file, wrong shape, lengths that differ, NaN,
 text in a numeric CSV, unknown extension) are reported as one line on
 stderr with exit status 1 (2 for a wrong command line), never as a traceback
@@ -171,6 +174,21 @@ def _parser():
     bench.add_argument("--plot", metavar="FILE.png", help="draw the ratios with matplotlib")
     bench.add_argument("--json", metavar="FILE", help="write the measurements as JSON")
     bench.set_defaults(run=_bench_command)
+
+    warmup = sub.add_parser(
+        "warmup",
+        help="compile the common signatures of the whole API into Numba's on-disk cache",
+        description=(
+            "Compile the public API's common signatures (float32/float64, read-only arrays, serial and parallel "
+            "kernels) into Numba's cache (NUMBA_CACHE_DIR if set), so that later processes compile nothing. "
+            "One line per task: seconds, new specializations and how many were compiled. Exit status 0 only if "
+            "every task succeeded."
+        ),
+    )
+    warmup.add_argument("--jobs", type=_positive_int, metavar="N", help="processes at once (default: the CPU count)")
+    warmup.add_argument("--only", type=_warmup_tasks, metavar="TASKS", help="comma-separated task or family names")
+    warmup.add_argument("--list", action="store_true", help="print the tasks and exit")
+    warmup.set_defaults(run=_warmup_command)
     return parser
 
 
@@ -275,6 +293,29 @@ class _SimpleBar:
     def close(self):
         sys.stderr.write("\r" + " " * 20 + "\r")
         sys.stderr.flush()
+
+
+# ------------------------------------------------------------------ warmup
+
+
+def _warmup_tasks(text):
+    from . import warmup
+
+    try:
+        return warmup.select(text)
+    except KeyError as exc:
+        raise argparse.ArgumentTypeError(exc.args[0]) from None
+
+
+def _warmup_command(args):
+    from . import warmup
+
+    tasks = args.only if args.only is not None else warmup.select()
+    if args.list:
+        width = max(len(t.name) for t in tasks)
+        _emit("\n".join(f"{t.name:<{width}}  {t.family:<20}  {', '.join(t.covers)}" for t in tasks))
+        return 0
+    return 0 if warmup.succeeded(warmup.run(tasks, jobs=args.jobs)) else 1
 
 
 # ------------------------------------------------------------------- bench
