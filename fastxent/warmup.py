@@ -130,7 +130,7 @@ def _floats():
 
 @_task("log_loss", "log_loss", ["log_loss", "d2_log_loss_score"])
 def _log_loss():
-    import fastxent
+    from ._api.log_loss import d2_log_loss_score, log_loss
 
     for n in (_SMALL, _LARGE):
         for k in (None, 3):
@@ -138,49 +138,50 @@ def _log_loss():
             labels = {"int": y, "float": y.astype(float), "str": y.astype(str).tolist()}
             if k is None:
                 labels["bool"] = y.astype(bool)
-            reference = fastxent.log_loss(y, proba)
+            reference = log_loss(y, proba)
             for dtype in _floats():
                 for p in _variants(proba.astype(dtype)):
                     for y_true in labels.values():
-                        _agree(fastxent.log_loss(y_true, p), reference, 1e-5)
-                    _finite(fastxent.log_loss(y, p, sample_weight=w))
-                    _finite(fastxent.d2_log_loss_score(y, p))
-                    _finite(fastxent.d2_log_loss_score(y, p, sample_weight=w))
+                        _agree(log_loss(y_true, p), reference, 1e-5)
+                    _finite(log_loss(y, p, sample_weight=w))
+                    _finite(d2_log_loss_score(y, p))
+                    _finite(d2_log_loss_score(y, p, sample_weight=w))
 
 
 @_task("log_loss_accumulator", "log_loss", ["LogLossAccumulator"])
 def _log_loss_accumulator():
-    import fastxent
+    from ._api.log_loss import log_loss
+    from ._streaming.log_loss import LogLossAccumulator
 
     for k in (None, 3):
         y, proba, _, w = _data(_LARGE, k)
         for dtype in _floats():
             for p in _variants(proba.astype(dtype)):
-                acc = fastxent.LogLossAccumulator(labels=[0, 1] if k is None else [0, 1, 2])
+                acc = LogLossAccumulator(labels=[0, 1] if k is None else [0, 1, 2])
                 acc.update(y[:_SMALL], p[:_SMALL]).update(y[_SMALL:], p[_SMALL:])
-                _agree(acc.result(), fastxent.log_loss(y, p), 1e-9)
-                weighted = fastxent.LogLossAccumulator().update(y, p, sample_weight=w)
+                _agree(acc.result(), log_loss(y, p), 1e-9)
+                weighted = LogLossAccumulator().update(y, p, sample_weight=w)
                 _finite([weighted.result(), weighted.d2_score()])
 
 
-def _binary_calls(fastxent, y, pred, logits, w):
+def _binary_calls(y, pred, logits, w):
+    from ._api.binary import binary_cross_entropy, binary_cross_entropy_grad, binary_cross_entropy_value_and_grad
+
     values = []
     for reduction in ("mean", "sum", "none"):
-        values.append(fastxent.binary_cross_entropy(y, pred, from_logits=logits, reduction=reduction))
-        values.append(fastxent.binary_cross_entropy(y, pred, from_logits=logits, sample_weight=w, reduction=reduction))
-        values.append(fastxent.binary_cross_entropy_grad(y, pred, from_logits=logits, reduction=reduction))
-        values.append(
-            fastxent.binary_cross_entropy_grad(y, pred, from_logits=logits, sample_weight=w, reduction=reduction)
-        )
-        values.extend(fastxent.binary_cross_entropy_value_and_grad(y, pred, from_logits=logits, reduction=reduction))
-    values.extend(fastxent.binary_cross_entropy_value_and_grad(y, pred, from_logits=logits, pos_weight=2.0))
+        values.append(binary_cross_entropy(y, pred, from_logits=logits, reduction=reduction))
+        values.append(binary_cross_entropy(y, pred, from_logits=logits, sample_weight=w, reduction=reduction))
+        values.append(binary_cross_entropy_grad(y, pred, from_logits=logits, reduction=reduction))
+        values.append(binary_cross_entropy_grad(y, pred, from_logits=logits, sample_weight=w, reduction=reduction))
+        values.extend(binary_cross_entropy_value_and_grad(y, pred, from_logits=logits, reduction=reduction))
+    values.extend(binary_cross_entropy_value_and_grad(y, pred, from_logits=logits, pos_weight=2.0))
     return [_finite(v) for v in values]
 
 
 @_task("binary_cross_entropy", "binary", ["binary_cross_entropy", "binary_cross_entropy_grad",
                                           "binary_cross_entropy_value_and_grad"])  # fmt: skip
 def _binary_cross_entropy():
-    import fastxent
+    from ._api.binary import binary_cross_entropy
 
     for n in (_SMALL, _LARGE):
         y, proba, logits, w = _data(n)
@@ -189,20 +190,20 @@ def _binary_cross_entropy():
             for target in (y.astype(float), y.astype(bool), soft):
                 for dtype in _floats():
                     for p in _variants(pred.astype(dtype)):
-                        _binary_calls(fastxent, target, p, from_logits, w)
-                first = fastxent.binary_cross_entropy(target, pred.astype(_floats()[1]), from_logits=from_logits)
-                _agree(first, fastxent.binary_cross_entropy(target, pred, from_logits=from_logits), 1e-4)
+                        _binary_calls(target, p, from_logits, w)
+                first = binary_cross_entropy(target, pred.astype(_floats()[1]), from_logits=from_logits)
+                _agree(first, binary_cross_entropy(target, pred, from_logits=from_logits), 1e-4)
 
 
 @_task("binary_accumulator", "binary", ["BinaryCrossEntropyAccumulator"])
 def _binary_accumulator():
-    import fastxent
+    from ._streaming.losses import BinaryCrossEntropyAccumulator
 
     y, proba, logits, w = _data(_LARGE)
     for from_logits, pred in ((False, proba), (True, logits)):
         for dtype in _floats():
             for p in _variants(pred.astype(dtype)):
-                acc = fastxent.BinaryCrossEntropyAccumulator(from_logits=from_logits)
+                acc = BinaryCrossEntropyAccumulator(from_logits=from_logits)
                 acc.update(y[:_SMALL], p[:_SMALL]).update(y[_SMALL:], p[_SMALL:], sample_weight=w[_SMALL:])
                 _finite([acc.result(), acc.result("sum")])
 
@@ -211,7 +212,7 @@ def _binary_accumulator():
 def _cross_entropy():
     import numpy as np
 
-    import fastxent
+    from ._api.categorical import cross_entropy, cross_entropy_grad, cross_entropy_value_and_grad
 
     k = 4
     for n in (_SMALL, _LARGE // k):
@@ -220,31 +221,31 @@ def _cross_entropy():
         soft[np.arange(n), y] = 0.9
         class_weight = np.linspace(0.5, 2.0, k)
         for from_logits, pred in ((False, proba), (True, logits)):
-            reference = fastxent.cross_entropy(y, pred, from_logits=from_logits)
+            reference = cross_entropy(y, pred, from_logits=from_logits)
             for dtype in _floats():
                 for p in _variants(pred.astype(dtype)):
-                    _agree(fastxent.cross_entropy(y, p, from_logits=from_logits), reference, 1e-4)
+                    _agree(cross_entropy(y, p, from_logits=from_logits), reference, 1e-4)
                     for target in (y, soft):
                         for reduction in ("mean", "sum", "none"):
                             options = dict(from_logits=from_logits, reduction=reduction)
-                            _finite(fastxent.cross_entropy(target, p, **options))
-                            _finite(fastxent.cross_entropy(target, p, sample_weight=w, **options))
-                            _finite(fastxent.cross_entropy_grad(target, p, **options))
-                            _finite(fastxent.cross_entropy_value_and_grad(target, p, sample_weight=w, **options)[1])
-                        _finite(fastxent.cross_entropy_value_and_grad(target, p, from_logits=from_logits)[0])
-                    _finite(fastxent.cross_entropy(y, p, from_logits=from_logits, class_weight=class_weight))
-                    _finite(fastxent.cross_entropy(y, p, from_logits=from_logits, label_smoothing=0.1))
+                            _finite(cross_entropy(target, p, **options))
+                            _finite(cross_entropy(target, p, sample_weight=w, **options))
+                            _finite(cross_entropy_grad(target, p, **options))
+                            _finite(cross_entropy_value_and_grad(target, p, sample_weight=w, **options)[1])
+                        _finite(cross_entropy_value_and_grad(target, p, from_logits=from_logits)[0])
+                    _finite(cross_entropy(y, p, from_logits=from_logits, class_weight=class_weight))
+                    _finite(cross_entropy(y, p, from_logits=from_logits, label_smoothing=0.1))
 
 
 @_task("cross_entropy_accumulator", "categorical", ["CrossEntropyAccumulator"])
 def _cross_entropy_accumulator():
-    import fastxent
+    from ._streaming.losses import CrossEntropyAccumulator
 
     y, proba, logits, w = _data(_LARGE // 4, 4)
     for from_logits, pred in ((False, proba), (True, logits)):
         for dtype in _floats():
             for p in _variants(pred.astype(dtype)):
-                acc = fastxent.CrossEntropyAccumulator(from_logits=from_logits)
+                acc = CrossEntropyAccumulator(from_logits=from_logits)
                 acc.update(y[:_SMALL], p[:_SMALL]).update(y[_SMALL:], p[_SMALL:], sample_weight=w[_SMALL:])
                 _finite([acc.result(), acc.result("sum")])
 
@@ -261,28 +262,28 @@ def _distributions():
 
 @_task("entropy", "entropy", ["entropy", "kl_divergence"])
 def _entropy():
-    import fastxent
+    from ._api.entropy import entropy, kl_divergence
 
     for P, _, p, q in _distributions():
         for axis in (0, 1):
-            _agree(fastxent.entropy(p, axis=axis), fastxent.entropy(P, axis=axis), 1e-4)
-            _finite(fastxent.entropy(p, q, axis=axis))
-            _finite(fastxent.entropy(p, q, base=2, axis=axis))
-            _finite(fastxent.kl_divergence(p, q, axis=axis))
+            _agree(entropy(p, axis=axis), entropy(P, axis=axis), 1e-4)
+            _finite(entropy(p, q, axis=axis))
+            _finite(entropy(p, q, base=2, axis=axis))
+            _finite(kl_divergence(p, q, axis=axis))
         flat_p, flat_q = p.reshape(-1), q.reshape(-1)
-        _finite([fastxent.entropy(flat_p), fastxent.entropy(flat_p, flat_q), fastxent.entropy(p, axis=None)])
-        _finite(fastxent.kl_divergence(flat_p, flat_q))
+        _finite([entropy(flat_p), entropy(flat_p, flat_q), entropy(p, axis=None)])
+        _finite(kl_divergence(flat_p, flat_q))
 
 
 @_task("jensenshannon", "jensenshannon", ["jensenshannon"])
 def _jensenshannon():
-    import fastxent
+    from ._api.jensenshannon import jensenshannon
 
     for P, Q, p, q in _distributions():
         for axis in (0, 1):
-            _agree(fastxent.jensenshannon(p, q, axis=axis), fastxent.jensenshannon(P, Q, axis=axis), 1e-3)
-            _finite(fastxent.jensenshannon(p, q, base=2, axis=axis))
-        _finite(fastxent.jensenshannon(p[0], q[0]))
+            _agree(jensenshannon(p, q, axis=axis), jensenshannon(P, Q, axis=axis), 1e-3)
+            _finite(jensenshannon(p, q, base=2, axis=axis))
+        _finite(jensenshannon(p[0], q[0]))
 
 
 _MUTUAL_INFO = ["mutual_info_score", "normalized_mutual_info_score", "adjusted_mutual_info_score",
@@ -293,7 +294,15 @@ _MUTUAL_INFO = ["mutual_info_score", "normalized_mutual_info_score", "adjusted_m
 def _mutual_info():
     import numpy as np
 
-    import fastxent
+    from ._api.mutual_info import (
+        adjusted_mutual_info_score,
+        conditional_entropy,
+        contingency_matrix,
+        entropy_of_labels,
+        joint_entropy,
+        mutual_info_score,
+        normalized_mutual_info_score,
+    )
 
     rng = np.random.default_rng(3)
     for n in (_SMALL, _LARGE):
@@ -301,25 +310,26 @@ def _mutual_info():
         b = (a + rng.integers(0, 2, size=n)) % 6
         labelings = [(a, b), (a.astype(np.int32), b.astype(np.int32)), (a.astype(str), b.astype(str))]
         for x, y in labelings + [tuple(_variants(a)[1:]) + tuple(_variants(b)[1:])]:
-            _agree(fastxent.mutual_info_score(x, y), fastxent.mutual_info_score(a, b), 1e-12)
-            _finite([fastxent.normalized_mutual_info_score(x, y), fastxent.adjusted_mutual_info_score(x, y)])
-            _finite([fastxent.entropy_of_labels(x), fastxent.conditional_entropy(x, y), fastxent.joint_entropy(x, y)])
-            _finite(fastxent.contingency_matrix(x, y))
-        _finite(fastxent.contingency_matrix(a, b, sparse=True).sum())
-        _finite(fastxent.mutual_info_score(None, None, contingency=fastxent.contingency_matrix(a, b)))
+            _agree(mutual_info_score(x, y), mutual_info_score(a, b), 1e-12)
+            _finite([normalized_mutual_info_score(x, y), adjusted_mutual_info_score(x, y)])
+            _finite([entropy_of_labels(x), conditional_entropy(x, y), joint_entropy(x, y)])
+            _finite(contingency_matrix(x, y))
+        _finite(contingency_matrix(a, b, sparse=True).sum())
+        _finite(mutual_info_score(None, None, contingency=contingency_matrix(a, b)))
 
 
 @_task("contingency_accumulator", "mutual_info", ["ContingencyAccumulator"])
 def _contingency_accumulator():
     import numpy as np
 
-    import fastxent
+    from ._api.mutual_info import adjusted_mutual_info_score
+    from ._streaming.contingency import ContingencyAccumulator
 
     rng = np.random.default_rng(4)
     a = rng.integers(0, 5, size=_LARGE)
     b = (a + rng.integers(0, 2, size=_LARGE)) % 6
-    acc = fastxent.ContingencyAccumulator().update(a[:_SMALL], b[:_SMALL]).update(a[_SMALL:], b[_SMALL:])
-    _agree(acc.adjusted_mutual_info(), fastxent.adjusted_mutual_info_score(a, b), 1e-12)
+    acc = ContingencyAccumulator().update(a[:_SMALL], b[:_SMALL]).update(a[_SMALL:], b[_SMALL:])
+    _agree(acc.adjusted_mutual_info(), adjusted_mutual_info_score(a, b), 1e-12)
     _finite([acc.mutual_info(), acc.normalized_mutual_info(), acc.conditional_entropy(), acc.joint_entropy()])
 
 
@@ -327,7 +337,7 @@ def _contingency_accumulator():
 def _ufuncs():
     import numpy as np
 
-    from fastxent import ufuncs
+    from . import ufuncs
 
     x = np.linspace(0.1, 0.9, 9)
     for dtype in _floats():
@@ -340,7 +350,7 @@ def _ufuncs():
 def _logistic(classes):
     import numpy as np
 
-    import fastxent
+    from ._estimators.logistic import LogisticRegression
 
     try:
         import scipy.sparse
@@ -357,11 +367,11 @@ def _logistic(classes):
                 inputs.append(scipy.sparse.csr_matrix(np.where(np.abs(X) > 1, X, 0).astype(dtype)))
             for data in inputs:
                 for solver in ("lbfgs", "gd"):
-                    model = fastxent.LogisticRegression(solver=solver, max_iter=20, tol=1e-4)
+                    model = LogisticRegression(solver=solver, max_iter=20, tol=1e-4)
                     proba = model.fit(data, y, sample_weight=w).predict_proba(data)
                     _finite(proba)
                     _agree(proba.sum(axis=1), np.ones(n), 1e-5)
-                    _finite(fastxent.LogisticRegression(solver=solver, max_iter=5).fit(data, y).predict(data))
+                    _finite(LogisticRegression(solver=solver, max_iter=5).fit(data, y).predict(data))
 
 
 @_task("logistic_binary", "logistic_binary", ["LogisticRegression"])

@@ -40,14 +40,10 @@ FACADE = "fastxent"
 
 # Violations in modules that other work is changing; each entry fails the
 # run (strict xfail) once the module is fixed, so that it gets removed here.
-_WARMUP_BY_NAME = "fastxent.warmup imports the package as `import fastxent` inside its tasks"
 KNOWN = {
     ("downward", "fastxent.benchmarks.cases"): "benchmarks/cases.py imports the package as `import fastxent`",
     ("relative", "fastxent.benchmarks.cases"): "benchmarks/cases.py imports the package as `import fastxent`",
     ("downward", "fastxent.cli"): "cli.py imports fastxent.benchmarks.run (a higher layer) for `fastxent bench`",
-    ("downward", "fastxent.warmup"): _WARMUP_BY_NAME,
-    ("relative", "fastxent.warmup"): _WARMUP_BY_NAME,
-    ("cycles", "*"): "fastxent/__init__.py imports fastxent.warmup, which imports fastxent by name",
 }
 
 
