@@ -67,7 +67,7 @@ html_theme_options = {
     "footer_start": ["copyright"],
     "footer_end": [],
 }
-html_sidebars = {"index": []}
+html_sidebars = {"index": [], "benchmarks": [], "compatibility": []}
 modindex_common_prefix = ["fastxent."]
 
 

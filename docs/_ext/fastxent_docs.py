@@ -1,7 +1,8 @@
 """Sphinx extension of the fastxent documentation: API tables that follow ``__all__``, the benchmark table.
 
 ``.. fastxent-autosummary:: MODULE``
-    An autosummary table of every name in ``MODULE.__all__``, in that order.
+    An autosummary table of every name in ``MODULE.__all__``, in that order,
+    each name linked to its own page.
     With ``:group-by-module:``, one section per module that *defines* the
     names (``fastxent.kernels`` re-exports functions of ``fastxent._math``,
     ``fastxent._kernels``, ...), titled by the first line of that module's
@@ -33,7 +34,11 @@ from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
 from sphinx.util.rst import escape
 
-STUB = """{title}
+# Orphans: the tables link each name to its page through the Python domain, so
+# the pages need no place in the navigation tree (70 kernel names would swamp it).
+STUB = """:orphan:
+
+{title}
 {underline}
 
 .. currentmodule:: {module}
@@ -95,8 +100,6 @@ class FastxentAutosummary(SphinxDirective):
         module_name = self.arguments[0]
         if module_name not in self.config.fastxent_stub_modules:
             raise self.error(f"{module_name} is not in fastxent_stub_modules: its pages are not written")
-        docdir = Path(self.env.docname).parent
-        toctree = Path(self.config.fastxent_stub_dir).relative_to(docdir).as_posix()
         if "group-by-module" in self.options:
             groups = groups_by_defining_module(module_name).items()
         else:
@@ -106,7 +109,7 @@ class FastxentAutosummary(SphinxDirective):
             if defining is not None:
                 title, body = docstring_title_and_body(defining)
                 lines += [title, "-" * len(title), "", f".. py:module:: {defining}", "", *body, ""]
-            lines += [f".. currentmodule:: {module_name}", "", ".. autosummary::", f"   :toctree: {toctree}", ""]
+            lines += [f".. currentmodule:: {module_name}", "", ".. autosummary::", ""]
             lines += [f"   {name}" for name in names] + [""]
         return parse(self, lines)
 
@@ -130,8 +133,14 @@ def describe_sizes(parameters):
     )
 
 
-def milliseconds(seconds):
-    return "–" if seconds is None else f"{seconds * 1e3:.3g} ms"
+def duration(seconds):
+    """A time in the unit that keeps it between 1 and 1000: ``0.0277 ms`` is ``27.7 µs``."""
+    if seconds is None:
+        return "–"
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
 
 
 class FastxentBenchResults(SphinxDirective):
@@ -170,8 +179,8 @@ class FastxentBenchResults(SphinxDirective):
                 f"     - {describe_sizes(sizes) if sizes else '–'}",
                 f"     - {row['rival']}",
                 f"     - {ratio}",
-                f"     - {milliseconds(row.get('fastxent_s'))}",
-                f"     - {milliseconds(row.get('rival_s'))}",
+                f"     - {duration(row.get('fastxent_s'))}",
+                f"     - {duration(row.get('rival_s'))}",
                 f"     - {floor}",
             ]
         lines.append("")
