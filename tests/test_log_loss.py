@@ -13,14 +13,12 @@ import warnings
 import numba
 import numpy as np
 import pytest
+from conftest import reference
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fastxent
 from fastxent._kernels import log_loss as kernels
-
-sk_metrics = pytest.importorskip("sklearn.metrics")
-pd = pytest.importorskip("pandas")
 
 RTOL = {np.float64: 1e-12, np.float32: 2e-6, np.float16: 4e-3}
 
@@ -39,7 +37,7 @@ def outcome(func, *args, **kwargs):
 
 def assert_same(name, *args, rtol=1e-12, atol=1e-300, **kwargs):
     """fastxent.<name> behaves exactly like sklearn.metrics.<name> on these arguments."""
-    expected, expected_warnings = outcome(getattr(sk_metrics, name), *args, **kwargs)
+    expected, expected_warnings = outcome(reference(name, "scikit-learn"), *args, **kwargs)
     actual, actual_warnings = outcome(getattr(fastxent, name), *args, **kwargs)
     assert actual_warnings == expected_warnings
     if isinstance(expected, str) or isinstance(actual, str):
@@ -137,7 +135,10 @@ def test_labels_argument():
     assert_same("log_loss", y, P[:, 3], labels=[1, 2])
 
 
+@pytest.mark.requires("pandas")
 def test_pandas_inputs():
+    import pandas as pd
+
     y = pd.Series(["ham", "spam", "spam", "ham", "eggs"])
     P = pd.DataFrame(probabilities(np.random.default_rng(0), 5, 3))
     assert_same("log_loss", y, P)
@@ -291,6 +292,7 @@ def test_invalid_parameter_error_is_both_value_and_type_error():
         fastxent.log_loss([0, 1], [0.5, 0.5], normalize="yes")
 
 
+@pytest.mark.requires("sklearn")
 def test_undefined_metric_warning_is_scikit_learns_when_loaded():
     from sklearn.exceptions import UndefinedMetricWarning
 
@@ -412,7 +414,7 @@ def test_integer_labels_take_the_kernel_path_not_np_unique(monkeypatch):
     rng = np.random.default_rng(0)
     y = rng.integers(0, 5, 1000) + 10
     P = probabilities(rng, 1000, 5)
-    expected = sk_metrics.log_loss(y, P)
+    expected = reference("log_loss", "scikit-learn")(y, P)
     monkeypatch.setattr(np, "unique", forbidden)
     assert fastxent.log_loss(y, P) == pytest.approx(expected, rel=1e-12)
     assert fastxent.log_loss(y - 10, P, labels=range(5)) == pytest.approx(expected, rel=1e-12)
@@ -438,19 +440,20 @@ def test_kernels_callable_from_user_njit():
     P = probabilities(rng, 5000, 3)
     w = rng.random(5000)
     eps = float(np.finfo(np.float64).eps)
+    sk_log_loss = reference("log_loss", "scikit-learn")
 
     loss, weight, class_weight = user_multiclass(y, P, eps, w)
-    assert loss == pytest.approx(sk_metrics.log_loss(y, P, sample_weight=w, normalize=False), rel=1e-12)
+    assert loss == pytest.approx(sk_log_loss(y, P, sample_weight=w, normalize=False), rel=1e-12)
     assert weight == pytest.approx(w.sum(), rel=1e-14)
     np.testing.assert_allclose(class_weight, np.bincount(y, weights=w), rtol=1e-13)
     loss, weight, _ = user_multiclass(y, P, eps, None)
-    assert loss == pytest.approx(sk_metrics.log_loss(y, P, normalize=False), rel=1e-12)
+    assert loss == pytest.approx(sk_log_loss(y, P, normalize=False), rel=1e-12)
     assert weight == 5000
 
     yb = y % 2
     p = P[:, 1]
     loss, weight, positive = user_binary(yb, p, eps, w)
-    assert loss == pytest.approx(sk_metrics.log_loss(yb, p, sample_weight=w, normalize=False), rel=1e-12)
+    assert loss == pytest.approx(sk_log_loss(yb, p, sample_weight=w, normalize=False), rel=1e-12)
     assert positive == pytest.approx(w[yb == 1].sum(), rel=1e-13)
     p32 = p.astype(np.float32)
     loss32, _, _ = user_binary(yb.astype(bool), p32, float(np.finfo(np.float32).eps), None)
@@ -473,7 +476,7 @@ def test_kernels_callable_from_user_parallel_njit():
     y = rng.integers(0, 4, 20000)
     P = probabilities(rng, 20000, 4)
     total = chunked_loss(y, P, float(np.finfo(np.float64).eps), 8)
-    assert total == pytest.approx(sk_metrics.log_loss(y, P, normalize=False), rel=1e-12)
+    assert total == pytest.approx(reference("log_loss", "scikit-learn")(y, P, normalize=False), rel=1e-12)
 
 
 # ---------------------------------------------------------------------------
@@ -559,7 +562,7 @@ def test_hostile_inputs_match_scikit_learn(name):
 def test_masked_labels_raise_scikit_learns_type_error(name, func):
     args, kwargs = MASKED_LABELS[name]
     with pytest.raises(TypeError, match="unhashable type: 'MaskedConstant'") as expected:
-        getattr(sk_metrics, func)(*args, **kwargs)
+        reference(func, "scikit-learn")(*args, **kwargs)
     argument = "labels" if "labels" in kwargs and name == "labels" else "y_true"
     with pytest.raises(TypeError) as actual:
         getattr(fastxent, func)(*args, **kwargs)
@@ -576,7 +579,8 @@ def test_masked_input_does_not_depend_on_earlier_calls():
     fastxent.log_loss(np.array([0, 1, 1]), np.array([0.2, 0.8, 0.3]))
     fastxent.log_loss(np.array([0, 1, 1]), P3)
     assert (fastxent.log_loss(y, p), fastxent.log_loss([0, 1, 1], MA(P3))) == first
-    assert first == pytest.approx((sk_metrics.log_loss(y, p), sk_metrics.log_loss([0, 1, 1], MA(P3))), rel=1e-12)
+    sk_log_loss = reference("log_loss", "scikit-learn")
+    assert first == pytest.approx((sk_log_loss(y, p), sk_log_loss([0, 1, 1], MA(P3))), rel=1e-12)
 
 
 def test_big_endian_input_is_converted_once_and_not_modified():
