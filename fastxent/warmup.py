@@ -612,7 +612,8 @@ def run(tasks=None, jobs=None, out=sys.stdout):
 def _summary(results, seconds, jobs):
     failed = [r["task"] for r in results if r.get("error")]
     compiled = sum(r.get("compiled", 0) for r in results)
-    text = f"warm-up: {len(results)} tasks in {seconds:.1f} s ({jobs} processes), {compiled} compilations"
+    processes = f"{jobs} process" + ("es" if jobs > 1 else "")
+    text = f"warm-up: {len(results)} tasks in {seconds:.1f} s ({processes}), {compiled} compilations"
     text += f"; cache: {os.environ.get('NUMBA_CACHE_DIR') or 'Numba default (__pycache__ or user cache folder)'}"
     return text + (f"; FAILED: {', '.join(failed)}" if failed else "; all tasks succeeded")
 
