@@ -18,6 +18,8 @@ __all__ = [
     "UndefinedMetricWarning",
     "FLOAT_DTYPES",
     "NOT_A_PARAMETER",
+    "is_array_like",
+    "invalid_parameter",
     "check_params",
     "num_samples",
     "check_consistent_length",
@@ -51,29 +53,32 @@ def undefined_metric_warning():
 # --------------------------------------------------------------------------
 
 
-def _is_array_like(x):
+def is_array_like(x):
+    """Whether ``x`` passes scikit-learn's "array-like" parameter constraint."""
     return (hasattr(x, "__len__") or hasattr(x, "shape") or hasattr(x, "__array__")) and not np.isscalar(x)
 
 
-def _invalid(func, name, what, value):
+def invalid_parameter(func, name, what, value):
+    """scikit-learn's ``InvalidParameterError`` (its own class when scikit-learn
+    is imported) for parameter ``name`` of ``func``, which must be ``what``."""
     validation = sys.modules.get("sklearn.utils._param_validation")
     error_class = getattr(validation, "InvalidParameterError", InvalidParameterError)
     return error_class(f"The {name!r} parameter of {func} must be {what}. Got {value!r} instead.")
 
 
 def check_params(func, y_true, y_proba, normalize, sample_weight, labels, y_pred):
-    if not _is_array_like(y_true):
-        raise _invalid(func, "y_true", "an array-like", y_true)
-    if y_proba is not None and not _is_array_like(y_proba):
-        raise _invalid(func, "y_proba", "an array-like", y_proba)
+    if not is_array_like(y_true):
+        raise invalid_parameter(func, "y_true", "an array-like", y_true)
+    if y_proba is not None and not is_array_like(y_proba):
+        raise invalid_parameter(func, "y_proba", "an array-like", y_proba)
     if normalize is not NOT_A_PARAMETER and not isinstance(normalize, (bool, np.bool_)):
-        raise _invalid(func, "normalize", "an instance of 'bool' or an instance of 'numpy.bool'", normalize)
-    if sample_weight is not None and not _is_array_like(sample_weight):
-        raise _invalid(func, "sample_weight", "an array-like or None", sample_weight)
-    if labels is not None and not _is_array_like(labels):
-        raise _invalid(func, "labels", "an array-like or None", labels)
-    if not (isinstance(y_pred, str) or _is_array_like(y_pred)):
-        raise _invalid(func, "y_pred", "an array-like or an instance of 'str'", y_pred)
+        raise invalid_parameter(func, "normalize", "an instance of 'bool' or an instance of 'numpy.bool'", normalize)
+    if sample_weight is not None and not is_array_like(sample_weight):
+        raise invalid_parameter(func, "sample_weight", "an array-like or None", sample_weight)
+    if labels is not None and not is_array_like(labels):
+        raise invalid_parameter(func, "labels", "an array-like or None", labels)
+    if not (isinstance(y_pred, str) or is_array_like(y_pred)):
+        raise invalid_parameter(func, "y_pred", "an array-like or an instance of 'str'", y_pred)
     if not (isinstance(y_pred, str) and y_pred == "deprecated"):
         if y_proba is not None:
             raise ValueError("Cannot use both `y_pred` and `y_proba`. `y_pred` is deprecated, use `y_proba` instead.")
