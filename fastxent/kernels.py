@@ -51,8 +51,8 @@ Logistic regression (objective and gradient in one pass over ``X``; whole fits)
     ``fit_multinomial_lbfgs_csr``, ``fit_binary_gd``, ``fit_multinomial_gd``,
     ``fit_binary_gd_csr``, ``fit_multinomial_gd_csr``
 
-Example
--------
+Examples
+--------
 >>> import numba, numpy as np
 >>> from fastxent import kernels
 >>> @numba.njit

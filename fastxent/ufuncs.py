@@ -61,41 +61,90 @@ _BINARY = ["float32(float32, float32)", "float64(float64, float64)"]
 
 @ufunc(_BINARY)
 def xlogy(x, y):
-    """``x * log(y)``, with ``xlogy(0, y) = 0`` for every non-nan ``y``."""
+    """``x * log(y)``, with ``xlogy(0, y) = 0`` for every non-nan ``y``.
+
+    Examples
+    --------
+    >>> from fastxent import ufuncs
+    >>> ufuncs.xlogy([0.0, 2.0], [0.0, 3.0])
+    array([0.        , 2.197224...])
+    """
     return _special.xlogy(x, y)
 
 
 @ufunc(_BINARY)
 def xlog1py(x, y):
-    """``x * log1p(y)``, with ``xlog1py(0, y) = 0`` for every non-nan ``y``."""
+    """``x * log1p(y)``, with ``xlog1py(0, y) = 0`` for every non-nan ``y``.
+
+    Examples
+    --------
+    >>> from fastxent import ufuncs
+    >>> ufuncs.xlog1py([0.0, 2.0], [-1.0, 1e-10])
+    array([0.e+00, 2.e-10])
+    """
     return _special.xlog1py(x, y)
 
 
 @ufunc(_UNARY)
 def entr(x):
-    """Elementwise entropy term: ``-x log x`` for ``x > 0``, 0 at 0, -inf for ``x < 0``."""
+    """Elementwise entropy term: ``-x log x`` for ``x > 0``, 0 at 0, -inf for ``x < 0``.
+
+    Examples
+    --------
+    >>> from fastxent import ufuncs
+    >>> ufuncs.entr([0.0, 0.5, 1.0, -1.0])
+    array([ 0.        ,  0.346573..., -0.        ,        -inf])
+    """
     return _special.entr(x)
 
 
 @ufunc(_BINARY)
 def rel_entr(x, y):
-    """``x log(x / y)`` for ``x, y > 0``; 0 for ``x == 0 <= y``; inf otherwise; nan in, nan out."""
+    """``x log(x / y)`` for ``x, y > 0``; 0 for ``x == 0 <= y``; inf otherwise; nan in, nan out.
+
+    Examples
+    --------
+    >>> from fastxent import ufuncs
+    >>> ufuncs.rel_entr([0.5, 0.0, 0.5], [0.25, 0.25, 0.0])
+    array([0.346573..., 0.        ,        inf])
+    """
     return _special.rel_entr(x, y)
 
 
 @ufunc(_BINARY)
 def kl_div(x, y):
-    """``x log(x / y) - x + y`` for ``x, y > 0``; ``y`` for ``x == 0 <= y``; inf otherwise."""
+    """``x log(x / y) - x + y`` for ``x, y > 0``; ``y`` for ``x == 0 <= y``; inf otherwise.
+
+    Examples
+    --------
+    >>> from fastxent import ufuncs
+    >>> ufuncs.kl_div([0.5, 0.0], [0.25, 0.25])
+    array([0.096573..., 0.25      ])
+    """
     return _special.kl_div(x, y)
 
 
 @ufunc(_UNARY)
 def expit(x):
-    """Logistic sigmoid ``1 / (1 + exp(-x))``."""
+    """Logistic sigmoid ``1 / (1 + exp(-x))``.
+
+    Examples
+    --------
+    >>> from fastxent import ufuncs
+    >>> ufuncs.expit([-1000.0, 0.0, 2.0])
+    array([0.        , 0.5       , 0.880797...])
+    """
     return _special.expit(x)
 
 
 @ufunc(_UNARY)
 def log_expit(x):
-    """``log(expit(x))``: ``x - log1p(exp(x))`` for ``x < 0``, ``-log1p(exp(-x))`` otherwise."""
+    """``log(expit(x))``: ``x - log1p(exp(x))`` for ``x < 0``, ``-log1p(exp(-x))`` otherwise.
+
+    Examples
+    --------
+    >>> from fastxent import ufuncs
+    >>> ufuncs.log_expit([-1000.0, 0.0, 2.0])
+    array([-1.000000...e+03, -6.931471...e-01, -1.269280...e-01])
+    """
     return _special.log_expit(x)

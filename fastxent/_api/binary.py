@@ -238,6 +238,16 @@ def binary_cross_entropy(
     Returns
     -------
     float, or ndarray of float64 shaped like ``y_pred`` for ``"none"``
+
+    Examples
+    --------
+    >>> import fastxent
+    >>> fastxent.binary_cross_entropy([1, 0, 1], [0.9, 0.2, 0.6])
+    0.279776...
+    >>> fastxent.binary_cross_entropy([1, 0, 1], [2.0, -1.0, 0.5], from_logits=True, reduction="none")
+    array([0.126928..., 0.313261..., 0.474076...])
+    >>> fastxent.binary_cross_entropy([1, 0, 1], [2.0, -1.0, 0.5], from_logits=True, pos_weight=2.0)
+    0.505090...
     """
     reduction = check_reduction(reduction)
     problem = _Problem(y_true, y_pred, from_logits, sample_weight, pos_weight, clip)
@@ -293,6 +303,12 @@ def binary_cross_entropy_grad(
     Returns
     -------
     ndarray shaped like ``y_pred``, of its dtype (float32 or float64)
+
+    Examples
+    --------
+    >>> import fastxent
+    >>> fastxent.binary_cross_entropy_grad([1, 0, 1], [2.0, -1.0, 0.5], from_logits=True)
+    array([-0.039734...,  0.089647..., -0.125846...])
     """
     return _value_and_grad(y_true, y_pred, from_logits, sample_weight, pos_weight, reduction, clip, False)[1]
 
@@ -337,5 +353,14 @@ def binary_cross_entropy_value_and_grad(
     Returns
     -------
     (value, grad)
+
+    Examples
+    --------
+    >>> import fastxent
+    >>> value, grad = fastxent.binary_cross_entropy_value_and_grad([1, 0, 1], [0.9, 0.2, 0.6])
+    >>> value
+    0.279776...
+    >>> grad
+    array([-0.370370...,  0.416666..., -0.555555...])
     """
     return _value_and_grad(y_true, y_pred, from_logits, sample_weight, pos_weight, reduction, clip, True)

@@ -367,6 +367,19 @@ def cross_entropy(
     Returns
     -------
     float, or ndarray of float64 shaped like the samples for ``"none"``
+
+    Examples
+    --------
+    >>> import fastxent
+    >>> logits = [[1.0, 3.0, 2.0], [0.5, 0.5, 2.0]]
+    >>> fastxent.cross_entropy([1, 0], logits, from_logits=True)
+    1.138293...
+    >>> fastxent.cross_entropy([1, 0], logits, from_logits=True, label_smoothing=0.1, reduction="none")
+    array([0.507605..., 1.818981...])
+    >>> fastxent.cross_entropy([[0.0, 1.0, 0.0], [0.5, 0.0, 0.5]], logits, from_logits=True)
+    0.763293...
+    >>> fastxent.cross_entropy([1, 2], [[0.2, 0.7, 0.1], [0.3, 0.3, 0.4]])
+    0.636482...
     """
     problem, reduction = _prepare(
         y_true, y_pred, from_logits, sample_weight, class_weight, label_smoothing, ignore_index, reduction, axis, clip
@@ -442,6 +455,13 @@ def cross_entropy_grad(
     Returns
     -------
     ndarray shaped like ``y_pred``, of its dtype (float32 or float64)
+
+    Examples
+    --------
+    >>> import fastxent
+    >>> fastxent.cross_entropy_grad([1, 0], [[1.0, 3.0, 2.0], [0.5, 0.5, 2.0]], from_logits=True).round(6)
+    array([[ 0.045015, -0.16738 ,  0.122364],
+           [-0.42286 ,  0.07714 ,  0.345719]])
     """
     problem, reduction = _prepare(
         y_true, y_pred, from_logits, sample_weight, class_weight, label_smoothing, ignore_index, reduction, axis, clip
@@ -510,6 +530,17 @@ def cross_entropy_value_and_grad(
     Returns
     -------
     (value, grad)
+
+    Examples
+    --------
+    >>> import fastxent
+    >>> logits = [[1.0, 3.0, 2.0], [0.5, 0.5, 2.0]]
+    >>> value, grad = fastxent.cross_entropy_value_and_grad([1, 0], logits, from_logits=True)
+    >>> value
+    1.138293...
+    >>> grad.round(6)
+    array([[ 0.045015, -0.16738 ,  0.122364],
+           [-0.42286 ,  0.07714 ,  0.345719]])
     """
     problem, reduction = _prepare(
         y_true, y_pred, from_logits, sample_weight, class_weight, label_smoothing, ignore_index, reduction, axis, clip

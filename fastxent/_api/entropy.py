@@ -50,7 +50,7 @@ def _reduce_last_axis(pk, qk, skip_nan, normalize=True):
 # ------------------------------------------------------------- entropy
 
 
-def _as_entropy_sample(x, name):
+def _as_entropy_sample(x):
     if isinstance(x, np.ma.MaskedArray):
         return x
     if type(x) in (bool, int, float):
@@ -169,15 +169,25 @@ def entropy(pk, qk=None, base=None, axis=0, *, nan_policy="propagate", keepdims=
     1.17, including masked arrays (masked positions are dropped).
     Computed in float64 whatever the input dtype, without temporaries of
     the input's size, in parallel for large input.
+
+    Examples
+    --------
+    >>> import fastxent
+    >>> float(fastxent.entropy([0.5, 0.25, 0.25], base=2))
+    1.5
+    >>> float(fastxent.entropy([1, 1, 2], [1, 2, 1]))
+    0.173286...
+    >>> fastxent.entropy([[1.0, 1.0], [1.0, 3.0]], axis=1)
+    array([0.693147..., 0.562335...])
     """
     if pk is None:
         if qk is None:
             raise ValueError("at least one array or dtype is required")
         # SciPy sums pk over the axis (None + None) before it looks at qk
         raise TypeError("unsupported operand type(s) for +: 'NoneType' and 'NoneType' (pk is None)")
-    samples = [_as_entropy_sample(pk, "pk")]
+    samples = [_as_entropy_sample(pk)]
     if qk is not None:
-        samples.append(_as_entropy_sample(qk, "qk"))
+        samples.append(_as_entropy_sample(qk))
     kernel_dtype, result_dtype, nan_dtype = compute_dtype(samples, "entr" if qk is None else "rel_entr")
     samples = _scalars_as_arrays(samples, np.result_type(*samples), ("pk", "qk"))
     if axis is None and len(samples) == 1 and isinstance(samples[0], np.ma.MaskedArray) and samples[0].size == 0:
@@ -327,6 +337,14 @@ def kl_divergence(p, q, *, base=None, axis=-1):
     TypeError
         Non-numeric input, ``axis`` not an integer, or a masked array with
         masked entries (one with nothing masked is used as its data).
+
+    Examples
+    --------
+    >>> import fastxent
+    >>> fastxent.kl_divergence([[0.5, 0.5], [0.9, 0.1]], [[0.9, 0.1], [0.9, 0.1]])
+    array([0.510825..., 0.        ])
+    >>> float(fastxent.kl_divergence([0.5, 0.5], [0.9, 0.1], base=2))
+    0.736965...
     """
     p = _as_distributions(p, "p")
     q = _as_distributions(q, "q")

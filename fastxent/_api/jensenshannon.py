@@ -85,6 +85,16 @@ def jensenshannon(p, q, base=None, *, axis=0, keepdims=False):
     (:func:`fastxent.kernels.jensenshannon_rows_parallel`) in one pass
     without temporaries, in parallel for large input; other shapes use
     SciPy's NumPy formula.
+
+    Examples
+    --------
+    >>> import fastxent
+    >>> float(fastxent.jensenshannon([1.0, 0.0], [0.5, 0.5]))
+    0.464501...
+    >>> float(fastxent.jensenshannon([1.0, 0.0], [0.5, 0.5], base=2))
+    0.557923...
+    >>> fastxent.jensenshannon([[1.0, 0.25], [0.0, 0.75]], [[0.5, 0.25], [0.5, 0.75]])
+    array([0.4645014, 0.       ])
     """
     p = np.asarray(p)
     q = np.asarray(q)

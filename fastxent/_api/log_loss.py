@@ -475,6 +475,14 @@ def log_loss(y_true, y_proba=None, *, normalize=True, sample_weight=None, labels
     -----
     Accumulates in float64 (scikit-learn computes in the input's dtype, so
     float32 and float16 input agree to that dtype's precision).
+
+    Examples
+    --------
+    >>> import fastxent
+    >>> fastxent.log_loss(["spam", "ham", "ham", "spam"], [[0.1, 0.9], [0.9, 0.1], [0.8, 0.2], [0.35, 0.65]])
+    0.216161...
+    >>> fastxent.log_loss([0, 1, 1], [0.1, 0.8, 0.6], normalize=False)
+    0.839329...
     """
     y_proba = check_params("log_loss", y_true, y_proba, normalize, sample_weight, labels, y_pred)
     totals = validated_totals(y_true, y_proba, sample_weight, labels)
@@ -495,6 +503,12 @@ def d2_log_loss_score(y_true, y_proba=None, *, sample_weight=None, labels=None, 
     Both losses are unnormalized weighted sums, computed in one pass over
     the data.  NaN (with an ``UndefinedMetricWarning``) for fewer than two
     samples.  Parameters as :func:`log_loss`.
+
+    Examples
+    --------
+    >>> import fastxent
+    >>> fastxent.d2_log_loss_score(["spam", "ham", "ham", "spam"], [[0.1, 0.9], [0.9, 0.1], [0.8, 0.2], [0.35, 0.65]])
+    0.688144...
     """
     y_proba = check_params("d2_log_loss_score", y_true, y_proba, NOT_A_PARAMETER, sample_weight, labels, y_pred)
     check_consistent_length(y_proba, y_true, sample_weight)

@@ -100,6 +100,22 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     n_iter_ : ndarray of shape (1,)
     n_features_in_ : int
     feature_names_in_ : ndarray of str (only when X has string column names)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fastxent
+    >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [3.0, 2.0], [1.5, 0.5]])
+    >>> y = np.array([0, 0, 1, 1, 1])
+    >>> model = fastxent.LogisticRegression(tol=1e-8).fit(X, y)
+    >>> model.coef_.round(4)
+    array([[0.9404, 0.3339]])
+    >>> model.intercept_.round(4)
+    array([-1.1657])
+    >>> model.predict([[0.0, 0.0], [3.0, 0.0]])
+    array([0, 1])
+    >>> model.predict_proba([[1.0, 1.0]]).round(4)
+    array([[0.4729, 0.5271]])
     """
 
     _parameter_constraints: dict = {

@@ -117,6 +117,16 @@ def compensated_sum(values):
         The compensated sum (error about one rounding of the exact sum for
         well-conditioned data); with an infinite partial sum, the plain
         sum (inf, or nan for inf - inf).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> values = np.array([1e16, 1.0, -1e16])
+    >>> kernels.compensated_sum(values)
+    1.0
+    >>> float(np.sum(values))
+    0.0
     """
     total = 0.0
     comp = 0.0

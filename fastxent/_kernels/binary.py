@@ -199,6 +199,21 @@ def binary_cross_entropy_parallel(y, pred, sample_weight, pos_weight, from_logit
     n_bad_pred : int64
         Number of invalid predictions (probabilities outside [0, 1], or
         logits that are not finite).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> y = np.array([1.0, 0.0, 1.0])
+    >>> z = np.array([2.0, -1.0, 0.5])
+    >>> none = np.empty(0)
+    >>> losses, grad = np.empty(3), np.empty(3)
+    >>> kernels.binary_cross_entropy_parallel(y, z, none, 1.0, True, 0.0, 1.0, 1.0 / 3, losses, grad)
+    (0.914266..., 0, 0)
+    >>> losses.round(6)
+    array([0.126928, 0.313262, 0.474077])
+    >>> grad.round(6)
+    array([-0.039734,  0.089647, -0.125847])
     """
     partial = np.empty((n_blocks(pred.shape[0]), 3))
     for b in numba.prange(partial.shape[0]):
@@ -228,6 +243,16 @@ def binary_cross_entropy_serial(y, pred, sample_weight, pos_weight, from_logits,
     n_bad_pred : int64
         Number of invalid predictions (probabilities outside [0, 1], or
         logits that are not finite).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> y = np.array([1.0, 0.0, 1.0])
+    >>> z = np.array([2.0, -1.0, 0.5])
+    >>> none = np.empty(0)
+    >>> kernels.binary_cross_entropy_serial(y, z, none, 1.0, True, 0.0, 1.0, 1.0, none, none)
+    (0.914266..., 0, 0)
     """
     partial = np.empty((n_blocks(pred.shape[0]), 3))
     for b in range(partial.shape[0]):

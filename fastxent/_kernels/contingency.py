@@ -144,6 +144,20 @@ def contingency_table_serial(labels_true, labels_pred, true_min, pred_min, table
         Smallest and largest label of each labeling (``lo > hi`` when
         ``n = 0``).  Every sample was counted iff ``true_min <= true_lo``,
         ``true_hi < true_min + n_rows`` and the same for the columns.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> labels_true = np.array([0, 0, 1, 1, 2])
+    >>> labels_pred = np.array([1, 1, 0, 0, 0])
+    >>> table = np.zeros((3, 2), dtype=np.int64)
+    >>> kernels.contingency_table_serial(labels_true, labels_pred, 0, 0, table)
+    (0, 2, 0, 1)
+    >>> table
+    array([[0, 2],
+           [2, 0],
+           [1, 0]])
     """
     if labels_true.shape[0] == 0:
         return _empty_bounds(labels_true, labels_pred)
@@ -178,6 +192,20 @@ def contingency_table_parallel(labels_true, labels_pred, true_min, pred_min, tab
     -------
     true_lo, true_hi, pred_lo, pred_hi : scalars of the labels' dtypes
         Smallest and largest label of each labeling.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> labels_true = np.array([0, 0, 1, 1, 2])
+    >>> labels_pred = np.array([1, 1, 0, 0, 0])
+    >>> table = np.zeros((3, 2), dtype=np.int64)
+    >>> kernels.contingency_table_parallel(labels_true, labels_pred, 0, 0, table)
+    (0, 2, 0, 1)
+    >>> table
+    array([[0, 2],
+           [2, 0],
+           [1, 0]])
     """
     n = labels_true.shape[0]
     if n == 0:

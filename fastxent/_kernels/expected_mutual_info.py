@@ -158,6 +158,15 @@ def expected_mutual_info_serial(a, b):
     -------
     emi : float64
         In nats; 0 when either labeling has one class or no sample.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> a = np.array([2, 2, 1])
+    >>> b = np.array([2, 3])
+    >>> kernels.expected_mutual_info_serial(a, b)
+    0.340301...
     """
     a_vals, a_mult = _distinct(a)
     b_vals, b_mult = _distinct(b)
@@ -191,6 +200,15 @@ def expected_mutual_info_parallel(a, b):
     -------
     emi : float64
         In nats.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> a = np.array([2, 2, 1])
+    >>> b = np.array([2, 3])
+    >>> kernels.expected_mutual_info_parallel(a, b)
+    0.340301...
     """
     a_vals, a_mult = _distinct(a)
     b_vals, b_mult = _distinct(b)

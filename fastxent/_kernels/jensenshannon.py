@@ -148,6 +148,17 @@ def jensenshannon_rows_parallel(p, q, out):
     -----
     Each row is reduced by one thread in an order fixed by the shape, so
     the result does not depend on the number of threads.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> p = np.array([[1.0, 0.0], [0.25, 0.75]])
+    >>> q = np.array([[0.5, 0.5], [0.25, 0.75]])
+    >>> out = np.empty(2)
+    >>> kernels.jensenshannon_rows_parallel(p, q, out)
+    >>> np.sqrt(out)
+    array([0.4645014, 0.       ])
     """
     n = p.shape[0]
     per_task = _rows_per_task(p.shape[1])
@@ -174,5 +185,16 @@ def jensenshannon_rows_serial(p, q, out):
     -------
     None
         The result is written into ``out``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> p = np.array([[1.0, 0.0], [0.25, 0.75]])
+    >>> q = np.array([[0.5, 0.5], [0.25, 0.75]])
+    >>> out = np.empty(2)
+    >>> kernels.jensenshannon_rows_serial(p, q, out)
+    >>> out
+    array([0.215761..., 0.        ])
     """
     _rows_range(p, q, out, 0, p.shape[0])

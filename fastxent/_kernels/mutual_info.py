@@ -122,6 +122,14 @@ def mutual_info_table(table):
     -------
     mi : float64
         In nats; nan if the table holds no count.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> table = np.array([[2, 0], [0, 2], [0, 1]])
+    >>> kernels.mutual_info_table(table)
+    0.673011...
     """
     n_rows, n_cols = table.shape
     if n_rows <= 1 or n_cols <= 1:
@@ -155,6 +163,14 @@ def joint_entropy_table(table):
     -------
     h : float64
         In nats; 0 for a table without counts.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> table = np.array([[2, 0], [0, 2], [0, 1]])
+    >>> kernels.joint_entropy_table(table)
+    1.054920...
     """
     n = 0.0
     for i in range(table.shape[0]):
@@ -188,6 +204,16 @@ def conditional_entropy_table(table):
     -------
     h : float64
         In nats; 0 for a table without counts.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> table = np.array([[2, 0], [0, 2], [0, 1]])
+    >>> kernels.conditional_entropy_table(table)
+    0.381908...
+    >>> kernels.conditional_entropy_table(table.T)
+    0.0
     """
     a, b = _table_marginals(table)
     n = np.float64(a.sum())

@@ -65,6 +65,14 @@ def softplus(z):
     -------
     value : float64
         ``max(z, 0) + log1p(exp(-|z|))``.
+
+    Examples
+    --------
+    >>> from fastxent import kernels
+    >>> kernels.softplus(2.0)
+    2.126928...
+    >>> kernels.softplus(1000.0)
+    1000.0
     """
     return max(z, 0.0) + log1p(exp(-abs(z)))
 
@@ -83,6 +91,14 @@ def sigmoid(z):
     -------
     value : float64
         In [0, 1].
+
+    Examples
+    --------
+    >>> from fastxent import kernels
+    >>> kernels.sigmoid(-2.0)
+    0.119202...
+    >>> kernels.sigmoid(-1000.0)
+    0.0
     """
     e = exp(-abs(z))
     return 1.0 / (1.0 + e) if z >= 0.0 else e / (1.0 + e)
@@ -123,6 +139,14 @@ def binary_logit_loss(y, z, pos_weight):
     -------
     loss : float64
         The loss (not multiplied by any sample weight).
+
+    Examples
+    --------
+    >>> from fastxent import kernels
+    >>> kernels.binary_logit_loss(1.0, 2.0, 1.0)
+    0.126928...
+    >>> kernels.binary_logit_loss(1.0, 2.0, 3.0)
+    0.380784...
     """
     sp_pos, sp_neg, _, _ = _logit_parts(z)
     return pos_weight * y * sp_neg + (1.0 - y) * sp_pos
@@ -145,6 +169,12 @@ def binary_logit_grad(y, z, pos_weight):
     -------
     grad : float64
         ``dloss/dz``.
+
+    Examples
+    --------
+    >>> from fastxent import kernels
+    >>> kernels.binary_logit_grad(1.0, 2.0, 1.0)
+    -0.119202...
     """
     _, _, s_pos, s_neg = _logit_parts(z)
     return (1.0 - y) * s_pos - pos_weight * y * s_neg
@@ -167,6 +197,12 @@ def binary_logit_loss_grad(y, z, pos_weight):
         As :func:`binary_logit_loss`.
     grad : float64
         ``dloss/dz``, as :func:`binary_logit_grad`.
+
+    Examples
+    --------
+    >>> from fastxent import kernels
+    >>> kernels.binary_logit_loss_grad(1.0, 2.0, 1.0)
+    (0.126928..., -0.119202...)
     """
     sp_pos, sp_neg, s_pos, s_neg = _logit_parts(z)
     pwy = pos_weight * y
@@ -202,6 +238,16 @@ def binary_proba_loss(y, p, pos_weight, lo, hi):
     Returns
     -------
     loss : float64
+
+    Examples
+    --------
+    >>> from fastxent import kernels
+    >>> kernels.binary_proba_loss(1.0, 0.8, 1.0, 0.0, 1.0)
+    0.223143...
+    >>> kernels.binary_proba_loss(1.0, 0.0, 1.0, 0.0, 1.0)
+    inf
+    >>> kernels.binary_proba_loss(1.0, 0.0, 1.0, 1e-7, 1.0 - 1e-7)
+    16.118095...
     """
     q = min(max(np.float64(p), lo), hi)
     return 0.0 - (_xlog(pos_weight * y, log(q)) + _xlog(1.0 - y, log1p(-q)))
@@ -230,6 +276,12 @@ def binary_proba_grad(y, p, pos_weight, lo, hi):
     -------
     grad : float64
         ``dloss/dp`` at the clipped ``q``.
+
+    Examples
+    --------
+    >>> from fastxent import kernels
+    >>> kernels.binary_proba_grad(1.0, 0.8, 1.0, 0.0, 1.0)
+    -1.25
     """
     q = min(max(np.float64(p), lo), hi)
     return _xdiv(1.0 - y, 1.0 - q) - _xdiv(pos_weight * y, q)
@@ -252,6 +304,12 @@ def binary_proba_loss_grad(y, p, pos_weight, lo, hi):
         As :func:`binary_proba_loss`.
     grad : float64
         ``dloss/dp``, as :func:`binary_proba_grad`.
+
+    Examples
+    --------
+    >>> from fastxent import kernels
+    >>> kernels.binary_proba_loss_grad(0.0, 0.75, 1.0, 0.0, 1.0)
+    (1.386294..., 4.0)
     """
     q = min(max(np.float64(p), lo), hi)
     pwy = pos_weight * y

@@ -132,6 +132,14 @@ def log(x):
     value : float64
         ``log(x)``: ``-inf`` at 0, nan for ``x < 0`` and nan, ``inf`` at
         ``inf``; subnormal ``x`` keep full accuracy (scaled by ``2**54`` first).
+
+    Examples
+    --------
+    >>> from fastxent import kernels
+    >>> kernels.log(2.0)
+    0.693147...
+    >>> kernels.log(0.0)
+    -inf
     """
     x = np.float64(x)
     subnormal = x < SMALLEST_NORMAL
@@ -166,6 +174,14 @@ def log1p(x):
         ``log1p(x)``: ``x`` itself for ``|x| < 1e-300`` (keeps ``-0.0`` and
         subnormals), ``-inf`` at ``-1``, nan for ``x < -1`` and nan, ``inf``
         at ``inf``.
+
+    Examples
+    --------
+    >>> from fastxent import kernels
+    >>> kernels.log1p(1e-10)
+    9.999999...e-11
+    >>> kernels.log1p(-1.0)
+    -inf
     """
     x = np.float64(x)
     u = 1.0 + x
@@ -201,6 +217,14 @@ def exp(x):
     value : float64
         ``exp(x)``: 0 at ``-inf`` (and below about -745), ``inf`` on
         overflow (above about 709.78), subnormal results kept, nan for nan.
+
+    Examples
+    --------
+    >>> from fastxent import kernels
+    >>> kernels.exp(1.0)
+    2.718281...
+    >>> kernels.exp(-800.0)
+    0.0
     """
     x = np.float64(x)
     xc = min(max(x, EXP_MIN_ARG), EXP_MAX_ARG)

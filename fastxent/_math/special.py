@@ -90,6 +90,14 @@ def xlogy(x, y):
     Returns
     -------
     value : float64
+
+    Examples
+    --------
+    >>> from fastxent import kernels
+    >>> kernels.xlogy(2.0, 3.0)
+    2.197224...
+    >>> kernels.xlogy(0.0, 0.0)
+    0.0
     """
     x = np.float64(x)
     y = np.float64(y)
@@ -116,6 +124,14 @@ def xlog1py(x, y):
     Returns
     -------
     value : float64
+
+    Examples
+    --------
+    >>> from fastxent import kernels
+    >>> kernels.xlog1py(2.0, 1e-10)
+    1.999999...e-10
+    >>> kernels.xlog1py(0.0, -1.0)
+    0.0
     """
     x = np.float64(x)
     y = np.float64(y)
@@ -166,6 +182,14 @@ def entr(x):
     -------
     value : float64
         ``-inf`` for ``x < 0``, 0 at 0, nan for nan.
+
+    Examples
+    --------
+    >>> from fastxent import kernels
+    >>> kernels.entr(0.5)
+    0.346573...
+    >>> kernels.entr(0.0)
+    0.0
     """
     x = np.float64(x)
     if x != x:  # nan, without the flag of an ordered comparison
@@ -264,6 +288,14 @@ def rel_entr(x, y):
     Returns
     -------
     value : float64
+
+    Examples
+    --------
+    >>> from fastxent import kernels
+    >>> kernels.rel_entr(0.5, 0.25)
+    0.346573...
+    >>> kernels.rel_entr(0.0, 0.25)
+    0.0
     """
     x = np.float64(x)
     y = np.float64(y)
@@ -334,6 +366,16 @@ def kl_div(x, y):
     Returns
     -------
     value : float64
+
+    Examples
+    --------
+    >>> from fastxent import kernels
+    >>> kernels.kl_div(0.5, 0.25)
+    0.096573...
+    >>> kernels.kl_div(0.0, 0.25)
+    0.25
+    >>> kernels.kl_div(4.0, 2.22e-308)
+    2835.139983...
     """
     x = np.float64(x)
     y = np.float64(y)
@@ -360,6 +402,14 @@ def expit(x):
     Returns
     -------
     value : float64
+
+    Examples
+    --------
+    >>> from fastxent import kernels
+    >>> kernels.expit(2.0)
+    0.880797...
+    >>> kernels.expit(-800.0)
+    0.0
     """
     x = np.float64(x)
     if x > EXPIT_ONE_ABOVE:
@@ -387,6 +437,14 @@ def log_expit(x):
     Returns
     -------
     value : float64
+
+    Examples
+    --------
+    >>> from fastxent import kernels
+    >>> kernels.log_expit(2.0)
+    -0.126928...
+    >>> kernels.log_expit(-800.0)
+    -800.0
     """
     x = np.float64(x)
     if x < LOG_EXPIT_IDENTITY_BELOW:

@@ -85,18 +85,47 @@ def mutual_info_score(labels_true, labels_pred, *, compute=True):
     """:func:`fastxent.mutual_info_score` of dask labelings (same value).
 
     ``compute=False`` returns a ``dask.delayed`` float.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import fastxent.dask as fxd
+    >>> labels_true = da.from_array([0, 0, 1, 1, 2], chunks=2)
+    >>> labels_pred = da.from_array([1, 1, 0, 0, 0], chunks=2)
+    >>> fxd.mutual_info_score(labels_true, labels_pred)
+    0.673011...
     """
     return _score("mutual_info", {}, labels_true, labels_pred, compute)
 
 
 def normalized_mutual_info_score(labels_true, labels_pred, *, average_method="arithmetic", compute=True):
-    """:func:`fastxent.normalized_mutual_info_score` of dask labelings."""
+    """:func:`fastxent.normalized_mutual_info_score` of dask labelings.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import fastxent.dask as fxd
+    >>> labels_true = da.from_array([0, 0, 1, 1, 2], chunks=2)
+    >>> labels_pred = da.from_array([1, 1, 0, 0, 0], chunks=2)
+    >>> fxd.normalized_mutual_info_score(labels_true, labels_pred)
+    0.778979...
+    """
     _check_average_method(average_method)
     return _score("normalized_mutual_info", {"average_method": average_method}, labels_true, labels_pred, compute)
 
 
 def adjusted_mutual_info_score(labels_true, labels_pred, *, average_method="arithmetic", compute=True):
     """:func:`fastxent.adjusted_mutual_info_score` of dask labelings (one pass
-    over the data; the expected mutual information from the merged table)."""
+    over the data; the expected mutual information from the merged table).
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import fastxent.dask as fxd
+    >>> labels_true = da.from_array([0, 0, 1, 1, 2], chunks=2)
+    >>> labels_pred = da.from_array([1, 1, 0, 0, 0], chunks=2)
+    >>> fxd.adjusted_mutual_info_score(labels_true, labels_pred)
+    0.635350...
+    """
     _check_average_method(average_method)
     return _score("adjusted_mutual_info", {"average_method": average_method}, labels_true, labels_pred, compute)

@@ -68,6 +68,7 @@ class LogLossAccumulator(Accumulator):
 
     Examples
     --------
+    >>> from fastxent import LogLossAccumulator
     >>> acc = LogLossAccumulator(labels=[0, 1])
     >>> acc.update([0, 1], [0.2, 0.7]).update([1], [0.9]).result()  # doctest: +ELLIPSIS
     0.2284...

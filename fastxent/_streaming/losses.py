@@ -137,10 +137,14 @@ class BinaryCrossEntropyAccumulator(_LossAccumulator):
 
     Examples
     --------
-    >>> acc = BinaryCrossEntropyAccumulator(from_logits=True)
-    >>> for y, z in chunks:            # doctest: +SKIP
-    ...     acc.update(y, z)
-    >>> acc.result()                   # doctest: +SKIP
+    >>> import fastxent
+    >>> acc = fastxent.BinaryCrossEntropyAccumulator(from_logits=True)
+    >>> for y, z in [([1.0, 0.0], [2.0, -1.0]), ([1.0], [0.5])]:
+    ...     _ = acc.update(y, z)
+    >>> acc.result()
+    0.304755...
+    >>> fastxent.binary_cross_entropy([1.0, 0.0, 1.0], [2.0, -1.0, 0.5], from_logits=True)
+    0.304755...
     """
 
     def __init__(self, *, from_logits=False, pos_weight=None, clip="auto"):
@@ -200,6 +204,18 @@ class CrossEntropyAccumulator(_LossAccumulator):
     :class:`BinaryCrossEntropyAccumulator`: an empty chunk is a no-op, a
     rejected one changes nothing, :meth:`result` raises ``ValueError`` while
     no sample has been added.
+
+    Examples
+    --------
+    >>> import fastxent
+    >>> logits = [[1.0, 3.0, 2.0], [0.5, 0.5, 2.0], [0.0, 1.0, 0.0]]
+    >>> acc = fastxent.CrossEntropyAccumulator(from_logits=True)
+    >>> acc.update([1, 0], logits[:2]).update([2], logits[2:])  # doctest: +ELLIPSIS
+    <fastxent...CrossEntropyAccumulator object at ...>
+    >>> acc.result()
+    1.276010...
+    >>> fastxent.cross_entropy([1, 0, 2], logits, from_logits=True)
+    1.276010...
     """
 
     def __init__(
