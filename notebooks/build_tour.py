@@ -163,9 +163,9 @@ print("max |grad - finite difference| ", np.abs(grad - numeric).max())""",
         """## 5. Calling the kernels from your own `@njit` code
 
 Everything above is also available as Numba functions in `fastxent.kernels`, callable in
-nopython mode. Here `kernels.softmax_row_loss_grad(z_row, target, weight, grad_row)` (the loss
-of one row of logits, with `weight * d loss / d z` written into `grad_row`) drives a small SGD
-loop written by the user, and `kernels.softmax_row_loss(z_row, target)` runs inside a
+nopython mode. Here `kernels.softmax_row_loss_grad(target, z_row, grad_scale, grad_row)` (the loss
+of one row of logits, with `grad_scale * d loss / d z` written into `grad_row`) drives a small SGD
+loop written by the user, and `kernels.softmax_row_loss(target, z_row)` runs inside a
 `prange` loop.""",
     ),
     (
@@ -190,7 +190,7 @@ def sgd(X, y, n_classes, learning_rate, epochs):
         for i in range(n):
             for c in range(n_classes):
                 z[c] = b[c] + np.dot(W[c], X[i])
-            total += kernels.softmax_row_loss_grad(z, y[i], 1.0, grad)
+            total += kernels.softmax_row_loss_grad(y[i], z, 1.0, grad)
             for c in range(n_classes):
                 W[c] -= learning_rate * grad[c] * X[i]
                 b[c] -= learning_rate * grad[c]
@@ -203,7 +203,7 @@ def mean_loss(Z, y):
     \"\"\"The same per-row kernel inside a parallel loop.\"\"\"
     total = 0.0
     for i in numba.prange(Z.shape[0]):
-        total += kernels.softmax_row_loss(Z[i], y[i])
+        total += kernels.softmax_row_loss(y[i], Z[i])
     return total / Z.shape[0]
 
 

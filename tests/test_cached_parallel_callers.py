@@ -17,7 +17,7 @@ from fastxent import kernels
 @numba.njit(cache=True)
 def fit(X, y, w):
     coef = np.zeros(X.shape[1] + 1)
-    return kernels.fit_binary_lbfgs(X, y, w, 1.0, True, 5, 1e-8, coef)[0]
+    return kernels.fit_binary_logistic(X, y, w, coef, 1.0, True, 5, 1e-8, "lbfgs")[0]
 
 rng = np.random.default_rng(0)
 X = rng.normal(size=(300_000, 4))
@@ -32,7 +32,7 @@ from fastxent import kernels
 rng = np.random.default_rng(0)
 X = rng.normal(size=(300_000, 4))
 y = (X[:, 0] + rng.normal(size=300_000) > 0).astype(float)
-print(kernels.fit_binary_lbfgs(X, y, np.ones(300_000), 1.0, True, 5, 1e-8, np.zeros(5))[0][0])
+print(kernels.fit_binary_logistic(X, y, np.empty(0), np.empty(0), 1.0, True, 5, 1e-8, "lbfgs")[0][0])
 """
 
 

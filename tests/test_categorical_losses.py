@@ -263,18 +263,18 @@ def _user_rows(z, y):
     total = 0.0
     cw = np.empty(0)
     for i in range(z.shape[0]):
-        loss = softmax_row_loss_grad(z[i], y[i], 1.0, grad[i])
+        loss = softmax_row_loss_grad(y[i], z[i], 1.0, grad[i])
         total += loss
-        check = softmax_row_loss(z[i], y[i]) + softmax_row_smoothed_loss(z[i], y[i], 0.0, cw)
-        check += softmax_row_smoothed_loss_grad(z[i], y[i], 0.0, cw, 1.0, np.empty_like(z[i]))
+        check = softmax_row_loss(y[i], z[i]) + softmax_row_smoothed_loss(y[i], z[i], cw, 0.0)
+        check += softmax_row_smoothed_loss_grad(y[i], z[i], cw, 0.0, 1.0, np.empty_like(z[i]))
         onehot = np.zeros(z.shape[1])
         onehot[y[i]] = 1.0
-        check += softmax_row_soft_loss(z[i], onehot, 0.0, cw)
-        check += softmax_row_soft_loss_grad(z[i], onehot, 0.0, cw, 1.0, np.empty_like(z[i]))
+        check += softmax_row_soft_loss(onehot, z[i], cw, 0.0)
+        check += softmax_row_soft_loss_grad(onehot, z[i], cw, 0.0, 1.0, np.empty_like(z[i]))
         p = np.exp(z[i] - row_logsumexp(z[i]))
-        check += proba_row_loss(p, y[i], 0.0, cw, 0.0, 1.0) + proba_row_soft_loss(p, onehot, 0.0, cw, 0.0, 1.0)
-        check += proba_row_loss_grad(p, y[i], 0.0, cw, 0.0, 1.0, 1.0, np.empty_like(p))
-        check += proba_row_soft_loss_grad(p, onehot, 0.0, cw, 0.0, 1.0, 1.0, np.empty_like(p))
+        check += proba_row_loss(y[i], p, cw, 0.0, 0.0, 1.0) + proba_row_soft_loss(onehot, p, cw, 0.0, 0.0, 1.0)
+        check += proba_row_loss_grad(y[i], p, cw, 0.0, 0.0, 1.0, 1.0, np.empty_like(p))
+        check += proba_row_soft_loss_grad(onehot, p, cw, 0.0, 0.0, 1.0, 1.0, np.empty_like(p))
         total += 0.0 * (check - 8 * loss)
     return total, grad
 
@@ -282,8 +282,8 @@ def _user_rows(z, y):
 @numba.njit
 def _user_serial(z, y, t):
     e = np.empty(0)
-    a = cross_entropy_index_serial(z, y, e, e, 0.0, NO_IGNORE, True, 0.0, 1.0, 1.0, e, np.empty((0, z.shape[1])))
-    b = cross_entropy_soft_serial(z, t, e, e, 0.0, True, 0.0, 1.0, 1.0, e, np.empty((0, z.shape[1])))
+    a = cross_entropy_index_serial(y, z, e, e, 0.0, NO_IGNORE, True, 0.0, 1.0, 1.0, e, np.empty((0, z.shape[1])))
+    b = cross_entropy_soft_serial(t, z, e, e, 0.0, True, 0.0, 1.0, 1.0, e, np.empty((0, z.shape[1])))
     return a[0], b[0]
 
 
@@ -293,7 +293,7 @@ def _user_parallel(z, y):
     e = np.empty(0)
     for r in numba.prange(2):
         out[r] = cross_entropy_index_parallel(
-            z, y, e, e, 0.0, NO_IGNORE, True, 0.0, 1.0, 1.0, e, np.empty((0, z.shape[1]))
+            y, z, e, e, 0.0, NO_IGNORE, True, 0.0, 1.0, 1.0, e, np.empty((0, z.shape[1]))
         )[0]
     return out
 
@@ -312,7 +312,7 @@ def test_kernels_from_user_njit_code():
 def test_thread_count_does_not_change_the_result():
     y, z = _data(n=20_000, k=10)
     e = np.empty(0)
-    args = (z, y, e, e, 0.0, NO_IGNORE, True, 0.0, 1.0, 1.0, e, np.empty((0, 10)))
+    args = (y, z, e, e, 0.0, NO_IGNORE, True, 0.0, 1.0, 1.0, e, np.empty((0, 10)))
     serial = cross_entropy_index_serial(*args)
     before = numba.get_num_threads()
     try:

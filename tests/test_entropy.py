@@ -434,7 +434,7 @@ def test_kernels_are_callable_from_user_njit_code():
         out = np.empty(p.shape[0])
         _entropy_rows.entropy_rows_serial(p, q, True, False, out)
         h = np.empty(p.shape[1])
-        _entropy_columns.entropy_columns_serial(p, None, True, False, h)
+        _entropy_columns.entropy_columns_serial(p, p[:0], True, False, h)
         one = _entropy_kernels.entropy_slice_serial(p[0], q[0], True, False)
         return out, h, one
 

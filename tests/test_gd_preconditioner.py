@@ -6,7 +6,8 @@ import pytest
 
 sparse = pytest.importorskip("scipy.sparse")
 
-from fastxent._kernels.logistic import loss_grad, solver_scaling  # noqa: E402
+from fastxent._kernels.logistic import loss_grad  # noqa: E402
+from fastxent._solvers.common import solver_scaling  # noqa: E402
 from fastxent._solvers.gd import gd_iterate  # noqa: E402
 from fastxent._solvers.gram import (  # noqa: E402
     MAX_COEFFICIENTS,

@@ -1,11 +1,15 @@
 """``fastxent.kernels`` as a public surface.
 
 Every name in ``kernels.__all__`` is a nopython Numba CPU dispatcher whose
-docstring gives its exact signature and numpydoc Parameters/Returns; a
-representative kernel of each family works from the user's own ``numba.njit``
-code (serial and ``prange``), in float32 and float64, and agrees with the
-public NumPy API and NumPy/SciPy references.  Each family is tested in depth
-in its own test file; this one covers the stable surface as a whole.
+docstring gives its exact signature and numpydoc Parameters/Returns, and
+every signature follows the conventions stated in the module docstring
+(argument order, absent arrays of length 0, shared names, serial/parallel
+twins, outputs last), checked here from the signatures themselves so that a
+new kernel that breaks them fails.  A representative kernel of each family
+works from the user's own ``numba.njit`` code (serial and ``prange``), in
+float32 and float64, and agrees with the public NumPy API and NumPy/SciPy
+references.  Each family is tested in depth in its own test file; this one
+covers the stable surface as a whole.
 """
 
 import inspect
@@ -27,8 +31,9 @@ from fastxent import kernels, ufuncs
 DTYPES = [np.float32, np.float64]
 NONE = np.empty(0)  # the "none" convention of the array kernels (length-0 arrays)
 
-# ``name(arg, arg) -> result`` where result is a name or a tuple of names
-SIGNATURE_LINE = re.compile(r"^``(\w+)\(([\w, ]*)\) -> (\w+|\((?:\w+, )+\w+\))``", re.M)
+# ``name(arg, arg) -> result`` where result is a name or a tuple of names; a
+# long signature continues on the next lines (docstring lines stay <= 120 chars)
+SIGNATURE_LINE = re.compile(r"^``(\w+)\(([\w,\s]*)\)\s*->\s*(\w+|\((?:\w+,\s*)+\w+\))``", re.M)
 SECTION_HEADER = re.compile(r"^(\w[\w ]*)\n(-+)\n", re.M)
 
 
@@ -90,6 +95,155 @@ def test_docstring_documents_every_parameter_and_the_result(name):
     assert "Parameters" in sections and "Returns" in sections, name
     assert sorted(_entry_names(sections["Parameters"])) == sorted(_params(name))
     assert _entry_names(sections["Returns"]), f"{name}: empty Returns section"
+
+
+# ---------------------------------------------------------------------------
+# The conventions of the module docstring, enforced on every signature
+
+# Arguments that are arrays over the samples: a kernel taking one is an
+# array kernel and comes as _serial / _parallel twins (whole fits excepted).
+SAMPLE_ARRAYS = {"y_true", "y_pred", "pk", "qk", "labels_true", "labels_pred", "a", "b"}
+SAMPLE_ARRAYS |= {"X", "data", "indices", "indptr", "sample_weight", "losses", "grad", "out"}
+# Written by the kernel: always the last arguments.
+OUTPUTS = ("losses", "grad", "grad_row", "out")
+# Optional arrays: documented as absent when of length 0 (never None).
+OPTIONAL_ARRAYS = {"sample_weight", "class_weight", "qk", "losses", "coef0"}
+# Names used elsewhere for a shared concept, with the shared name.
+ALIASES = {
+    "pred": "y_pred",
+    "preds": "y_pred",
+    "input": "y_pred",
+    "target_row": "t_row",
+    "smoothing": "label_smoothing",
+    "scale": "grad_scale",
+    "weight": "sample_weight or grad_scale",
+    "weights": "sample_weight",
+    "w": "sample_weight",
+    "sw": "sample_weight",
+    "eps": "lo, hi",
+    "clip": "lo, hi",
+    "logits": "y_pred with from_logits",
+    "table_out": "out",
+}
+# (target, prediction) pairs: the target comes first.
+TARGET_FIRST = [("y_true", "y_pred"), ("y", "z"), ("y", "p"), ("target", "z_row"), ("target", "q_row")]
+TARGET_FIRST += [("t_row", "z_row"), ("t_row", "q_row"), ("pk", "qk"), ("p", "q"), ("labels_true", "labels_pred")]
+FIT_RESULT = "(coef, n_iter, converged, objective_history)"
+
+
+def _signature_line(name):
+    (line,) = [m for m in SIGNATURE_LINE.finditer(_doc(name)) if m.group(1) == name]
+    return " ".join(line.group(3).split())
+
+
+def _is_parallel(name):
+    return bool(getattr(kernels, name).targetoptions.get("parallel"))
+
+
+@pytest.mark.parametrize("name", kernels.__all__)
+def test_no_default_arguments_and_no_none(name):
+    """Every argument is passed explicitly; an absent array is documented as length 0."""
+    signature = inspect.signature(getattr(kernels, name).py_func)
+    assert all(p.default is inspect.Parameter.empty for p in signature.parameters.values()), name
+    assert all(p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD for p in signature.parameters.values()), name
+    parameters = _sections(_doc(name))["Parameters"]
+    assert "None" not in parameters, f"{name}: an absent argument is a length-0 array, never None"
+    for block in re.split(r"\n(?=\S)", parameters):
+        documented = [n.strip() for n in block.split(" : ")[0].split(",")]
+        for arg in set(documented) & OPTIONAL_ARRAYS:
+            if " : " in block.splitlines()[0]:  # its own entry, not "As in :func:..."
+                assert "length 0" in block or "no rows" in block, f"{name}: {arg} must document length 0"
+
+
+@pytest.mark.parametrize("name", kernels.__all__)
+def test_shared_argument_names(name):
+    params = _params(name)
+    for arg in params:
+        assert arg not in ALIASES, f"{name}: call {arg!r} {ALIASES[arg]!r}, the shared name"
+    if "y_true" in params or "y_pred" in params:
+        assert params[:2] == ["y_true", "y_pred"], f"{name}: arrays come as (y_true, y_pred, ...)"
+
+
+@pytest.mark.parametrize("name", kernels.__all__)
+def test_argument_order(name):
+    params = _params(name)
+    index = {arg: i for i, arg in enumerate(params)}
+    for target, prediction in TARGET_FIRST:
+        if target in index and prediction in index:
+            assert index[target] < index[prediction], f"{name}: {target} comes before {prediction}"
+    if "X" in index:
+        assert params[:3] == ["X", "y", "sample_weight"], name
+    if "data" in index:
+        assert params[:5] == ["data", "indices", "indptr", "y", "sample_weight"], name
+    if "sample_weight" in index:  # right after the data
+        data = {"y_pred", "y", "X", "data", "indices", "indptr", "y_true"}
+        assert params[index["sample_weight"] - 1] in data, f"{name}: sample_weight follows the data"
+    if "lo" in index or "hi" in index:
+        assert index["hi"] == index["lo"] + 1, f"{name}: clip bounds are (lo, hi)"
+    if "grad_scale" in index:
+        later = [i for arg, i in index.items() if arg not in OUTPUTS and i > index["grad_scale"]]
+        assert not later, f"{name}: grad_scale is the last argument before the outputs"
+        if "lo" in index:
+            assert index["grad_scale"] > index["hi"], f"{name}: grad_scale follows the clip bounds"
+    outputs = [arg for arg in params if arg in OUTPUTS]
+    assert params[len(params) - len(outputs) :] == outputs, f"{name}: outputs come last"
+
+
+@pytest.mark.parametrize("name", kernels.__all__)
+def test_serial_and_parallel_twins(name):
+    params = _params(name)
+    if name.endswith("_serial") or name.endswith("_parallel"):
+        stem, _, kind = name.rpartition("_")
+        twin = f"{stem}_{'parallel' if kind == 'serial' else 'serial'}"
+        assert twin in kernels.__all__, f"{name} has no twin {twin}"
+        assert _params(twin) == params, f"{name} and {twin} take different arguments"
+        assert _signature_line(twin) == _signature_line(name), f"{name} and {twin} return different results"
+        assert _is_parallel(name) == (kind == "parallel"), f"{name}: compiled with parallel={_is_parallel(name)}"
+    else:
+        assert not _is_parallel(name), f"{name}: a parallel kernel needs the _parallel suffix and a serial twin"
+        if not name.startswith("fit_"):
+            taken = sorted(SAMPLE_ARRAYS & set(params))
+            assert not taken, f"{name} takes arrays over the samples {taken}: it needs _serial/_parallel twins"
+
+
+@pytest.mark.parametrize("name", kernels.__all__)
+def test_results(name):
+    params = _params(name)
+    result = _signature_line(name)
+    if name.startswith("fit_"):
+        assert result == FIT_RESULT, name
+    elif params and params[-1] in OUTPUTS and not result.startswith("("):
+        # one result written into the output, or a float64 value beside it
+        assert result in ("None", "loss", "value"), f"{name}: returns {result}"
+    if result == "None":
+        assert params[-1] in OUTPUTS, f"{name} returns None but writes no output"
+
+
+def test_fits_share_one_signature_but_the_data():
+    data = ("X", "data", "indices", "indptr")
+    fits = [name for name in kernels.__all__ if name.startswith("fit_")]
+    tails = {tuple(p for p in _params(name) if p not in data) for name in fits}
+    assert len(fits) == 4 and tails == {
+        ("y", "sample_weight", "coef0", "C", "fit_intercept", "max_iter", "tol", "solver")
+    }
+
+
+def test_fit_compiles_only_the_named_solver():
+    """The solver name is a compile-time constant: each fit is specialized for
+    it (an unknown name fails to compile)."""
+    rng = np.random.default_rng(12)
+    X = rng.normal(size=(50, 2))
+    y = (X[:, 0] > 0).astype(np.float64)
+    none = np.empty(0)
+    for solver in ("lbfgs", "gd"):
+        coef, _, converged, _ = kernels.fit_binary_logistic(X, y, none, none, 1.0, True, 500, 1e-8, solver)
+        ref = sklearn.linear_model.LogisticRegression(tol=1e-10).fit(X, y)
+        np.testing.assert_allclose(coef, [*ref.coef_[0], ref.intercept_[0]], atol=1e-5)
+        assert converged
+    literal = [sig[-1] for sig in kernels.fit_binary_logistic.signatures]
+    assert {str(t) for t in literal} >= {"Literal[str](lbfgs)", "Literal[str](gd)"}
+    with pytest.raises(numba.core.errors.TypingError, match="newton"):
+        kernels.fit_binary_logistic(X, y, none, none, 1.0, True, 5, 1e-8, "newton")
 
 
 # ---------------------------------------------------------------------------
@@ -208,13 +362,13 @@ def test_binary_per_sample_from_user_prange(dtype):
 @numba.njit(parallel=True)
 def _user_softmax_rows(Z, Q, y, class_weight, out, G):
     for i in numba.prange(Z.shape[0]):
-        out[0, i] = kernels.softmax_row_loss_grad(Z[i], y[i], 1.0, G[i])
-        out[1, i] = kernels.softmax_row_loss(Z[i], y[i])
+        out[0, i] = kernels.softmax_row_loss_grad(y[i], Z[i], 1.0, G[i])
+        out[1, i] = kernels.softmax_row_loss(y[i], Z[i])
         out[2, i] = kernels.row_logsumexp(Z[i])
         m, s = kernels.row_max_sum_exp(Z[i])
         out[3, i] = m + np.log(s)
-        out[4, i] = kernels.softmax_row_smoothed_loss(Z[i], y[i], 0.1, class_weight)
-        out[5, i] = kernels.proba_row_loss(Q[i], y[i], 0.0, class_weight[:0], 0.0, 1.0)
+        out[4, i] = kernels.softmax_row_smoothed_loss(y[i], Z[i], class_weight, 0.1)
+        out[5, i] = kernels.proba_row_loss(y[i], Q[i], class_weight[:0], 0.0, 0.0, 1.0)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -252,9 +406,10 @@ def test_softmax_rows_from_user_prange(dtype):
 @numba.njit
 def _user_log_loss_sums(y, p, P, yk, w):
     eps = np.finfo(p.dtype).eps
-    binary = kernels.binary_log_loss_sum(y, p, eps, w)
-    multi = kernels.multiclass_log_loss_sum(yk, P, eps, w)
-    return binary, multi
+    binary = kernels.binary_log_loss_sum_serial(y, p, w, eps, 1.0 - eps)
+    per_class = np.empty(P.shape[1])
+    loss, weight = kernels.multiclass_log_loss_sum_parallel(yk, P, w, eps, 1.0 - eps, per_class)
+    return binary, (loss, weight, per_class)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -285,8 +440,8 @@ def _user_cross_entropy_sums(bce_kernel, index_kernel, soft_kernel, y, z, yk, Z,
     empty = np.empty(0)
     out = np.zeros((3, 3))
     out[0, 0], out[0, 1], out[0, 2] = bce_kernel(y, z, w, 1.0, True, 0.0, 1.0, 1.0, losses, grad)
-    out[1, 0], out[1, 1] = index_kernel(Z, yk, w, empty, 0.0, -100, True, 0.0, 1.0, 1.0, losses_k, grad_k)
-    out[2, 0], out[2, 1] = soft_kernel(Z, T, empty, empty, 0.0, True, 0.0, 1.0, 1.0, empty, grad_k[:0])
+    out[1, 0], out[1, 1] = index_kernel(yk, Z, w, empty, 0.0, -100, True, 0.0, 1.0, 1.0, losses_k, grad_k)
+    out[2, 0], out[2, 1] = soft_kernel(T, Z, empty, empty, 0.0, True, 0.0, 1.0, 1.0, empty, grad_k[:0])
     return out
 
 
@@ -357,7 +512,7 @@ def test_cross_entropy_array_kernels_from_user_njit(dtype, twins):
 @numba.njit(parallel=True)
 def _user_entropy_columns(P, Q, out):
     for j in numba.prange(P.shape[1]):
-        out[0, j] = kernels.entropy_slice_serial(P[:, j], None, True, False)
+        out[0, j] = kernels.entropy_slice_serial(P[:, j], P[:0, j], True, False)
         out[1, j] = kernels.entropy_slice_serial(P[:, j], Q[:, j], True, False)
 
 
@@ -386,7 +541,7 @@ def _user_regularization_path(X, y, w, Cs):
     n_iters = np.empty(Cs.shape[0], np.int64)
     all_converged = True
     for j in range(Cs.shape[0]):
-        coef, n_iter, converged, history = kernels.fit_binary_lbfgs(X, y, w, Cs[j], True, 500, 1e-10, coef)
+        coef, n_iter, converged, history = kernels.fit_binary_logistic(X, y, w, coef, Cs[j], True, 500, 1e-10, "lbfgs")
         for t in range(1, history.shape[0]):
             all_converged &= history[t] <= history[t - 1] + 1e-12
         path[j] = coef
@@ -395,7 +550,7 @@ def _user_regularization_path(X, y, w, Cs):
     return path, n_iters, all_converged
 
 
-def test_fit_binary_lbfgs_refit_in_user_loop():
+def test_fit_binary_logistic_refit_in_user_loop():
     """float32 ``X`` (the float64 solver path is the estimator's everyday one,
     tested in test_logistic.py); scikit-learn fits the same values in float64."""
     rng = np.random.default_rng(7)

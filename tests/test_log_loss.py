@@ -429,11 +429,13 @@ def test_integer_labels_take_the_kernel_path_not_np_unique(monkeypatch):
 def test_kernels_callable_from_user_njit():
     @numba.njit
     def user_binary(y, p, eps, w):
-        return kernels.binary_log_loss_sum(y, p, eps, w)
+        return kernels.binary_log_loss_sum_serial(y, p, w, eps, 1.0 - eps)
 
     @numba.njit
     def user_multiclass(y, P, eps, w):
-        return kernels.multiclass_log_loss_sum(y, P, eps, w)
+        class_weight = np.empty(P.shape[1])
+        loss, weight = kernels.multiclass_log_loss_sum_parallel(y, P, w, eps, 1.0 - eps, class_weight)
+        return loss, weight, class_weight
 
     rng = np.random.default_rng(4)
     y = rng.integers(0, 3, 5000)
@@ -446,7 +448,7 @@ def test_kernels_callable_from_user_njit():
     assert loss == pytest.approx(sk_log_loss(y, P, sample_weight=w, normalize=False), rel=1e-12)
     assert weight == pytest.approx(w.sum(), rel=1e-14)
     np.testing.assert_allclose(class_weight, np.bincount(y, weights=w), rtol=1e-13)
-    loss, weight, _ = user_multiclass(y, P, eps, None)
+    loss, weight, _ = user_multiclass(y, P, eps, np.empty(0))
     assert loss == pytest.approx(sk_log_loss(y, P, normalize=False), rel=1e-12)
     assert weight == 5000
 
@@ -456,7 +458,7 @@ def test_kernels_callable_from_user_njit():
     assert loss == pytest.approx(sk_log_loss(yb, p, sample_weight=w, normalize=False), rel=1e-12)
     assert positive == pytest.approx(w[yb == 1].sum(), rel=1e-13)
     p32 = p.astype(np.float32)
-    loss32, _, _ = user_binary(yb.astype(bool), p32, float(np.finfo(np.float32).eps), None)
+    loss32, _, _ = user_binary(yb.astype(bool), p32, float(np.finfo(np.float32).eps), np.empty(0))
     assert loss32 == pytest.approx(fastxent.log_loss(yb, p32, normalize=False), rel=1e-13)
 
 
@@ -468,7 +470,9 @@ def test_kernels_callable_from_user_parallel_njit():
         for c in numba.prange(n_chunks):
             start = c * n // n_chunks
             stop = (c + 1) * n // n_chunks
-            loss, _, _ = kernels.multiclass_log_loss_sum(y[start:stop], P[start:stop], eps, None)
+            loss, _ = kernels.multiclass_log_loss_sum_serial(
+                y[start:stop], P[start:stop], np.empty(0), eps, 1.0 - eps, np.empty(0)
+            )
             partial[c] = loss
         return partial.sum()
 

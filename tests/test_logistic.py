@@ -22,16 +22,17 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 import fastxent  # noqa: E402
 from fastxent import LogisticRegression  # noqa: E402
 from fastxent._kernels.logistic import (  # noqa: E402
-    binary_logistic_loss_grad,
-    binary_logistic_loss_grad_csr,
-    multinomial_logistic_loss_grad,
-    multinomial_logistic_loss_grad_csr,
+    binary_logistic_loss_grad_csr_serial,
+    binary_logistic_loss_grad_serial,
+    multinomial_logistic_loss_grad_csr_serial,
+    multinomial_logistic_loss_grad_parallel,
+    multinomial_logistic_loss_grad_serial,
 )
-from fastxent._solvers.gd import fit_binary_gd, fit_binary_gd_csr, fit_multinomial_gd  # noqa: E402
-from fastxent._solvers.lbfgs import (  # noqa: E402
-    fit_binary_lbfgs,
-    fit_multinomial_lbfgs,
-    fit_multinomial_lbfgs_csr,
+from fastxent._solvers.fit import (  # noqa: E402
+    fit_binary_logistic,
+    fit_binary_logistic_csr,
+    fit_multinomial_logistic,
+    fit_multinomial_logistic_csr,
 )
 
 SOLVERS = ("lbfgs", "gd")
@@ -102,15 +103,17 @@ def test_loss_grad_kernel_matches_numpy(storage, n_classes, fit_intercept):
     yf = y.astype(np.float64)
     if n_classes == 2:
         if storage == "CSR":
-            value = binary_logistic_loss_grad_csr(
+            value = binary_logistic_loss_grad_csr_serial(
                 X.data, X.indices, X.indptr, yf, w, coef[0], C, fit_intercept, grad[0]
             )
         else:
-            value = binary_logistic_loss_grad(X, yf, w, coef[0], C, fit_intercept, grad[0])
+            value = binary_logistic_loss_grad_serial(X, yf, w, coef[0], C, fit_intercept, grad[0])
     elif storage == "CSR":
-        value = multinomial_logistic_loss_grad_csr(X.data, X.indices, X.indptr, yf, w, coef, C, fit_intercept, grad)
+        value = multinomial_logistic_loss_grad_csr_serial(
+            X.data, X.indices, X.indptr, yf, w, coef, C, fit_intercept, grad
+        )
     else:
-        value = multinomial_logistic_loss_grad(X, yf, w, coef, C, fit_intercept, grad)
+        value = multinomial_logistic_loss_grad_serial(X, yf, w, coef, C, fit_intercept, grad)
     Xref = X.astype(np.float64)
     expected = reference_objective(Xref, y, w, coef[:, :-1], coef[:, -1], C)
     expected_grad = reference_gradient(Xref, y, w, coef[:, :-1], coef[:, -1], C, fit_intercept)
@@ -132,8 +135,8 @@ def test_gradient_matches_central_differences(n_classes):
     def value_and_grad(c):
         g = np.empty_like(c)
         if n_classes == 2:
-            return binary_logistic_loss_grad(X, yf, w, c[0], 0.7, True, g[0]), g
-        return multinomial_logistic_loss_grad(X, yf, w, c, 0.7, True, g), g
+            return binary_logistic_loss_grad_serial(X, yf, w, c[0], 0.7, True, g[0]), g
+        return multinomial_logistic_loss_grad_serial(X, yf, w, c, 0.7, True, g), g
 
     _, grad = value_and_grad(coef)
     h = 1e-6
@@ -154,7 +157,7 @@ def test_loss_grad_is_identical_for_any_thread_count():
         numba.set_num_threads(threads)
         try:
             grad = np.empty_like(coef)
-            value = multinomial_logistic_loss_grad(X, y.astype(np.float64), w, coef, 1.0, True, grad)
+            value = multinomial_logistic_loss_grad_parallel(X, y.astype(np.float64), w, coef, 1.0, True, grad)
             fit = LogisticRegression(tol=1e-10, max_iter=500).fit(X, y, sample_weight=w)
         finally:
             numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
@@ -261,12 +264,12 @@ def _user_simulation(X, y, n_rounds):
     coef = np.zeros(d + 1)
     total_iter = 0
     for r in range(n_rounds):
-        coef, n_iter, converged, history = fit_binary_lbfgs(X, y, sw, 1.0, True, 200, 1e-8, coef)
+        coef, n_iter, converged, history = fit_binary_logistic(X, y, sw, coef, 1.0, True, 200, 1e-8, "lbfgs")
         total_iter += n_iter
         sw[r] += 1.0  # the simulation changes the data between refits
-    coef_gd, n_iter_gd, converged_gd, _ = fit_binary_gd(X, y, sw, 1.0, True, 5000, 1e-8, np.zeros(d + 1))
+    coef_gd, n_iter_gd, converged_gd, _ = fit_binary_logistic(X, y, sw, np.zeros(d + 1), 1.0, True, 5000, 1e-8, "gd")
     # with two classes, softmax at C/2 is the binary model at C (W = (-w/2, w/2))
-    coef_mn, _, converged_mn, _ = fit_multinomial_gd(X, y, sw, 0.5, True, 5000, 1e-8, np.zeros((2, d + 1)))
+    coef_mn, _, converged_mn, _ = fit_multinomial_logistic(X, y, sw, np.zeros((2, d + 1)), 0.5, True, 5000, 1e-8, "gd")
     return coef, coef_gd, coef_mn, total_iter, converged and converged_gd and converged_mn, sw
 
 
@@ -275,7 +278,8 @@ def _user_parallel_driver(X, y):
     """A user's parallel @njit function calling the kernels outside its prange."""
     sw = np.ones(X.shape[0])
     k = 3
-    coef, n_iter, converged, _ = fit_multinomial_lbfgs(X, y, sw, 1.0, True, 500, 1e-8, np.zeros((k, X.shape[1] + 1)))
+    coef0 = np.zeros((k, X.shape[1] + 1))
+    coef, n_iter, converged, _ = fit_multinomial_logistic(X, y, sw, coef0, 1.0, True, 500, 1e-8, "lbfgs")
     scores = np.empty(X.shape[0])
     for i in numba.prange(X.shape[0]):
         scores[i] = X[i] @ coef[0, :-1] + coef[0, -1]
@@ -304,14 +308,16 @@ def test_csr_fit_kernels_match_dense_kernels():
     X[np.abs(X) < 0.8] = 0.0
     Xs = sparse.csr_matrix(X)
     yf = y.astype(np.float64)
-    dense, _, _, _ = fit_multinomial_lbfgs(X, yf, w, 2.0, True, 1000, 1e-10, np.zeros((3, 7)))
-    csr, _, _, _ = fit_multinomial_lbfgs_csr(
-        Xs.data, Xs.indices, Xs.indptr, yf, w, 2.0, True, 1000, 1e-10, np.zeros((3, 7))
+    dense, _, _, _ = fit_multinomial_logistic(X, yf, w, np.zeros((3, 7)), 2.0, True, 1000, 1e-10, "lbfgs")
+    csr, _, _, _ = fit_multinomial_logistic_csr(
+        Xs.data, Xs.indices, Xs.indptr, yf, w, np.zeros((3, 7)), 2.0, True, 1000, 1e-10, "lbfgs"
     )
     np.testing.assert_allclose(csr, dense, rtol=1e-7, atol=1e-9)
     yb = (y == 1).astype(np.float64)
-    dense_b, _, _, _ = fit_binary_gd(X, yb, w, 2.0, False, 5000, 1e-10, np.zeros(7))
-    csr_b, _, _, _ = fit_binary_gd_csr(Xs.data, Xs.indices, Xs.indptr, yb, w, 2.0, False, 5000, 1e-10, np.zeros(7))
+    dense_b, _, _, _ = fit_binary_logistic(X, yb, w, np.zeros(7), 2.0, False, 5000, 1e-10, "gd")
+    csr_b, _, _, _ = fit_binary_logistic_csr(
+        Xs.data, Xs.indices, Xs.indptr, yb, w, np.zeros(7), 2.0, False, 5000, 1e-10, "gd"
+    )
     np.testing.assert_allclose(csr_b, dense_b, rtol=1e-7, atol=1e-9)
     assert csr_b[-1] == 0.0
 

@@ -198,10 +198,10 @@ class _Problem:
         common = (self.sample_weight, self.class_weight, self.smoothing)
         if self.soft:
             kernels = (cross_entropy_soft_parallel, cross_entropy_soft_serial)
-            args = (self.pred, self.target, *common)
+            args = (self.target, self.pred, *common)
         else:
             kernels = (cross_entropy_index_parallel, cross_entropy_index_serial)
-            args = (self.pred, self.target, *common, self.ignore)
+            args = (self.target, self.pred, *common, self.ignore)
         total, _ = run(*kernels, self.pred.size, *args, self.from_logits, self.lo, self.hi, scale, losses, grad)
         if not np.isfinite(total):
             self._explain_nonfinite()

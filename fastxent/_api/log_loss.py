@@ -39,6 +39,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._infra.dispatch import run
 from .._infra.floats import FLOAT64_EPS
 from .._kernels.log_loss import (
     LOSS,
@@ -51,8 +52,10 @@ from .._kernels.log_loss import (
     WEIGHT,
     Y_MAX,
     Y_MIN,
-    binary_scan,
-    multiclass_scan,
+    binary_scan_parallel,
+    binary_scan_serial,
+    multiclass_scan_parallel,
+    multiclass_scan_serial,
 )
 from . import labels as _labels
 from .log_loss_validation import (
@@ -116,6 +119,19 @@ def _kernel_labels(y_true):
     if kind == "i" or (kind == "u" and y.dtype.itemsize < 8) or y.dtype in FLOAT_DTYPES[:2]:
         return y, y.dtype
     return None, None
+
+
+def binary_scan(y, neg, pos, p, w, lo, hi):
+    """Fused statistics of a 1-D (positive-class) ``p``, serial or parallel by
+    size: ``(summary, counts, weighted_counts)`` (see ``STATS``; class 0 is
+    ``neg``, class 1 is ``pos``)."""
+    return run(binary_scan_parallel, binary_scan_serial, p.shape[0], y, neg, pos, p, w, lo, hi)
+
+
+def multiclass_scan(y, base, table, P, w, lo, hi):
+    """Fused statistics of a 2-D ``P`` whose true column is ``table[y - base]``,
+    serial or parallel by size: ``(summary, counts, weighted_counts)``."""
+    return run(multiclass_scan_parallel, multiclass_scan_serial, P.size, y, base, table, P, w, lo, hi)
 
 
 def _run(y, plan, P, w, lo, hi):

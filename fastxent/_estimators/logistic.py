@@ -25,12 +25,10 @@ except ImportError as exc:  # pragma: no cover - exercised only without scikit-l
     ) from exc
 
 from .._infra.dispatch import run
-from .._solvers.gd import gd_solve
-from .._solvers.lbfgs import lbfgs_solve
+from .._solvers.fit import SOLVERS as _SOLVERS
 
 __all__ = ["LogisticRegression", "ConvergenceWarning"]
 
-_SOLVERS = {"gd": gd_solve, "lbfgs": lbfgs_solve}
 # The kernels count iterations in int64; a larger max_iter is the same as
 # this one (no fit gets near it).
 _MAX_ITER = np.iinfo(np.int64).max
@@ -69,7 +67,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         with backtracking line search and adaptive restart, its steps
         preconditioned by the objective's Hessian at zero (a weighted Gram
         matrix of ``[X, 1]``, built once per fit when ``n_features < 1024``
-        and ``X`` is not very sparse; see ``fastxent.kernels.fit_binary_gd``).
+        and ``X`` is not very sparse; see ``fastxent.kernels.fit_binary_logistic``).
     verbose : int, default=0
         If positive, print the objective ``/ (C Σ s_i)`` after each iteration.
 

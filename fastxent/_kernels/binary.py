@@ -10,13 +10,14 @@ data.
 
 Conventions (all kernels):
 
-* ``y``: 1-D targets in [0, 1], any real or integer dtype; ``pred``: 1-D
-  float32/float64 probabilities or logits (``from_logits``); any stride.
+* ``y_true``: 1-D targets in [0, 1], any real or integer dtype, before
+  ``y_pred``: 1-D float32/float64 probabilities or logits
+  (``from_logits``); any stride.
 * ``sample_weight``: 1-D float64 of length ``n``, or length 0 for none.
 * ``lo, hi``: clipping bounds for probabilities (ignored for logits).
 * ``losses``: float64 output of length ``n`` for per-sample weighted losses,
   or length 0 when not wanted.
-* ``grad``: output shaped like ``pred`` (same dtype) receiving
+* ``grad``: output shaped like ``y_pred`` (same dtype) receiving
   ``grad_scale * sample_weight[i] * dloss_i/dpred_i``, or length 0.
 * Return ``(loss_sum, n_bad_target, n_bad_pred)``: the weighted loss sum
   and the two invalid-value counts.
@@ -165,30 +166,38 @@ def _totals(partial):
 
 
 @parallel_kernel
-def binary_cross_entropy_parallel(y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad):
+def binary_cross_entropy_parallel(
+    y_true, y_pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
+):
     """Binary cross-entropy over 1-D arrays on Numba's thread pool.
 
-    ``binary_cross_entropy_parallel(y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad) -> (loss_sum, n_bad_target, n_bad_pred)``
+    ``binary_cross_entropy_parallel(y_true, y_pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale,
+    losses, grad) -> (loss_sum, n_bad_target, n_bad_pred)``
+
+    .. math:: L = \\sum_i s_i \\, \\ell(y_i, z_i), \\qquad
+              \\ell = pw\\, y\\, \\mathrm{softplus}(-z) + (1 - y)\\, \\mathrm{softplus}(z)
+
+    (from probabilities ``-(pw y log q + (1 - y) log(1 - q))``, ``q = clip(p, lo, hi)``).
 
     Parameters
     ----------
-    y : 1-D float or integer array of shape (n,)
+    y_true : 1-D float or integer array of shape (n,)
         Targets in [0, 1] (0/1 labels or soft targets).
-    pred : 1-D float32 or float64 array of shape (n,)
+    y_pred : 1-D float32 or float64 array of shape (n,)
         Probabilities or logits (``from_logits``); any stride, read-only is fine.
     sample_weight : 1-D float64 array of shape (n,), or length 0 for unit weights
     pos_weight : float
         Weight of the positive term (1.0 for the plain loss).
     from_logits : bool
-        Whether ``pred`` holds logits.
+        Whether ``y_pred`` holds logits.
     lo, hi : float
         Clipping bounds for probabilities (0.0, 1.0: none).
     grad_scale : float
-        Factor on the gradient (e.g. 1 / sum of weights for ``mean``).
+        Factor on every gradient entry (e.g. 1 / sum of weights for ``mean``).
     losses : 1-D float64 array of shape (n,), or length 0 for none
         Overwritten with the weighted per-sample losses.
-    grad : 1-D array of ``pred``'s dtype and shape, or length 0 for none
-        Overwritten with ``grad_scale * sample_weight[i] * dloss_i/dpred_i``.
+    grad : 1-D array of ``y_pred``'s dtype and shape, or length 0 for none
+        Overwritten with ``grad_scale * sample_weight[i] * dloss_i/dy_pred_i``.
 
     Returns
     -------
@@ -215,23 +224,28 @@ def binary_cross_entropy_parallel(y, pred, sample_weight, pos_weight, from_logit
     >>> grad.round(6)
     array([-0.039734,  0.089647, -0.125847])
     """
-    partial = np.empty((n_blocks(pred.shape[0]), 3))
+    partial = np.empty((n_blocks(y_pred.shape[0]), 3))
     for b in numba.prange(partial.shape[0]):
-        _flat_block_into(partial, b, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad)
+        _flat_block_into(
+            partial, b, y_true, y_pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
+        )
     return _totals(partial)
 
 
 @kernel
-def binary_cross_entropy_serial(y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad):
+def binary_cross_entropy_serial(
+    y_true, y_pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
+):
     """Serial twin of :func:`binary_cross_entropy_parallel` (same arguments,
     same blocks, bit-identical result), for small inputs and for callers
     already inside a parallel region.
 
-    ``binary_cross_entropy_serial(y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad) -> (loss_sum, n_bad_target, n_bad_pred)``
+    ``binary_cross_entropy_serial(y_true, y_pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale,
+    losses, grad) -> (loss_sum, n_bad_target, n_bad_pred)``
 
     Parameters
     ----------
-    y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
+    y_true, y_pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
         As in :func:`binary_cross_entropy_parallel`.
 
     Returns
@@ -254,9 +268,11 @@ def binary_cross_entropy_serial(y, pred, sample_weight, pos_weight, from_logits,
     >>> kernels.binary_cross_entropy_serial(y, z, none, 1.0, True, 0.0, 1.0, 1.0, none, none)
     (0.914266..., 0, 0)
     """
-    partial = np.empty((n_blocks(pred.shape[0]), 3))
+    partial = np.empty((n_blocks(y_pred.shape[0]), 3))
     for b in range(partial.shape[0]):
-        _flat_block_into(partial, b, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad)
+        _flat_block_into(
+            partial, b, y_true, y_pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
+        )
     return _totals(partial)
 
 
@@ -288,7 +304,7 @@ def _n_row_blocks(n, k):
 
 @parallel_kernel
 def binary_cross_entropy_rows_parallel(
-    y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
+    y_true, y_pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
 ):
     """:func:`binary_cross_entropy_parallel` with one ``pos_weight`` per class.
 
@@ -297,16 +313,22 @@ def binary_cross_entropy_rows_parallel(
     the positive term (PyTorch's ``pos_weight`` tensor of shape ``(k,)``).
     Other arguments and the result as in :func:`binary_cross_entropy_parallel`.
     """
-    partial = np.empty((_n_row_blocks(pred.shape[0], pos_weight.shape[0]), 3))
+    partial = np.empty((_n_row_blocks(y_pred.shape[0], pos_weight.shape[0]), 3))
     for b in numba.prange(partial.shape[0]):
-        _rows_block_into(partial, b, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad)
+        _rows_block_into(
+            partial, b, y_true, y_pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
+        )
     return _totals(partial)
 
 
 @kernel
-def binary_cross_entropy_rows_serial(y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad):
+def binary_cross_entropy_rows_serial(
+    y_true, y_pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
+):
     """Serial twin of :func:`binary_cross_entropy_rows_parallel`."""
-    partial = np.empty((_n_row_blocks(pred.shape[0], pos_weight.shape[0]), 3))
+    partial = np.empty((_n_row_blocks(y_pred.shape[0], pos_weight.shape[0]), 3))
     for b in range(partial.shape[0]):
-        _rows_block_into(partial, b, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad)
+        _rows_block_into(
+            partial, b, y_true, y_pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
+        )
     return _totals(partial)

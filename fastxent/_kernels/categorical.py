@@ -9,15 +9,16 @@ bit-identical for any thread count.
 
 Conventions (all kernels):
 
-* ``pred``: 2-D float32/float64 ``(n, k)``, probabilities or logits
+* ``y_true`` (class indices or target distributions) comes before
+  ``y_pred``: 2-D float32/float64 ``(n, k)``, probabilities or logits
   (``from_logits``), any strides (a class axis that is not the last one
   becomes a strided view, no copy).
 * ``sample_weight``: float64 ``(n,)`` or length 0 (none); ``class_weight``:
   float64 ``(k,)`` or length 0 (none).
 * ``lo, hi``: clipping bounds of probabilities (ignored for logits).
 * ``losses``: float64 ``(n,)`` receiving the weighted per-sample losses,
-  or length 0.  ``grad``: like ``pred`` ``(n, k)`` receiving
-  ``grad_scale * d(sum of weighted losses)/d pred``, or shape ``(0, k)``.
+  or length 0.  ``grad``: like ``y_pred`` ``(n, k)`` receiving
+  ``grad_scale * d(sum of weighted losses)/d y_pred``, or shape ``(0, k)``.
 * Return ``(loss_sum, weight_sum)``: the weighted loss sum and the
   normalizer of the ``"mean"`` reduction (PyTorch's: the sum of
   ``sample_weight[i] * class_weight[y[i]]`` over non-ignored samples for
@@ -65,33 +66,32 @@ def n_row_blocks(n, k):
 
 
 @kernel
-def _index_row_value(z_row, target, s, class_weight, smoothing, from_logits, lo, hi):
+def _index_row_value(target, z_row, s, class_weight, smoothing, from_logits, lo, hi):
     """Weighted loss of one row with an integer target."""
     if from_logits and smoothing == 0.0:
         wy = class_weight[target] if class_weight.shape[0] > 0 else 1.0
-        return s * wy * softmax_row_loss(z_row, target)
+        return s * wy * softmax_row_loss(target, z_row)
     if from_logits:
-        return s * softmax_row_smoothed_loss(z_row, target, smoothing, class_weight)
-    return s * proba_row_loss(z_row, target, smoothing, class_weight, lo, hi)
+        return s * softmax_row_smoothed_loss(target, z_row, class_weight, smoothing)
+    return s * proba_row_loss(target, z_row, class_weight, smoothing, lo, hi)
 
 
 @kernel
-def _index_row_grad(z_row, target, s, class_weight, smoothing, from_logits, lo, hi, scale, grad_row):
-    """As :func:`_index_row_value`, writing ``scale`` times its gradient into ``grad_row``."""
+def _index_row_grad(target, z_row, s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad_row):
+    """As :func:`_index_row_value`, writing ``grad_scale`` times its gradient into ``grad_row``."""
     if from_logits and smoothing == 0.0:
         wy = class_weight[target] if class_weight.shape[0] > 0 else 1.0
-        return s * wy * softmax_row_loss_grad(z_row, target, scale * s * wy, grad_row)
+        return s * wy * softmax_row_loss_grad(target, z_row, grad_scale * s * wy, grad_row)
     if from_logits:
-        loss = softmax_row_smoothed_loss_grad(z_row, target, smoothing, class_weight, scale * s, grad_row)
+        loss = softmax_row_smoothed_loss_grad(target, z_row, class_weight, smoothing, grad_scale * s, grad_row)
     else:
-        loss = proba_row_loss_grad(z_row, target, smoothing, class_weight, lo, hi, scale * s, grad_row)
+        loss = proba_row_loss_grad(target, z_row, class_weight, smoothing, lo, hi, grad_scale * s, grad_row)
     return s * loss
 
 
 @kernel
-def _index_block(
-    b, pred, y, sample_weight, class_weight, smoothing, ignore_index, from_logits, lo, hi, scale, losses, grad
-):
+def _index_block(b, y, pred, sample_weight, options, losses, grad):
+    class_weight, smoothing, ignore_index, from_logits, lo, hi, grad_scale = options
     n = pred.shape[0]
     rpb = rows_per_block(pred.shape[1])
     want_grad = grad.shape[0] > 0
@@ -108,9 +108,11 @@ def _index_block(
             continue
         s = sample_weight[i] if sample_weight.shape[0] > 0 else 1.0
         if want_grad:
-            loss = _index_row_grad(pred[i], target, s, class_weight, smoothing, from_logits, lo, hi, scale, grad[i])
+            loss = _index_row_grad(
+                target, pred[i], s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad[i]
+            )
         else:
-            loss = _index_row_value(pred[i], target, s, class_weight, smoothing, from_logits, lo, hi)
+            loss = _index_row_value(target, pred[i], s, class_weight, smoothing, from_logits, lo, hi)
         if want_losses:
             losses[i] = loss
         acc += loss
@@ -120,32 +122,50 @@ def _index_block(
 
 @parallel_kernel
 def cross_entropy_index_parallel(
-    pred, y, sample_weight, class_weight, smoothing, ignore_index, from_logits, lo, hi, scale, losses, grad
+    y_true,
+    y_pred,
+    sample_weight,
+    class_weight,
+    label_smoothing,
+    ignore_index,
+    from_logits,
+    lo,
+    hi,
+    grad_scale,
+    losses,
+    grad,
 ):
     """Cross-entropy of rows against integer class indices, on Numba's thread pool.
 
-    ``cross_entropy_index_parallel(pred, y, sample_weight, class_weight, smoothing, ignore_index, from_logits, lo, hi, scale, losses, grad) -> (loss_sum, weight_sum)``
+    ``cross_entropy_index_parallel(y_true, y_pred, sample_weight, class_weight, label_smoothing, ignore_index,
+    from_logits, lo, hi, grad_scale, losses, grad) -> (loss_sum, weight_sum)``
+
+    .. math:: L = \\sum_i s_i \\, \\ell(y_i, z_i), \\qquad
+              \\ell = \\sum_c w_c t_c (\\mathrm{lse}(z_i) - z_{ic}),
+              \\quad t = (1 - \\epsilon)\\,\\mathrm{onehot}(y_i) + \\epsilon / k
+
+    (from probabilities ``-sum_c w_c t_c log clip(q_ic, lo, hi)``).
 
     Parameters
     ----------
-    pred : 2-D float32/float64 array (n, k)
-        Probabilities or logits (``from_logits``).
-    y : 1-D int64/int32 array (n,)
+    y_true : 1-D int64/int32 array (n,)
         Class indices in ``[0, k)``, or ``ignore_index`` (row skipped).
+    y_pred : 2-D float32/float64 array (n, k)
+        Probabilities or logits (``from_logits``).
     sample_weight : 1-D float64 (n,) or length 0
     class_weight : 1-D float64 (k,) or length 0
-    smoothing : float
-        Label smoothing in [0, 1].
+    label_smoothing : float
+        Label smoothing ``epsilon`` in [0, 1].
     ignore_index : int
         Target value whose rows are skipped (pass a value outside ``[0, k)``).
     from_logits : bool
     lo, hi : float
         Clipping bounds for probabilities.
-    scale : float
-        Factor on the gradient (``1 / weight_sum`` for ``mean``).
+    grad_scale : float
+        Factor on every gradient entry (``1 / weight_sum`` for ``mean``).
     losses : 1-D float64 (n,) or length 0
         Receives weighted per-row losses (0 for ignored rows).
-    grad : 2-D array like ``pred`` (n, k) or (0, k)
+    grad : 2-D array like ``y_pred`` (n, k) or (0, k)
         Receives the scaled gradient (0 for ignored rows).
 
     Returns
@@ -154,29 +174,56 @@ def cross_entropy_index_parallel(
         Weighted loss sum (bit-identical for any thread count).
     weight_sum : float64
         The ``mean`` normalizer (PyTorch's): sum over non-ignored rows of
-        ``sample_weight[i] * class_weight[y[i]]``.
+        ``sample_weight[i] * class_weight[y_true[i]]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> z = np.array([[1.0, 3.0, 2.0], [0.5, 0.5, 2.0]])
+    >>> none = np.empty(0)
+    >>> no_grad = np.empty((0, 3))
+    >>> y = np.array([1, -100])
+    >>> losses = np.empty(2)
+    >>> kernels.cross_entropy_index_parallel(y, z, none, none, 0.0, -100, True, 0.0, 1.0, 1.0, losses, no_grad)
+    (0.407605..., 1.0)
+    >>> losses.round(6)
+    array([0.407606, 0.      ])
     """
-    partial = np.empty((n_row_blocks(pred.shape[0], pred.shape[1]), 2))
+    options = (class_weight, label_smoothing, ignore_index, from_logits, lo, hi, grad_scale)
+    partial = np.empty((n_row_blocks(y_pred.shape[0], y_pred.shape[1]), 2))
     for b in numba.prange(partial.shape[0]):
-        partial[b, 0], partial[b, 1] = _index_block(
-            b, pred, y, sample_weight, class_weight, smoothing, ignore_index, from_logits, lo, hi, scale, losses, grad
-        )
+        partial[b, 0], partial[b, 1] = _index_block(b, y_true, y_pred, sample_weight, options, losses, grad)
     total = compensated_sum_columns(partial)
     return total[0], total[1]
 
 
 @kernel
 def cross_entropy_index_serial(
-    pred, y, sample_weight, class_weight, smoothing, ignore_index, from_logits, lo, hi, scale, losses, grad
+    y_true,
+    y_pred,
+    sample_weight,
+    class_weight,
+    label_smoothing,
+    ignore_index,
+    from_logits,
+    lo,
+    hi,
+    grad_scale,
+    losses,
+    grad,
 ):
     """Serial twin of :func:`cross_entropy_index_parallel` (same arguments,
     bit-identical result).
 
-    ``cross_entropy_index_serial(pred, y, sample_weight, class_weight, smoothing, ignore_index, from_logits, lo, hi, scale, losses, grad) -> (loss_sum, weight_sum)``
+    ``cross_entropy_index_serial(y_true, y_pred, sample_weight, class_weight, label_smoothing, ignore_index,
+    from_logits, lo, hi, grad_scale, losses, grad) -> (loss_sum, weight_sum)``
 
     Parameters
     ----------
-    pred, y, sample_weight, class_weight, smoothing, ignore_index, from_logits, lo, hi, scale, losses, grad
+    y_true, y_pred, sample_weight, class_weight, label_smoothing, ignore_index, from_logits, lo, hi, grad_scale
+        As in :func:`cross_entropy_index_parallel`.
+    losses, grad
         As in :func:`cross_entropy_index_parallel`.
 
     Returns
@@ -185,37 +232,48 @@ def cross_entropy_index_serial(
         Weighted loss sum (bit-identical for any thread count).
     weight_sum : float64
         The ``mean`` normalizer (PyTorch's): sum over non-ignored rows of
-        ``sample_weight[i] * class_weight[y[i]]``.
+        ``sample_weight[i] * class_weight[y_true[i]]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> z = np.array([[1.0, 3.0, 2.0], [0.5, 0.5, 2.0]])
+    >>> none = np.empty(0)
+    >>> no_grad = np.empty((0, 3))
+    >>> y = np.array([1, 0])
+    >>> kernels.cross_entropy_index_serial(y, z, none, none, 0.0, -100, True, 0.0, 1.0, 1.0, none, no_grad)
+    (2.276587..., 2.0)
     """
-    partial = np.empty((n_row_blocks(pred.shape[0], pred.shape[1]), 2))
+    options = (class_weight, label_smoothing, ignore_index, from_logits, lo, hi, grad_scale)
+    partial = np.empty((n_row_blocks(y_pred.shape[0], y_pred.shape[1]), 2))
     for b in range(partial.shape[0]):
-        partial[b, 0], partial[b, 1] = _index_block(
-            b, pred, y, sample_weight, class_weight, smoothing, ignore_index, from_logits, lo, hi, scale, losses, grad
-        )
+        partial[b, 0], partial[b, 1] = _index_block(b, y_true, y_pred, sample_weight, options, losses, grad)
     total = compensated_sum_columns(partial)
     return total[0], total[1]
 
 
 @kernel
-def _soft_row_value(z_row, t_row, s, class_weight, smoothing, from_logits, lo, hi):
+def _soft_row_value(t_row, z_row, s, class_weight, smoothing, from_logits, lo, hi):
     """Weighted loss of one row against a target distribution."""
     if from_logits:
-        return s * softmax_row_soft_loss(z_row, t_row, smoothing, class_weight)
-    return s * proba_row_soft_loss(z_row, t_row, smoothing, class_weight, lo, hi)
+        return s * softmax_row_soft_loss(t_row, z_row, class_weight, smoothing)
+    return s * proba_row_soft_loss(t_row, z_row, class_weight, smoothing, lo, hi)
 
 
 @kernel
-def _soft_row_grad(z_row, t_row, s, class_weight, smoothing, from_logits, lo, hi, scale, grad_row):
-    """As :func:`_soft_row_value`, writing ``scale`` times its gradient into ``grad_row``."""
+def _soft_row_grad(t_row, z_row, s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad_row):
+    """As :func:`_soft_row_value`, writing ``grad_scale`` times its gradient into ``grad_row``."""
     if from_logits:
-        loss = softmax_row_soft_loss_grad(z_row, t_row, smoothing, class_weight, scale * s, grad_row)
+        loss = softmax_row_soft_loss_grad(t_row, z_row, class_weight, smoothing, grad_scale * s, grad_row)
     else:
-        loss = proba_row_soft_loss_grad(z_row, t_row, smoothing, class_weight, lo, hi, scale * s, grad_row)
+        loss = proba_row_soft_loss_grad(t_row, z_row, class_weight, smoothing, lo, hi, grad_scale * s, grad_row)
     return s * loss
 
 
 @kernel
-def _soft_block(b, pred, target, sample_weight, class_weight, smoothing, from_logits, lo, hi, scale, losses, grad):
+def _soft_block(b, target, pred, sample_weight, options, losses, grad):
+    class_weight, smoothing, from_logits, lo, hi, grad_scale = options
     n = pred.shape[0]
     rpb = rows_per_block(pred.shape[1])
     want_grad = grad.shape[0] > 0
@@ -224,9 +282,11 @@ def _soft_block(b, pred, target, sample_weight, class_weight, smoothing, from_lo
     for i in range(b * rpb, min(n, (b + 1) * rpb)):
         s = sample_weight[i] if sample_weight.shape[0] > 0 else 1.0
         if want_grad:
-            loss = _soft_row_grad(pred[i], target[i], s, class_weight, smoothing, from_logits, lo, hi, scale, grad[i])
+            loss = _soft_row_grad(
+                target[i], pred[i], s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad[i]
+            )
         else:
-            loss = _soft_row_value(pred[i], target[i], s, class_weight, smoothing, from_logits, lo, hi)
+            loss = _soft_row_value(target[i], pred[i], s, class_weight, smoothing, from_logits, lo, hi)
         if losses.shape[0] > 0:
             losses[i] = loss
         acc += loss
@@ -236,19 +296,25 @@ def _soft_block(b, pred, target, sample_weight, class_weight, smoothing, from_lo
 
 @parallel_kernel
 def cross_entropy_soft_parallel(
-    pred, target, sample_weight, class_weight, smoothing, from_logits, lo, hi, scale, losses, grad
+    y_true, y_pred, sample_weight, class_weight, label_smoothing, from_logits, lo, hi, grad_scale, losses, grad
 ):
     """Cross-entropy ``H(t, q)`` of rows against target distributions, in parallel.
 
-    ``cross_entropy_soft_parallel(pred, target, sample_weight, class_weight, smoothing, from_logits, lo, hi, scale, losses, grad) -> (loss_sum, weight_sum)``
+    ``cross_entropy_soft_parallel(y_true, y_pred, sample_weight, class_weight, label_smoothing, from_logits, lo, hi,
+    grad_scale, losses, grad) -> (loss_sum, weight_sum)``
+
+    .. math:: L = \\sum_i s_i \\sum_c w_c t'_{ic} (\\mathrm{lse}(z_i) - z_{ic}),
+              \\qquad t' = (1 - \\epsilon)\\, t + \\epsilon / k
+
+    (from probabilities ``-sum_c w_c t'_c log clip(q_ic, lo, hi)``).
 
     Parameters
     ----------
-    pred : 2-D float32/float64 array (n, k)
+    y_true : 2-D float32/float64 array (n, k)
+        Target distributions ``t`` (one-hot or soft).
+    y_pred : 2-D float32/float64 array (n, k)
         Probabilities or logits (``from_logits``).
-    target : 2-D float32/float64 array (n, k)
-        Target distributions (one-hot or soft).
-    sample_weight, class_weight, smoothing, from_logits, lo, hi, scale, losses, grad
+    sample_weight, class_weight, label_smoothing, from_logits, lo, hi, grad_scale, losses, grad
         As in :func:`cross_entropy_index_parallel`.
 
     Returns
@@ -257,27 +323,42 @@ def cross_entropy_soft_parallel(
         Weighted loss sum (bit-identical for any thread count).
     weight_sum : float64
         Sum of the sample weights (``n`` without them).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> z = np.array([[1.0, 3.0, 2.0], [0.5, 0.5, 2.0]])
+    >>> none = np.empty(0)
+    >>> no_grad = np.empty((0, 3))
+    >>> t = np.array([[0.0, 1.0, 0.0], [0.5, 0.0, 0.5]])
+    >>> grad = np.empty((2, 3))
+    >>> kernels.cross_entropy_soft_parallel(t, z, none, none, 0.0, True, 0.0, 1.0, 0.5, none, grad)
+    (1.526587..., 2.0)
+    >>> grad.round(6)
+    array([[ 0.045015, -0.16738 ,  0.122364],
+           [-0.17286 ,  0.07714 ,  0.095719]])
     """
-    partial = np.empty((n_row_blocks(pred.shape[0], pred.shape[1]), 2))
+    options = (class_weight, label_smoothing, from_logits, lo, hi, grad_scale)
+    partial = np.empty((n_row_blocks(y_pred.shape[0], y_pred.shape[1]), 2))
     for b in numba.prange(partial.shape[0]):
-        partial[b, 0], partial[b, 1] = _soft_block(
-            b, pred, target, sample_weight, class_weight, smoothing, from_logits, lo, hi, scale, losses, grad
-        )
+        partial[b, 0], partial[b, 1] = _soft_block(b, y_true, y_pred, sample_weight, options, losses, grad)
     total = compensated_sum_columns(partial)
     return total[0], total[1]
 
 
 @kernel
 def cross_entropy_soft_serial(
-    pred, target, sample_weight, class_weight, smoothing, from_logits, lo, hi, scale, losses, grad
+    y_true, y_pred, sample_weight, class_weight, label_smoothing, from_logits, lo, hi, grad_scale, losses, grad
 ):
     """Serial twin of :func:`cross_entropy_soft_parallel`.
 
-    ``cross_entropy_soft_serial(pred, target, sample_weight, class_weight, smoothing, from_logits, lo, hi, scale, losses, grad) -> (loss_sum, weight_sum)``
+    ``cross_entropy_soft_serial(y_true, y_pred, sample_weight, class_weight, label_smoothing, from_logits, lo, hi,
+    grad_scale, losses, grad) -> (loss_sum, weight_sum)``
 
     Parameters
     ----------
-    pred, target, sample_weight, class_weight, smoothing, from_logits, lo, hi, scale, losses, grad
+    y_true, y_pred, sample_weight, class_weight, label_smoothing, from_logits, lo, hi, grad_scale, losses, grad
         As in :func:`cross_entropy_soft_parallel`.
 
     Returns
@@ -286,11 +367,21 @@ def cross_entropy_soft_serial(
         Weighted loss sum (bit-identical for any thread count).
     weight_sum : float64
         Sum of the sample weights (``n`` without them).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> z = np.array([[1.0, 3.0, 2.0], [0.5, 0.5, 2.0]])
+    >>> none = np.empty(0)
+    >>> no_grad = np.empty((0, 3))
+    >>> t = np.array([[0.0, 1.0, 0.0], [0.5, 0.0, 0.5]])
+    >>> kernels.cross_entropy_soft_serial(t, z, none, none, 0.0, True, 0.0, 1.0, 1.0, none, no_grad)
+    (1.526587..., 2.0)
     """
-    partial = np.empty((n_row_blocks(pred.shape[0], pred.shape[1]), 2))
+    options = (class_weight, label_smoothing, from_logits, lo, hi, grad_scale)
+    partial = np.empty((n_row_blocks(y_pred.shape[0], y_pred.shape[1]), 2))
     for b in range(partial.shape[0]):
-        partial[b, 0], partial[b, 1] = _soft_block(
-            b, pred, target, sample_weight, class_weight, smoothing, from_logits, lo, hi, scale, losses, grad
-        )
+        partial[b, 0], partial[b, 1] = _soft_block(b, y_true, y_pred, sample_weight, options, losses, grad)
     total = compensated_sum_columns(partial)
     return total[0], total[1]

@@ -110,15 +110,16 @@ def _empty_bounds(labels_true, labels_pred):
 
 
 @kernel
-def contingency_table_serial(labels_true, labels_pred, true_min, pred_min, table):
+def contingency_table_serial(labels_true, labels_pred, true_min, pred_min, out):
     """Add the counts of label pairs to a dense contingency table, in the calling thread.
 
-    ``contingency_table_serial(labels_true, labels_pred, true_min, pred_min, table) -> (true_lo, true_hi, pred_lo, pred_hi)``
+    ``contingency_table_serial(labels_true, labels_pred, true_min, pred_min, out)
+    -> (true_lo, true_hi, pred_lo, pred_hi)``
 
     .. math:: T_{rc} \\mathrel{+}= \\#\\{i : x_i - x_{\\min} = r,\\ y_i - y_{\\min} = c\\}
 
     One pass over the samples, no sort; the only allocation is a scratch
-    copy of the table (counted into, then added to ``table``).  The pass also
+    copy of the table (counted into, then added to ``out``).  The pass also
     finds the smallest and largest label of each labeling, so a table
     sized from a guess of the ranges can be checked (and the chunk counted
     again into a larger table when a label fell outside it).
@@ -133,7 +134,7 @@ def contingency_table_serial(labels_true, labels_pred, true_min, pred_min, table
         Label of row 0: sample ``i`` goes to row ``labels_true[i] - true_min``.
     pred_min : int
         Label of column 0.
-    table : 2-D int64 array, shape (n_rows, n_cols)
+    out : 2-D int64 array, shape (n_rows, n_cols)
         Counts are *added* to it (zero it first for a fresh table), so
         chunks of a stream can be counted into one table.  A sample whose
         row or column falls outside the table is not counted.
@@ -161,18 +162,19 @@ def contingency_table_serial(labels_true, labels_pred, true_min, pred_min, table
     """
     if labels_true.shape[0] == 0:
         return _empty_bounds(labels_true, labels_pred)
-    n_rows, n_cols = table.shape
+    n_rows, n_cols = out.shape
     flat = np.zeros(n_rows * n_cols, dtype=np.int64)
     bounds = _count_slice(labels_true, labels_pred, true_min, pred_min, flat, n_rows, n_cols, 0, labels_true.shape[0])
-    _add_flat(table, flat)
+    _add_flat(out, flat)
     return bounds
 
 
 @parallel_kernel
-def contingency_table_parallel(labels_true, labels_pred, true_min, pred_min, table):
+def contingency_table_parallel(labels_true, labels_pred, true_min, pred_min, out):
     """Add the counts of label pairs to a dense contingency table, on Numba's thread pool.
 
-    ``contingency_table_parallel(labels_true, labels_pred, true_min, pred_min, table) -> (true_lo, true_hi, pred_lo, pred_hi)``:
+    ``contingency_table_parallel(labels_true, labels_pred, true_min, pred_min, out)
+    -> (true_lo, true_hi, pred_lo, pred_hi)``:
     the arguments and the result of :func:`contingency_table_serial`.  Each
     task counts a fixed slice of the samples into a private table (at most
     16 tasks, each of at least 65536 samples and 4 samples per cell, and at
@@ -185,7 +187,7 @@ def contingency_table_parallel(labels_true, labels_pred, true_min, pred_min, tab
     labels_pred : 1-D integer array, shape (n,)
     true_min : int
     pred_min : int
-    table : 2-D int64 array, shape (n_rows, n_cols)
+    out : 2-D int64 array, shape (n_rows, n_cols)
         Counts are added to it.
 
     Returns
@@ -210,7 +212,7 @@ def contingency_table_parallel(labels_true, labels_pred, true_min, pred_min, tab
     n = labels_true.shape[0]
     if n == 0:
         return _empty_bounds(labels_true, labels_pred)
-    n_rows, n_cols = table.shape
+    n_rows, n_cols = out.shape
     cells = max(1, n_rows * n_cols)
     n_tasks = max(1, min(MAX_TASKS, n // MIN_TASK, n // (4 * cells), SCRATCH_CELLS // cells))
     step = (n + n_tasks - 1) // n_tasks
@@ -226,7 +228,7 @@ def contingency_table_parallel(labels_true, labels_pred, true_min, pred_min, tab
             labels_true, labels_pred, true_min, pred_min, private[t], n_rows, n_cols, start, min(start + step, n)
         )
     for r in numba.prange(n_rows):
-        row = table[r]
+        row = out[r]
         for t in range(n_tasks):
             part = private[t, r * n_cols : (r + 1) * n_cols]
             for c in range(n_cols):

@@ -14,7 +14,7 @@ from .._infra.jit import kernel, parallel_kernel
 from .._infra.summation import block_bounds, compensated_sum_columns, n_blocks
 from .entropy_slices import _kept, _relative_term, _shannon_term, _slice_entropy_strict
 
-__all__ = ["entropy_columns_serial", "entropy_columns_parallel"]
+__all__ = ["entropy_columns_serial", "entropy_columns_parallel", "columns_driver_serial", "columns_driver_parallel"]
 
 COLUMN_CHUNK = 256  # columns per task
 
@@ -115,6 +115,42 @@ def _columns_finish(pk, qk, normalize, skip_nan, kept, terms, strict, out):
 
 
 @parallel_kernel
+def columns_driver_parallel(pk, qk, normalize, skip_nan, out):
+    """:func:`entropy_columns_parallel` with ``qk`` None for the Shannon entropy (the NumPy API calls the
+    drivers: each case is then its own compiled specialization)."""
+    n_tasks, n_chunks = _n_tasks(pk.shape)
+    nb = n_blocks(pk.shape[0])
+    sums = np.empty((3, nb if normalize else 0, pk.shape[1]))
+    if normalize:
+        for task in numba.prange(n_tasks):
+            _columns_sums_task(pk, qk, skip_nan, task, n_chunks, sums)
+    s, t, kept = _columns_normalizers(pk, normalize, sums)
+    terms = np.empty((nb, pk.shape[1]))
+    strict = np.empty((nb, pk.shape[1]), dtype=np.bool_)
+    for task in numba.prange(n_tasks):
+        _columns_terms_task(pk, qk, skip_nan, task, n_chunks, s, t, terms, strict)
+    _columns_finish(pk, qk, normalize, skip_nan, kept, terms, strict, out)
+
+
+@kernel
+def columns_driver_serial(pk, qk, normalize, skip_nan, out):
+    """:func:`entropy_columns_serial` with ``qk`` None for the Shannon entropy (the NumPy API calls the
+    drivers: each case is then its own compiled specialization)."""
+    n_tasks, n_chunks = _n_tasks(pk.shape)
+    nb = n_blocks(pk.shape[0])
+    sums = np.empty((3, nb if normalize else 0, pk.shape[1]))
+    if normalize:
+        for task in range(n_tasks):
+            _columns_sums_task(pk, qk, skip_nan, task, n_chunks, sums)
+    s, t, kept = _columns_normalizers(pk, normalize, sums)
+    terms = np.empty((nb, pk.shape[1]))
+    strict = np.empty((nb, pk.shape[1]), dtype=np.bool_)
+    for task in range(n_tasks):
+        _columns_terms_task(pk, qk, skip_nan, task, n_chunks, s, t, terms, strict)
+    _columns_finish(pk, qk, normalize, skip_nan, kept, terms, strict, out)
+
+
+@parallel_kernel
 def entropy_columns_parallel(pk, qk, normalize, skip_nan, out):
     """Entropy or relative entropy of each column, in nats, on Numba's thread pool.
 
@@ -125,8 +161,8 @@ def entropy_columns_parallel(pk, qk, normalize, skip_nan, out):
     pk : 2-D float32 or float64 array, shape (m, n)
         Probabilities (unnormalized unless ``normalize`` is False), one
         distribution per column.  Any strides; read-only is fine.
-    qk : 2-D array like ``pk`` (same shape and dtype), or None
-        Reference distributions; None gives the Shannon entropy.
+    qk : 2-D array like ``pk`` (same shape and dtype), or with no rows for none
+        Reference distributions; none gives the Shannon entropy.
     normalize : bool
         Divide each column by its sum first (``scipy.stats.entropy``);
         False takes the columns as they are.
@@ -145,19 +181,21 @@ def entropy_columns_parallel(pk, qk, normalize, skip_nan, out):
     Work is split into fixed (block of rows, chunk of columns) tasks whose
     partial sums are added in block order with compensation, so the result
     does not depend on the number of threads.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> pk = np.array([[1.0, 0.5], [1.0, 0.5], [2.0, 0.0]])
+    >>> out = np.empty(2)
+    >>> kernels.entropy_columns_parallel(pk, np.empty((0, 0)), True, False, out)
+    >>> out
+    array([1.039720..., 0.693147...])
     """
-    n_tasks, n_chunks = _n_tasks(pk.shape)
-    nb = n_blocks(pk.shape[0])
-    sums = np.empty((3, nb if normalize else 0, pk.shape[1]))
-    if normalize:
-        for task in numba.prange(n_tasks):
-            _columns_sums_task(pk, qk, skip_nan, task, n_chunks, sums)
-    s, t, kept = _columns_normalizers(pk, normalize, sums)
-    terms = np.empty((nb, pk.shape[1]))
-    strict = np.empty((nb, pk.shape[1]), dtype=np.bool_)
-    for task in numba.prange(n_tasks):
-        _columns_terms_task(pk, qk, skip_nan, task, n_chunks, s, t, terms, strict)
-    _columns_finish(pk, qk, normalize, skip_nan, kept, terms, strict, out)
+    if qk.shape[0] == 0:
+        columns_driver_parallel(pk, None, normalize, skip_nan, out)
+    else:
+        columns_driver_parallel(pk, qk, normalize, skip_nan, out)
 
 
 @kernel
@@ -172,7 +210,7 @@ def entropy_columns_serial(pk, qk, normalize, skip_nan, out):
     Parameters
     ----------
     pk : 2-D float32 or float64 array
-    qk : 2-D array like ``pk``, or None
+    qk : 2-D array like ``pk``, or with no rows for none
     normalize : bool
     skip_nan : bool
     out : 1-D float64 array of shape (n,)
@@ -182,16 +220,18 @@ def entropy_columns_serial(pk, qk, normalize, skip_nan, out):
     -------
     None
         The result is written into ``out``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> pk = np.array([[1.0, 0.5], [1.0, 0.5], [2.0, 0.0]])
+    >>> out = np.empty(2)
+    >>> kernels.entropy_columns_serial(pk, np.empty((0, 0)), True, False, out)
+    >>> out
+    array([1.039720..., 0.693147...])
     """
-    n_tasks, n_chunks = _n_tasks(pk.shape)
-    nb = n_blocks(pk.shape[0])
-    sums = np.empty((3, nb if normalize else 0, pk.shape[1]))
-    if normalize:
-        for task in range(n_tasks):
-            _columns_sums_task(pk, qk, skip_nan, task, n_chunks, sums)
-    s, t, kept = _columns_normalizers(pk, normalize, sums)
-    terms = np.empty((nb, pk.shape[1]))
-    strict = np.empty((nb, pk.shape[1]), dtype=np.bool_)
-    for task in range(n_tasks):
-        _columns_terms_task(pk, qk, skip_nan, task, n_chunks, s, t, terms, strict)
-    _columns_finish(pk, qk, normalize, skip_nan, kept, terms, strict, out)
+    if qk.shape[0] == 0:
+        columns_driver_serial(pk, None, normalize, skip_nan, out)
+    else:
+        columns_driver_serial(pk, qk, normalize, skip_nan, out)

@@ -16,7 +16,7 @@ from .._infra.jit import kernel, parallel_kernel
 from .._infra.summation import BLOCK
 from .entropy_slices import _kept, _relative_term, _shannon_term, _slice_entropy, _slice_entropy_strict
 
-__all__ = ["entropy_rows_serial", "entropy_rows_parallel"]
+__all__ = ["entropy_rows_serial", "entropy_rows_parallel", "rows_driver_serial", "rows_driver_parallel"]
 
 TILES_PER_TASK = 16  # row tiles per parallel task (buffers are allocated per task)
 
@@ -183,6 +183,24 @@ def _rows_per_task(shape):
 
 
 @parallel_kernel
+def rows_driver_parallel(pk, qk, normalize, skip_nan, out):
+    """:func:`entropy_rows_parallel` with ``qk`` None for the Shannon entropy (the NumPy API calls the
+    drivers: each case is then its own compiled specialization)."""
+    n = pk.shape[0]
+    per_task = _rows_per_task(pk.shape)
+    for task in numba.prange((n + per_task - 1) // per_task):
+        start = task * per_task
+        _rows_range(pk, qk, normalize, skip_nan, out, start, min(start + per_task, n))
+
+
+@kernel
+def rows_driver_serial(pk, qk, normalize, skip_nan, out):
+    """:func:`entropy_rows_serial` with ``qk`` None for the Shannon entropy (the NumPy API calls the
+    drivers: each case is then its own compiled specialization)."""
+    _rows_range(pk, qk, normalize, skip_nan, out, 0, pk.shape[0])
+
+
+@parallel_kernel
 def entropy_rows_parallel(pk, qk, normalize, skip_nan, out):
     """Entropy or relative entropy of each row, in nats, on Numba's thread pool.
 
@@ -193,8 +211,8 @@ def entropy_rows_parallel(pk, qk, normalize, skip_nan, out):
     pk : 2-D float32 or float64 array, shape (n, m)
         Probabilities (unnormalized unless ``normalize`` is False), one
         distribution per row.  Any strides; read-only is fine.
-    qk : 2-D array like ``pk`` (same shape and dtype), or None
-        Reference distributions; None gives the Shannon entropy.
+    qk : 2-D array like ``pk`` (same shape and dtype), or with no rows for none
+        Reference distributions; none gives the Shannon entropy.
     normalize : bool
         Divide each row by its sum first (``scipy.stats.entropy``); False
         takes the rows as they are (the sum of ``rel_entr(pk, qk)``).
@@ -213,12 +231,24 @@ def entropy_rows_parallel(pk, qk, normalize, skip_nan, out):
     -----
     Each row is computed by one thread in an order fixed by the shape, so
     the result does not depend on the number of threads.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> pk = np.array([[1.0, 1.0, 2.0], [0.5, 0.5, 0.0]])
+    >>> out = np.empty(2)
+    >>> kernels.entropy_rows_parallel(pk, np.empty((0, 0)), True, False, out)
+    >>> out
+    array([1.039720..., 0.693147...])
+    >>> kernels.entropy_rows_parallel(pk, np.full((2, 3), 1 / 3), True, False, out)
+    >>> out
+    array([0.058891..., 0.405465...])
     """
-    n = pk.shape[0]
-    per_task = _rows_per_task(pk.shape)
-    for task in numba.prange((n + per_task - 1) // per_task):
-        start = task * per_task
-        _rows_range(pk, qk, normalize, skip_nan, out, start, min(start + per_task, n))
+    if qk.shape[0] == 0:
+        rows_driver_parallel(pk, None, normalize, skip_nan, out)
+    else:
+        rows_driver_parallel(pk, qk, normalize, skip_nan, out)
 
 
 @kernel
@@ -233,7 +263,7 @@ def entropy_rows_serial(pk, qk, normalize, skip_nan, out):
     Parameters
     ----------
     pk : 2-D float32 or float64 array
-    qk : 2-D array like ``pk``, or None
+    qk : 2-D array like ``pk``, or with no rows for none
     normalize : bool
     skip_nan : bool
     out : 1-D float64 array of shape (n,)
@@ -243,5 +273,18 @@ def entropy_rows_serial(pk, qk, normalize, skip_nan, out):
     -------
     None
         The result is written into ``out``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> pk = np.array([[1.0, 1.0, 2.0], [0.5, 0.5, 0.0]])
+    >>> out = np.empty(2)
+    >>> kernels.entropy_rows_serial(pk, np.empty((0, 0)), True, False, out)
+    >>> out
+    array([1.039720..., 0.693147...])
     """
-    _rows_range(pk, qk, normalize, skip_nan, out, 0, pk.shape[0])
+    if qk.shape[0] == 0:
+        rows_driver_serial(pk, None, normalize, skip_nan, out)
+    else:
+        rows_driver_serial(pk, qk, normalize, skip_nan, out)

@@ -1,11 +1,12 @@
 """Kernels of ``entropy`` and ``kl_divergence``: reductions of many slices.
 
 Input is one or two float32/float64 arrays of the same shape and dtype
-(any strides, read-only accepted); ``qk`` is ``None`` for the Shannon
-entropy.  Three drivers cover every axis of every array without a copy of
-the input:
+(any strides, read-only accepted); ``qk`` has length 0 for the Shannon
+entropy (the ``*_driver_*`` functions that the NumPy API calls take None
+instead, so that each case compiles on its own).  Three drivers cover every
+axis of every array without a copy of the input:
 
-* ``entropy_slice_*(p, q, ...)`` (this module): one 1-D slice, its
+* ``entropy_slice_*(pk, qk, ...)`` (this module): one 1-D slice, its
   ``BLOCK``-element blocks shared out to the threads.
 * ``entropy_rows_*(pk, qk, ...)`` (:mod:`fastxent._kernels.entropy_rows`) reduce along axis 1 (each row is a
   slice): ``axis=-1`` of a C array.  Rows of up to ``BLOCK`` elements are
@@ -62,7 +63,7 @@ from .._infra.summation import block_bounds, compensated_sum, n_blocks
 from .._math.elementary import log
 from .._math.special import entr, entr_from_log, rel_entr, rel_entr_from_log
 
-__all__ = ["entropy_slice_serial", "entropy_slice_parallel"]
+__all__ = ["entropy_slice_serial", "entropy_slice_parallel", "slice_driver_serial", "slice_driver_parallel"]
 
 
 # ------------------------------------------------------ per-element terms
@@ -221,54 +222,16 @@ def _slice_entropy(p, q, normalize, skip_nan):
 
 
 @kernel
-def entropy_slice_serial(p, q, normalize, skip_nan):
-    """Entropy (``q`` None) or relative entropy of one 1-D slice, in nats.
-
-    ``entropy_slice_serial(p, q, normalize, skip_nan) -> entropy``:
-    ``-sum(entr(p / S))`` or ``sum(rel_entr(p / S, q / T))`` with
-    ``S = sum(p)``, ``T = sum(q)`` (``scipy.stats.entropy`` of one slice).
-
-    Parameters
-    ----------
-    p : 1-D float32 or float64 array
-        Probabilities (unnormalized unless ``normalize`` is False).
-    q : 1-D array like ``p``, or None
-    normalize : bool
-        Divide ``p`` and ``q`` by their sums first (``scipy.stats.entropy``);
-        False uses them as given (``S = T = 1``).
-    skip_nan : bool
-        Drop positions where ``p`` or ``q`` is nan; if none is left the
-        result is 0.  False: nan propagates.
-
-    Returns
-    -------
-    entropy : float64
-        In nats.
-    """
+def slice_driver_serial(p, q, normalize, skip_nan):
+    """:func:`entropy_slice_serial` with ``q`` None for the Shannon entropy (the NumPy API calls the
+    drivers: each case is then its own compiled specialization)."""
     return _slice_entropy(p, q, normalize, skip_nan)
 
 
 @parallel_kernel
-def entropy_slice_parallel(p, q, normalize, skip_nan):
-    """Entropy (``q`` None) or relative entropy of one 1-D slice, in nats, on
-    Numba's thread pool.
-
-    ``entropy_slice_parallel(p, q, normalize, skip_nan) -> entropy``: the
-    arguments and the result of :func:`entropy_slice_serial` (same blocks,
-    same compensated order, so the same bits for any number of threads).
-
-    Parameters
-    ----------
-    p : 1-D float32 or float64 array
-    q : 1-D array like ``p``, or None
-    normalize : bool
-    skip_nan : bool
-
-    Returns
-    -------
-    entropy : float64
-        In nats.
-    """
+def slice_driver_parallel(p, q, normalize, skip_nan):
+    """:func:`entropy_slice_parallel` with ``q`` None for the Shannon entropy (the NumPy API calls the
+    drivers: each case is then its own compiled specialization)."""
     nb = n_blocks(p.shape[0])
     s = t = 1.0
     kept = p.shape[0]
@@ -297,3 +260,77 @@ def entropy_slice_parallel(p, q, normalize, skip_nan):
     if strict.any():
         return _slice_entropy_strict(p, q, normalize, skip_nan)
     return compensated_sum(terms)
+
+
+@parallel_kernel
+def entropy_slice_parallel(pk, qk, normalize, skip_nan):
+    """Entropy (``qk`` of length 0) or relative entropy of one 1-D slice, in nats, on
+    Numba's thread pool.
+
+    ``entropy_slice_parallel(pk, qk, normalize, skip_nan) -> entropy``: the
+    arguments and the result of :func:`entropy_slice_serial` (same blocks,
+    same compensated order, so the same bits for any number of threads).
+
+    Parameters
+    ----------
+    pk : 1-D float32 or float64 array
+    qk : 1-D array like ``pk``, or length 0 for none
+    normalize : bool
+    skip_nan : bool
+
+    Returns
+    -------
+    entropy : float64
+        In nats.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> p = np.array([1.0, 1.0, 2.0])
+    >>> kernels.entropy_slice_parallel(p, np.empty(0), True, False)
+    1.039720...
+    """
+    if qk.shape[0] == 0:
+        return slice_driver_parallel(pk, None, normalize, skip_nan)
+    return slice_driver_parallel(pk, qk, normalize, skip_nan)
+
+
+@kernel
+def entropy_slice_serial(pk, qk, normalize, skip_nan):
+    """Entropy (``qk`` of length 0) or relative entropy of one 1-D slice, in nats.
+
+    ``entropy_slice_serial(pk, qk, normalize, skip_nan) -> entropy``:
+    ``-sum(entr(pk / S))`` or ``sum(rel_entr(pk / S, qk / T))`` with
+    ``S = sum(pk)``, ``T = sum(qk)`` (``scipy.stats.entropy`` of one slice).
+
+    Parameters
+    ----------
+    pk : 1-D float32 or float64 array
+        Probabilities (unnormalized unless ``normalize`` is False).
+    qk : 1-D array like ``pk``, or length 0 for none
+    normalize : bool
+        Divide ``pk`` and ``qk`` by their sums first (``scipy.stats.entropy``);
+        False uses them as given (``S = T = 1``).
+    skip_nan : bool
+        Drop positions where ``pk`` or ``qk`` is nan; if none is left the
+        result is 0.  False: nan propagates.
+
+    Returns
+    -------
+    entropy : float64
+        In nats.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> p = np.array([1.0, 1.0, 2.0])
+    >>> kernels.entropy_slice_serial(p, np.empty(0), True, False)
+    1.039720...
+    >>> kernels.entropy_slice_serial(p, np.array([1.0, 2.0, 1.0]), True, False)
+    0.173286...
+    """
+    if qk.shape[0] == 0:
+        return slice_driver_serial(pk, None, normalize, skip_nan)
+    return slice_driver_serial(pk, qk, normalize, skip_nan)

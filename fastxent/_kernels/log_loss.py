@@ -23,7 +23,9 @@ Labels reach the kernels as integers (or floats for the binary kernel):
 
 Per-block statistics (``_summation`` pattern: fixed blocks, float64 partial
 sums, compensated sum of the partials in block order) make the result
-bit-identical for any thread count.
+bit-identical for any thread count.  Every scan comes as a ``_serial`` and a
+``_parallel`` driver; the NumPy API picks one with
+:func:`fastxent._infra.dispatch.run`.
 
 Clipping mirrors scikit-learn: probabilities are clipped to ``[lo, hi] =
 [eps, 1 - eps]`` (``eps`` of the input dtype) and, for 1-D input, the
@@ -34,16 +36,19 @@ exactly as scikit-learn builds that column.
 import numba
 import numpy as np
 
-from .._infra.dispatch import run
 from .._infra.jit import kernel, parallel_kernel
 from .._infra.summation import block_bounds, compensated_sum, compensated_sum_columns, n_blocks
 from .._math.elementary import log
 
 __all__ = [
-    "binary_log_loss_sum",
-    "multiclass_log_loss_sum",
-    "binary_scan",
-    "multiclass_scan",
+    "binary_log_loss_sum_serial",
+    "binary_log_loss_sum_parallel",
+    "multiclass_log_loss_sum_serial",
+    "multiclass_log_loss_sum_parallel",
+    "binary_scan_serial",
+    "binary_scan_parallel",
+    "multiclass_scan_serial",
+    "multiclass_scan_parallel",
     "present_values",
     "STATS",
 ]
@@ -198,7 +203,10 @@ def _block_arrays(n, k):
 
 
 @parallel_kernel
-def _binary_scan_parallel(y, neg, pos, p, w, lo, hi):
+def binary_scan_parallel(y, neg, pos, p, w, lo, hi):
+    """Fused statistics of a 1-D (positive-class) ``p`` (``w`` None: unit
+    weights).  Returns ``(summary, counts, weighted_counts)`` (see ``STATS``;
+    class 0 is ``neg``, class 1 is ``pos``)."""
     stats, counts, wcounts = _block_arrays(p.shape[0], 2)
     for b in numba.prange(stats.shape[0]):
         _binary_block(y, neg, pos, p, w, lo, hi, b, stats, counts, wcounts)
@@ -206,7 +214,8 @@ def _binary_scan_parallel(y, neg, pos, p, w, lo, hi):
 
 
 @kernel
-def _binary_scan_serial(y, neg, pos, p, w, lo, hi):
+def binary_scan_serial(y, neg, pos, p, w, lo, hi):
+    """Serial twin of :func:`binary_scan_parallel`."""
     stats, counts, wcounts = _block_arrays(p.shape[0], 2)
     for b in range(stats.shape[0]):
         _binary_block(y, neg, pos, p, w, lo, hi, b, stats, counts, wcounts)
@@ -214,7 +223,9 @@ def _binary_scan_serial(y, neg, pos, p, w, lo, hi):
 
 
 @parallel_kernel
-def _multiclass_scan_parallel(y, base, table, P, w, lo, hi):
+def multiclass_scan_parallel(y, base, table, P, w, lo, hi):
+    """Fused statistics of a 2-D ``P`` whose true column is ``table[y - base]``.
+    Returns ``(summary, counts, weighted_counts)``."""
     stats, counts, wcounts = _block_arrays(P.shape[0], P.shape[1])
     for b in numba.prange(stats.shape[0]):
         _multiclass_block(y, base, table, P, w, lo, hi, b, stats, counts, wcounts)
@@ -222,24 +233,12 @@ def _multiclass_scan_parallel(y, base, table, P, w, lo, hi):
 
 
 @kernel
-def _multiclass_scan_serial(y, base, table, P, w, lo, hi):
+def multiclass_scan_serial(y, base, table, P, w, lo, hi):
+    """Serial twin of :func:`multiclass_scan_parallel`."""
     stats, counts, wcounts = _block_arrays(P.shape[0], P.shape[1])
     for b in range(stats.shape[0]):
         _multiclass_block(y, base, table, P, w, lo, hi, b, stats, counts, wcounts)
     return _reduce_blocks(stats, counts, wcounts)
-
-
-def binary_scan(y, neg, pos, p, w, lo, hi):
-    """Fused statistics of a 1-D (positive-class) ``p``; serial or parallel
-    by size.  Returns ``(summary, counts, weighted_counts)`` (see ``STATS``;
-    class 0 is ``neg``, class 1 is ``pos``)."""
-    return run(_binary_scan_parallel, _binary_scan_serial, p.shape[0], y, neg, pos, p, w, lo, hi)
-
-
-def multiclass_scan(y, base, table, P, w, lo, hi):
-    """Fused statistics of a 2-D ``P`` whose true column is ``table[y - base]``;
-    serial or parallel by size.  Returns ``(summary, counts, weighted_counts)``."""
-    return run(_multiclass_scan_parallel, _multiclass_scan_serial, P.size, y, base, table, P, w, lo, hi)
 
 
 @kernel
@@ -255,74 +254,202 @@ def present_values(y, base, span):
 # ---------------------------------------------------------------------------
 # Stable kernels for users' own @njit code (re-exported by fastxent.kernels).
 # ---------------------------------------------------------------------------
+# Unit weights are the scans' ``w = None`` specialization (their loops then
+# load no weight); a length-0 ``sample_weight`` selects it at run time.
 
 
 @kernel
-def binary_log_loss_sum(y, p, eps, sample_weight):
-    """Weighted binary log-loss sum of positive-class probabilities.
+def _class_weight_out(wcounts, out):
+    for c in range(out.shape[0]):
+        out[c] = wcounts[c]
 
-    ``binary_log_loss_sum(y, p, eps, sample_weight) -> (loss_sum, weight_sum, positive_weight)``
 
-    .. math:: L = \\sum_i w_i \\, [-\\log \\operatorname{clip}(q_i, \\epsilon, 1 - \\epsilon)],
+# ---------------------------------------------------------------------------
+# Stable kernels for users' own @njit code (re-exported by fastxent.kernels).
+
+
+@kernel
+def binary_log_loss_sum_serial(y_true, y_pred, sample_weight, lo, hi):
+    """Weighted binary log-loss sum of positive-class probabilities, in the calling thread.
+
+    ``binary_log_loss_sum_serial(y_true, y_pred, sample_weight, lo, hi) -> (loss_sum, weight_sum, positive_weight)``
+
+    .. math:: L = \\sum_i w_i \\, [-\\log \\operatorname{clip}(q_i, lo, hi)],
               \\quad q_i = p_i \\text{ if } y_i = 1 \\text{ else } 1 - p_i
+
+    scikit-learn's ``log_loss`` is ``L / weight_sum`` with ``lo = eps``,
+    ``hi = 1 - eps``, ``eps = np.finfo(y_pred.dtype).eps``.
 
     Parameters
     ----------
-    y : 1-D integer or bool array
+    y_true : 1-D integer or bool array
         Class codes: 1 (or True) for the positive class, 0 for the negative
         one.  Samples with any other code are skipped (not in the sums).
-    p : 1-D float32 or float64 array, same length
-        Probability of the positive class.  ``1 - p`` is rounded in ``p``'s
-        dtype (as scikit-learn does) before clipping.
-    eps : float
-        Clipping bound; scikit-learn uses ``np.finfo(p.dtype).eps``.
-    sample_weight : 1-D float64 array of the same length, or None for unit weights
+    y_pred : 1-D float32 or float64 array, same length
+        Probability ``p`` of the positive class.  ``1 - p`` is rounded in
+        ``y_pred``'s dtype (as scikit-learn does) before clipping.
+    sample_weight : 1-D float64 array of the same length, or length 0 for unit weights
+    lo, hi : float
+        Clipping bounds of ``q`` (``0.0, 1.0``: none).
 
     Returns
     -------
-    loss_sum : float
-        Weighted loss sum (float64, blocked compensated summation).
-    weight_sum : float
+    loss_sum : float64
+        Weighted loss sum (blocked compensated summation).
+    weight_sum : float64
         Sum of the weights of the counted samples.
-    positive_weight : float
+    positive_weight : float64
         Sum of the weights of the positive samples (the null model of
         ``d2_log_loss_score`` predicts ``positive_weight / weight_sum``).
 
-    Serial; nopython; allocates only ``O(len(p) / 2048)`` floats.
+    Notes
+    -----
+    Allocates only ``O(len(y_pred) / 2048)`` floats.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> y = np.array([0, 1, 1])
+    >>> p = np.array([0.1, 0.8, 0.6])
+    >>> eps = np.finfo(p.dtype).eps
+    >>> kernels.binary_log_loss_sum_serial(y, p, np.empty(0), eps, 1.0 - eps)
+    (0.839329..., 3.0, 2.0)
     """
-    summary, counts, wcounts = _binary_scan_serial(y, 0, 1, p, sample_weight, eps, 1.0 - eps)
+    if sample_weight.shape[0] == 0:
+        summary, _, wcounts = binary_scan_serial(y_true, 0, 1, y_pred, None, lo, hi)
+    else:
+        summary, _, wcounts = binary_scan_serial(y_true, 0, 1, y_pred, sample_weight, lo, hi)
+    return summary[LOSS], summary[WEIGHT], wcounts[1]
+
+
+@parallel_kernel
+def binary_log_loss_sum_parallel(y_true, y_pred, sample_weight, lo, hi):
+    """Weighted binary log-loss sum of positive-class probabilities, on Numba's thread pool.
+
+    ``binary_log_loss_sum_parallel(y_true, y_pred, sample_weight, lo, hi) -> (loss_sum, weight_sum, positive_weight)``
+
+    The arguments and, bit for bit, the result of :func:`binary_log_loss_sum_serial`.
+
+    Parameters
+    ----------
+    y_true, y_pred, sample_weight, lo, hi
+        As in :func:`binary_log_loss_sum_serial`.
+
+    Returns
+    -------
+    loss_sum, weight_sum, positive_weight : float64
+        As in :func:`binary_log_loss_sum_serial`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> y = np.array([0, 1, 1])
+    >>> p = np.array([0.1, 0.8, 0.6])
+    >>> eps = np.finfo(p.dtype).eps
+    >>> kernels.binary_log_loss_sum_parallel(y, p, np.empty(0), eps, 1.0 - eps)
+    (0.839329..., 3.0, 2.0)
+    """
+    if sample_weight.shape[0] == 0:
+        summary, _, wcounts = binary_scan_parallel(y_true, 0, 1, y_pred, None, lo, hi)
+    else:
+        summary, _, wcounts = binary_scan_parallel(y_true, 0, 1, y_pred, sample_weight, lo, hi)
     return summary[LOSS], summary[WEIGHT], wcounts[1]
 
 
 @kernel
-def multiclass_log_loss_sum(y, P, eps, sample_weight):
-    """Weighted multi-class log-loss sum of a matrix of probabilities.
+def multiclass_log_loss_sum_serial(y_true, y_pred, sample_weight, lo, hi, out):
+    """Weighted multi-class log-loss sum of a matrix of probabilities, in the calling thread.
 
-    ``multiclass_log_loss_sum(y, P, eps, sample_weight) -> (loss_sum, weight_sum, class_weight)``
+    ``multiclass_log_loss_sum_serial(y_true, y_pred, sample_weight, lo, hi, out) -> (loss_sum, weight_sum)``
 
-    .. math:: L = \\sum_i w_i \\, [-\\log \\operatorname{clip}(P_{i, y_i}, \\epsilon, 1 - \\epsilon)]
+    .. math:: L = \\sum_i w_i \\, [-\\log \\operatorname{clip}(P_{i, y_i}, lo, hi)]
+
+    scikit-learn's ``log_loss`` is ``L / weight_sum`` with ``lo = eps``,
+    ``hi = 1 - eps``, ``eps = np.finfo(y_pred.dtype).eps``.
 
     Parameters
     ----------
-    y : 1-D integer array
+    y_true : 1-D integer array
         Class codes in ``[0, K)``; samples with other codes are skipped.
-    P : 2-D float32 or float64 array of shape ``(n, K)``
-        Predicted probabilities, one row per sample (any memory layout).
-    eps : float
-        Clipping bound; scikit-learn uses ``np.finfo(P.dtype).eps``.
-    sample_weight : 1-D float64 array of length n, or None for unit weights
+    y_pred : 2-D float32 or float64 array of shape ``(n, K)``
+        Predicted probabilities ``P``, one row per sample (any memory layout).
+    sample_weight : 1-D float64 array of length n, or length 0 for unit weights
+    lo, hi : float
+        Clipping bounds (``0.0, 1.0``: none).
+    out : 1-D float64 array of length K, or length 0 for none
+        Overwritten with the weight of each class (``out / weight_sum`` is
+        the null model of ``d2_log_loss_score``).
 
     Returns
     -------
-    loss_sum : float
-    weight_sum : float
+    loss_sum : float64
+        Weighted loss sum (blocked compensated summation).
+    weight_sum : float64
         Sum of the weights of the counted samples.
-    class_weight : 1-D float64 array of length K
-        Weight of each class (``class_weight / weight_sum`` is the null model
-        of ``d2_log_loss_score``).
 
-    Serial; nopython; allocates ``O(K * n / 2048)`` floats.
+    Notes
+    -----
+    Allocates ``O(K * n / 2048)`` floats.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> y = np.array([0, 2, 1])
+    >>> P = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.2, 0.5, 0.3]])
+    >>> eps, class_weight = np.finfo(P.dtype).eps, np.empty(3)
+    >>> loss_sum, weight_sum = kernels.multiclass_log_loss_sum_serial(y, P, np.empty(0), eps, 1.0 - eps, class_weight)
+    >>> loss_sum / weight_sum
+    0.520215...
+    >>> class_weight
+    array([1., 1., 1.])
     """
-    table = np.arange(P.shape[1])
-    summary, counts, wcounts = _multiclass_scan_serial(y, 0, table, P, sample_weight, eps, 1.0 - eps)
-    return summary[LOSS], summary[WEIGHT], wcounts
+    table = np.arange(y_pred.shape[1])
+    if sample_weight.shape[0] == 0:
+        summary, _, wcounts = multiclass_scan_serial(y_true, 0, table, y_pred, None, lo, hi)
+    else:
+        summary, _, wcounts = multiclass_scan_serial(y_true, 0, table, y_pred, sample_weight, lo, hi)
+    _class_weight_out(wcounts, out)
+    return summary[LOSS], summary[WEIGHT]
+
+
+@parallel_kernel
+def multiclass_log_loss_sum_parallel(y_true, y_pred, sample_weight, lo, hi, out):
+    """Weighted multi-class log-loss sum of a matrix of probabilities, on Numba's thread pool.
+
+    ``multiclass_log_loss_sum_parallel(y_true, y_pred, sample_weight, lo, hi, out) -> (loss_sum, weight_sum)``
+
+    The arguments and, bit for bit, the result of :func:`multiclass_log_loss_sum_serial`.
+
+    Parameters
+    ----------
+    y_true, y_pred, sample_weight, lo, hi, out
+        As in :func:`multiclass_log_loss_sum_serial`.
+
+    Returns
+    -------
+    loss_sum, weight_sum : float64
+        As in :func:`multiclass_log_loss_sum_serial`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> y = np.array([0, 2, 1])
+    >>> P = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.2, 0.5, 0.3]])
+    >>> eps, class_weight = np.finfo(P.dtype).eps, np.empty(3)
+    >>> loss_sum, weight_sum = kernels.multiclass_log_loss_sum_parallel(y, P, np.empty(0), eps, 1.0 - eps, class_weight)
+    >>> loss_sum / weight_sum
+    0.520215...
+    >>> class_weight
+    array([1., 1., 1.])
+    """
+    table = np.arange(y_pred.shape[1])
+    if sample_weight.shape[0] == 0:
+        summary, _, wcounts = multiclass_scan_parallel(y_true, 0, table, y_pred, None, lo, hi)
+    else:
+        summary, _, wcounts = multiclass_scan_parallel(y_true, 0, table, y_pred, sample_weight, lo, hi)
+    _class_weight_out(wcounts, out)
+    return summary[LOSS], summary[WEIGHT]

@@ -35,16 +35,20 @@ compensated summation, so results do not depend on the thread count.
 import numba
 import numpy as np
 
-from .._infra.jit import kernel, parallel_kernel, start_thread_pool
+from .._infra.jit import inline_scalar, kernel, parallel_kernel, start_thread_pool
 from .._infra.summation import block_bounds, compensated_sum, compensated_sum_columns, n_blocks
 from .._math.binary import binary_logit_loss_grad
 from .._math.softmax import softmax_row_loss_grad
 
 __all__ = [
-    "binary_logistic_loss_grad",
-    "multinomial_logistic_loss_grad",
-    "binary_logistic_loss_grad_csr",
-    "multinomial_logistic_loss_grad_csr",
+    "binary_logistic_loss_grad_serial",
+    "binary_logistic_loss_grad_parallel",
+    "multinomial_logistic_loss_grad_serial",
+    "multinomial_logistic_loss_grad_parallel",
+    "binary_logistic_loss_grad_csr_serial",
+    "binary_logistic_loss_grad_csr_parallel",
+    "multinomial_logistic_loss_grad_csr_serial",
+    "multinomial_logistic_loss_grad_csr_parallel",
 ]
 
 # A solver launches one evaluation per iteration, hundreds per fit: the
@@ -54,6 +58,12 @@ PARALLEL_MIN_WORK = 1 << 20
 # Rows per chunk when a dense X is not row-contiguous: 128 rows of a few
 # hundred features stay in L2 between the logit pass and the gradient pass.
 _CHUNK = 128
+
+
+@inline_scalar
+def _weight(sample_weight, i):
+    """``sample_weight[i]``, or 1 when ``sample_weight`` has length 0 (no weights)."""
+    return sample_weight[i] if sample_weight.shape[0] > 0 else 1.0
 
 
 # --------------------------------------------------------------------------
@@ -84,7 +94,8 @@ def _binary_dense_rows(X, y, sample_weight, coef, start, stop, grad):
         loss1, g1 = binary_logit_loss_grad(y[i + 1], z1, 1.0)
         loss2, g2 = binary_logit_loss_grad(y[i + 2], z2, 1.0)
         loss3, g3 = binary_logit_loss_grad(y[i + 3], z3, 1.0)
-        s0, s1, s2, s3 = (sample_weight[i], sample_weight[i + 1], sample_weight[i + 2], sample_weight[i + 3])
+        s0, s1 = _weight(sample_weight, i), _weight(sample_weight, i + 1)
+        s2, s3 = _weight(sample_weight, i + 2), _weight(sample_weight, i + 3)
         loss += (s0 * loss0 + s1 * loss1) + (s2 * loss2 + s3 * loss3)
         if with_grad:
             g0 *= s0
@@ -102,7 +113,7 @@ def _binary_dense_rows(X, y, sample_weight, coef, start, stop, grad):
         for j in range(d):
             z += x[j] * coef[j]
         value, dz = binary_logit_loss_grad(y[i], z, 1.0)
-        s = sample_weight[i]
+        s = _weight(sample_weight, i)
         loss += s * value
         if with_grad:
             g = s * dz
@@ -130,7 +141,7 @@ def _binary_dense_chunks(X, y, sample_weight, coef, start, stop, grad):
                 z[r] += col[r] * wj
         for r in range(m):
             value, dz = binary_logit_loss_grad(y[c0 + r], z[r], 1.0)
-            s = sample_weight[c0 + r]
+            s = _weight(sample_weight, c0 + r)
             loss += s * value
             z[r] = s * dz  # z is now the weighted dℓ/dz
         if not with_grad:
@@ -160,7 +171,7 @@ def _binary_csr_rows(data, indices, indptr, y, sample_weight, coef, start, stop,
         for q in range(lo, hi):
             z += data[q] * coef[indices[q]]
         value, dz = binary_logit_loss_grad(y[i], z, 1.0)
-        s = sample_weight[i]
+        s = _weight(sample_weight, i)
         loss += s * value
         if with_grad:
             g = s * dz
@@ -201,8 +212,8 @@ def _multinomial_dense_rows(X, y, sample_weight, coef, n_outputs, start, stop, g
             Z[2, c] = z2
             Z[3, c] = z3
         for r in range(rows):
-            s = sample_weight[i + r]
-            loss += s * softmax_row_loss_grad(Z[r], int(y[i + r]), s, D[r])
+            s = _weight(sample_weight, i + r)
+            loss += s * softmax_row_loss_grad(int(y[i + r]), Z[r], s, D[r])
         for r in range(rows, 4):
             D[r, :] = 0.0
         for c in range(n_outputs if with_grad else 0):
@@ -239,8 +250,8 @@ def _multinomial_dense_chunks(X, y, sample_weight, coef, n_outputs, start, stop,
         for r in range(m):
             for c in range(n_outputs):
                 z[c] = Z[c, r]
-            s = sample_weight[c0 + r]
-            loss += s * softmax_row_loss_grad(z, int(y[c0 + r]), s, dz)
+            s = _weight(sample_weight, c0 + r)
+            loss += s * softmax_row_loss_grad(int(y[c0 + r]), z, s, dz)
             for c in range(n_outputs):
                 Z[c, r] = dz[c]
         if not with_grad:
@@ -277,8 +288,8 @@ def _multinomial_csr_rows(data, indices, indptr, y, sample_weight, coef, n_outpu
             for q in range(lo, hi):
                 acc += data[q] * W[c, indices[q]]
             z[c] = acc
-        s = sample_weight[i]
-        loss += s * softmax_row_loss_grad(z, int(y[i]), s, dz)
+        s = _weight(sample_weight, i)
+        loss += s * softmax_row_loss_grad(int(y[i]), z, s, dz)
         for c in range(n_outputs if with_grad else 0):
             gc = dz[c]
             for q in range(lo, hi):
@@ -343,7 +354,7 @@ def loss_grad(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercep
         Dense design matrix, or a CSR matrix's arrays.
     y : 1-D array
         0/1 targets (``n_outputs == 1``) or class indices.
-    sample_weight : 1-D float array
+    sample_weight : 1-D float array, or length 0 for unit weights
     coef : 1-D float64 array of length ``n_outputs * (d + 1)``
         Row-major ``(n_outputs, d + 1)`` coefficients, intercepts last.
     n_outputs : int
@@ -364,16 +375,23 @@ def loss_grad(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercep
     float
         F(coef).
     """
+    use_pool = parallel and stored_values(X) * n_outputs >= PARALLEL_MIN_WORK
+    return objective(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercept, use_pool, grad)
+
+
+@kernel
+def objective(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercept, use_pool, grad):
+    """:func:`loss_grad` on the thread pool (``use_pool``) or in the calling thread."""
     n = y.shape[0]
     p = coef.shape[0]
     with_grad = grad.shape[0] > 0
     nb = n_blocks(n)
     block_loss = np.zeros(nb)
     block_grad = np.zeros((nb, p if with_grad else 0))
-    if not parallel or stored_values(X) * n_outputs < PARALLEL_MIN_WORK:
-        _blocks_serial(X, y, sample_weight, coef, n_outputs, block_loss, block_grad)
-    else:
+    if use_pool:
         _blocks_parallel(X, y, sample_weight, coef, n_outputs, block_loss, block_grad)
+    else:
+        _blocks_serial(X, y, sample_weight, coef, n_outputs, block_loss, block_grad)
     data_grad = compensated_sum_columns(block_grad)
     d1 = p // n_outputs
     penalty = 0.0
@@ -394,10 +412,19 @@ def loss_grad(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercep
 
 
 @kernel
-def binary_logistic_loss_grad(X, y, sample_weight, coef, C, fit_intercept, grad):
-    """L2-penalized binary logistic loss and its gradient, in one pass over ``X``.
+def _multinomial(X, y, sample_weight, coef, C, fit_intercept, use_pool, grad):
+    """The multinomial objective for ``(k, d + 1)`` coefficients (``grad`` alike, or empty)."""
+    flat_grad = grad.reshape(grad.size)
+    return objective(
+        X, y, sample_weight, coef.reshape(coef.size), coef.shape[0], C, 1.0, fit_intercept, use_pool, flat_grad
+    )
 
-    ``binary_logistic_loss_grad(X, y, sample_weight, coef, C, fit_intercept, grad) -> value``
+
+@kernel
+def binary_logistic_loss_grad_serial(X, y, sample_weight, coef, C, fit_intercept, grad):
+    """L2-penalized binary logistic loss and its gradient, in one pass over ``X``, in the calling thread.
+
+    ``binary_logistic_loss_grad_serial(X, y, sample_weight, coef, C, fit_intercept, grad) -> value``
 
     .. math:: F(w, b) = C \\sum_i s_i \\left[\\log(1 + e^{z_i}) - y_i z_i\\right]
               + \\tfrac12 \\lVert w \\rVert^2, \\qquad z_i = x_i \\cdot w + b
@@ -407,7 +434,7 @@ def binary_logistic_loss_grad(X, y, sample_weight, coef, C, fit_intercept, grad)
     X : ndarray of shape (n, d), float32 or float64, any layout
     y : float64 ndarray of shape (n,)
         Targets in {0, 1}.
-    sample_weight : float64 ndarray of shape (n,)
+    sample_weight : float64 ndarray of shape (n,), or length 0 for unit weights
         Non-negative weights ``s_i``.
     coef : float64 ndarray of shape (d + 1,)
         ``[w, b]``.
@@ -415,22 +442,69 @@ def binary_logistic_loss_grad(X, y, sample_weight, coef, C, fit_intercept, grad)
         Inverse regularization strength.
     fit_intercept : bool
         If false, ``grad[d]`` is set to 0 (``b`` should then be 0).
-    grad : float64 ndarray of shape (d + 1,)
-        Overwritten with ∇F.
+    grad : float64 ndarray of shape (d + 1,), or length 0 for none
+        Overwritten with ∇F; length 0 computes F only (less work).
+
+    Returns
+    -------
+    value : float64
+        F(w, b), bit-identical for any thread count.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0]])
+    >>> sample_weight = np.ones(3)
+    >>> y = np.array([0.0, 1.0, 1.0])
+    >>> grad = np.empty(3)
+    >>> kernels.binary_logistic_loss_grad_serial(X, y, sample_weight, np.zeros(3), 1.0, True, grad)
+    2.079441...
+    >>> grad
+    array([-1.5,  0. , -0.5])
+    """
+    return objective(X, y, sample_weight, coef, 1, C, 1.0, fit_intercept, False, grad)
+
+
+@parallel_kernel
+def binary_logistic_loss_grad_parallel(X, y, sample_weight, coef, C, fit_intercept, grad):
+    """L2-penalized binary logistic loss and its gradient, in one pass over ``X``, on Numba's thread pool.
+
+    ``binary_logistic_loss_grad_parallel(X, y, sample_weight, coef, C, fit_intercept, grad) -> value``
+
+    The arguments and, bit for bit, the result of :func:`binary_logistic_loss_grad_serial`.
+
+    Parameters
+    ----------
+    X, y, sample_weight, coef, C, fit_intercept, grad
+        As in :func:`binary_logistic_loss_grad_serial`.
 
     Returns
     -------
     value : float64
         F(w, b).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0]])
+    >>> sample_weight = np.ones(3)
+    >>> y = np.array([0.0, 1.0, 1.0])
+    >>> grad = np.empty(3)
+    >>> kernels.binary_logistic_loss_grad_parallel(X, y, sample_weight, np.zeros(3), 1.0, True, grad)
+    2.079441...
+    >>> grad
+    array([-1.5,  0. , -0.5])
     """
-    return loss_grad(X, y, sample_weight, coef, 1, C, 1.0, fit_intercept, True, grad)
+    return objective(X, y, sample_weight, coef, 1, C, 1.0, fit_intercept, True, grad)
 
 
 @kernel
-def multinomial_logistic_loss_grad(X, y, sample_weight, coef, C, fit_intercept, grad):
-    """L2-penalized multinomial (softmax) logistic loss and gradient, one pass.
+def multinomial_logistic_loss_grad_serial(X, y, sample_weight, coef, C, fit_intercept, grad):
+    """L2-penalized multinomial (softmax) logistic loss and gradient, one pass, in the calling thread.
 
-    ``multinomial_logistic_loss_grad(X, y, sample_weight, coef, C, fit_intercept, grad) -> value``
+    ``multinomial_logistic_loss_grad_serial(X, y, sample_weight, coef, C, fit_intercept, grad) -> value``
 
     .. math:: F(W, b) = C \\sum_i s_i \\left[\\log \\sum_c e^{z_{ic}} - z_{i y_i}\\right]
               + \\tfrac12 \\lVert W \\rVert_F^2, \\qquad z_{ic} = x_i \\cdot W_c + b_c
@@ -440,7 +514,7 @@ def multinomial_logistic_loss_grad(X, y, sample_weight, coef, C, fit_intercept, 
     X : ndarray of shape (n, d), float32 or float64, any layout
     y : float64 (or integer) ndarray of shape (n,)
         Class indices in ``0 .. k-1``.
-    sample_weight : float64 ndarray of shape (n,)
+    sample_weight : float64 ndarray of shape (n,), or length 0 for unit weights
         Non-negative weights ``s_i``.
     coef : C-contiguous float64 ndarray of shape (k, d + 1)
         ``[W | b]``.
@@ -448,26 +522,75 @@ def multinomial_logistic_loss_grad(X, y, sample_weight, coef, C, fit_intercept, 
         Inverse regularization strength.
     fit_intercept : bool
         If false, the last column of ``grad`` is set to 0.
-    grad : C-contiguous float64 ndarray of shape (k, d + 1)
-        Overwritten with ∇F.
+    grad : C-contiguous float64 ndarray of shape (k, d + 1), or of length 0 for none
+        Overwritten with ∇F; length 0 (e.g. shape ``(0, d + 1)``) computes F only.
+
+    Returns
+    -------
+    value : float64
+        F(W, b), bit-identical for any thread count.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0]])
+    >>> sample_weight = np.ones(3)
+    >>> y = np.array([0.0, 1.0, 2.0])
+    >>> grad = np.empty((3, 3))
+    >>> kernels.multinomial_logistic_loss_grad_serial(X, y, sample_weight, np.zeros((3, 3)), 1.0, True, grad)
+    3.295836...
+    >>> grad.round(6)
+    array([[ 1.      , -0.333333, -0.      ],
+           [-0.      ,  0.666667, -0.      ],
+           [-1.      , -0.333333, -0.      ]])
+    """
+    return _multinomial(X, y, sample_weight, coef, C, fit_intercept, False, grad)
+
+
+@parallel_kernel
+def multinomial_logistic_loss_grad_parallel(X, y, sample_weight, coef, C, fit_intercept, grad):
+    """L2-penalized multinomial (softmax) logistic loss and gradient, one pass, on Numba's thread pool.
+
+    ``multinomial_logistic_loss_grad_parallel(X, y, sample_weight, coef, C, fit_intercept, grad) -> value``
+
+    The arguments and, bit for bit, the result of :func:`multinomial_logistic_loss_grad_serial`.
+
+    Parameters
+    ----------
+    X, y, sample_weight, coef, C, fit_intercept, grad
+        As in :func:`multinomial_logistic_loss_grad_serial`.
 
     Returns
     -------
     value : float64
         F(W, b).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0]])
+    >>> sample_weight = np.ones(3)
+    >>> y = np.array([0.0, 1.0, 2.0])
+    >>> grad = np.empty((3, 3))
+    >>> kernels.multinomial_logistic_loss_grad_parallel(X, y, sample_weight, np.zeros((3, 3)), 1.0, True, grad)
+    3.295836...
+    >>> grad.round(6)
+    array([[ 1.      , -0.333333, -0.      ],
+           [-0.      ,  0.666667, -0.      ],
+           [-1.      , -0.333333, -0.      ]])
     """
-    k = coef.shape[0]
-    return loss_grad(
-        X, y, sample_weight, coef.reshape(coef.size), k, C, 1.0, fit_intercept, True, grad.reshape(grad.size)
-    )
+    return _multinomial(X, y, sample_weight, coef, C, fit_intercept, True, grad)
 
 
 @kernel
-def binary_logistic_loss_grad_csr(data, indices, indptr, y, sample_weight, coef, C, fit_intercept, grad):
-    """:func:`binary_logistic_loss_grad` for a CSR ``X`` given by its three arrays
-    (``d`` is ``coef.shape[0] - 1``).
+def binary_logistic_loss_grad_csr_serial(data, indices, indptr, y, sample_weight, coef, C, fit_intercept, grad):
+    """:func:`binary_logistic_loss_grad_serial` for a CSR ``X`` given by its three
+    arrays (``d`` is ``coef.shape[0] - 1``).
 
-    ``binary_logistic_loss_grad_csr(data, indices, indptr, y, sample_weight, coef, C, fit_intercept, grad) -> value``
+    ``binary_logistic_loss_grad_csr_serial(data, indices, indptr, y, sample_weight, coef, C, fit_intercept, grad)
+    -> value``
 
     Parameters
     ----------
@@ -477,22 +600,73 @@ def binary_logistic_loss_grad_csr(data, indices, indptr, y, sample_weight, coef,
     indptr : int32 or int64 ndarray of shape (n + 1,)
         Row ``i`` is ``data[indptr[i]:indptr[i + 1]]``.
     y, sample_weight, coef, C, fit_intercept, grad
-        As in :func:`binary_logistic_loss_grad`.
+        As in :func:`binary_logistic_loss_grad_serial`.
 
     Returns
     -------
     value : float64
         F at ``coef``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> import scipy.sparse
+    >>> X = scipy.sparse.csr_matrix([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0]])
+    >>> sample_weight = np.ones(3)
+    >>> y = np.array([0.0, 1.0, 1.0])
+    >>> grad = np.empty(3)
+    >>> kernels.binary_logistic_loss_grad_csr_serial(X.data, X.indices, X.indptr, y, sample_weight,
+    ...     np.zeros(3), 1.0, True, grad)
+    2.079441...
+    >>> grad
+    array([-1.5,  0. , -0.5])
     """
-    return loss_grad((data, indices, indptr), y, sample_weight, coef, 1, C, 1.0, fit_intercept, True, grad)
+    return objective((data, indices, indptr), y, sample_weight, coef, 1, C, 1.0, fit_intercept, False, grad)
+
+
+@parallel_kernel
+def binary_logistic_loss_grad_csr_parallel(data, indices, indptr, y, sample_weight, coef, C, fit_intercept, grad):
+    """:func:`binary_logistic_loss_grad_csr_serial` on Numba's thread pool (bit-identical result).
+
+    ``binary_logistic_loss_grad_csr_parallel(data, indices, indptr, y, sample_weight, coef, C, fit_intercept, grad)
+    -> value``
+
+    Parameters
+    ----------
+    data, indices, indptr, y, sample_weight, coef, C, fit_intercept, grad
+        As in :func:`binary_logistic_loss_grad_csr_serial`.
+
+    Returns
+    -------
+    value : float64
+        F at ``coef``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> import scipy.sparse
+    >>> X = scipy.sparse.csr_matrix([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0]])
+    >>> sample_weight = np.ones(3)
+    >>> y = np.array([0.0, 1.0, 1.0])
+    >>> grad = np.empty(3)
+    >>> kernels.binary_logistic_loss_grad_csr_parallel(X.data, X.indices, X.indptr, y, sample_weight,
+    ...     np.zeros(3), 1.0, True, grad)
+    2.079441...
+    >>> grad
+    array([-1.5,  0. , -0.5])
+    """
+    return objective((data, indices, indptr), y, sample_weight, coef, 1, C, 1.0, fit_intercept, True, grad)
 
 
 @kernel
-def multinomial_logistic_loss_grad_csr(data, indices, indptr, y, sample_weight, coef, C, fit_intercept, grad):
-    """:func:`multinomial_logistic_loss_grad` for a CSR ``X`` given by its three
-    arrays (``d`` is ``coef.shape[1] - 1``).
+def multinomial_logistic_loss_grad_csr_serial(data, indices, indptr, y, sample_weight, coef, C, fit_intercept, grad):
+    """:func:`multinomial_logistic_loss_grad_serial` for a CSR ``X`` given by its
+    three arrays (``d`` is ``coef.shape[1] - 1``).
 
-    ``multinomial_logistic_loss_grad_csr(data, indices, indptr, y, sample_weight, coef, C, fit_intercept, grad) -> value``
+    ``multinomial_logistic_loss_grad_csr_serial(data, indices, indptr, y, sample_weight, coef, C, fit_intercept,
+    grad) -> value``
 
     Parameters
     ----------
@@ -502,136 +676,68 @@ def multinomial_logistic_loss_grad_csr(data, indices, indptr, y, sample_weight, 
     indptr : int32 or int64 ndarray of shape (n + 1,)
         Row ``i`` is ``data[indptr[i]:indptr[i + 1]]``.
     y, sample_weight, coef, C, fit_intercept, grad
-        As in :func:`multinomial_logistic_loss_grad`.
+        As in :func:`multinomial_logistic_loss_grad_serial`.
 
     Returns
     -------
     value : float64
         F at ``coef``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> import scipy.sparse
+    >>> X = scipy.sparse.csr_matrix([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0]])
+    >>> sample_weight = np.ones(3)
+    >>> y = np.array([0.0, 1.0, 2.0])
+    >>> grad = np.empty((3, 3))
+    >>> kernels.multinomial_logistic_loss_grad_csr_serial(X.data, X.indices, X.indptr, y, sample_weight,
+    ...     np.zeros((3, 3)), 1.0, True, grad)
+    3.295836...
+    >>> grad.round(6)
+    array([[ 1.      , -0.333333, -0.      ],
+           [-0.      ,  0.666667, -0.      ],
+           [-1.      , -0.333333, -0.      ]])
     """
-    k = coef.shape[0]
-    return loss_grad(
-        (data, indices, indptr),
-        y,
-        sample_weight,
-        coef.reshape(coef.size),
-        k,
-        C,
-        1.0,
-        fit_intercept,
-        True,
-        grad.reshape(grad.size),
-    )
+    return _multinomial((data, indices, indptr), y, sample_weight, coef, C, fit_intercept, False, grad)
 
 
-# --------------------------------------------------------------------------
-# Helpers shared by the solvers.
+@parallel_kernel
+def multinomial_logistic_loss_grad_csr_parallel(data, indices, indptr, y, sample_weight, coef, C, fit_intercept, grad):
+    """:func:`multinomial_logistic_loss_grad_csr_serial` on Numba's thread pool (bit-identical result).
 
+    ``multinomial_logistic_loss_grad_csr_parallel(data, indices, indptr, y, sample_weight, coef, C, fit_intercept,
+    grad) -> value``
 
-@kernel
-def max_abs(v):
-    """max_i |v_i| (0 for an empty vector); NaN if any entry is NaN, so that
-    ``max_abs(g) <= tol`` never passes for a NaN gradient (Python's ``max``
-    would drop the NaN)."""
-    m = 0.0
-    for i in range(v.shape[0]):
-        a = abs(v[i])
-        if a > m or np.isnan(a):
-            m = a
-    return m
+    Parameters
+    ----------
+    data, indices, indptr, y, sample_weight, coef, C, fit_intercept, grad
+        As in :func:`multinomial_logistic_loss_grad_csr_serial`.
 
+    Returns
+    -------
+    value : float64
+        F at ``coef``.
 
-@kernel
-def dot(a, b):
-    acc = 0.0
-    for i in range(a.shape[0]):
-        acc += a[i] * b[i]
-    return acc
-
-
-@kernel
-def norm2(v):
-    """Euclidean norm of ``v``, scaled by its largest entry so that it stays
-    finite wherever it is representable (``sqrt(dot(v, v))`` overflows from
-    entries of about 1e154)."""
-    m = max_abs(v)
-    if not 0.0 < m < np.inf:
-        return m
-    acc = 0.0
-    for i in range(v.shape[0]):
-        r = v[i] / m
-        acc += r * r
-    return m * np.sqrt(acc)
-
-
-# The penalty weight λ = 1 / (C Σ s_i) is capped here: an infinite λ (C Σ s_i
-# rounding to 0) would turn the penalty's gradient λ w at w = 0 into NaN,
-# while any λ this large already pins w to within 1e-300 of 0.
-MAX_L2 = 1e300
-
-
-@kernel
-def solver_scaling(sample_weight, C):
-    """``(a, λ) = (1 / Σ s_i, 1 / (C Σ s_i))``: the solvers minimise
-    ``F / (C Σ s_i)``, scikit-learn's scaling of ``F = C Σ s ℓ + ½‖w‖²``
-    (``λ`` capped at ``MAX_L2``).  ``a`` is 0 or infinite when ``Σ s_i``
-    overflows or is below about 1e-308: :func:`usable_scaling` tells."""
-    sw_sum = 0.0
-    for i in range(sample_weight.shape[0]):
-        sw_sum += sample_weight[i]
-    return 1.0 / sw_sum, min(1.0 / (C * sw_sum), MAX_L2)
-
-
-@kernel
-def usable_scaling(loss_scale, l2):
-    """Whether :func:`solver_scaling` gave a finite, positive ``a`` and a
-    finite ``λ`` (else the objective is 0·∞ or ∞ and no fit is possible)."""
-    return 0.0 < loss_scale < np.inf and 0.0 <= l2 < np.inf
-
-
-@kernel
-def finite_point(f, g):
-    """Whether an objective value and its gradient are all finite."""
-    return np.isfinite(f) and np.isfinite(max_abs(g))
-
-
-# The objective history starts this long and doubles when full: nothing is
-# reserved in proportion to max_iter (which may be 2**63 - 1).
-_HISTORY_START = 64
-
-
-@kernel
-def new_history(max_iter):
-    """An empty history buffer for a fit of at most ``max_iter`` iterations."""
-    return np.empty(min(max(max_iter, 0), _HISTORY_START - 1) + 1)
-
-
-@kernel
-def record(history, n, value):
-    """Store ``value`` as entry ``n`` of the history, doubling the buffer when
-    it is full; returns the (possibly new) buffer."""
-    if n >= history.shape[0]:
-        grown = np.empty(2 * history.shape[0])
-        grown[:n] = history[:n]
-        history = grown
-    history[n] = value
-    return history
-
-
-@kernel
-def start_coef(coef0, n_outputs, fit_intercept):
-    """A float64 flat copy of the initial coefficients (intercepts zeroed
-    when they are not fitted)."""
-    coef = np.empty(coef0.size)
-    i = 0
-    for value in coef0.flat:
-        coef[i] = value
-        i += 1
-    if not fit_intercept:
-        d1 = coef0.size // n_outputs
-        for c in range(n_outputs):
-            coef[c * d1 + d1 - 1] = 0.0
-    return coef
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> import scipy.sparse
+    >>> X = scipy.sparse.csr_matrix([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0]])
+    >>> sample_weight = np.ones(3)
+    >>> y = np.array([0.0, 1.0, 2.0])
+    >>> grad = np.empty((3, 3))
+    >>> kernels.multinomial_logistic_loss_grad_csr_parallel(X.data, X.indices, X.indptr, y, sample_weight,
+    ...     np.zeros((3, 3)), 1.0, True, grad)
+    3.295836...
+    >>> grad.round(6)
+    array([[ 1.      , -0.333333, -0.      ],
+           [-0.      ,  0.666667, -0.      ],
+           [-1.      , -0.333333, -0.      ]])
+    """
+    return _multinomial((data, indices, indptr), y, sample_weight, coef, C, fit_intercept, True, grad)
 
 
 # The solvers (serial loops over the parallel objective) crash when loaded

@@ -28,13 +28,15 @@ its gradient ``-w_c t_c / q_c`` is evaluated at the clipped ``q``.
 
 Conventions shared by every function here:
 
+* The target comes first: ``(target, z_row)`` for a class index,
+  ``(t_row, z_row)`` for a distribution (``q_row`` for probabilities).
 * ``class_weight`` is a 1-D float64 array of length ``K``, or of length 0
   meaning "no class weights" (one compiled specialization for both cases).
 * The returned loss is the per-sample loss *before* any sample weight.
-* ``*_grad`` functions write ``weight * dloss/dinput`` into ``grad_row``
-  (a row of the caller's gradient array, float32 or float64) and return the
-  loss, so a caller folds sample weight and the ``mean`` normalization into
-  ``weight``.
+* ``*_grad`` functions write ``grad_scale * dloss/dinput`` into ``grad_row``
+  (a row of the caller's gradient array, float32 or float64; passed last)
+  and return the loss, so a caller folds sample weight and the ``mean``
+  normalization into ``grad_scale``.
 
 Each function makes two passes over a logits row (max, then exp-sum) and,
 for gradients, one more over ``grad_row``; rows of even 32000 float32 stay
@@ -84,6 +86,13 @@ def row_max(z_row):
     Returns
     -------
     m : float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> kernels.row_max(np.array([1.0, 3.0, 2.0]))
+    3.0
     """
     # Eight independent running maxima: a single one is a loop-carried
     # select that LLVM only vectorizes under ``nnan``, which we never allow;
@@ -131,6 +140,14 @@ def row_sum_exp(z_row, shift):
     Returns
     -------
     s : float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> z = np.array([1.0, 3.0, 2.0])
+    >>> kernels.row_sum_exp(z, 3.0)
+    1.503214...
     """
     # Terms are added in the row's dtype within runs of SUM_RUN values, each
     # run total then in float64: a float64 accumulator would make LLVM
@@ -170,6 +187,17 @@ def row_max_sum_exp(z_row):
         The row max.
     s : float64
         ``sum(exp(z_row - m))`` (NaN if the row holds a NaN or +inf).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> z = np.array([1.0, 3.0, 2.0])
+    >>> m, s = kernels.row_max_sum_exp(z)
+    >>> m, s
+    (3.0, 1.503214...)
+    >>> float(m + np.log(s))
+    3.407605...
     """
     k = z_row.shape[0]
     m = -np.inf
@@ -197,6 +225,15 @@ def row_logsumexp(z_row):
     Returns
     -------
     lse : float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> kernels.row_logsumexp(np.array([1.0, 3.0, 2.0]))
+    3.407605...
+    >>> kernels.row_logsumexp(np.array([1000.0, 1000.0]))
+    1000.693147...
     """
     m, s = row_max_sum_exp(z_row)
     if math.isinf(m):
@@ -227,23 +264,31 @@ def _scaled_softmax_into(z_row, m, grad_row):
 
 
 @scalar
-def softmax_row_loss(z_row, target):
+def softmax_row_loss(target, z_row):
     """Cross-entropy of one row of logits against an integer class.
 
-    ``softmax_row_loss(z_row, target) -> loss``
+    ``softmax_row_loss(target, z_row) -> loss``
 
     ``logsumexp(z_row) - z_row[target]``.
 
     Parameters
     ----------
-    z_row : 1-D float32 or float64 array of length K
-        Logits of the ``K`` classes.
     target : int
         Class index in ``[0, K)``.
+    z_row : 1-D float32 or float64 array of length K
+        Logits of the ``K`` classes.
 
     Returns
     -------
     loss : float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> z = np.array([1.0, 3.0, 2.0])
+    >>> kernels.softmax_row_loss(1, z)
+    0.407605...
     """
     m, s = row_max_sum_exp(z_row)
     return (m - z_row[target]) + log(s)
@@ -261,34 +306,45 @@ def _shifted_log_sum(m, z_target, s):
 
 
 @kernel
-def softmax_row_loss_grad(z_row, target, weight, grad_row):
+def softmax_row_loss_grad(target, z_row, grad_scale, grad_row):
     """Loss of :func:`softmax_row_loss` and its gradient, in one go.
 
-    ``softmax_row_loss_grad(z_row, target, weight, grad_row) -> loss``
+    ``softmax_row_loss_grad(target, z_row, grad_scale, grad_row) -> loss``
 
-    Writes ``weight * (softmax(z_row) - onehot(target))`` into ``grad_row``.
+    Writes ``grad_scale * (softmax(z_row) - onehot(target))`` into ``grad_row``.
 
     Parameters
     ----------
-    z_row : 1-D array of float32 or float64
     target : int
         Class index in ``[0, K)``.
-    weight : float
-        Factor applied to the gradient (sample weight / normalization).
+    z_row : 1-D array of float32 or float64
+    grad_scale : float
+        Factor applied to every gradient entry (sample weight / normalization).
     grad_row : 1-D writable float32 or float64 array of length K
-        Overwritten with ``weight * (softmax(z_row) - onehot(target))``.
+        Overwritten with ``grad_scale * (softmax(z_row) - onehot(target))``.
 
     Returns
     -------
     loss : float64
         The unweighted loss ``logsumexp(z_row) - z_row[target]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> z = np.array([1.0, 3.0, 2.0])
+    >>> g = np.empty(3)
+    >>> kernels.softmax_row_loss_grad(1, z, 1.0, g)
+    0.407605...
+    >>> g.round(6)
+    array([ 0.090031, -0.334759,  0.244728])
     """
     m = row_max(z_row)
     s = _scaled_softmax_into(z_row, m, grad_row)
-    scale = weight / s
+    scale = grad_scale / s
     for j in range(grad_row.shape[0]):
         grad_row[j] = grad_row[j] * scale
-    grad_row[target] = grad_row[target] - weight
+    grad_row[target] = grad_row[target] - grad_scale
     return _shifted_log_sum(m, np.float64(z_row[target]), s)
 
 
@@ -329,23 +385,24 @@ def _target_loss(z_row, target, t_row, smoothing, class_weight):
 
 
 @kernel
-def _target_loss_grad(z_row, target, t_row, smoothing, class_weight, weight, grad_row):
+def _target_loss_grad(z_row, target, t_row, smoothing, class_weight, grad_scale, grad_row):
     k = z_row.shape[0]
     m = row_max(z_row)
     s = _scaled_softmax_into(z_row, m, grad_row)
     d, a = _soft_sums(z_row, target, t_row, m, smoothing, class_weight)
     uniform = smoothing / k
-    scale = weight * a / s
+    scale = grad_scale * a / s
     for j in range(k):
-        grad_row[j] = grad_row[j] * scale - weight * _smoothed_coef(t_row, target, j, smoothing, uniform, class_weight)
+        coef = _smoothed_coef(t_row, target, j, smoothing, uniform, class_weight)
+        grad_row[j] = grad_row[j] * scale - grad_scale * coef
     return d + a * log(s)
 
 
 @scalar
-def softmax_row_smoothed_loss(z_row, target, smoothing, class_weight):
+def softmax_row_smoothed_loss(target, z_row, class_weight, label_smoothing):
     """Class-weighted, label-smoothed cross-entropy of one row of logits.
 
-    ``softmax_row_smoothed_loss(z_row, target, smoothing, class_weight) -> loss``
+    ``softmax_row_smoothed_loss(target, z_row, class_weight, label_smoothing) -> loss``
 
     ``(1 - eps) w_y (lse - z_y) + (eps / K) sum_c w_c (lse - z_c)``
     (``torch.nn.functional.cross_entropy`` with ``weight`` and
@@ -353,100 +410,147 @@ def softmax_row_smoothed_loss(z_row, target, smoothing, class_weight):
 
     Parameters
     ----------
-    z_row : 1-D array of float32 or float64
     target : int
         Class index in ``[0, K)``.
-    smoothing : float
-        Label smoothing ``eps`` in [0, 1].
+    z_row : 1-D array of float32 or float64
     class_weight : 1-D float64 array of length K, or length 0 for none
+    label_smoothing : float
+        Label smoothing ``eps`` in [0, 1].
 
     Returns
     -------
     loss : float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> z = np.array([1.0, 3.0, 2.0])
+    >>> no_weights = np.empty(0)
+    >>> kernels.softmax_row_smoothed_loss(1, z, no_weights, 0.1)
+    0.507605...
+    >>> kernels.softmax_row_smoothed_loss(1, z, np.array([1.0, 2.0, 1.0]), 0.1)
+    0.888038...
     """
-    return _target_loss(z_row, target, z_row[:0], smoothing, class_weight)
+    return _target_loss(z_row, target, z_row[:0], label_smoothing, class_weight)
 
 
 @scalar
-def softmax_row_smoothed_loss_grad(z_row, target, smoothing, class_weight, weight, grad_row):
-    """:func:`softmax_row_smoothed_loss` and ``weight`` times its gradient.
+def softmax_row_smoothed_loss_grad(target, z_row, class_weight, label_smoothing, grad_scale, grad_row):
+    """:func:`softmax_row_smoothed_loss` and ``grad_scale`` times its gradient.
 
-    ``softmax_row_smoothed_loss_grad(z_row, target, smoothing, class_weight, weight, grad_row) -> loss``
+    ``softmax_row_smoothed_loss_grad(target, z_row, class_weight, label_smoothing, grad_scale, grad_row) -> loss``
 
-    ``grad_j = weight * (A softmax_j - w_j t_j)`` with
+    ``grad_j = grad_scale * (A softmax_j - w_j t_j)`` with
     ``t = (1 - eps) onehot(target) + eps / K`` and ``A = sum_c w_c t_c``.
 
     Parameters
     ----------
-    z_row : 1-D array of float32 or float64
     target : int
         Class index in ``[0, K)``.
-    smoothing : float
-        Label smoothing ``eps`` in [0, 1] (0.0: none).
+    z_row : 1-D array of float32 or float64
     class_weight : 1-D float64 array of length K, or length 0 for none
-    weight : float
-        Factor on the gradient (sample weight / normalization).
+    label_smoothing : float
+        Label smoothing ``eps`` in [0, 1] (0.0: none).
+    grad_scale : float
+        Factor on every gradient entry (sample weight / normalization).
     grad_row : 1-D writable float32 or float64 array of length K
-        Overwritten with ``weight`` times the gradient of the loss.
+        Overwritten with ``grad_scale`` times the gradient of the loss.
 
     Returns
     -------
     loss : float64
         The loss of :func:`softmax_row_smoothed_loss`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> z = np.array([1.0, 3.0, 2.0])
+    >>> g = np.empty(3)
+    >>> no_weights = np.empty(0)
+    >>> kernels.softmax_row_smoothed_loss_grad(1, z, no_weights, 0.1, 1.0, g)
+    0.507605...
+    >>> g.round(6)
+    array([ 0.056697, -0.268092,  0.211395])
     """
-    return _target_loss_grad(z_row, target, z_row[:0], smoothing, class_weight, weight, grad_row)
+    return _target_loss_grad(z_row, target, z_row[:0], label_smoothing, class_weight, grad_scale, grad_row)
 
 
 @scalar
-def softmax_row_soft_loss(z_row, t_row, smoothing, class_weight):
+def softmax_row_soft_loss(t_row, z_row, class_weight, label_smoothing):
     """Cross-entropy ``sum_c w_c t'_c (lse(z) - z_c)`` against a distribution.
 
-    ``softmax_row_soft_loss(z_row, t_row, smoothing, class_weight) -> loss``
+    ``softmax_row_soft_loss(t_row, z_row, class_weight, label_smoothing) -> loss``
 
     ``t' = (1 - eps) t_row + eps / K`` (PyTorch's soft-target loss).
 
     Parameters
     ----------
-    z_row : 1-D array of float32 or float64
-        Logits.
     t_row : 1-D array of float32 or float64
         Target distribution (one-hot or soft), non-empty.
-    smoothing : float
-        Label smoothing ``eps`` in [0, 1] (0.0: none).
+    z_row : 1-D array of float32 or float64
+        Logits.
     class_weight : 1-D float64 array of length K, or length 0 for none
+    label_smoothing : float
+        Label smoothing ``eps`` in [0, 1] (0.0: none).
 
     Returns
     -------
     loss : float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> z = np.array([1.0, 3.0, 2.0])
+    >>> t = np.array([0.0, 0.5, 0.5])
+    >>> no_weights = np.empty(0)
+    >>> kernels.softmax_row_soft_loss(t, z, no_weights, 0.0)
+    0.907605...
     """
-    return _target_loss(z_row, -1, t_row, smoothing, class_weight)
+    return _target_loss(z_row, -1, t_row, label_smoothing, class_weight)
 
 
 @scalar
-def softmax_row_soft_loss_grad(z_row, t_row, smoothing, class_weight, weight, grad_row):
-    """:func:`softmax_row_soft_loss` and ``weight`` times its gradient.
+def softmax_row_soft_loss_grad(t_row, z_row, class_weight, label_smoothing, grad_scale, grad_row):
+    """:func:`softmax_row_soft_loss` and ``grad_scale`` times its gradient.
 
-    ``softmax_row_soft_loss_grad(z_row, t_row, smoothing, class_weight, weight, grad_row) -> loss``
+    ``softmax_row_soft_loss_grad(t_row, z_row, class_weight, label_smoothing, grad_scale, grad_row) -> loss``
 
-    ``grad_j = weight * (A softmax_j - w_j t'_j)``, ``A = sum_c w_c t'_c``.
+    ``grad_j = grad_scale * (A softmax_j - w_j t'_j)``, ``A = sum_c w_c t'_c``.
 
     Parameters
     ----------
-    z_row, t_row : 1-D arrays of float32 or float64
-    smoothing : float
-        Label smoothing ``eps`` in [0, 1] (0.0: none).
+    t_row, z_row : 1-D arrays of float32 or float64
+        Target distribution and logits.
     class_weight : 1-D float64 array of length K, or length 0 for none
-    weight : float
-        Factor on the gradient (sample weight / normalization).
+    label_smoothing : float
+        Label smoothing ``eps`` in [0, 1] (0.0: none).
+    grad_scale : float
+        Factor on every gradient entry (sample weight / normalization).
     grad_row : 1-D writable float32 or float64 array of length K
-        Overwritten with ``weight`` times the gradient of the loss.
+        Overwritten with ``grad_scale`` times the gradient of the loss.
 
     Returns
     -------
     loss : float64
         The loss of :func:`softmax_row_soft_loss`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> z = np.array([1.0, 3.0, 2.0])
+    >>> t = np.array([0.0, 0.5, 0.5])
+    >>> g = np.empty(3)
+    >>> no_weights = np.empty(0)
+    >>> kernels.softmax_row_soft_loss_grad(t, z, no_weights, 0.0, 1.0, g)
+    0.907605...
+    >>> g.round(6)
+    array([ 0.090031,  0.165241, -0.255272])
     """
-    return _target_loss_grad(z_row, -1, t_row, smoothing, class_weight, weight, grad_row)
+    return _target_loss_grad(z_row, -1, t_row, label_smoothing, class_weight, grad_scale, grad_row)
 
 
 @inline_scalar
@@ -471,127 +575,175 @@ def _proba_loss(q_row, target, t_row, smoothing, class_weight, lo, hi):
 
 
 @kernel
-def _proba_loss_grad(q_row, target, t_row, smoothing, class_weight, lo, hi, weight, grad_row):
+def _proba_loss_grad(q_row, target, t_row, smoothing, class_weight, lo, hi, grad_scale, grad_row):
     uniform = smoothing / q_row.shape[0]
     loss = 0.0
     for c in range(q_row.shape[0]):
         coef = _smoothed_coef(t_row, target, c, smoothing, uniform, class_weight)
         q = _clip(q_row[c], lo, hi)
         loss += _neg_xlog(coef, q)
-        grad_row[c] = 0.0 if coef == 0.0 else -weight * coef / q
+        grad_row[c] = 0.0 if coef == 0.0 else -grad_scale * coef / q
     return loss
 
 
 @scalar
-def proba_row_loss(q_row, target, smoothing, class_weight, lo, hi):
+def proba_row_loss(target, q_row, class_weight, label_smoothing, lo, hi):
     """Class-weighted, label-smoothed cross-entropy of one row of probabilities.
 
-    ``proba_row_loss(q_row, target, smoothing, class_weight, lo, hi) -> loss``
+    ``proba_row_loss(target, q_row, class_weight, label_smoothing, lo, hi) -> loss``
 
     ``-(1 - eps) w_y log q_y - (eps / K) sum_c w_c log q_c`` with ``q``
     clipped to ``[lo, hi]`` (no smoothing: ``-w_y log q_y``, reading one value).
 
     Parameters
     ----------
-    q_row : 1-D array of float32 or float64
-        Predicted probabilities of the ``K`` classes.
     target : int
         Class index in ``[0, K)``.
-    smoothing : float
-        Label smoothing ``eps`` in [0, 1] (0.0: none).
+    q_row : 1-D array of float32 or float64
+        Predicted probabilities of the ``K`` classes.
     class_weight : 1-D float64 array of length K, or length 0 for none
+    label_smoothing : float
+        Label smoothing ``eps`` in [0, 1] (0.0: none).
     lo, hi : float
         Clipping bounds (``0.0, 1.0``: none).
 
     Returns
     -------
     loss : float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> q = np.array([0.2, 0.7, 0.1])
+    >>> no_weights = np.empty(0)
+    >>> kernels.proba_row_loss(1, q, no_weights, 0.0, 0.0, 1.0)
+    0.356674...
+    >>> kernels.proba_row_loss(1, q, no_weights, 0.1, 0.0, 1.0)
+    0.463297...
     """
-    if smoothing == 0.0:
+    if label_smoothing == 0.0:
         return _neg_xlog(_class_weight(class_weight, target), _clip(q_row[target], lo, hi))
-    return _proba_loss(q_row, target, q_row[:0], smoothing, class_weight, lo, hi)
+    return _proba_loss(q_row, target, q_row[:0], label_smoothing, class_weight, lo, hi)
 
 
 @scalar
-def proba_row_loss_grad(q_row, target, smoothing, class_weight, lo, hi, weight, grad_row):
-    """:func:`proba_row_loss` and ``weight`` times its gradient.
+def proba_row_loss_grad(target, q_row, class_weight, label_smoothing, lo, hi, grad_scale, grad_row):
+    """:func:`proba_row_loss` and ``grad_scale`` times its gradient.
 
-    ``proba_row_loss_grad(q_row, target, smoothing, class_weight, lo, hi, weight, grad_row) -> loss``
+    ``proba_row_loss_grad(target, q_row, class_weight, label_smoothing, lo, hi, grad_scale, grad_row) -> loss``
 
-    ``grad_c = -weight * w_c t_c / q_c`` (``0`` where ``t_c = 0``), ``q``
+    ``grad_c = -grad_scale * w_c t_c / q_c`` (``0`` where ``t_c = 0``), ``q``
     clipped, ``t = (1 - eps) onehot(target) + eps / K``.
 
     Parameters
     ----------
-    q_row : 1-D array of float32 or float64
     target : int
         Class index in ``[0, K)``.
-    smoothing : float
-        Label smoothing ``eps`` in [0, 1] (0.0: none).
+    q_row : 1-D array of float32 or float64
     class_weight : 1-D float64 array of length K, or length 0 for none
+    label_smoothing : float
+        Label smoothing ``eps`` in [0, 1] (0.0: none).
     lo, hi : float
         Clipping bounds (``0.0, 1.0``: none).
-    weight : float
-        Factor on the gradient (sample weight / normalization).
+    grad_scale : float
+        Factor on every gradient entry (sample weight / normalization).
     grad_row : 1-D writable float32 or float64 array of length K
-        Overwritten with ``weight`` times the gradient of the loss.
+        Overwritten with ``grad_scale`` times the gradient of the loss.
 
     Returns
     -------
     loss : float64
         The loss of :func:`proba_row_loss`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> q = np.array([0.2, 0.7, 0.1])
+    >>> g = np.empty(3)
+    >>> no_weights = np.empty(0)
+    >>> kernels.proba_row_loss_grad(1, q, no_weights, 0.0, 0.0, 1.0, 1.0, g)
+    0.356674...
+    >>> g.round(6)
+    array([ 0.      , -1.428571,  0.      ])
     """
-    return _proba_loss_grad(q_row, target, q_row[:0], smoothing, class_weight, lo, hi, weight, grad_row)
+    return _proba_loss_grad(q_row, target, q_row[:0], label_smoothing, class_weight, lo, hi, grad_scale, grad_row)
 
 
 @scalar
-def proba_row_soft_loss(q_row, t_row, smoothing, class_weight, lo, hi):
+def proba_row_soft_loss(t_row, q_row, class_weight, label_smoothing, lo, hi):
     """Cross-entropy ``-sum_c w_c t'_c log q_c`` of a row of probabilities.
 
-    ``proba_row_soft_loss(q_row, t_row, smoothing, class_weight, lo, hi) -> loss``
+    ``proba_row_soft_loss(t_row, q_row, class_weight, label_smoothing, lo, hi) -> loss``
 
     ``t' = (1 - eps) t_row + eps / K``; ``0 * log 0 = 0``; ``q`` clipped.
 
     Parameters
     ----------
-    q_row, t_row : 1-D arrays of float32 or float64
-    smoothing : float
-        Label smoothing ``eps`` in [0, 1] (0.0: none).
+    t_row, q_row : 1-D arrays of float32 or float64
+        Target distribution and predicted probabilities.
     class_weight : 1-D float64 array of length K, or length 0 for none
+    label_smoothing : float
+        Label smoothing ``eps`` in [0, 1] (0.0: none).
     lo, hi : float
         Clipping bounds (``0.0, 1.0``: none).
 
     Returns
     -------
     loss : float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> q = np.array([0.2, 0.7, 0.1])
+    >>> t = np.array([0.0, 0.5, 0.5])
+    >>> no_weights = np.empty(0)
+    >>> kernels.proba_row_soft_loss(t, q, no_weights, 0.0, 0.0, 1.0)
+    1.329630...
     """
-    return _proba_loss(q_row, -1, t_row, smoothing, class_weight, lo, hi)
+    return _proba_loss(q_row, -1, t_row, label_smoothing, class_weight, lo, hi)
 
 
 @scalar
-def proba_row_soft_loss_grad(q_row, t_row, smoothing, class_weight, lo, hi, weight, grad_row):
-    """:func:`proba_row_soft_loss` and ``weight`` times its gradient.
+def proba_row_soft_loss_grad(t_row, q_row, class_weight, label_smoothing, lo, hi, grad_scale, grad_row):
+    """:func:`proba_row_soft_loss` and ``grad_scale`` times its gradient.
 
-    ``proba_row_soft_loss_grad(q_row, t_row, smoothing, class_weight, lo, hi, weight, grad_row) -> loss``
+    ``proba_row_soft_loss_grad(t_row, q_row, class_weight, label_smoothing, lo, hi, grad_scale, grad_row) -> loss``
 
-    ``grad_c = -weight * w_c t'_c / q_c`` at the clipped ``q``.
+    ``grad_c = -grad_scale * w_c t'_c / q_c`` at the clipped ``q``.
 
     Parameters
     ----------
-    q_row, t_row : 1-D arrays of float32 or float64
-    smoothing : float
-        Label smoothing ``eps`` in [0, 1] (0.0: none).
+    t_row, q_row : 1-D arrays of float32 or float64
+        Target distribution and predicted probabilities.
     class_weight : 1-D float64 array of length K, or length 0 for none
+    label_smoothing : float
+        Label smoothing ``eps`` in [0, 1] (0.0: none).
     lo, hi : float
         Clipping bounds (``0.0, 1.0``: none).
-    weight : float
-        Factor on the gradient (sample weight / normalization).
+    grad_scale : float
+        Factor on every gradient entry (sample weight / normalization).
     grad_row : 1-D writable float32 or float64 array of length K
-        Overwritten with ``weight`` times the gradient of the loss.
+        Overwritten with ``grad_scale`` times the gradient of the loss.
 
     Returns
     -------
     loss : float64
         The loss of :func:`proba_row_soft_loss`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastxent import kernels
+    >>> q = np.array([0.2, 0.7, 0.1])
+    >>> t = np.array([0.0, 0.5, 0.5])
+    >>> g = np.empty(3)
+    >>> no_weights = np.empty(0)
+    >>> kernels.proba_row_soft_loss_grad(t, q, no_weights, 0.0, 0.0, 1.0, 1.0, g)
+    1.329630...
+    >>> g.round(6)
+    array([ 0.      , -0.714286, -5.      ])
     """
-    return _proba_loss_grad(q_row, -1, t_row, smoothing, class_weight, lo, hi, weight, grad_row)
+    return _proba_loss_grad(q_row, -1, t_row, label_smoothing, class_weight, lo, hi, grad_scale, grad_row)
