@@ -142,12 +142,18 @@ def test_errors_name_the_argument():
 # ------------------------------------------------------------------- dask
 
 
-da = pytest.importorskip("dask.array")
-fxd = pytest.importorskip("fastxent.dask")
+@pytest.fixture
+def da():
+    return pytest.importorskip("dask.array")  # skips the Dask tests only, not the module
+
+
+@pytest.fixture
+def fxd():
+    return pytest.importorskip("fastxent.dask")
 
 
 @pytest.mark.parametrize("kind", ["ints", "strings", "many classes"])
-def test_dask_scores_equal_the_in_memory_scores(kind):
+def test_dask_scores_equal_the_in_memory_scores(da, fxd, kind):
     x, y = _labels(kind, n=5000, seed=3)
     dx = da.from_array(x, chunks=700)
     dy = da.from_array(y, chunks=1100)  # rechunked to dx's chunks
@@ -160,13 +166,13 @@ def test_dask_scores_equal_the_in_memory_scores(kind):
     assert lazy.compute() == fastxent.adjusted_mutual_info_score(x, y)
 
 
-def test_dask_scores_many_blocks_merge_in_a_tree():
+def test_dask_scores_many_blocks_merge_in_a_tree(da, fxd):
     x, y = _labels("ints", n=20_000, seed=4)
     dx, dy = da.from_array(x, chunks=200), da.from_array(y, chunks=200)  # 100 blocks
     assert fxd.adjusted_mutual_info_score(dx, dy) == fastxent.adjusted_mutual_info_score(x, y)
 
 
-def test_dask_errors():
+def test_dask_errors(da, fxd):
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         fxd.mutual_info_score(da.zeros(10, chunks=5), da.zeros(9, chunks=5))
     with pytest.raises(ValueError, match="labels_true must be 1D"):
