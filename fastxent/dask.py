@@ -264,6 +264,17 @@ def log_loss(y_true, y_proba, *, normalize=True, sample_weight=None, labels=None
 
     ``labels`` defaults to the distinct values of ``y_true``, found in one
     extra pass.  ``compute=False`` returns a ``dask.delayed`` float.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import fastxent.dask as fxd
+    >>> y = da.from_array([0, 1, 1, 0], chunks=2)
+    >>> p = da.from_array([0.1, 0.8, 0.6, 0.3], chunks=2)
+    >>> fxd.log_loss(y, p)
+    0.299001...
+    >>> fxd.log_loss(y, p, compute=False).compute()
+    0.299001...
     """
     check_params("log_loss", (), None, normalize, None, None, "deprecated")
     finish = _log_loss_mean if normalize else _log_loss_sum
@@ -280,7 +291,17 @@ def _log_loss_sum(acc):
 
 
 def d2_log_loss_score(y_true, y_proba, *, sample_weight=None, labels=None, compute=True):
-    """:func:`fastxent.d2_log_loss_score` on dask arrays, from the same single pass."""
+    """:func:`fastxent.d2_log_loss_score` on dask arrays, from the same single pass.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import fastxent.dask as fxd
+    >>> y = da.from_array([0, 1, 1, 0], chunks=2)
+    >>> p = da.from_array([0.1, 0.8, 0.6, 0.3], chunks=2)
+    >>> fxd.d2_log_loss_score(y, p)
+    0.568632...
+    """
     return _log_loss_pass(_log_loss_api.d2_log_loss_score, _d2, y_true, y_proba, sample_weight, labels, compute)
 
 
@@ -379,6 +400,17 @@ def cross_entropy(
 
     ``reduction="none"`` returns a lazy dask array of per-sample losses;
     ``"mean"`` and ``"sum"`` merge per-block accumulators.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import fastxent.dask as fxd
+    >>> y = da.from_array([1, 0, 2], chunks=2)
+    >>> logits = da.from_array([[1.0, 3.0, 2.0], [0.5, 0.5, 2.0], [0.0, 1.0, 0.0]], chunks=(2, 3))
+    >>> fxd.cross_entropy(y, logits, from_logits=True)
+    1.276010...
+    >>> fxd.cross_entropy(y, logits, from_logits=True, reduction="none").compute()
+    array([0.407605..., 1.868981..., 1.551444...])
     """
     options = dict(
         from_logits=from_logits,
@@ -415,6 +447,15 @@ def binary_cross_entropy(
 
     2-D ``y_pred`` (several binary targets per sample) gives 2-D losses with
     ``reduction="none"``.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import fastxent.dask as fxd
+    >>> y = da.from_array([1.0, 0.0, 1.0], chunks=2)
+    >>> p = da.from_array([0.9, 0.2, 0.6], chunks=2)
+    >>> fxd.binary_cross_entropy(y, p)
+    0.279776...
     """
     options = dict(from_logits=from_logits, pos_weight=pos_weight, clip=clip)
     return _loss(
@@ -471,6 +512,17 @@ def entropy(pk, qk=None, base=None, axis=0, *, nan_policy="propagate", keepdims=
     rechunked to one chunk; every other axis keeps its chunks, and each
     block is one call of the in-memory function.  The result has the shape
     and dtype of the in-memory result (float32 for float32/float16 input).
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import fastxent.dask as fxd
+    >>> pk = da.from_array([[1.0, 1.0, 2.0], [0.5, 0.5, 0.0]], chunks=(1, 3))
+    >>> h = fxd.entropy(pk, axis=1)
+    >>> h
+    dask.array<fastxent-entropy, shape=(2,), dtype=float64, ...>
+    >>> h.compute()
+    array([1.039720..., 0.693147...])
     """
     if pk is None:
         raise ValueError("at least one array or dtype is required")
