@@ -3,7 +3,7 @@
 * Every public function, class, ufunc and ``fastxent.kernels`` kernel has a
   numpydoc ``Examples`` section, and :mod:`doctest` runs it
   (``NORMALIZE_WHITESPACE | ELLIPSIS``) under NumPy's default print options,
-  whatever options the session has set.  The examples print Python floats
+  whatever options were set before.  The examples print Python floats
   and arrays, never NumPy scalars, so their text is the same with NumPy 1
   and 2.
 * Each ```python block of README.md is executed; where a line ends with a
