@@ -452,6 +452,8 @@ def test_non_finite_X_raises_sklearns_error(bad):
     assert str(ours.value) == str(expected.value)
 
 
+# X @ coef overflows in NumPy's matmul for 1e308 features, scikit-learn's and ours alike
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_overflowing_logits_at_predict_time_give_the_limits(solver):
     # features near 1e308 make the logits ±inf: scikit-learn's binary model
