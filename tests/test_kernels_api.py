@@ -140,6 +140,20 @@ def _is_parallel(name):
     return bool(getattr(kernels, name).targetoptions.get("parallel"))
 
 
+def _reaches_thread_pool(func, seen=()):
+    """Whether a compiled function is, or calls (through the compiled functions
+    its code names), a ``parallel=True`` function: where its prange loops are."""
+    if func.targetoptions.get("parallel"):
+        return True
+    code = func.py_func
+    for name in code.__code__.co_names:
+        callee = code.__globals__.get(name)
+        if isinstance(callee, CPUDispatcher) and callee not in seen:
+            if _reaches_thread_pool(callee, (*seen, func)):
+                return True
+    return False
+
+
 @pytest.mark.parametrize("name", kernels.__all__)
 def test_no_default_arguments_and_no_none(name):
     """Every argument is passed explicitly; an absent array is documented as length 0."""
@@ -198,7 +212,10 @@ def test_serial_and_parallel_twins(name):
         assert twin in kernels.__all__, f"{name} has no twin {twin}"
         assert _params(twin) == params, f"{name} and {twin} take different arguments"
         assert _signature_line(twin) == _signature_line(name), f"{name} and {twin} return different results"
-        assert _is_parallel(name) == (kind == "parallel"), f"{name}: compiled with parallel={_is_parallel(name)}"
+        if kind == "parallel":
+            assert _reaches_thread_pool(getattr(kernels, name)), f"{name} never uses the thread pool"
+        else:
+            assert not _is_parallel(name), f"{name} is compiled with parallel=True"
     else:
         assert not _is_parallel(name), f"{name}: a parallel kernel needs the _parallel suffix and a serial twin"
         if not name.startswith("fit_"):
@@ -230,18 +247,21 @@ def test_fits_share_one_signature_but_the_data():
 
 def test_fit_compiles_only_the_named_solver():
     """The solver name is a compile-time constant: each fit is specialized for
-    it (an unknown name fails to compile)."""
+    it, compiles nothing of the other solver, and an unknown name fails to compile."""
+    from fastxent._solvers.gd import gd_solve
+    from fastxent._solvers.lbfgs import lbfgs_solve
+
     rng = np.random.default_rng(12)
-    X = rng.normal(size=(50, 2))
+    X = np.asfortranarray(rng.normal(size=(50, 2)).astype(np.float32))  # a layout no other test fits
     y = (X[:, 0] > 0).astype(np.float64)
     none = np.empty(0)
-    for solver in ("lbfgs", "gd"):
-        coef, _, converged, _ = kernels.fit_binary_logistic(X, y, none, none, 1.0, True, 500, 1e-8, solver)
-        ref = sklearn.linear_model.LogisticRegression(tol=1e-10).fit(X, y)
-        np.testing.assert_allclose(coef, [*ref.coef_[0], ref.intercept_[0]], atol=1e-5)
-        assert converged
-    literal = [sig[-1] for sig in kernels.fit_binary_logistic.signatures]
-    assert {str(t) for t in literal} >= {"Literal[str](lbfgs)", "Literal[str](gd)"}
+    coef, _, converged, _ = kernels.fit_binary_logistic(X, y, none, none, 1.0, True, 500, 1e-8, "gd")
+    ref = sklearn.linear_model.LogisticRegression(tol=1e-10).fit(X.astype(np.float64), y)
+    np.testing.assert_allclose(coef, [*ref.coef_[0], ref.intercept_[0]], atol=1e-5)
+    assert converged
+    assert any(sig[0] == numba.typeof(X) for sig in gd_solve.signatures)
+    assert not any(sig[0] == numba.typeof(X) for sig in lbfgs_solve.signatures)
+    assert "Literal[str](gd)" in {str(sig[-1]) for sig in kernels.fit_binary_logistic.signatures}
     with pytest.raises(numba.core.errors.TypingError, match="newton"):
         kernels.fit_binary_logistic(X, y, none, none, 1.0, True, 5, 1e-8, "newton")
 

@@ -150,7 +150,7 @@ def columns_driver_serial(pk, qk, normalize, skip_nan, out):
     _columns_finish(pk, qk, normalize, skip_nan, kept, terms, strict, out)
 
 
-@parallel_kernel
+@kernel  # its prange loops are in the parallel driver it calls
 def entropy_columns_parallel(pk, qk, normalize, skip_nan, out):
     """Entropy or relative entropy of each column, in nats, on Numba's thread pool.
 

@@ -200,7 +200,7 @@ def rows_driver_serial(pk, qk, normalize, skip_nan, out):
     _rows_range(pk, qk, normalize, skip_nan, out, 0, pk.shape[0])
 
 
-@parallel_kernel
+@kernel  # its prange loops are in the parallel driver it calls
 def entropy_rows_parallel(pk, qk, normalize, skip_nan, out):
     """Entropy or relative entropy of each row, in nats, on Numba's thread pool.
 

@@ -262,7 +262,7 @@ def slice_driver_parallel(p, q, normalize, skip_nan):
     return compensated_sum(terms)
 
 
-@parallel_kernel
+@kernel  # its prange loops are in the parallel driver it calls
 def entropy_slice_parallel(pk, qk, normalize, skip_nan):
     """Entropy (``qk`` of length 0) or relative entropy of one 1-D slice, in nats, on
     Numba's thread pool.

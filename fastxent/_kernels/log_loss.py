@@ -323,7 +323,7 @@ def binary_log_loss_sum_serial(y_true, y_pred, sample_weight, lo, hi):
     return summary[LOSS], summary[WEIGHT], wcounts[1]
 
 
-@parallel_kernel
+@kernel  # its prange loops are in the parallel driver it calls
 def binary_log_loss_sum_parallel(y_true, y_pred, sample_weight, lo, hi):
     """Weighted binary log-loss sum of positive-class probabilities, on Numba's thread pool.
 
@@ -415,7 +415,7 @@ def multiclass_log_loss_sum_serial(y_true, y_pred, sample_weight, lo, hi, out):
     return summary[LOSS], summary[WEIGHT]
 
 
-@parallel_kernel
+@kernel  # its prange loops are in the parallel driver it calls
 def multiclass_log_loss_sum_parallel(y_true, y_pred, sample_weight, lo, hi, out):
     """Weighted multi-class log-loss sum of a matrix of probabilities, on Numba's thread pool.
 

@@ -466,7 +466,7 @@ def binary_logistic_loss_grad_serial(X, y, sample_weight, coef, C, fit_intercept
     return objective(X, y, sample_weight, coef, 1, C, 1.0, fit_intercept, False, grad)
 
 
-@parallel_kernel
+@kernel  # its prange loops are in the parallel driver it calls
 def binary_logistic_loss_grad_parallel(X, y, sample_weight, coef, C, fit_intercept, grad):
     """L2-penalized binary logistic loss and its gradient, in one pass over ``X``, on Numba's thread pool.
 
@@ -548,7 +548,7 @@ def multinomial_logistic_loss_grad_serial(X, y, sample_weight, coef, C, fit_inte
     return _multinomial(X, y, sample_weight, coef, C, fit_intercept, False, grad)
 
 
-@parallel_kernel
+@kernel  # its prange loops are in the parallel driver it calls
 def multinomial_logistic_loss_grad_parallel(X, y, sample_weight, coef, C, fit_intercept, grad):
     """L2-penalized multinomial (softmax) logistic loss and gradient, one pass, on Numba's thread pool.
 
@@ -625,7 +625,7 @@ def binary_logistic_loss_grad_csr_serial(data, indices, indptr, y, sample_weight
     return objective((data, indices, indptr), y, sample_weight, coef, 1, C, 1.0, fit_intercept, False, grad)
 
 
-@parallel_kernel
+@kernel  # its prange loops are in the parallel driver it calls
 def binary_logistic_loss_grad_csr_parallel(data, indices, indptr, y, sample_weight, coef, C, fit_intercept, grad):
     """:func:`binary_logistic_loss_grad_csr_serial` on Numba's thread pool (bit-identical result).
 
@@ -703,7 +703,7 @@ def multinomial_logistic_loss_grad_csr_serial(data, indices, indptr, y, sample_w
     return _multinomial((data, indices, indptr), y, sample_weight, coef, C, fit_intercept, False, grad)
 
 
-@parallel_kernel
+@kernel  # its prange loops are in the parallel driver it calls
 def multinomial_logistic_loss_grad_csr_parallel(data, indices, indptr, y, sample_weight, coef, C, fit_intercept, grad):
     """:func:`multinomial_logistic_loss_grad_csr_serial` on Numba's thread pool (bit-identical result).
 
