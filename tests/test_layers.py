@@ -2,7 +2,8 @@
 
 Layers, lowest first: ``_infra`` < ``_math`` < ``_kernels`` < ``_solvers`` <
 {``kernels``, ``ufuncs``} < ``_api`` < ``_streaming`` < ``_estimators`` <
-``_scoring`` < ``warmup`` < {``dask``, ``cli``} < ``__main__`` < ``benchmarks``.
+``_scoring`` < ``warmup`` < ``dask`` < ``benchmarks`` < ``cli`` < ``__main__``
+(the CLI's ``bench`` command imports the benchmarks, lazily).
 A module may import its own subpackage (a top-level module: only itself)
 and lower layers, lazily inside a function as much as at the top; it names
 other subpackages' modules only by their public names; it imports the
@@ -31,20 +32,13 @@ LAYERS = [
     {"_estimators"},
     {"_scoring"},
     {"warmup"},
-    {"dask", "cli"},
-    {"__main__"},
+    {"dask"},
     {"benchmarks"},
+    {"cli"},
+    {"__main__"},
 ]
 RANK = {unit: rank for rank, units in enumerate(LAYERS) for unit in units}
 FACADE = "fastxent"
-
-# Violations in modules that other work is changing; each entry fails the
-# run (strict xfail) once the module is fixed, so that it gets removed here.
-KNOWN = {
-    ("downward", "fastxent.benchmarks.cases"): "benchmarks/cases.py imports the package as `import fastxent`",
-    ("relative", "fastxent.benchmarks.cases"): "benchmarks/cases.py imports the package as `import fastxent`",
-    ("downward", "fastxent.cli"): "cli.py imports fastxent.benchmarks.run (a higher layer) for `fastxent bench`",
-}
 
 
 def _module_name(path):
@@ -141,13 +135,8 @@ def _is_dunder(name):
     return name.startswith("__") and name.endswith("__")
 
 
-def _known(check, module):
-    reason = KNOWN.get((check, module))
-    return [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-
-
 def _params(check):
-    return [pytest.param(module, id=module, marks=_known(check, module)) for module in MODULES]
+    return [pytest.param(module, id=module) for module in MODULES]
 
 
 def test_the_layers_name_every_subpackage_and_top_level_module():
@@ -224,8 +213,7 @@ def _cycles():
     return components
 
 
-@pytest.mark.parametrize("check", [pytest.param("cycles", marks=_known("cycles", "*"))])
-def test_no_import_cycles(check):
+def test_no_import_cycles():
     assert _cycles() == []
 
 

@@ -11,12 +11,19 @@ target is set against it, the "floor" is NumPy reading the inputs once.
 """
 
 import functools
+import importlib
 from dataclasses import dataclass
 from typing import Callable, Optional
 
 import numpy as np
 
 from .references import lookup
+
+
+def _package():
+    """The ``fastxent`` package, whose public names the cases refer to (imported on first use)."""
+    return importlib.import_module("..", __package__)
+
 
 __all__ = ["Case", "CASES", "SIZES", "cases_of", "make_inputs"]
 
@@ -45,10 +52,8 @@ class Case:
 
     def fastxent_call(self, inputs):
         """fastxent's function bound to the case's arguments (a callable without arguments)."""
-        import fastxent
-
         args, kwargs = self.arguments(inputs)
-        return functools.partial(getattr(fastxent, self.function), *args, **kwargs)
+        return functools.partial(getattr(_package(), self.function), *args, **kwargs)
 
     def rival_call(self, inputs):
         """The rival bound to the same arguments, its inputs converted beforehand."""
