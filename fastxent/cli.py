@@ -173,6 +173,11 @@ def _parser():
     bench.add_argument("--quick", action="store_true", help="small sizes, few repeats")
     bench.add_argument("--plot", metavar="FILE.png", help="draw the ratios with matplotlib")
     bench.add_argument("--json", metavar="FILE", help="write the measurements as JSON")
+    bench.add_argument(
+        "--no-cold-start",
+        action="store_true",
+        help="skip the time-to-first-result table (each entry point's first call in a fresh process)",
+    )
     bench.set_defaults(run=_bench_command)
 
     warmup = sub.add_parser(
@@ -333,7 +338,8 @@ def _bench_command(args):
         quick=args.quick,
         json_path=args.json,
         plot_path=args.plot,
-        progress=lambda case: print(f"measuring {case.key} ...", file=sys.stderr),
+        cold_start=not args.no_cold_start,
+        progress=lambda what: print(f"measuring {what} ...", file=sys.stderr),
     )
     _emit(_bench.format_markdown(results))
     if args.plot:

@@ -1,12 +1,14 @@
 """The benchmark runner itself: timing, ratios, table, extra-memory probe; what it imports."""
 
 import json
+import re
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
+from fastxent.benchmarks import cold_start
 from fastxent.benchmarks import run as _bench
 from fastxent.benchmarks.cases import CASES, SIZES, Case, make_inputs
 from fastxent.benchmarks.references import REFERENCES
@@ -107,3 +109,38 @@ def test_the_benchmarks_never_import_the_cli():
         " fastxent.benchmarks.plot"
     )
     assert "fastxent.benchmarks.run" in added and "fastxent.cli" not in added
+
+
+def test_cold_start_counts_compilations_in_a_fresh_process_and_none_with_a_warm_cache():
+    case = cold_start.ColdStartCase("entr", "x = np.linspace(0.0, 1.0, 11)", "fastxent.ufuncs.entr(x)")
+    row = cold_start.measure(case)
+    assert row["compiled"] >= 1 and row["compiled_warm"] == 0
+    assert row["cold_s"] > 0 and row["warm_s"] > 0 and row["baseline"] == "import numpy"
+
+
+def test_cold_start_case_failure_names_the_case():
+    case = cold_start.ColdStartCase("broken", "", "fastxent.no_such_function()")
+    with pytest.raises(RuntimeError, match="'broken'"):
+        cold_start.measure(case)
+
+
+def test_cold_start_table_in_the_markdown_report():
+    first_calls = [
+        {"case": "log_loss, binary", "baseline": "import numpy", "cold_s": 4.2, "warm_s": 0.31, "compiled": 35}
+        | {"compiled_warm": 0, "repeat": 1}
+    ]
+    results = {"size": "quick", "rows": [], "memory": None, "cold_start": first_calls, "environment": {}}
+    table = _bench.format_markdown(json.loads(json.dumps(results)))
+    assert "| log_loss, binary | 4.20 s | 0.31 s | 35 (warm: 0) | `import numpy` |" in table
+
+
+def test_cold_start_cases_call_the_main_public_entry_points():
+    import fastxent
+
+    names = [c.name for c in cold_start.COLD_START_CASES]
+    assert len(set(names)) == len(names)
+    called = {re.match(r"fastxent\.(\w+)", c.call).group(1) for c in cold_start.COLD_START_CASES}
+    assert called <= set(fastxent.__all__)
+    assert {"log_loss", "binary_cross_entropy", "cross_entropy", "entropy", "LogisticRegression"} <= called
+    estimator_cases = [c for c in cold_start.COLD_START_CASES if "LogisticRegression" in c.call]
+    assert estimator_cases and all(c.baseline == "numpy, sklearn" for c in estimator_cases)

@@ -3,10 +3,12 @@
 Entry points (the ``fastxent bench`` command calls :func:`run` and
 :func:`format_markdown`)::
 
-    run(quick=False, json_path=None, plot_path=None) -> dict
-        Measure every case of ``fastxent.benchmarks.cases.CASES`` plus the
-        extra-memory case and return ``{"rows": [...], "memory": {...},
-        "environment": {...}}`` (JSON-serializable).  Each row has ``case``,
+    run(quick=False, json_path=None, plot_path=None, memory=True, cold_start=True) -> dict
+        Measure every case of ``fastxent.benchmarks.cases.CASES``, the
+        extra-memory case and the first calls of
+        :mod:`fastxent.benchmarks.cold_start`, and return ``{"rows": [...],
+        "memory": {...}, "cold_start": [...], "environment": {...}}``
+        (JSON-serializable).  Each row has ``case``,
         ``title``, ``rival``, ``ratio`` (rival time / fastxent time, None if
         the rival is missing or a call failed), ``target``, the median times
         ``fastxent_s``/``rival_s``/``floor_s``, ``floor_ratio`` (fastxent
@@ -197,18 +199,26 @@ def environment():
     return env
 
 
-def run(quick=False, json_path=None, plot_path=None, memory=True, progress=None):
+def run(quick=False, json_path=None, plot_path=None, memory=True, cold_start=True, progress=None):
     """Measure every case; see the module docstring for the result's layout."""
     settings = QUICK if quick else FULL
     rows = []
     for case in CASES:
         if progress:
-            progress(case)
+            progress(case.key)
         rows.append(measure_case(case, settings["size"], settings["rounds"], settings["budget_s"]))
+    first_calls = None
+    if cold_start:
+        from . import cold_start as _cold_start
+
+        if progress:
+            progress("first calls in fresh processes")
+        first_calls = _cold_start.run(quick=quick)
     results = {
         "size": settings["size"],
         "rows": rows,
         "memory": measure_extra_memory(1_000_000 if quick else MEMORY_N) if memory else None,
+        "cold_start": first_calls,
         "environment": environment(),
     }
     if json_path:
@@ -262,6 +272,17 @@ def format_markdown(results):
             f"scikit-learn: {pct(sk)} | ≤ 2 % | {pct(fx)} | | | | "
             f"{_verdict(mem.get('met'))} |"
         )
+    if results.get("cold_start"):
+        from .cold_start import format_table
+
+        lines += [
+            "",
+            "Time to first result: seconds a fresh process spends in its first call (importing Numba and"
+            " fastxent, compiling or loading the compiled code, running), with an empty Numba cache and with"
+            " the cache the first process left.",
+            "",
+            format_table(results["cold_start"]),
+        ]
     env = results.get("environment") or {}
     if env:
         names = ("python", "numpy", "numba", "scikit-learn", "scipy", "torch")
@@ -280,12 +301,14 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="smaller inputs, fewer rounds")
     parser.add_argument("--json", metavar="FILE", help="write the measurements as JSON")
     parser.add_argument("--no-memory", action="store_true", help="skip the extra-memory case")
+    parser.add_argument("--no-cold-start", action="store_true", help="skip the first calls in fresh processes")
     args = parser.parse_args(argv)
     results = run(
         quick=args.quick,
         json_path=args.json,
         memory=not args.no_memory,
-        progress=lambda case: print(f"measuring {case.key} ...", file=sys.stderr),
+        cold_start=not args.no_cold_start,
+        progress=lambda what: print(f"measuring {what} ...", file=sys.stderr),
     )
     print(format_markdown(results))
     return 0
