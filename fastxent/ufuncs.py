@@ -43,9 +43,13 @@ the float64 value rounded once, and the special values (``0 log 0 = 0``,
 ``log_expit``   ``log(expit(x))``, computed without overflow or cancellation
 ==============  =====================================================
 
-Importing this module loads (or, with a cold Numba cache, compiles) the 14
-loops; ``import fastxent`` does not import it.
+Each ufunc is built on first access (``fastxent.ufuncs.xlogy``, ``from
+fastxent.ufuncs import xlogy``): its two loops are then loaded from Numba's
+cache or, with a cold cache, compiled, and the others are left alone.
+``import fastxent`` does not import this module.
 """
+
+import threading
 
 from ._infra.jit import ufunc
 from ._math import special as _special
@@ -58,8 +62,22 @@ __all__ = ["xlogy", "xlog1py", "entr", "rel_entr", "kl_div", "expit", "log_expit
 _UNARY = ["float32(float32)", "float64(float64)"]
 _BINARY = ["float32(float32, float32)", "float64(float64, float64)"]
 
+# name -> (elementwise function, loop signatures), until __getattr__ builds it
+_DEFINITIONS = {}
+_build_lock = threading.Lock()
 
-@ufunc(_BINARY)
+
+def _loops(signatures):
+    """Record the decorated function as the body of a ufunc with these loops."""
+
+    def record(func):
+        _DEFINITIONS[func.__name__] = (func, signatures)
+        return func
+
+    return record
+
+
+@_loops(_BINARY)
 def xlogy(x, y):
     """``x * log(y)``, with ``xlogy(0, y) = 0`` for every non-nan ``y``.
 
@@ -72,7 +90,7 @@ def xlogy(x, y):
     return _special.xlogy(x, y)
 
 
-@ufunc(_BINARY)
+@_loops(_BINARY)
 def xlog1py(x, y):
     """``x * log1p(y)``, with ``xlog1py(0, y) = 0`` for every non-nan ``y``.
 
@@ -85,7 +103,7 @@ def xlog1py(x, y):
     return _special.xlog1py(x, y)
 
 
-@ufunc(_UNARY)
+@_loops(_UNARY)
 def entr(x):
     """Elementwise entropy term: ``-x log x`` for ``x > 0``, 0 at 0, -inf for ``x < 0``.
 
@@ -98,7 +116,7 @@ def entr(x):
     return _special.entr(x)
 
 
-@ufunc(_BINARY)
+@_loops(_BINARY)
 def rel_entr(x, y):
     """``x log(x / y)`` for ``x, y > 0``; 0 for ``x == 0 <= y``; inf otherwise; nan in, nan out.
 
@@ -111,7 +129,7 @@ def rel_entr(x, y):
     return _special.rel_entr(x, y)
 
 
-@ufunc(_BINARY)
+@_loops(_BINARY)
 def kl_div(x, y):
     """``x log(x / y) - x + y`` for ``x, y > 0``; ``y`` for ``x == 0 <= y``; inf otherwise.
 
@@ -124,7 +142,7 @@ def kl_div(x, y):
     return _special.kl_div(x, y)
 
 
-@ufunc(_UNARY)
+@_loops(_UNARY)
 def expit(x):
     """Logistic sigmoid ``1 / (1 + exp(-x))``.
 
@@ -137,7 +155,7 @@ def expit(x):
     return _special.expit(x)
 
 
-@ufunc(_UNARY)
+@_loops(_UNARY)
 def log_expit(x):
     """``log(expit(x))``: ``x - log1p(exp(x))`` for ``x < 0``, ``-log1p(exp(-x))`` otherwise.
 
@@ -148,3 +166,25 @@ def log_expit(x):
     array([-1.000000...e+03, -6.931471...e-01, -1.269280...e-01])
     """
     return _special.log_expit(x)
+
+
+# The plain functions leave the module namespace, so that the first access of
+# each name reaches __getattr__, which compiles only that ufunc's loops.
+for _name in __all__:
+    del globals()[_name]
+
+
+def __getattr__(name):
+    definition = _DEFINITIONS.get(name)
+    if definition is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    with _build_lock:
+        built = globals().get(name)
+        if built is None:
+            func, signatures = definition
+            built = globals()[name] = ufunc(signatures)(func)
+    return built
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

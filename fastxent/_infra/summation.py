@@ -148,7 +148,11 @@ def compensated_sum_columns(values):
     for i in range(n):
         for j in range(m):
             out[j], comp[j] = compensated_add(out[j], comp[j], values[i, j])
-    return out + comp
+    # A loop, not ``out + comp``: an array expression compiles NumPy's
+    # broadcasting machinery into every caller's first call.
+    for j in range(m):
+        out[j] += comp[j]
+    return out
 
 
 @kernel(fastmath=False)

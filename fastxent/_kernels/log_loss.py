@@ -37,7 +37,7 @@ import numba
 import numpy as np
 
 from .._infra.jit import kernel, parallel_kernel
-from .._infra.summation import block_bounds, compensated_sum, compensated_sum_columns, n_blocks
+from .._infra.summation import block_bounds, compensated_sum_columns, n_blocks
 from .._math.elementary import log
 
 __all__ = [
@@ -57,7 +57,6 @@ __all__ = [
 LOSS, WEIGHT, MISSES, P_BAD, W_BAD, W_NONZERO, Y_MIN, Y_MAX, ROW_DEV = range(9)
 N_STATS = 9
 STATS = ("loss", "weight", "misses", "p_bad", "w_bad", "w_nonzero", "y_min", "y_max", "row_dev")
-_SUMMED = (LOSS, WEIGHT, MISSES, P_BAD, W_BAD, W_NONZERO)
 # Comparisons (unlike x - x) survive fast-math: NaN fails both of these tests.
 _MAX_FLOAT = 1.7976931348623157e308
 
@@ -186,12 +185,23 @@ def _multiclass_block(y, base, table, P, w, lo, hi, b, stats, counts, wcounts):
 def _reduce_blocks(stats, counts, wcounts):
     """Summary row (compensated sums of the summed columns, min/max of the
     others) and per-class totals, all in block order."""
-    summary = np.empty(N_STATS)
-    for c in _SUMMED:
-        summary[c] = compensated_sum(np.ascontiguousarray(stats[:, c]))
-    summary[Y_MIN] = np.min(stats[:, Y_MIN]) if stats.shape[0] else np.inf
-    summary[Y_MAX] = np.max(stats[:, Y_MAX]) if stats.shape[0] else -np.inf
-    summary[ROW_DEV] = np.max(stats[:, ROW_DEV]) if stats.shape[0] else 0.0
+    # Plain loops: np.min/np.max and np.ascontiguousarray would each compile
+    # a generic library implementation (about a second in all).
+    summary = compensated_sum_columns(stats)
+    y_min = np.inf
+    y_max = -np.inf
+    row_dev = 0.0
+    for b in range(stats.shape[0]):
+        # nan propagates, as in np.min/np.max
+        v = stats[b, Y_MIN]
+        y_min = v if (v < y_min) | (v != v) else y_min
+        v = stats[b, Y_MAX]
+        y_max = v if (v > y_max) | (v != v) else y_max
+        v = stats[b, ROW_DEV]
+        row_dev = v if (v > row_dev) | (v != v) else row_dev
+    summary[Y_MIN] = y_min
+    summary[Y_MAX] = y_max
+    summary[ROW_DEV] = row_dev
     return summary, compensated_sum_columns(counts), compensated_sum_columns(wcounts)
 
 
