@@ -45,6 +45,8 @@ import numba
 import numba.extending
 import numpy as np
 
+from .disk_cache import guard
+
 __all__ = [
     "CACHE",
     "FASTMATH",
@@ -73,7 +75,8 @@ _COMMON = dict(nogil=True, error_model="numpy")
 
 def _njit(func, **flags):
     """``numba.njit(**flags)(func)`` with the cache policy of this module."""
-    return _with_cache_policy(lambda cache: numba.njit(cache=cache, **flags)(func))
+    # guard: cache writes of concurrent processes must not interleave (see disk_cache).
+    return _with_cache_policy(lambda cache: guard(numba.njit(cache=cache, **flags)(func)))
 
 
 def _with_cache_policy(make):
