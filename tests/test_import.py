@@ -73,6 +73,11 @@ def test_import_compiles_no_signature():
     assert compiled == []
 
 
+# The start-up tests time the child's CPU (time.process_time): the work it does,
+# whatever else the machine runs at the same moment (wall time on a busy
+# machine measures the neighbours).
+
+
 def test_import_is_fast_with_warm_cache():
     # Warm the Numba cache and the bytecode cache once, then time fresh imports.
     _run("import json, fastxent; print(json.dumps(0))")
@@ -80,9 +85,9 @@ def test_import_is_fast_with_warm_cache():
         _run(
             """
             import json, time
-            t = time.perf_counter()
+            t = time.process_time()
             import fastxent
-            print(json.dumps(time.perf_counter() - t))
+            print(json.dumps(time.process_time() - t))
             """
         )
         for _ in range(5)
@@ -103,9 +108,9 @@ def test_first_call_with_warm_cache_is_fast(call):
         import json, time
         import numpy as np
         import fastxent
-        t = time.perf_counter()
+        t = time.process_time()
         {call}
-        print(json.dumps(time.perf_counter() - t))
+        print(json.dumps(time.process_time() - t))
         """
     _run(code)  # populates the on-disk cache
     first_call = min(_run(code) for _ in range(3))
