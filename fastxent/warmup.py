@@ -98,7 +98,7 @@ def _variants(x):
 
 
 # Sizes: below SERIAL_CUTOFF elements of work the serial kernels run, above it their parallel twins.
-_SMALL, _LARGE = 256, 40_000
+_SMALL, _LARGE = 256, 140_000
 
 
 def _data(n, k=None, seed=0):

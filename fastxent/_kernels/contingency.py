@@ -233,7 +233,9 @@ def contingency_table_parallel(labels_true, labels_pred, true_min, pred_min, out
             part = private[t, r * n_cols : (r + 1) * n_cols]
             for c in range(n_cols):
                 row[c] += part[c]
-    return x_lo.min(), x_hi.max(), y_lo.min(), y_hi.max()
+    a, b = _merge_bounds(x_lo, x_hi)
+    c, d = _merge_bounds(y_lo, y_hi)
+    return a, b, c, d
 
 
 # ------------------------------------------------------------ label ranges
@@ -256,7 +258,18 @@ def _block_bounds(x, y, b):
 
 @kernel
 def _merge_bounds(lo, hi):
-    return lo.min(), hi.max()
+    """(min of ``lo``, max of ``hi``), two non-empty integer arrays.
+
+    Plain loops: Numba's ``.min()``/``.max()`` compile a generic NaN-aware
+    implementation (about a second) into the first call.
+    """
+    low = lo[0]
+    for i in range(1, lo.shape[0]):
+        low = min(low, lo[i])
+    high = hi[0]
+    for i in range(1, hi.shape[0]):
+        high = max(high, hi[i])
+    return low, high
 
 
 @kernel

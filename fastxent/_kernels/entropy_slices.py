@@ -163,7 +163,9 @@ def _slice_sums(p, q, skip_nan):
         else:
             partial[0, b], partial[1, b], kept = _block_sums(_block(p, b), _block(q, b), skip_nan)
         partial[2, b] = kept
-    return compensated_sum(partial[0]), compensated_sum(partial[1]), int(partial[2].sum())
+    # compensated_sum of the (integral, exactly summed) counts too: array.sum()
+    # would compile one more library function into the first call.
+    return compensated_sum(partial[0]), compensated_sum(partial[1]), int(compensated_sum(partial[2]))
 
 
 @kernel
@@ -247,7 +249,7 @@ def slice_driver_parallel(p, q, normalize, skip_nan):
             partial[b, 2] = bk
         s = compensated_sum(partial[:, 0])
         t = compensated_sum(partial[:, 1])
-        kept = int(partial[:, 2].sum())
+        kept = int(compensated_sum(partial[:, 2]))
     if kept == 0:
         return 0.0
     terms = np.empty(nb)
@@ -257,7 +259,10 @@ def slice_driver_parallel(p, q, normalize, skip_nan):
             terms[b], strict[b] = _block_terms(_block(p, b), None, s, t, skip_nan)
         else:
             terms[b], strict[b] = _block_terms(_block(p, b), _block(q, b), s, t, skip_nan)
-    if strict.any():
+    any_strict = False
+    for b in range(nb):
+        any_strict |= strict[b]
+    if any_strict:
         return _slice_entropy_strict(p, q, normalize, skip_nan)
     return compensated_sum(terms)
 
