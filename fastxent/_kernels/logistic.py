@@ -34,8 +34,9 @@ compensated summation, so results do not depend on the thread count.
 
 import numba
 import numpy as np
+from numba.core import types
 
-from .._infra.jit import inline_scalar, kernel, parallel_kernel, start_thread_pool
+from .._infra.jit import inline_scalar, kernel, parallel_kernel, specialized, start_thread_pool
 from .._infra.summation import block_bounds, compensated_sum, compensated_sum_columns, n_blocks
 from .._math.binary import binary_logit_loss_grad
 from .._math.softmax import softmax_row_loss_grad
@@ -299,21 +300,48 @@ def _multinomial_csr_rows(data, indices, indptr, y, sample_weight, coef, n_outpu
 
 
 @kernel
-def _block_loss_grad(X, y, sample_weight, coef, n_outputs, start, stop, grad):
-    """Dispatch one block of rows to the kernel for X's storage and the model."""
-    if isinstance(X, tuple):
-        data, indices, indptr = X
-        if n_outputs == 1:
-            return _binary_csr_rows(data, indices, indptr, y, sample_weight, coef, start, stop, grad)
-        return _multinomial_csr_rows(data, indices, indptr, y, sample_weight, coef, n_outputs, start, stop, grad)
-    row_contiguous = X.shape[1] <= 1 or X.strides[1] == X.itemsize
+def _csr_block(X, y, sample_weight, coef, n_outputs, start, stop, grad):
+    data, indices, indptr = X
     if n_outputs == 1:
-        if row_contiguous:
-            return _binary_dense_rows(X, y, sample_weight, coef, start, stop, grad)
+        return _binary_csr_rows(data, indices, indptr, y, sample_weight, coef, start, stop, grad)
+    return _multinomial_csr_rows(data, indices, indptr, y, sample_weight, coef, n_outputs, start, stop, grad)
+
+
+@kernel
+def _row_contiguous_block(X, y, sample_weight, coef, n_outputs, start, stop, grad):
+    if n_outputs == 1:
+        return _binary_dense_rows(X, y, sample_weight, coef, start, stop, grad)
+    return _multinomial_dense_rows(X, y, sample_weight, coef, n_outputs, start, stop, grad)
+
+
+@kernel
+def _strided_block(X, y, sample_weight, coef, n_outputs, start, stop, grad):
+    if X.shape[1] <= 1 or X.strides[1] == X.itemsize:
+        return _row_contiguous_block(X, y, sample_weight, coef, n_outputs, start, stop, grad)
+    if n_outputs == 1:
         return _binary_dense_chunks(X, y, sample_weight, coef, start, stop, grad)
-    if row_contiguous:
-        return _multinomial_dense_rows(X, y, sample_weight, coef, n_outputs, start, stop, grad)
     return _multinomial_dense_chunks(X, y, sample_weight, coef, n_outputs, start, stop, grad)
+
+
+@specialized
+def _block_loss_grad(X, y, sample_weight, coef, n_outputs, start, stop, grad):
+    """Dispatch one block of rows to the kernel for X's storage and the model.
+
+    The storage is chosen from X's type when the caller is compiled: a CSR
+    tuple compiles no dense kernel, a C-contiguous X no chunked (column-wise)
+    kernel; only other layouts test the strides at run time.
+    """
+    if isinstance(X, types.BaseTuple):
+        block = _csr_block
+    elif isinstance(X, types.Array) and X.layout == "C":
+        block = _row_contiguous_block
+    else:
+        block = _strided_block
+
+    def chosen(X, y, sample_weight, coef, n_outputs, start, stop, grad):
+        return block(X, y, sample_weight, coef, n_outputs, start, stop, grad)
+
+    return chosen
 
 
 # Two drivers with the same body but distinct Python functions, so that the

@@ -103,7 +103,8 @@ def record(history, n, value):
     it is full; returns the (possibly new) buffer."""
     if n >= history.shape[0]:
         grown = np.empty(2 * history.shape[0])
-        grown[:n] = history[:n]
+        for i in range(n):  # a loop: slice assignment compiles NumPy's broadcasting checks
+            grown[i] = history[i]
         history = grown
     history[n] = value
     return history
