@@ -121,6 +121,7 @@ class _Problem:
         return float(np.sum(sw)) if sw.size else float(self.pred.shape[0])
 
     def run(self, grad_scale, losses, grad):
+        """(loss sum, ...) of the kernel; ``losses`` / ``grad``: arrays to fill, or None when not wanted."""
         if isinstance(self.pos_weight, np.ndarray):
             kernels = (binary_cross_entropy_rows_parallel, binary_cross_entropy_rows_serial)
         else:
@@ -174,7 +175,7 @@ def chunk_totals(y_true, y_pred, *, from_logits, sample_weight, pos_weight, clip
         The number of elements of ``y_pred``.
     """
     problem = _Problem(y_true, y_pred, from_logits, sample_weight, pos_weight, clip)
-    total = problem.run(1.0, np.empty(0), np.empty(0, dtype=problem.dtype))
+    total = problem.run(1.0, None, None)
     return total, problem.normalizer(), problem.pred.shape[0]
 
 
@@ -187,7 +188,7 @@ def _value_and_grad(y_true, y_pred, from_logits, sample_weight, pos_weight, redu
         problem.rescale_for_mean()
         denom = problem.normalizer()
         scale = 1.0 / denom if denom != 0.0 else 0.0
-    losses = np.empty(n) if (want_value and reduction == "none") else np.empty(0)
+    losses = np.empty(n) if (want_value and reduction == "none") else None
     grad = np.empty(n, dtype=problem.dtype)
     total = problem.run(scale, losses, grad)
     value = _finish(problem, reduction, total, losses) if want_value else None
@@ -253,8 +254,8 @@ def binary_cross_entropy(
     problem = _Problem(y_true, y_pred, from_logits, sample_weight, pos_weight, clip)
     if reduction == "mean":
         problem.rescale_for_mean()
-    losses = np.empty(problem.pred.shape[0]) if reduction == "none" else np.empty(0)
-    total = problem.run(1.0, losses, np.empty(0, dtype=problem.dtype))
+    losses = np.empty(problem.pred.shape[0]) if reduction == "none" else None
+    total = problem.run(1.0, losses, None)
     return _finish(problem, reduction, total, losses)
 
 

@@ -194,7 +194,7 @@ class _Problem:
         return float(np.sum(w))
 
     def run(self, scale, losses, grad):
-        """Call the kernel; returns the weighted loss sum."""
+        """Call the kernel (``losses``/``grad``: arrays to fill, or None); returns the weighted loss sum."""
         common = (self.sample_weight, self.class_weight, self.smoothing)
         if self.soft:
             kernels = (cross_entropy_soft_parallel, cross_entropy_soft_serial)
@@ -254,7 +254,7 @@ def chunk_totals(
     n_samples, n_classes = problem.pred.shape
     if check_classes is not None:
         check_classes(n_classes)
-    total = problem.run(1.0, np.empty(0), np.empty((0, n_classes), dtype=problem.dtype))
+    total = problem.run(1.0, None, None)
     return total, problem.normalizer(), n_samples, n_classes
 
 
@@ -297,7 +297,7 @@ def _new_grad(problem):
 def _value_and_grad(problem, reduction, want_value):
     grad2d, grad = _new_grad(problem)
     n = problem.pred.shape[0]
-    losses = np.empty(n) if (want_value and reduction == "none") else np.empty(0)
+    losses = np.empty(n) if (want_value and reduction == "none") else None
     total = problem.run(_grad_scale(problem, reduction), losses, grad2d)
     return (_finish(problem, reduction, total, losses) if want_value else None), grad
 
@@ -384,9 +384,8 @@ def cross_entropy(
     problem, reduction = _prepare(
         y_true, y_pred, from_logits, sample_weight, class_weight, label_smoothing, ignore_index, reduction, axis, clip
     )
-    losses = np.empty(problem.pred.shape[0]) if reduction == "none" else np.empty(0)
-    empty_grad = np.empty((0, problem.pred.shape[1]), dtype=problem.dtype)
-    total = problem.run(1.0, losses, empty_grad)
+    losses = np.empty(problem.pred.shape[0]) if reduction == "none" else None
+    total = problem.run(1.0, losses, None)
     return _finish(problem, reduction, total, losses)
 
 

@@ -140,10 +140,15 @@ def _binary_block(start, stop, y, pred, sample_weight, pos_weight, from_logits, 
     yb = y[start:stop]
     pb = pred[start:stop]
     wb = sample_weight[start:stop] if sample_weight.shape[0] > 0 else sample_weight
-    if losses.shape[0] > 0:
-        _block_losses(yb, pb, wb, pos_weight, from_logits, lo, hi, losses[start:stop])
-    if grad.shape[0] > 0:
-        return _block_loss_grad(yb, pb, wb, pos_weight, from_logits, lo, hi, grad_scale, grad[start:stop])
+    # ``losses``/``grad`` may also be None (what the NumPy API passes): Numba
+    # then drops the branch at compile time, so a call that wants neither does
+    # not compile their block functions; length 0 skips it at run time.
+    if losses is not None:
+        if losses.shape[0] > 0:
+            _block_losses(yb, pb, wb, pos_weight, from_logits, lo, hi, losses[start:stop])
+    if grad is not None:
+        if grad.shape[0] > 0:
+            return _block_loss_grad(yb, pb, wb, pos_weight, from_logits, lo, hi, grad_scale, grad[start:stop])
     return _block_loss(yb, pb, wb, pos_weight, from_logits, lo, hi)
 
 

@@ -89,32 +89,51 @@ def _index_row_grad(target, z_row, s, class_weight, smoothing, from_logits, lo, 
     return s * loss
 
 
+# ``losses`` and ``grad`` are arrays (length 0: not wanted, decided at run
+# time) or None (what the NumPy API passes when it wants neither): the
+# ``is None`` tests below are resolved at compile time, so a call without a
+# gradient does not compile the gradient formulas.
+
+
+@kernel
+def _store_loss(losses, i, loss):
+    if losses is not None:
+        if losses.shape[0] > 0:
+            losses[i] = loss
+
+
+@kernel
+def _clear_grad_row(grad, i):
+    if grad is not None:
+        if grad.shape[0] > 0:
+            grad[i, :] = 0.0
+
+
+@kernel
+def _index_row(target, z_row, s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad, i):
+    """:func:`_index_row_grad` into ``grad[i]`` when a gradient is wanted, else :func:`_index_row_value`."""
+    if grad is not None:
+        if grad.shape[0] > 0:
+            return _index_row_grad(target, z_row, s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad[i])
+    return _index_row_value(target, z_row, s, class_weight, smoothing, from_logits, lo, hi)
+
+
 @kernel
 def _index_block(b, y, pred, sample_weight, options, losses, grad):
     class_weight, smoothing, ignore_index, from_logits, lo, hi, grad_scale = options
     n = pred.shape[0]
     rpb = rows_per_block(pred.shape[1])
-    want_grad = grad.shape[0] > 0
-    want_losses = losses.shape[0] > 0
     acc = 0.0
     wsum = 0.0
     for i in range(b * rpb, min(n, (b + 1) * rpb)):
         target = y[i]
         if target == ignore_index:
-            if want_losses:
-                losses[i] = 0.0
-            if want_grad:
-                grad[i, :] = 0.0
+            _store_loss(losses, i, 0.0)
+            _clear_grad_row(grad, i)
             continue
         s = sample_weight[i] if sample_weight.shape[0] > 0 else 1.0
-        if want_grad:
-            loss = _index_row_grad(
-                target, pred[i], s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad[i]
-            )
-        else:
-            loss = _index_row_value(target, pred[i], s, class_weight, smoothing, from_logits, lo, hi)
-        if want_losses:
-            losses[i] = loss
+        loss = _index_row(target, pred[i], s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad, i)
+        _store_loss(losses, i, loss)
         acc += loss
         wsum += s * (class_weight[target] if class_weight.shape[0] > 0 else 1.0)
     return acc, wsum
@@ -272,23 +291,25 @@ def _soft_row_grad(t_row, z_row, s, class_weight, smoothing, from_logits, lo, hi
 
 
 @kernel
+def _soft_row(t_row, z_row, s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad, i):
+    """:func:`_soft_row_grad` into ``grad[i]`` when a gradient is wanted, else :func:`_soft_row_value`."""
+    if grad is not None:
+        if grad.shape[0] > 0:
+            return _soft_row_grad(t_row, z_row, s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad[i])
+    return _soft_row_value(t_row, z_row, s, class_weight, smoothing, from_logits, lo, hi)
+
+
+@kernel
 def _soft_block(b, target, pred, sample_weight, options, losses, grad):
     class_weight, smoothing, from_logits, lo, hi, grad_scale = options
     n = pred.shape[0]
     rpb = rows_per_block(pred.shape[1])
-    want_grad = grad.shape[0] > 0
     acc = 0.0
     wsum = 0.0
     for i in range(b * rpb, min(n, (b + 1) * rpb)):
         s = sample_weight[i] if sample_weight.shape[0] > 0 else 1.0
-        if want_grad:
-            loss = _soft_row_grad(
-                target[i], pred[i], s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad[i]
-            )
-        else:
-            loss = _soft_row_value(target[i], pred[i], s, class_weight, smoothing, from_logits, lo, hi)
-        if losses.shape[0] > 0:
-            losses[i] = loss
+        loss = _soft_row(target[i], pred[i], s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad, i)
+        _store_loss(losses, i, loss)
         acc += loss
         wsum += s
     return acc, wsum
