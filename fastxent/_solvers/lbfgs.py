@@ -38,9 +38,29 @@ MAX_LINE_SEARCH = 50
 FTOL = 64 * np.finfo(np.float64).eps
 
 
+@kernel(fastmath=False)
+def _add_scaled(v, a, u):
+    """v += a u, rounded as NumPy's ``v + a * u`` (no fused multiply-add), as a loop:
+    an array expression would compile NumPy's broadcasting machinery."""
+    for i in range(v.shape[0]):
+        v[i] += a * u[i]
+
+
+@kernel
+def _steepest_descent(g, direction):
+    """direction = -g / max(1, ‖g‖): what :func:`_two_loop` gives with no pairs
+    (a call of it with a constant 0 would compile a second specialization)."""
+    gamma = min(1.0, 1.0 / norm2(g))
+    for i in range(g.shape[0]):
+        direction[i] = -g[i] * gamma
+
+
 @kernel
 def _two_loop(g, S, Y, rho, alpha, n_pairs, newest, direction):
     """direction = -H g, H the L-BFGS inverse Hessian approximation."""
+    if n_pairs == 0:
+        _steepest_descent(g, direction)
+        return
     m = S.shape[0]
     for i in range(g.shape[0]):
         direction[i] = -g[i]
@@ -48,16 +68,15 @@ def _two_loop(g, S, Y, rho, alpha, n_pairs, newest, direction):
         idx = (newest - q) % m
         a = rho[idx] * dot(S[idx], direction)
         alpha[idx] = a
-        direction -= a * Y[idx]
-    if n_pairs > 0:
-        y_new = Y[newest]
-        direction *= 1.0 / (rho[newest] * dot(y_new, y_new))
-    else:
-        direction *= min(1.0, 1.0 / norm2(g))
+        _add_scaled(direction, -a, Y[idx])
+    y_new = Y[newest]
+    gamma = 1.0 / (rho[newest] * dot(y_new, y_new))
+    for i in range(direction.shape[0]):
+        direction[i] *= gamma
     for q in range(n_pairs - 1, -1, -1):
         idx = (newest - q) % m
         beta = rho[idx] * dot(Y[idx], direction)
-        direction += (alpha[idx] - beta) * S[idx]
+        _add_scaled(direction, alpha[idx] - beta, S[idx])
 
 
 @kernel
@@ -94,14 +113,15 @@ def lbfgs_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol,
     direction = np.empty(p)
     x_new = np.empty(p)
     g_new = np.empty(p)
-    n_pairs = 0
+    # a typed zero: a literal 0 would make Numba compile _two_loop for it as well
+    n_pairs = np.int64(0)
     newest = MEMORY - 1
     for it in range(max_iter):
         _two_loop(g, S, Y, rho, alpha, n_pairs, newest, direction)
         slope = dot(g, direction)
         if not slope < 0.0:  # lost descent (rounding): restart from steepest descent
             n_pairs = 0
-            _two_loop(g, S, Y, rho, alpha, n_pairs, newest, direction)
+            _steepest_descent(g, direction)
             slope = dot(g, direction)
             if not slope < 0.0:  # the gradient itself is unusable
                 return it, False, history[: it + 1]
