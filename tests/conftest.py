@@ -31,6 +31,7 @@ the sake of a few of its tests.
 """
 
 import importlib.util
+import itertools
 
 import pytest
 
@@ -70,3 +71,28 @@ def reference_params(name, *libraries):
         for ref in REFERENCES[name]
         if not libraries or ref.library in libraries
     ]
+
+
+def expand_parametrize(func):
+    """``(id, kwargs)`` for every combination of a test function's parametrize marks.
+
+    Used to run scikit-learn's own test functions against fastxent: each
+    combination of their ``pytest.mark.parametrize`` values becomes one of
+    our parameters (marks of the values are dropped)."""
+    axes = []
+    for mark in getattr(func, "pytestmark", []):
+        if mark.name != "parametrize":
+            continue
+        names, values = mark.args[0], mark.args[1]
+        names = [n.strip() for n in names.split(",")] if isinstance(names, str) else list(names)
+        combos = []
+        for value in values:
+            value = value.values if hasattr(value, "values") and hasattr(value, "marks") else value
+            value = value if len(names) > 1 else (value,)
+            combos.append(dict(zip(names, value)))
+        axes.append(combos)
+    for n, combo in enumerate(itertools.product(*axes)):
+        kwargs = {}
+        for part in combo:
+            kwargs.update(part)
+        yield (f"{func.__name__}[{n}]" if axes else func.__name__), kwargs

@@ -27,12 +27,12 @@ deprecation test of scikit-learn's public ``entropy`` name (fastxent's
 exactly ``RUN`` and ``OUT`` catches tests added by a new scikit-learn.
 """
 
-import itertools
-
 import numpy as np
 import pytest
 
 sklearn_tests = pytest.importorskip("sklearn.metrics.cluster.tests.test_supervised")
+
+from conftest import expand_parametrize  # noqa: E402
 
 import fastxent  # noqa: E402
 from fastxent import kernels  # noqa: E402
@@ -101,26 +101,10 @@ NOT_PROVIDED = {id(f) for f in sklearn_tests.score_funcs} - set(SWAP)
 
 
 def _expand(func):
-    """(id, kwargs) for every combination of the function's parametrize marks."""
-    axes = []
-    for mark in getattr(func, "pytestmark", []):
-        if mark.name != "parametrize":
-            continue
-        names, values = mark.args[0], mark.args[1]
-        names = [n.strip() for n in names.split(",")] if isinstance(names, str) else list(names)
-        combos = []
-        for value in values:
-            value = value.values if hasattr(value, "values") and hasattr(value, "marks") else value
-            value = value if len(names) > 1 else (value,)
-            combos.append(dict(zip(names, value)))
-        axes.append(combos)
-    for n, combo in enumerate(itertools.product(*axes)):
-        kwargs = {}
-        for part in combo:
-            kwargs.update(part)
-        if any(id(v) in NOT_PROVIDED for v in kwargs.values()):
-            continue  # a metric fastxent does not provide
-        yield (f"{func.__name__}[{n}]" if axes else func.__name__), kwargs
+    """expand_parametrize without the combinations that use a metric fastxent does not provide."""
+    for case_id, kwargs in expand_parametrize(func):
+        if not any(id(v) in NOT_PROVIDED for v in kwargs.values()):
+            yield case_id, kwargs
 
 
 CASES = [

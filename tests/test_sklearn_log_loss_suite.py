@@ -8,41 +8,20 @@ marks and runs each with the module globals ``log_loss`` and
 expected to fail.
 """
 
-import itertools
-
 import pytest
 
 sklearn_tests = pytest.importorskip("sklearn.metrics.tests.test_classification")
 
+from conftest import expand_parametrize  # noqa: E402
+
 import fastxent  # noqa: E402
-
-
-def _expand(func):
-    """(id, kwargs) for every combination of the function's parametrize marks."""
-    axes = []
-    for mark in getattr(func, "pytestmark", []):
-        if mark.name != "parametrize":
-            continue
-        names, values = mark.args[0], mark.args[1]
-        names = [n.strip() for n in names.split(",")] if isinstance(names, str) else list(names)
-        combos = []
-        for value in values:
-            value = value.values if hasattr(value, "values") and hasattr(value, "marks") else value
-            value = value if len(names) > 1 else (value,)
-            combos.append(dict(zip(names, value)))
-        axes.append(combos)
-    for n, combo in enumerate(itertools.product(*axes)):
-        kwargs = {}
-        for part in combo:
-            kwargs.update(part)
-        yield (f"{func.__name__}[{n}]" if axes else func.__name__), kwargs
 
 
 def _cases():
     for name in sorted(dir(sklearn_tests)):
         func = getattr(sklearn_tests, name)
         if name.startswith("test_") and "log_loss" in name and callable(func):
-            for case_id, kwargs in _expand(func):
+            for case_id, kwargs in expand_parametrize(func):
                 yield pytest.param(name, kwargs, id=case_id)
 
 
