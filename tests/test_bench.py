@@ -59,7 +59,10 @@ def test_markdown_table_and_json_round_trip(tmp_path):
 
 
 def test_peak_growth_sees_a_temporary_and_ignores_reuse():
-    n = 4_000_000  # 32 MB
+    # 48 MB: above glibc's largest mmap threshold (32 MB), so the temporary gets
+    # fresh pages whatever this process freed before (a smaller one can reuse
+    # resident heap memory and leave the peak unchanged).
+    n = 6_000_000
 
     def allocate():
         return float(np.ones(n).sum())

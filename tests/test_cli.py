@@ -308,7 +308,9 @@ def peak_rss_of_score(labels, proba):
 @pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs Linux /proc")
 def test_memory_stays_bounded_on_a_large_npy(tmp_path):
     k = 10
-    n_small, n_large = 10_000, 2_500_000  # the large pair is 200 MB of probabilities
+    # The small pair is above the serial cutoff too, so that both runs load the
+    # same (parallel) kernels and the difference is the data's share alone.
+    n_small, n_large = 20_000, 2_500_000  # the large pair is 200 MB of probabilities
     write_large_npy(tmp_path / "ys.npy", tmp_path / "ps.npy", n_small, k)
     write_large_npy(tmp_path / "yl.npy", tmp_path / "pl.npy", n_large, k)
     _, baseline = peak_rss_of_score(tmp_path / "ys.npy", tmp_path / "ps.npy")
