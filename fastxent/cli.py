@@ -7,7 +7,8 @@ block by block; see :mod:`fastxent._scoring.readers`).  It prints the log loss, 
 accuracy, the number of samples and the per-class counts.
 
 ``fastxent bench`` prints the comparison table of ``fastxent.benchmarks.run``
-(imported by that command only, and never importing this module).
+(``--scaling``: the time against input size of ``fastxent.benchmarks.scaling``;
+imported by that command only, and never importing this module).
 
 ``fastxent warmup`` compiles the common signatures into Numba's on-disk
 cache (see :mod:`fastxent.warmup`).
@@ -171,8 +172,15 @@ def _parser():
 
     bench = sub.add_parser("bench", help="benchmark fastxent against the installed rivals")
     bench.add_argument("--quick", action="store_true", help="small sizes, few repeats")
-    bench.add_argument("--plot", metavar="FILE.png", help="draw the ratios with matplotlib")
+    bench.add_argument(
+        "--plot", metavar="FILE.png", help="draw the measured times (with --scaling: time against N) with matplotlib"
+    )
     bench.add_argument("--json", metavar="FILE", help="write the measurements as JSON")
+    bench.add_argument(
+        "--scaling",
+        action="store_true",
+        help="time against input size instead: N = 1e3 to 1e8 (--quick: to 1e6) for three representative cases",
+    )
     bench.add_argument(
         "--no-cold-start",
         action="store_true",
@@ -327,19 +335,24 @@ def _warmup_command(args):
 
 
 def _bench_command(args):
-    from .benchmarks import run as _bench  # here, not at the top: ``import fastxent.cli`` stays light
+    # here, not at the top: ``import fastxent.cli`` stays light
+    if args.scaling:
+        from .benchmarks import scaling as _bench
+    else:
+        from .benchmarks import run as _bench
 
     if args.plot:
         try:
             import matplotlib  # noqa: F401  (fail before the long run, not after)
         except ImportError:
             raise InputError("--plot needs matplotlib (pip install 'fastxent[bench]')") from None
+    options = {} if args.scaling else {"cold_start": not args.no_cold_start}
     results = _bench.run(
         quick=args.quick,
         json_path=args.json,
         plot_path=args.plot,
-        cold_start=not args.no_cold_start,
         progress=lambda what: print(f"measuring {what} ...", file=sys.stderr),
+        **options,
     )
     _emit(_bench.format_markdown(results))
     if args.plot:

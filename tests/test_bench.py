@@ -55,7 +55,9 @@ def test_markdown_table_and_json_round_trip(tmp_path):
     table = _bench.format_markdown(json.loads(json.dumps(results)))
     header, separator, row = table.splitlines()[2:5]
     assert header.count("|") == separator.count("|") == row.count("|")
-    assert row.startswith("| fake case | numpy | ≥ 1× |")
+    assert row.startswith("| fake case | n = 10 | numpy | ")
+    assert table.startswith("Smoke run (smaller inputs, few rounds: indicative): ")
+    assert "target" not in table and "≥" not in table
 
 
 def test_peak_growth_sees_a_temporary_and_ignores_reuse():
@@ -109,7 +111,7 @@ def test_importing_fastxent_and_its_cli_imports_no_benchmark_and_no_rival():
 def test_the_benchmarks_never_import_the_cli():
     added = _modules_after(
         "import fastxent.benchmarks.cases, fastxent.benchmarks.references, fastxent.benchmarks.run,"
-        " fastxent.benchmarks.plot"
+        " fastxent.benchmarks.plot, fastxent.benchmarks.report, fastxent.benchmarks.scaling"
     )
     assert "fastxent.benchmarks.run" in added and "fastxent.cli" not in added
 

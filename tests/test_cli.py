@@ -371,9 +371,9 @@ def test_bench_prints_the_table_and_draws_the_plot(tmp_path, capsys, monkeypatch
             with open(json_path, "w") as f:
                 json.dump(canned, f)
         if plot_path:
-            from fastxent.benchmarks.plot import plot_ratios
+            from fastxent.benchmarks.plot import save_figure
 
-            plot_ratios(canned, plot_path)
+            save_figure(canned, plot_path)
         return canned
 
     monkeypatch.setattr(bench, "run", fake_run)
@@ -381,10 +381,29 @@ def test_bench_prints_the_table_and_draws_the_plot(tmp_path, capsys, monkeypatch
     assert main(["bench", "--quick", "--plot", str(png), "--json", str(js)]) == 0
     out = capsys.readouterr().out
     assert calls == [(True, str(js), str(png))]
-    assert "| log_loss binary | scikit-learn | ≥ 200× | 250.0× |" in out
+    assert "| log_loss binary | – | scikit-learn | 4 ms | 1 s | 3 ms | 250.0× | 1.30× |" in out
     assert "scipy not installed" in out
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert json.loads(js.read_text())["rows"][0]["ratio"] == 250.0
+
+
+def test_bench_scaling_runs_the_scaling_benchmark_and_prints_its_table(capsys, monkeypatch):
+    import fastxent.benchmarks.scaling as scaling
+
+    point = {"n": 1000, "sizes": {"y": [1000], "p": [1000]}, "fastxent_s": 2e-5, "rival_s": 1e-3, "floor_s": 1e-6}
+    case = {"title": "log_loss, binary", "rival": "scikit-learn", "unit": "samples", "shape": "(N,)", "errors": {}}
+    calls = []
+
+    def fake_run(quick=False, json_path=None, plot_path=None, progress=None, **kwargs):
+        calls.append((quick, json_path, plot_path, kwargs))
+        return {"kind": "scaling", "size": "quick", "n": [1000], "cases": [case | {"points": [point]}]}
+
+    monkeypatch.setattr(scaling, "run", fake_run)
+    assert main(["bench", "--scaling", "--quick", "--json", "s.json"]) == 0
+    assert calls == [(True, "s.json", None, {})]
+    out = capsys.readouterr().out
+    assert out.startswith("Time against input size, quick run (smaller inputs, few rounds: indicative)")
+    assert "| 1,000 | 20 µs | 1 ms | 1 µs | 50× | 20.00× |" in out
 
 
 def test_bench_plot_without_matplotlib_is_one_line(capsys, monkeypatch):

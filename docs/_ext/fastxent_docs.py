@@ -133,21 +133,12 @@ def describe_sizes(parameters):
     )
 
 
-def duration(seconds):
-    """A time in the unit that keeps it between 1 and 1000: ``0.0277 ms`` is ``27.7 µs``."""
-    if seconds is None:
-        return "–"
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-        if seconds >= scale:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds / 1e-9:.3g} ns"
-
-
 class FastxentBenchResults(SphinxDirective):
     """``.. fastxent-bench-results::`` (see the module docstring)."""
 
     def run(self):
         from fastxent.benchmarks.cases import CASES
+        from fastxent.benchmarks.report import duration
 
         path = Path(self.config.fastxent_bench_results)
         self.env.note_dependency(str(path))
