@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 
@@ -16,6 +17,7 @@ import sklearn.metrics
 
 import fastxent
 from fastxent import cli, warmup
+from fastxent.warmup import background, tasks, worker
 
 # The warm-up run of this module: a subset of the tasks (the whole list takes minutes).
 SUBSET = "log_loss,entropy,cross_entropy,logistic_binary"
@@ -52,7 +54,7 @@ class Count(event.Listener):
 
 event.register("numba:compile", Count())
 import fastxent
-from fastxent.warmup import _specializations
+from fastxent.warmup.worker import specializations
 
 exec(INPUTS)
 values = {
@@ -61,7 +63,7 @@ values = {
     "entropy": fastxent.entropy(P, Q, axis=1).tolist(),
     "proba": fastxent.LogisticRegression(tol=1e-10, max_iter=1000).fit(X, y_fit).predict_proba(X)[:5].tolist(),
 }
-print(json.dumps({"compiled": compiled, "loaded": _specializations(), "values": values}))
+print(json.dumps({"compiled": compiled, "loaded": specializations(), "values": values}))
 """.replace("exec(INPUTS)", INPUTS)
 
 
@@ -151,19 +153,19 @@ def test_select_by_task_or_family():
 
 def test_a_failing_or_non_finite_task_is_reported():
     def wrong():
-        warmup._finite([1.0, np.nan])
+        tasks._finite([1.0, np.nan])
 
-    result = warmup._run_task(warmup.Task("wrong", "none", [], wrong))
+    result = worker.run_task(warmup.Task("wrong", "none", [], wrong))
     assert result["error"].startswith("AssertionError: non-finite result")
     assert not warmup.succeeded([result])
     assert "FAILED: AssertionError" in warmup.format_result(result)
-    fine = warmup._run_task(warmup.Task("fine", "none", [], lambda: warmup._agree(1.0, 1.0 + 1e-9, 1e-6)))
+    fine = worker.run_task(warmup.Task("fine", "none", [], lambda: tasks._agree(1.0, 1.0 + 1e-9, 1e-6)))
     assert fine["error"] is None and warmup.succeeded([fine])
 
 
 def test_background_warmup_only_when_asked(tmp_path):
     code = (
-        "import sys, fastxent, fastxent.warmup as w; "
+        "import sys, fastxent, fastxent.warmup.background as w; "
         "p = w.background_process; print(p.pid if p else 0, 'numba' in sys.modules)"
     )
     env = _env(tmp_path / "cache", TMPDIR=str(tmp_path))
@@ -177,7 +179,7 @@ def test_background_warmup_only_when_asked(tmp_path):
     pid = int(pid)
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:
-            assert b"_background_main" in f.read()
+            assert b"fastxent.warmup.background import main" in f.read()
         assert os.getpgid(pid) == pid  # detached: its own session and process group
     finally:
         os.killpg(pid, signal.SIGTERM)
@@ -189,8 +191,8 @@ def test_background_warmup_only_when_asked(tmp_path):
 
 def test_background_warmup_is_not_repeated_once_done(tmp_path, monkeypatch):
     monkeypatch.setenv("TMPDIR", str(tmp_path))
-    monkeypatch.setattr(warmup.tempfile, "tempdir", None)  # re-read TMPDIR
-    stamp = warmup._stamp_path()
+    monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
+    stamp = background.stamp_path()
     assert stamp.startswith(str(tmp_path))
     os.makedirs(os.path.dirname(stamp))
     with open(stamp, "w") as f:

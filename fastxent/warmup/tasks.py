@@ -1,46 +1,8 @@
-"""Compile fastxent's common signatures into Numba's on-disk cache ahead of use.
+"""The warm-up tasks: public-API calls on the inputs users pass, each checking its results.
 
-fastxent compiles each kernel on its first call (seconds: ``log_loss`` about
-5 s, a ``LogisticRegression`` fit 20 s on an empty cache) and keeps the
-machine code on disk.  ``fastxent warmup`` (or ``python -m fastxent warmup``)
-makes those first calls once, for the inputs users pass: float32 and
-float64, C-contiguous and read-only arrays, with and without weights, small
-inputs (the serial kernels) and inputs above
-:data:`fastxent._infra.dispatch.SERIAL_CUTOFF` (their parallel twins).  A
-later process then loads every kernel from the cache: run it when building a
-Docker image, in CI, or once before starting the workers of a cluster that
-share one ``NUMBA_CACHE_DIR``.
-
-Each task computes results with the public API and checks them (finite,
-float32 agreeing with float64, read-only equal to writable), so a warm-up
-that succeeds has also run every kernel once.  Tasks are grouped in
-families that compile mostly disjoint sets of kernels; each family runs in
-its own process (``--jobs`` processes at a time), so no two processes
-compile the same kernel at once.  Numba's cache numbers its data files
-from a read-modify-write of the index file, which two processes saving
-signatures of one function at the same moment can interleave; the warm-up
-processes therefore take a file lock around each cache write.
-
-``FASTXENT_WARMUP=background`` makes ``import fastxent`` start a warm-up in
-a detached, low-priority process (:func:`start_background`) unless one has
-completed for this installation, cache folder and Numba version; the
-importing process compiles nothing.
+Each task belongs to a family of tasks that compile mostly the same kernels;
+a family runs in one process.
 """
-
-import hashlib
-import json
-import os
-import queue
-import subprocess
-import sys
-import tempfile
-import threading
-import time
-import traceback
-
-__all__ = ["TASKS", "Task", "select", "run", "start_background"]
-
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 class Task:
@@ -130,7 +92,7 @@ def _floats():
 
 @_task("log_loss", "log_loss", ["log_loss", "d2_log_loss_score"])
 def _log_loss():
-    from ._api.log_loss import d2_log_loss_score, log_loss
+    from .._api.log_loss import d2_log_loss_score, log_loss
 
     for n in (_SMALL, _LARGE):
         for k in (None, 3):
@@ -150,8 +112,8 @@ def _log_loss():
 
 @_task("log_loss_accumulator", "log_loss", ["LogLossAccumulator"])
 def _log_loss_accumulator():
-    from ._api.log_loss import log_loss
-    from ._streaming.log_loss import LogLossAccumulator
+    from .._api.log_loss import log_loss
+    from .._streaming.log_loss import LogLossAccumulator
 
     for k in (None, 3):
         y, proba, _, w = _data(_LARGE, k)
@@ -165,7 +127,7 @@ def _log_loss_accumulator():
 
 
 def _binary_calls(y, pred, logits, w):
-    from ._api.binary import binary_cross_entropy, binary_cross_entropy_grad, binary_cross_entropy_value_and_grad
+    from .._api.binary import binary_cross_entropy, binary_cross_entropy_grad, binary_cross_entropy_value_and_grad
 
     values = []
     for reduction in ("mean", "sum", "none"):
@@ -181,7 +143,7 @@ def _binary_calls(y, pred, logits, w):
 @_task("binary_cross_entropy", "binary", ["binary_cross_entropy", "binary_cross_entropy_grad",
                                           "binary_cross_entropy_value_and_grad"])  # fmt: skip
 def _binary_cross_entropy():
-    from ._api.binary import binary_cross_entropy
+    from .._api.binary import binary_cross_entropy
 
     for n in (_SMALL, _LARGE):
         y, proba, logits, w = _data(n)
@@ -197,7 +159,7 @@ def _binary_cross_entropy():
 
 @_task("binary_accumulator", "binary", ["BinaryCrossEntropyAccumulator"])
 def _binary_accumulator():
-    from ._streaming.losses import BinaryCrossEntropyAccumulator
+    from .._streaming.losses import BinaryCrossEntropyAccumulator
 
     y, proba, logits, w = _data(_LARGE)
     for from_logits, pred in ((False, proba), (True, logits)):
@@ -212,7 +174,7 @@ def _binary_accumulator():
 def _cross_entropy():
     import numpy as np
 
-    from ._api.categorical import cross_entropy, cross_entropy_grad, cross_entropy_value_and_grad
+    from .._api.categorical import cross_entropy, cross_entropy_grad, cross_entropy_value_and_grad
 
     k = 4
     for n in (_SMALL, _LARGE // k):
@@ -239,7 +201,7 @@ def _cross_entropy():
 
 @_task("cross_entropy_accumulator", "categorical", ["CrossEntropyAccumulator"])
 def _cross_entropy_accumulator():
-    from ._streaming.losses import CrossEntropyAccumulator
+    from .._streaming.losses import CrossEntropyAccumulator
 
     y, proba, logits, w = _data(_LARGE // 4, 4)
     for from_logits, pred in ((False, proba), (True, logits)):
@@ -262,7 +224,7 @@ def _distributions():
 
 @_task("entropy", "entropy", ["entropy", "kl_divergence"])
 def _entropy():
-    from ._api.entropy import entropy, kl_divergence
+    from .._api.entropy import entropy, kl_divergence
 
     for P, _, p, q in _distributions():
         for axis in (0, 1):
@@ -277,7 +239,7 @@ def _entropy():
 
 @_task("jensenshannon", "jensenshannon", ["jensenshannon"])
 def _jensenshannon():
-    from ._api.jensenshannon import jensenshannon
+    from .._api.jensenshannon import jensenshannon
 
     for P, Q, p, q in _distributions():
         for axis in (0, 1):
@@ -294,7 +256,7 @@ _MUTUAL_INFO = ["mutual_info_score", "normalized_mutual_info_score", "adjusted_m
 def _mutual_info():
     import numpy as np
 
-    from ._api.mutual_info import (
+    from .._api.mutual_info import (
         adjusted_mutual_info_score,
         conditional_entropy,
         contingency_matrix,
@@ -322,8 +284,8 @@ def _mutual_info():
 def _contingency_accumulator():
     import numpy as np
 
-    from ._api.mutual_info import adjusted_mutual_info_score
-    from ._streaming.contingency import ContingencyAccumulator
+    from .._api.mutual_info import adjusted_mutual_info_score
+    from .._streaming.contingency import ContingencyAccumulator
 
     rng = np.random.default_rng(4)
     a = rng.integers(0, 5, size=_LARGE)
@@ -337,7 +299,7 @@ def _contingency_accumulator():
 def _ufuncs():
     import numpy as np
 
-    from . import ufuncs
+    from .. import ufuncs
 
     x = np.linspace(0.1, 0.9, 9)
     for dtype in _floats():
@@ -350,7 +312,7 @@ def _ufuncs():
 def _logistic(classes):
     import numpy as np
 
-    from ._estimators.logistic import LogisticRegression
+    from .._estimators.logistic import LogisticRegression
 
     try:
         import scipy.sparse
@@ -385,7 +347,7 @@ def _logistic_multinomial():
 
 
 # The slowest families first, so that the others fill the remaining processes.
-_FAMILY_ORDER = ["logistic_multinomial", "logistic_binary", "categorical", "binary", "log_loss", "entropy"]
+FAMILY_ORDER = ["logistic_multinomial", "logistic_binary", "categorical", "binary", "log_loss", "entropy"]
 
 
 def select(only=None):
@@ -400,287 +362,3 @@ def select(only=None):
             f"unknown warm-up task {', '.join(unknown) or '(none given)'}; known: {', '.join(sorted(known))}"
         )
     return [t for t in TASKS if t.name in names or t.family in names]
-
-
-# ------------------------------------------------------- worker process
-
-
-def _specializations():
-    """Number of compiled specializations held by fastxent's dispatchers and ufuncs in this process."""
-    from numba.core.dispatcher import Dispatcher
-
-    counts = {}
-    for name, module in list(sys.modules.items()):
-        if module is not None and (name == "fastxent" or name.startswith("fastxent.")):
-            for value in list(vars(module).values()):
-                if isinstance(value, Dispatcher):
-                    counts[id(value)] = len(value.signatures)
-    from ._infra.jit import UFUNC_OWNERS
-
-    for owner in UFUNC_OWNERS:
-        counts[id(owner)] = len(owner.types)
-    return sum(counts.values())
-
-
-class _CompileCounter:
-    """Counts Numba compilations (cache misses, including nested callees) while active."""
-
-    def __init__(self):
-        from numba.core import event
-
-        class Listener(event.Listener):
-            def on_start(listener, event):
-                self.count += 1
-
-            def on_end(listener, event):
-                pass
-
-        self.count = 0
-        self._listener = Listener()
-
-    def __enter__(self):
-        from numba.core import event
-
-        event.register("numba:compile", self._listener)
-        return self
-
-    def __exit__(self, *exc):
-        from numba.core import event
-
-        event.unregister("numba:compile", self._listener)
-
-
-def _lock_cache_writes(lock_path):
-    """Serialize Numba's cache writes across the warm-up processes (see the module docstring)."""
-    try:
-        import fcntl
-
-        from numba.core import caching
-
-        save = caching.IndexDataCacheFile.save
-    except (ImportError, AttributeError):  # no fcntl (Windows) or another Numba: the families still separate
-        return
-
-    def locked_save(self, key, data):
-        with open(lock_path, "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                return save(self, key, data)
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-    caching.IndexDataCacheFile.save = locked_save
-
-
-def _run_task(task):
-    """Run one task here; a dict with its name, seconds, new and compiled specializations, error."""
-    before = _specializations()
-    start = time.perf_counter()
-    error = None
-    with _CompileCounter() as compiled:
-        try:
-            task.func()
-        except ImportError as exc:
-            if "scikit-learn" not in str(exc):
-                error = f"{type(exc).__name__}: {exc}"
-            else:
-                return {"task": task.name, "skipped": "scikit-learn is not installed"}
-        except Exception as exc:  # reported as a failed task, the others go on
-            if os.environ.get("FASTXENT_DEBUG"):
-                traceback.print_exc()
-            lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-            error = f"{type(exc).__name__}: {' | '.join(lines[:3])[:300]}"  # Numba's reason is on line 2
-    return {
-        "task": task.name,
-        "seconds": time.perf_counter() - start,
-        "new": _specializations() - before,
-        "compiled": compiled.count,
-        "error": error,
-    }
-
-
-def _worker_main(argv):
-    """Entry point of a warm-up process: ``LOCK_PATH TASK...``; one JSON line per task on stdout."""
-    lock_path, names = argv[0], argv[1:]
-    if lock_path:
-        _lock_cache_writes(lock_path)
-    by_name = {t.name: t for t in TASKS}
-    for name in names:
-        print(json.dumps(_run_task(by_name[name])), flush=True)
-    return 0
-
-
-# ------------------------------------------------------------- the driver
-
-
-def _worker_env():
-    env = dict(os.environ)
-    env.pop("FASTXENT_WARMUP", None)  # a worker must not start another background warm-up
-    # Two threads reach every parallel kernel whatever the machine, without
-    # starting a full-size pool in each of --jobs processes.
-    env["NUMBA_NUM_THREADS"] = "2"
-    return env
-
-
-def _python(call):
-    """The command running ``fastxent.warmup.<call>(sys.argv[1:])`` in a new interpreter with this
-    very fastxent (wherever it was imported from; its folder is on ``sys.path`` only for that import)."""
-    parent = os.path.dirname(_PACKAGE_DIR)
-    code = (
-        f"import sys; sys.path.insert(0, {parent!r}); import fastxent; sys.path.remove({parent!r}); "
-        f"from fastxent.warmup import {call}; sys.exit({call}(sys.argv[1:]))"
-    )
-    return [sys.executable, "-c", code]
-
-
-def _start_worker(tasks, lock_path, results):
-    proc = subprocess.Popen(
-        _python("_worker_main") + [lock_path] + [t.name for t in tasks],
-        stdout=subprocess.PIPE,
-        env=_worker_env(),
-        text=True,
-    )
-
-    def read():
-        done = set()
-        for line in proc.stdout:
-            try:
-                result = json.loads(line)
-            except ValueError:  # a stray print of user code: not ours
-                continue
-            done.add(result["task"])
-            results.put(result)
-        status = proc.wait()
-        for task in tasks:
-            if task.name not in done:
-                results.put({"task": task.name, "seconds": 0.0, "new": 0, "compiled": 0,
-                             "error": f"warm-up process exited with status {status}"})  # fmt: skip
-        results.put(None)
-
-    threading.Thread(target=read, daemon=True).start()
-
-
-def _families(tasks):
-    groups = {}
-    for task in tasks:
-        groups.setdefault(task.family, []).append(task)
-    order = {name: i for i, name in enumerate(_FAMILY_ORDER)}
-    return sorted(groups.values(), key=lambda group: order.get(group[0].family, len(order)))
-
-
-def format_result(result, width=26):
-    """One progress line: task, seconds, specializations (new, and how many were compiled)."""
-    name = result["task"]
-    if "skipped" in result:
-        return f"{name:<{width}} skipped: {result['skipped']}"
-    text = f"{name:<{width}} {result['seconds']:7.1f} s  {result['new']:4d} new specializations"
-    text += f" ({result['compiled']} compiled)"
-    return text + (f"  FAILED: {result['error']}" if result["error"] else "")
-
-
-def run(tasks=None, jobs=None, out=sys.stdout):
-    """Run ``tasks`` (default: all) in up to ``jobs`` processes (default:
-    ``os.cpu_count()``), one family per process; print one line per task and
-    a summary to ``out`` (None: silent).  Returns the list of result dicts."""
-    tasks = list(TASKS) if tasks is None else list(tasks)
-    families = _families(tasks)
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(families) or 1))
-    results, finished = queue.Queue(), []
-    start = time.perf_counter()
-    handle, lock_path = tempfile.mkstemp(prefix="fastxent-warmup-", suffix=".lock")
-    os.close(handle)
-    try:
-        pending, running = list(families), 0
-        while pending or running:
-            while pending and running < jobs:
-                _start_worker(pending.pop(0), lock_path, results)
-                running += 1
-            result = results.get()
-            if result is None:
-                running -= 1
-                continue
-            finished.append(result)
-            if out is not None:
-                print(format_result(result), file=out, flush=True)
-    finally:
-        os.unlink(lock_path)
-    if out is not None:
-        print(_summary(finished, time.perf_counter() - start, jobs), file=out, flush=True)
-    return finished
-
-
-def _summary(results, seconds, jobs):
-    failed = [r["task"] for r in results if r.get("error")]
-    compiled = sum(r.get("compiled", 0) for r in results)
-    processes = f"{jobs} process" + ("es" if jobs > 1 else "")
-    text = f"warm-up: {len(results)} tasks in {seconds:.1f} s ({processes}), {compiled} compilations"
-    text += f"; cache: {os.environ.get('NUMBA_CACHE_DIR') or 'Numba default (__pycache__ or user cache folder)'}"
-    return text + (f"; FAILED: {', '.join(failed)}" if failed else "; all tasks succeeded")
-
-
-def succeeded(results):
-    """Whether every task of a :func:`run` succeeded (skipped tasks count as success)."""
-    return all(not r.get("error") for r in results)
-
-
-# ------------------------------------------------- background at import
-
-
-def _stamp_path():
-    """Marker of a completed warm-up of this installation, cache folder, Python and Numba."""
-    key = hashlib.sha256()
-    key.update(repr((_PACKAGE_DIR, sys.version, os.environ.get("NUMBA_CACHE_DIR", ""))).encode())
-    for folder, _, files in sorted(os.walk(_PACKAGE_DIR)):
-        for name in sorted(files):
-            if name.endswith(".py"):
-                info = os.stat(os.path.join(folder, name))
-                key.update(f"{folder}/{name}:{info.st_mtime_ns}:{info.st_size};".encode())
-    folder = os.path.join(tempfile.gettempdir(), f"fastxent-warmup-{os.getuid() if hasattr(os, 'getuid') else 0}")
-    return os.path.join(folder, key.hexdigest()[:24] + ".done")
-
-
-def start_background():
-    """Start a warm-up in a detached, low-priority process (``FASTXENT_WARMUP=background``).
-
-    Returns the :class:`subprocess.Popen`, or None when a warm-up has already
-    completed here.  Nothing is compiled in the calling process; a second
-    warm-up started while one runs waits for it and then finds it done.
-    """
-    stamp = _stamp_path()
-    if os.path.exists(stamp):
-        return None
-    global background_process
-    background_process = subprocess.Popen(
-        _python("_background_main") + [stamp],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=_worker_env(),
-        start_new_session=True,
-    )
-    return background_process
-
-
-# The process started by start_background in this interpreter, if any.
-background_process = None
-
-
-def _background_main(argv):
-    (stamp,) = argv
-    os.makedirs(os.path.dirname(stamp), exist_ok=True)
-    if hasattr(os, "nice"):
-        os.nice(10)
-    with open(stamp + ".lock", "a") as lock:
-        try:
-            import fcntl
-
-            fcntl.flock(lock, fcntl.LOCK_EX)  # one warm-up at a time; the next finds the stamp
-        except ImportError:
-            pass
-        if os.path.exists(stamp):
-            return 0
-        if not succeeded(run(out=None)):
-            return 1
-        with open(stamp, "w") as done:
-            done.write(time.strftime("%Y-%m-%d %H:%M:%S\n"))
-    return 0
