@@ -1,5 +1,6 @@
 """fastxent.LogisticRegression, its solvers and its fused loss-and-gradient kernel."""
 
+import inspect
 import pickle
 import warnings
 
@@ -444,16 +445,9 @@ def test_pipeline_gridsearch_cross_val_clone_pickle():
 
 def test_get_set_params():
     model = LogisticRegression()
-    assert model.get_params() == dict(
-        C=1.0,
-        class_weight=None,
-        fit_intercept=True,
-        max_iter=100,
-        solver="lbfgs",
-        tol=1e-4,
-        verbose=0,
-        warm_start=False,
-    )
+    # the drop-in constructor: scikit-learn's parameters, defaults and argument kinds
+    assert model.get_params() == SklearnLR().get_params()
+    assert inspect.signature(LogisticRegression) == inspect.signature(SklearnLR)
     assert model.set_params(C=2.0, solver="gd") is model and model.C == 2.0
 
 

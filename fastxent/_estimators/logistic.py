@@ -12,10 +12,12 @@ from numbers import Integral, Real
 import numpy as np
 
 try:
-    from sklearn.base import BaseEstimator, ClassifierMixin
+    from sklearn.base import BaseEstimator
     from sklearn.exceptions import ConvergenceWarning
-    from sklearn.utils._param_validation import Interval, StrOptions
+    from sklearn.linear_model._base import LinearClassifierMixin, SparseCoefMixin
+    from sklearn.utils._param_validation import Hidden, Interval, StrOptions
     from sklearn.utils.class_weight import compute_class_weight
+    from sklearn.utils.extmath import safe_sparse_dot
     from sklearn.utils.multiclass import check_classification_targets
     from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 except ImportError as exc:  # pragma: no cover - exercised only without scikit-learn
@@ -26,6 +28,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without scikit-l
 
 from .._infra.dispatch import run
 from .._solvers.fit import SOLVERS as _SOLVERS
+from .._solvers.fit import choose_solver
 
 __all__ = ["LogisticRegression", "ConvergenceWarning"]
 
@@ -34,7 +37,7 @@ __all__ = ["LogisticRegression", "ConvergenceWarning"]
 _MAX_ITER = np.iinfo(np.int64).max
 
 
-class LogisticRegression(ClassifierMixin, BaseEstimator):
+class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
     """L2-penalized logistic regression fitted by Numba-compiled solvers.
 
     Minimises scikit-learn's objective
@@ -48,33 +51,74 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
+    penalty : {"l1", "l2", "elasticnet", None}, default="deprecated"
+        Deprecated in scikit-learn 1.8 (to be removed in 1.10) in favour of
+        ``l1_ratio`` and ``C``, and handled as scikit-learn 1.9 handles it:
+        any value set explicitly issues scikit-learn's ``FutureWarning``;
+        ``"l2"`` is the L2 penalty, ``None`` no penalty (``C`` is then
+        ignored, with scikit-learn's warning when it is not 1.0).  ``"l1"``
+        and ``"elasticnet"`` are valid values that raise a ``ValueError``:
+        fit them with ``sklearn.linear_model.LogisticRegression(solver="saga")``.
     C : float, default=1.0
         Inverse regularization strength, > 0 (``np.inf``: no penalty).
+    l1_ratio : float in [0, 1] or None, default=0.0
+        The elastic-net mixing parameter.  Only 0 (the L2 penalty) is fitted
+        here; 1 (L1) and values in between (elastic net) raise a
+        ``ValueError`` naming scikit-learn's ``solver="saga"``, unless
+        ``C=np.inf`` (no penalty, as in scikit-learn).  ``None`` means 0 and
+        issues scikit-learn's deprecation ``FutureWarning``.
+    dual : bool, default=False
+        Only the primal problem is solved: ``True`` raises a ``ValueError``
+        (in scikit-learn only the ``"liblinear"`` solver has a dual form).
+    tol : float, default=1e-4
+        Stop when the largest gradient entry of ``objective / (C Σ s_i)``
+        is at most ``tol`` (scikit-learn's lbfgs criterion).
     fit_intercept : bool, default=True
+        Fit an (unpenalized) intercept ``b``; otherwise ``b = 0``.
+    intercept_scaling : float, default=1
+        Validated as in scikit-learn (> 0) and has no effect: in scikit-learn
+        it matters only to ``"liblinear"``, which penalizes the intercept as
+        a synthetic feature; no solver here penalizes the intercept.
     class_weight : dict, "balanced" or None, default=None
         Weights multiplying the sample weights by class, as in scikit-learn.
+    random_state : int, RandomState instance or None, default=None
+        Validated as in scikit-learn and has no effect: the solvers here are
+        deterministic (scikit-learn uses it only for ``"sag"``, ``"saga"``
+        and ``"liblinear"``).
+    solver : str, default="lbfgs"
+        A solver of the fit kernels (``fastxent._solvers.fit.SOLVERS``) or
+        "auto".  "lbfgs": limited-memory BFGS, scikit-learn's default solver and
+        criterion; "gd": accelerated gradient descent
+        with backtracking line search and adaptive restart, its steps
+        preconditioned by the objective's Hessian at zero (a weighted Gram
+        matrix of ``[X, 1]``, built once per fit when ``n_features < 1024``
+        and ``X`` is not very sparse; see ``fastxent.kernels.fit_binary_logistic``);
+        "auto": the solver ``fastxent._solvers.fit.choose_solver`` picks from
+        the shape, the number of classes and the sparsity of ``X`` at fit
+        time (recorded in ``solver_``).  The default stays "lbfgs", so that
+        a model fits what scikit-learn's default fits, iteration for iteration
+        of the same method.
     max_iter : int, default=100
         Maximum number of solver iterations, any non-negative int (values
         beyond ``2**63 - 1``, the kernels' int64 range, act as ``2**63 - 1``;
         nothing is allocated in proportion to it).
-    tol : float, default=1e-4
-        Stop when the largest gradient entry of ``objective / (C Σ s_i)``
-        is at most ``tol`` (scikit-learn's lbfgs criterion).
-    warm_start : bool, default=False
-        Start from the previous solution when the classes are unchanged.
-    solver : {"lbfgs", "gd"}, default="lbfgs"
-        "lbfgs": limited-memory BFGS; "gd": accelerated gradient descent
-        with backtracking line search and adaptive restart, its steps
-        preconditioned by the objective's Hessian at zero (a weighted Gram
-        matrix of ``[X, 1]``, built once per fit when ``n_features < 1024``
-        and ``X`` is not very sparse; see ``fastxent.kernels.fit_binary_logistic``).
     verbose : int, default=0
         If positive, print the objective ``/ (C Σ s_i)`` after each iteration.
+    warm_start : bool, default=False
+        Start from the previous solution when the classes are unchanged.
+    n_jobs : int or None, default=None
+        No effect, and any value other than None issues scikit-learn 1.9's
+        ``FutureWarning`` (deprecated there, to be removed in 1.10).  The
+        fit's threads are Numba's: ``numba.set_num_threads`` or the
+        ``NUMBA_NUM_THREADS`` environment variable; the coefficients are the
+        same for any thread count.
 
     Notes
     -----
-    Parameters are validated as scikit-learn validates its own
-    ``LogisticRegression`` (same ``InvalidParameterError`` messages).
+    The constructor has the signature of scikit-learn 1.9's
+    ``LogisticRegression`` and validates its parameters as scikit-learn does
+    (same ``InvalidParameterError`` messages; ``solver`` takes this class's
+    solvers).
 
     Sample weights (times class weights) are divided by a power of four and
     ``C`` multiplied by it before the fit (an exact rescaling of the same
@@ -96,6 +140,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     intercept_ : ndarray of shape (1,) or (n_classes,)
         The dtype of ``coef_``.
     n_iter_ : ndarray of shape (1,)
+    solver_ : str
+        The solver that ran: ``solver``, or the one chosen for ``"auto"``.
     n_features_in_ : int
     feature_names_in_ : ndarray of str (only when X has string column names)
 
@@ -117,36 +163,54 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
+        "penalty": [StrOptions({"l1", "l2", "elasticnet"}), None, Hidden(StrOptions({"deprecated"}))],
         "C": [Interval(Real, 0, None, closed="right")],
-        "fit_intercept": ["boolean"],
-        "class_weight": [dict, StrOptions({"balanced"}), None],
-        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
+        "dual": ["boolean"],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "warm_start": ["boolean"],
-        "solver": [StrOptions(set(_SOLVERS))],
+        "fit_intercept": ["boolean"],
+        "intercept_scaling": [Interval(Real, 0, None, closed="neither")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "random_state": ["random_state"],
+        "solver": [StrOptions(set(_SOLVERS) | {"auto"})],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
         "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "n_jobs": [None, Integral],
     }
 
     def __init__(
         self,
+        penalty="deprecated",
         *,
         C=1.0,
-        fit_intercept=True,
-        class_weight=None,
-        max_iter=100,
+        l1_ratio=0.0,
+        dual=False,
         tol=1e-4,
-        warm_start=False,
+        fit_intercept=True,
+        intercept_scaling=1,
+        class_weight=None,
+        random_state=None,
         solver="lbfgs",
+        max_iter=100,
         verbose=0,
+        warm_start=False,
+        n_jobs=None,
     ):
+        self.penalty = penalty
         self.C = C
-        self.fit_intercept = fit_intercept
-        self.class_weight = class_weight
-        self.max_iter = max_iter
+        self.l1_ratio = l1_ratio
+        self.dual = dual
         self.tol = tol
-        self.warm_start = warm_start
+        self.fit_intercept = fit_intercept
+        self.intercept_scaling = intercept_scaling
+        self.class_weight = class_weight
+        self.random_state = random_state
         self.solver = solver
+        self.max_iter = max_iter
         self.verbose = verbose
+        self.warm_start = warm_start
+        self.n_jobs = n_jobs
 
     def fit(self, X, y, sample_weight=None):
         """Fit the model.
@@ -163,6 +227,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self
         """
         self._validate_params()
+        C = self._penalty_C()
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
         check_classification_targets(y)
         classes, y_index = np.unique(y, return_inverse=True)
@@ -171,14 +236,15 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 "This solver needs samples of at least 2 classes in the data, "
                 f"but the data contains only one class: {classes[0]!r}."
             )
-        weights, C = self._weights_and_C(sample_weight, X, y, classes, y_index)
+        weights, C = self._weights_and_C(sample_weight, X, y, classes, y_index, C)
+        solver = self._chosen_solver(X, classes.shape[0])
 
         n_outputs = 1 if classes.shape[0] == 2 else classes.shape[0]
         target = y_index.astype(np.float64)
         coef = self._initial_coef(classes, n_outputs, X.shape[1])
-        X_arg = (X.data, X.indices, X.indptr) if _is_sparse(X) else X
+        X_arg = _csr_arrays(X) if _is_sparse(X) else X
         work = (X.nnz if _is_sparse(X) else X.size) * n_outputs
-        solve = _SOLVERS[self.solver]
+        solve = _SOLVERS[solver]
         max_iter = min(int(self.max_iter), _MAX_ITER)
         n_iter, converged, history = run(
             lambda *args: solve(*args, True),
@@ -199,7 +265,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 print(f"iteration {it:4d}  objective {value:.12g}")
         if not converged and n_iter >= max_iter:
             warnings.warn(
-                f"{self.solver} failed to converge after {n_iter} iterations "
+                f"{solver} failed to converge after {n_iter} iterations "
                 f"(max_iter={self.max_iter}, tol={self.tol}). Increase max_iter or "
                 "scale the data.",
                 ConvergenceWarning,
@@ -207,7 +273,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             )
         elif not converged:
             warnings.warn(
-                f"{self.solver} stopped after {n_iter} iterations without reaching "
+                f"{solver} stopped after {n_iter} iterations without reaching "
                 f"tol={self.tol}: the objective could not be decreased further in "
                 "floating point (features on extreme scales, or tol below rounding). "
                 "Scale the data.",
@@ -221,9 +287,90 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.coef_ = coef[:, :-1].astype(X.dtype)
         self.intercept_ = coef[:, -1].astype(X.dtype)
         self.n_iter_ = np.array([n_iter], dtype=np.int32)
+        self.solver_ = solver
         return self
 
-    def _weights_and_C(self, sample_weight, X, y, classes, y_index):
+    def _penalty_C(self):
+        """The ``C`` of the L2 objective that ``penalty``, ``l1_ratio``, ``C``
+        and ``dual`` describe, with scikit-learn 1.9's warnings and checks.
+
+        As in scikit-learn, ``penalty`` left at its default is read from
+        ``l1_ratio`` (0: L2, 1: L1, between: elastic net) and ``C=np.inf``
+        (no penalty); ``penalty=None`` fits with ``C = inf`` whatever ``C``.
+        """
+        if self.penalty == "deprecated":
+            if self.l1_ratio is None:
+                warnings.warn(
+                    "'l1_ratio=None' was deprecated in version 1.8 and will trigger an error in 1.10. "
+                    "Use 0<=l1_ratio<=1 instead.",
+                    FutureWarning,
+                    stacklevel=3,
+                )
+            l1_ratio = 0 if self.l1_ratio is None else self.l1_ratio
+            penalty = "l2" if l1_ratio == 0 else "l1" if l1_ratio == 1 else "elasticnet"
+            if self.C == np.inf:
+                penalty = None
+        else:
+            penalty = self.penalty
+            warnings.warn(
+                "'penalty' was deprecated in version 1.8 and will be removed in 1.10. To avoid this warning, "
+                "leave 'penalty' set to its default value and use 'l1_ratio' or 'C' instead. Use l1_ratio=0 "
+                "instead of penalty='l2', l1_ratio=1 instead of penalty='l1', l1_ratio set to a float between "
+                "0 and 1 instead of penalty='elasticnet', and C=np.inf instead of penalty=None.",
+                FutureWarning,
+                stacklevel=3,
+            )
+        if penalty not in ("l2", None):
+            raise ValueError(
+                f"Solver {self.solver} supports only 'l2' or None penalties, got {penalty} penalty. "
+                "fastxent's LogisticRegression fits the L2 penalty (l1_ratio=0) or none (C=np.inf); "
+                "for an L1 or elastic-net penalty use sklearn.linear_model.LogisticRegression"
+                "(solver='saga', l1_ratio=...)."
+            )
+        if self.dual:
+            raise ValueError(
+                f"Solver {self.solver} supports only dual=False, got dual={self.dual}: "
+                "fastxent's LogisticRegression solves the primal problem only."
+            )
+        # scikit-learn's two warnings about an l1_ratio that the penalty does not use
+        if self.l1_ratio is not None and 0 < self.l1_ratio < 1:
+            warnings.warn(
+                f"l1_ratio parameter is only used when penalty is 'elasticnet'. Got (penalty={penalty})",
+                UserWarning,
+                stacklevel=3,
+            )
+        if (self.penalty == "l2" and self.l1_ratio != 0) or (self.penalty == "l1" and self.l1_ratio != 1):
+            warnings.warn(
+                f"Inconsistent values: penalty={self.penalty} with l1_ratio={self.l1_ratio}. "
+                "penalty is deprecated. Please use l1_ratio only.",
+                UserWarning,
+                stacklevel=3,
+            )
+        if self.n_jobs is not None:
+            warnings.warn(
+                "'n_jobs' has no effect since 1.8 and will be removed in 1.10. "
+                f"You provided 'n_jobs={self.n_jobs}', please leave it unspecified.",
+                FutureWarning,
+                stacklevel=3,
+            )
+        if self.penalty is None:
+            if self.C != 1.0:
+                warnings.warn(
+                    "Setting penalty=None will ignore the C and l1_ratio parameters", UserWarning, stacklevel=3
+                )
+            return np.inf
+        return self.C
+
+    def _chosen_solver(self, X, n_classes):
+        if self.solver != "auto":
+            return self.solver
+        n_samples, n_features = X.shape
+        is_sparse = _is_sparse(X)
+        size = n_samples * n_features
+        density = (X.nnz / size if size else 1.0) if is_sparse else 1.0
+        return choose_solver(n_samples, n_features, n_classes, is_sparse, density)
+
+    def _weights_and_C(self, sample_weight, X, y, classes, y_index, C):
         """The weights s_i = sample weight × class weight, each factor divided by
         a power of four that brings its largest magnitude into [1/4, 1), and
         C multiplied by both powers.
@@ -254,7 +401,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             raise ValueError("sample_weight must have a positive sum (after class_weight).")
         # C overflowing to inf drops a penalty 1 / (C Σ s_i) that is below 1e-307 anyway
         with np.errstate(over="ignore"):
-            C = float(np.ldexp(float(self.C), shift))
+            C = float(np.ldexp(float(C), shift))
         return weights, C
 
     def _initial_coef(self, classes, n_outputs, n_features):
@@ -266,7 +413,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             and previous.shape == (n_outputs, n_features)
             and np.array_equal(self.classes_, classes)
         ):
-            coef[:, :-1] = self.coef_
+            coef[:, :-1] = previous.toarray() if hasattr(previous, "toarray") else previous
             if self.fit_intercept:
                 coef[:, -1] = self.intercept_
         return coef.reshape(-1)
@@ -274,10 +421,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def decision_function(self, X):
         """Logits ``X W^T + b``: shape (n_samples,) for two classes (the
         positive class's logit), (n_samples, n_classes) otherwise; float32
-        for float32 ``X`` and a model fitted on float32 data."""
+        for float32 ``X`` and a model fitted on float32 data.  ``coef_`` may
+        be sparse (after :meth:`sparsify`)."""
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
-        scores = np.asarray(X @ self.coef_.T + self.intercept_)
+        scores = np.asarray(safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_)
         return scores.ravel() if scores.shape[1] == 1 else scores
 
     def predict_log_proba(self, X):
@@ -318,6 +466,19 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
 def _is_sparse(X):
     return hasattr(X, "indptr") and hasattr(X, "indices")
+
+
+def _csr_arrays(X):
+    """``(data, indices, indptr)`` with int32 indices whenever they fit.
+
+    The index dtype is part of each compiled solver's signature: 64-bit
+    indices (``accept_large_sparse`` keeps them) would compile every solver
+    a second time for the same fit.
+    """
+    indices, indptr = X.indices, X.indptr
+    if indices.dtype != np.int32 and max(X.nnz, X.shape[1]) < np.iinfo(np.int32).max:
+        indices, indptr = indices.astype(np.int32), indptr.astype(np.int32)
+    return X.data, indices, indptr
 
 
 def _power_of_four_exponent(values):
