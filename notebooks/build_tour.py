@@ -234,27 +234,167 @@ with tempfile.TemporaryDirectory() as tmp:
     ),
     (
         "md",
-        """## 7. The benchmark
+        """## 7. Where probabilities saturate: the binary loss against the logit
 
-`fastxent bench --quick --plot ratios.png` measures fastxent against the rivals that are
-installed (scikit-learn, SciPy, PyTorch) and draws the speed-ups; the bars below come from
-the same code. Quick mode uses smaller inputs and few rounds, so the ratios are only
-indicative: `fastxent bench` (full sizes) produces the table in `bench/README.md`.""",
+A model's probability is $p = \\sigma(z)$ for a logit $z$. In float64, $\\sigma(z)$ rounds to
+exactly 1 for $z \\gtrsim 37$, and probabilities far below machine epsilon are clipped to it
+(`clip="auto"`). The loss of the *probabilities* therefore flattens at both ends, and its
+gradient with respect to $z$ (chain rule through $p(1-p)$) is wrong there: 0 where the exact
+one is $-e^{-z}$, a small number where it is $-1$. From the logits (`from_logits=True`) the loss
+$\\log(1 + e^{-z})$ and its gradient $\\sigma(z) - 1$ stay exact everywhere. Here the
+true label is 1.""",
     ),
     (
         "code",
         """%matplotlib inline
 import matplotlib.pyplot as plt
 
-from fastxent.benchmarks import run as _bench
+z = np.linspace(-40, 40, 801)
+ones = np.ones_like(z)
+p = scipy.special.expit(z)
+curves = {
+    "from probabilities (clipped)": (
+        fastxent.binary_cross_entropy(ones, p, reduction="none"),
+        fastxent.binary_cross_entropy_grad(ones, p, reduction="none") * p * (1 - p),  # chain rule to z
+    ),
+    "from_logits=True": (
+        fastxent.binary_cross_entropy(ones, z, from_logits=True, reduction="none"),
+        fastxent.binary_cross_entropy_grad(ones, z, from_logits=True, reduction="none"),
+    ),
+}
+fig, (loss_ax, grad_ax) = plt.subplots(1, 2, figsize=(11, 4))
+for (label, (loss, grad)), style in zip(curves.items(), ("-", "--")):
+    loss_ax.plot(z, loss, style, label=label)
+    grad_ax.plot(z, np.abs(grad), style, label=label)
+loss_ax.set(yscale="log", xlabel="logit z (true label 1)", ylabel="loss", title="binary cross-entropy")
+grad_ax.set(yscale="log", xlabel="logit z (true label 1)", ylabel="|d loss / d z|", title="its gradient")
+for ax in (loss_ax, grad_ax):
+    ax.axvline(37, color="gray", linewidth=0.6)
+    ax.legend(fontsize=8)
+plt.tight_layout()
+plt.show()
+for at in (-40.0, 40.0):
+    i = np.argmin(np.abs(z - at))
+    print(f"z = {at:+.0f}: loss {curves['from probabilities (clipped)'][0][i]:.6g} from p, "
+          f"{curves['from_logits=True'][0][i]:.6g} from z (exact: {np.logaddexp(0, -at):.6g})")""",
+    ),
+    (
+        "md",
+        """## 8. Logistic regression: the objective at each iteration, per solver
+
+`LogisticRegression(verbose=1)` prints the objective $F / (C \\sum_i s_i)$ at the start and after
+every iteration (`fastxent.kernels.fit_binary_logistic` returns the same history as an array, for
+`@njit` code). Each registered solver is run to a tight tolerance on the same problem; the curves
+show the gap to the lowest objective reached, with scikit-learn's L-BFGS iteration count for
+comparison.""",
+    ),
+    (
+        "code",
+        """import contextlib
+import io
+
+from fastxent._solvers.fit import SOLVERS  # the registry LogisticRegression(solver=...) accepts
+
+Xs, ys = make_classification(n_samples=5000, n_features=30, n_informative=10, random_state=1)
+Xs[:, :5] *= 20.0  # features on different scales make the problem harder
+
+
+def objective_history(solver):
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):  # one line per iteration: "iteration  k  objective F"
+        model = fastxent.LogisticRegression(solver=solver, tol=1e-10, max_iter=1000, verbose=1).fit(Xs, ys)
+    return model, np.array([float(line.split()[-1]) for line in printed.getvalue().splitlines()])
+
+
+histories = {}
+for solver in sorted(SOLVERS):
+    model, histories[solver] = objective_history(solver)
+    print(f"{solver:>18}: {model.n_iter_[0]:4d} iterations, objective {histories[solver][-1]:.12g}")
+sk = SkLogisticRegression(tol=1e-10, max_iter=10_000).fit(Xs, ys)
+print(f"{'scikit-learn lbfgs':>18}: {sk.n_iter_[0]:4d} iterations")
+
+best = min(h[-1] for h in histories.values())
+fig, ax = plt.subplots(figsize=(7, 4))
+for solver, history in histories.items():
+    ax.semilogy(np.arange(len(history)), np.maximum(history - best, 1e-12), marker=".", label=solver)
+ax.set(xlabel="iteration", ylabel="objective - lowest reached (printed to 12 digits)",
+       title=f"make_classification 5000 × 30, C = 1, tol = 1e-10\\n(scikit-learn lbfgs: {sk.n_iter_[0]} iterations)")
+ax.legend()
+plt.show()""",
+    ),
+    (
+        "md",
+        """## 9. Comparing a clustering with the truth
+
+k-means on blobs, compared with the labels that generated them: the mutual information of the two
+labelings, its normalized and chance-adjusted versions, and the contingency matrix they are
+computed from (rows: true classes, columns: clusters) -- fastxent next to scikit-learn.""",
+    ),
+    (
+        "code",
+        """import sklearn.metrics.cluster
+from sklearn.cluster import KMeans
+from sklearn.datasets import make_blobs
+
+points, truth = make_blobs(n_samples=3000, centers=5, cluster_std=2.5, random_state=3)
+clusters = KMeans(n_clusters=5, n_init=10, random_state=0).fit_predict(points)
+
+scores = {}
+for name in ("mutual_info_score", "normalized_mutual_info_score", "adjusted_mutual_info_score"):
+    ours, theirs = getattr(fastxent, name)(truth, clusters), getattr(sklearn.metrics, name)(truth, clusters)
+    scores[name] = {"fastxent": ours, "scikit-learn": theirs, "difference": ours - theirs}
+table = fastxent.contingency_matrix(truth, clusters)
+assert (table == sklearn.metrics.cluster.contingency_matrix(truth, clusters)).all()
+
+fig, (scatter_ax, table_ax) = plt.subplots(1, 2, figsize=(11, 4.5))
+scatter_ax.scatter(*points.T, c=clusters, s=4, cmap="tab10")
+scatter_ax.set_title("k-means clusters")
+table_ax.imshow(table, cmap="Blues")
+for (i, j), count in np.ndenumerate(table):
+    table_ax.text(j, i, count, ha="center", va="center", fontsize=8)
+table_ax.set(xlabel="k-means cluster", ylabel="true class", title="contingency_matrix(truth, clusters)")
+plt.tight_layout()
+plt.show()
+pd.DataFrame(scores).T""",
+    ),
+    (
+        "md",
+        """## 10. The benchmark
+
+`fastxent bench --quick --plot times.png` measures fastxent against the rivals that are
+installed (scikit-learn, SciPy, PyTorch) and draws the times; the bars below come from the same
+code: fastxent's time, the rival's, and NumPy's time to read the inputs once (no function of the
+whole input can be much faster), for one case of each family. This is a *quick* run -- smaller
+inputs, few rounds, on whatever else the machine is doing -- so the numbers are indicative:
+`fastxent bench` (full sizes, every case) produces the table of the documentation's benchmark page.""",
+    ),
+    (
+        "code",
+        """from fastxent.benchmarks import run as _bench
+from fastxent.benchmarks import scaling
 from fastxent.benchmarks.cases import CASES
-from fastxent.benchmarks.plot import speedup_figure
+from fastxent.benchmarks.plot import comparison_figure, scaling_figure
 
 size = os.environ.get("FASTXENT_TOUR_BENCH", "quick")
-rounds, budget = (5, 3.0) if size == "quick" else (1, 0.5)
-results = {"size": size, "rows": [_bench.measure_case(case, size, rounds, budget) for case in CASES]}
+rounds, budget = (3, 1.0) if size == "quick" else (1, 0.1)
+shown = ("log_loss-binary-1e7", "log_loss-1e6x10", "cross_entropy-logits-4096x32000", "entropy-1e6x10",
+         "binary_cross_entropy-logits-1e7", "mutual_info-1e7-100x100", "jensenshannon-1e6x10")
+rows = [_bench.measure_case(case, size, rounds, budget) for case in CASES if case.key in shown]
+results = {"size": size, "rows": rows}
 print(_bench.format_markdown(results))
-speedup_figure(results, plt)
+comparison_figure(results, plt)
+plt.show()""",
+    ),
+    (
+        "md",
+        """Time against input size (`fastxent bench --scaling --quick --plot scaling.png`): at small N a
+call costs its fixed overhead, at large N the time to stream the inputs from memory. Quick sizes
+here (N up to 1e6); the full run goes to N = 1e8.""",
+    ),
+    (
+        "code",
+        """scaled = scaling.run(size=size)
+scaling_figure(scaled, plt)
 plt.show()""",
     ),
 ]

@@ -31,6 +31,19 @@ def test_saved_notebook_is_the_generated_one_with_outputs():
         assert cell.execution_count is not None, f"cell never run:\n{cell.source[:200]}"
         assert not [o for o in cell.outputs if o.output_type == "error"], cell.source[:200]
     assert any("image/png" in o.get("data", {}) for o in _code_cells(saved)[-1].outputs)
+    assert _pictures(saved) >= 5  # saturation, solvers, clustering, benchmark times, scaling
+    saved_text = _text(saved).lower()  # the saved benchmark is a quick run, not the test-suite's smoke run
+    assert "quick run" in saved_text and "smoke" not in saved_text
+
+
+def _pictures(nb):
+    return sum("image/png" in o.get("data", {}) for cell in _code_cells(nb) for o in cell.outputs)
+
+
+def _text(nb):
+    return "".join(
+        o.get("text", "") or o.get("data", {}).get("text/plain", "") for c in _code_cells(nb) for o in c.outputs
+    )
 
 
 def test_notebook_executes(monkeypatch):
@@ -41,8 +54,9 @@ def test_notebook_executes(monkeypatch):
     nbclient.NotebookClient(
         nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": NOTEBOOKS}}
     ).execute()  # raises CellExecutionError on the first failing cell
-    outputs = "".join(o.get("text", "") for cell in _code_cells(nb) for o in cell.outputs)
+    outputs = _text(nb)
     assert "H(p, q)" in outputs and "largest coefficient difference" in outputs
-    assert any("image/png" in o.get("data", {}) for cell in _code_cells(nb) for o in cell.outputs), (
-        "the benchmark plot is missing"
-    )
+    assert "z = -40: loss 36.0437 from p, 40 from z (exact: 40)" in outputs  # clipping vs from_logits
+    assert "lbfgs:" in outputs and "gd:" in outputs and "scikit-learn lbfgs:" in outputs
+    assert "adjusted_mutual_info_score" in outputs
+    assert _pictures(nb) >= 5, "a picture is missing"
