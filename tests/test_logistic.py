@@ -36,7 +36,7 @@ from fastxent._solvers.fit import (  # noqa: E402
     fit_multinomial_logistic_csr,
 )
 
-SOLVERS = ("lbfgs", "gd")
+SOLVERS = ("lbfgs", "gd", "newton-cholesky")
 
 
 # ---------------------------------------------------------------- references

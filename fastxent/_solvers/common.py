@@ -4,6 +4,7 @@ objective, the objective-history buffer and the starting point."""
 import numpy as np
 
 from .._infra.jit import kernel
+from .._kernels.logistic import loss_grad
 
 __all__ = [
     "max_abs",
@@ -16,6 +17,7 @@ __all__ = [
     "new_history",
     "record",
     "start_coef",
+    "first_evaluation",
 ]
 
 
@@ -124,3 +126,17 @@ def start_coef(coef0, n_outputs, fit_intercept):
         for c in range(n_outputs):
             coef[c * d1 + d1 - 1] = 0.0
     return coef
+
+
+@kernel
+def first_evaluation(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, coef, parallel):
+    """The start of a fit: ``(a, λ, f, g, history, usable)`` with the scaling of
+    :func:`solver_scaling`, the objective and gradient at ``coef``, the history
+    holding ``f``, and whether the scaling and the start are finite (a fit
+    that is not ``usable`` returns ``0, False, history[:1]``)."""
+    loss_scale, l2 = solver_scaling(sample_weight, C)
+    history = new_history(max_iter)
+    g = np.empty(coef.shape[0])
+    f = loss_grad(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercept, parallel, g)
+    history[0] = f
+    return loss_scale, l2, f, g, history, usable_scaling(loss_scale, l2) and finite_point(f, g)

@@ -29,7 +29,8 @@ The Gram matrix ``X̃ᵀ S X̃`` is accumulated over fixed tiles of rows: each
 tile is copied, transposed and scaled by ``√|s_i|``, into a ``(d + 1, _ROWS)``
 buffer (rows padded to a multiple of 4 with zeros), so every entry is a
 contiguous, vectorized dot product, computed sixteen at a time in 4×4
-blocks; each entry is accumulated by one thread in tile order, so the
+blocks; each entry is accumulated by one thread in tile order, within
+chunks of rows whose partial matrices are added in chunk order, so the
 result does not depend on the thread count.
 """
 
@@ -40,9 +41,19 @@ import numpy as np
 
 from .._infra.jit import kernel, parallel_kernel
 
-__all__ = ["curvature_factor", "preconditioner", "preconditioner_worthwhile", "solve_factored"]
+__all__ = [
+    "curvature_factor",
+    "preconditioner",
+    "preconditioner_worthwhile",
+    "solve_factored",
+    "weighted_gram",
+    "cholesky_in_place",
+]
 
 _ROWS = 512
+# Rows per chunk of the Gram accumulation (64 tiles): a few chunks per thread
+# from about 1e5 rows on, each chunk's partial matrix a small fraction of X.
+_CHUNK_ROWS = 64 * _ROWS
 # Largest d + 1 for which M is built: its Cholesky factorization is serial
 # and costs (d+1)³/3 multiply-adds (0.36e9 at 1024).  Measured worthwhile at
 # d = 1000 (2e4 × 1000 binary: 28 iterations in 0.46 s against 2185 in 18.3 s).
@@ -184,19 +195,57 @@ def weighted_gram(X, sample_weight, n_coef, parallel):
 
 
 @kernel
+def _gram_rows(X, sample_weight, n_coef, start, stop, parallel, inv_scale, G):
+    """G += D⁻¹ X̃ᵀ S X̃ D⁻¹ over the rows ``start:stop``, tile by tile in order
+    (the thread pool, if ``parallel``, splits each tile's blocks)."""
+    padded = G.shape[0]
+    T = np.zeros((padded, _ROWS))
+    for lo in range(start, stop, _ROWS):
+        hi = min(lo + _ROWS, stop)
+        _fill_tile(X, sample_weight, n_coef, lo, hi, T, inv_scale)
+        if parallel and (hi - lo) * padded * padded >= 1 << 17:
+            _accumulate_parallel(T, hi - lo, G)
+        else:
+            _accumulate_serial(T, hi - lo, G)
+
+
+@parallel_kernel
+def _gram_chunks_parallel(X, sample_weight, n_coef, inv_scale, partial):
+    n = sample_weight.shape[0]
+    for chunk in numba.prange(partial.shape[0]):
+        start = chunk * _CHUNK_ROWS
+        _gram_rows(X, sample_weight, n_coef, start, min(start + _CHUNK_ROWS, n), False, inv_scale, partial[chunk])
+
+
+@kernel
 def _scaled_gram(X, sample_weight, n_coef, parallel, inv_scale):
-    """``D⁻¹ X̃ᵀ S X̃ D⁻¹`` for ``inv_scale`` = the diagonal of ``D⁻¹``."""
+    """``D⁻¹ X̃ᵀ S X̃ D⁻¹`` for ``inv_scale`` = the diagonal of ``D⁻¹``.
+
+    Up to ``_CHUNK_ROWS`` rows are accumulated tile by tile into one matrix.
+    More rows are split into chunks of ``_CHUNK_ROWS`` (a number fixed by
+    ``n`` alone), each accumulated into its own matrix by one thread, and
+    the chunks' matrices are added in chunk order: the result does not
+    depend on the thread count, and a thread-pool launch serves a whole
+    chunk rather than one tile."""
     n = sample_weight.shape[0]
     padded = (n_coef + 3) // 4 * 4  # whole 4×4 blocks; the padding rows stay 0
-    G = np.zeros((padded, padded))
-    T = np.zeros((padded, _ROWS))
-    for start in range(0, n, _ROWS):
-        stop = min(start + _ROWS, n)
-        _fill_tile(X, sample_weight, n_coef, start, stop, T, inv_scale)
-        if parallel and (stop - start) * padded * padded >= 1 << 17:
-            _accumulate_parallel(T, stop - start, G)
+    n_chunks = (n + _CHUNK_ROWS - 1) // _CHUNK_ROWS
+    if n_chunks <= 1:
+        G = np.zeros((padded, padded))
+        _gram_rows(X, sample_weight, n_coef, 0, n, parallel, inv_scale, G)
+    else:
+        partial = np.zeros((n_chunks, padded, padded))
+        if parallel:
+            _gram_chunks_parallel(X, sample_weight, n_coef, inv_scale, partial)
         else:
-            _accumulate_serial(T, stop - start, G)
+            for chunk in range(n_chunks):
+                start = chunk * _CHUNK_ROWS
+                _gram_rows(
+                    X, sample_weight, n_coef, start, min(start + _CHUNK_ROWS, n), False, inv_scale, partial[chunk]
+                )
+        G = partial[0]
+        for chunk in range(1, n_chunks):
+            G += partial[chunk]
     gram = np.empty((n_coef, n_coef))
     for j in range(n_coef):
         for k in range(j, n_coef):

@@ -28,7 +28,7 @@ import numpy as np
 
 from .._infra.jit import kernel
 from .._kernels.logistic import loss_grad
-from .common import dot, finite_point, max_abs, new_history, norm2, record, solver_scaling, usable_scaling
+from .common import dot, finite_point, first_evaluation, max_abs, norm2, record
 
 __all__ = ["lbfgs_solve"]
 
@@ -96,14 +96,12 @@ def lbfgs_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol,
         The scaled objective ``(C Σ s_i ℓ_i + ½‖w‖²) / (C Σ s_i)`` (the value
         scikit-learn's lbfgs reports) at the start and after each iteration.
     """
-    loss_scale, l2 = solver_scaling(sample_weight, C)
-    p = coef.shape[0]
-    history = new_history(max_iter)
-    g = np.empty(p)
-    f = loss_grad(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercept, parallel, g)
-    history[0] = f
-    if not (usable_scaling(loss_scale, l2) and finite_point(f, g)):
+    loss_scale, l2, f, g, history, usable = first_evaluation(
+        X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, coef, parallel
+    )
+    if not usable:
         return 0, False, history[:1]
+    p = coef.shape[0]
     if max_abs(g) <= tol:
         return 0, True, history[:1]
     S = np.zeros((MEMORY, p))

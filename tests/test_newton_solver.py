@@ -1,0 +1,157 @@
+"""Solver "newton-cholesky" against scikit-learn's objective, its determinism
+across thread counts, its use from a user's ``@njit`` code, and the rule
+that picks a solver for a problem's shape."""
+
+import numba
+import numpy as np
+import pytest
+
+sklearn = pytest.importorskip("sklearn")
+sparse = pytest.importorskip("scipy.sparse")
+
+from scipy.special import logsumexp  # noqa: E402
+from sklearn.datasets import make_classification  # noqa: E402
+from sklearn.linear_model import LogisticRegression as SklearnLR  # noqa: E402
+
+from fastxent import LogisticRegression  # noqa: E402
+from fastxent._kernels.logistic import multinomial_logistic_loss_grad_serial  # noqa: E402
+from fastxent._solvers.fit import SOLVERS, choose_solver, fit_binary_logistic  # noqa: E402
+from fastxent._solvers.newton import hessian  # noqa: E402
+
+
+def objective(X, y_index, s, coef, intercept, C):
+    """C Σ s_i ℓ_i + ½‖W‖² (the loss alone for C = inf), in NumPy."""
+    Z = np.asarray(X @ coef.T, dtype=np.float64) + intercept
+    if coef.shape[0] == 1:
+        losses = np.logaddexp(0.0, Z[:, 0]) - y_index * Z[:, 0]
+    else:
+        losses = logsumexp(Z, axis=1) - Z[np.arange(Z.shape[0]), y_index]
+    if np.isinf(C):
+        return np.sum(s * losses)
+    return C * np.sum(s * losses) + 0.5 * np.sum(coef**2)
+
+
+def problem(n_classes, n=600, d=6, seed=0):
+    X, y = make_classification(
+        n_samples=n, n_features=d, n_informative=min(4, d - 1), n_redundant=1, n_classes=n_classes, random_state=seed
+    )
+    return X, y
+
+
+@pytest.mark.parametrize(
+    "n_classes, storage, fit_intercept, weighted",
+    [
+        (2, "dense", True, False),
+        (2, "dense", False, True),
+        (2, "csr", True, True),
+        (4, "dense", True, True),
+        (4, "dense", False, False),
+        (4, "csr", False, True),
+    ],
+)
+def test_reaches_sklearn_objective(n_classes, storage, fit_intercept, weighted):
+    X, y = problem(n_classes, seed=n_classes)
+    if storage == "csr":
+        X[np.abs(X) < 0.7] = 0.0
+    s = np.random.default_rng(1).uniform(0.2, 3.0, size=y.shape[0]) if weighted else None
+    data = sparse.csr_matrix(X) if storage == "csr" else X
+    params = dict(C=0.7, fit_intercept=fit_intercept, tol=1e-10)
+    reference = SklearnLR(max_iter=10_000, **params).fit(X, y, sample_weight=s)
+    ours = LogisticRegression(solver="newton-cholesky", max_iter=100, **params).fit(data, y, sample_weight=s)
+    weights = np.ones(y.shape[0]) if s is None else s
+    f_ref = objective(X, y, weights, reference.coef_, reference.intercept_, 0.7)
+    f_ours = objective(X, y, weights, ours.coef_, ours.intercept_, 0.7)
+    assert abs(f_ours - f_ref) <= 1e-9 * f_ref
+    assert ours.n_iter_[0] < 20  # Newton steps, not gradient steps
+    np.testing.assert_allclose(ours.predict_proba(X), reference.predict_proba(X), atol=1e-6)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_collinear_columns_without_penalty(n_classes):
+    X, y = problem(n_classes, n=400, d=4, seed=5)
+    flip = np.random.default_rng(2).random(y.shape[0]) < 0.2  # label noise: a finite optimum
+    y = np.where(flip, (y + 1) % n_classes, y)
+    X = np.hstack([X, X[:, :1], 2.0 * X[:, 1:2] - X[:, 2:3]])  # two exactly dependent columns
+    reference = SklearnLR(C=np.inf, tol=1e-12, max_iter=10_000).fit(X, y)
+    ours = LogisticRegression(C=np.inf, solver="newton-cholesky", tol=1e-10, max_iter=200).fit(X, y)
+    s = np.ones(y.shape[0])
+    f_ref = objective(X, y, s, reference.coef_, reference.intercept_, np.inf)
+    f_ours = objective(X, y, s, ours.coef_, ours.intercept_, np.inf)
+    assert f_ours <= f_ref * (1 + 1e-9)
+    np.testing.assert_allclose(ours.predict_proba(X), reference.predict_proba(X), atol=1e-6)
+
+
+def test_hessian_matches_finite_differences_of_the_gradient():
+    X, y = problem(3, n=200, d=4, seed=7)
+    s = np.random.default_rng(3).uniform(0.5, 2.0, size=y.shape[0])
+    coef = np.random.default_rng(4).normal(size=(3, 5))
+    loss_scale, l2 = 1.0 / s.sum(), 1.0 / (2.0 * s.sum())
+
+    def gradient(flat):
+        grad = np.empty((3, 5))
+        multinomial_logistic_loss_grad_serial(X, y.astype(np.float64), s, flat.reshape(3, 5), 1.0, True, grad)
+        # the scaled objective: a = 1/Σs, λ = 1/(C Σs) with C = 2 (the kernel's C = 1 is a = λ = 1)
+        penalized = np.zeros((3, 5))
+        penalized[:, :-1] = flat.reshape(3, 5)[:, :-1]
+        return (loss_scale * (grad - penalized) + l2 * penalized).ravel()
+
+    H = hessian(X, s, coef.ravel(), 3, loss_scale, l2, True, False)
+    step = 1e-6
+    numeric = np.column_stack(
+        [(gradient(coef.ravel() + step * e) - gradient(coef.ravel() - step * e)) / (2 * step) for e in np.eye(15)]
+    )
+    np.testing.assert_allclose(H, numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_identical_for_any_thread_count():
+    # 40000 rows: more than one chunk of the Gram accumulation, and the
+    # loss-and-gradient passes run on the thread pool
+    X, y = make_classification(n_samples=40_000, n_features=30, n_informative=10, random_state=3)
+    yf = y.astype(np.float64)
+    results = []
+    for threads in (1, 2):
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        try:
+            results.append(
+                fit_binary_logistic(X, yf, np.empty(0), np.zeros(31), 1.0, True, 50, 1e-8, "newton-cholesky")
+            )
+        finally:
+            numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][3], results[1][3])
+    assert results[0][2]
+
+
+@numba.njit
+def _user_fit(X, y):
+    """A user's compiled function fitting with the solver named as a constant."""
+    coef, n_iter, converged, _ = fit_binary_logistic(
+        X, y, np.empty(0), np.zeros(X.shape[1] + 1), 1.0, True, 100, 1e-10, "newton-cholesky"
+    )
+    return coef, n_iter, converged
+
+
+def test_callable_from_user_njit_code():
+    X, y = problem(2, n=300, d=4, seed=11)
+    coef, n_iter, converged = _user_fit(X, y.astype(np.float64))
+    assert converged and 0 < n_iter < 20
+    reference = SklearnLR(tol=1e-12, max_iter=1000).fit(X, y)
+    np.testing.assert_allclose(coef[:-1], reference.coef_[0], rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(coef[-1], reference.intercept_[0], rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize(
+    "shape, expected",
+    [
+        ((2_000_000, 20, 2, False, 1.0), "newton-cholesky"),
+        ((100_000, 100, 2, False, 1.0), "newton-cholesky"),
+        ((100_000, 100, 5, False, 1.0), "newton-cholesky"),
+        ((100_000, 300, 20, False, 1.0), "gd"),
+        ((20_000, 2_000, 2, False, 1.0), "lbfgs"),
+        ((500_000, 100_000, 2, True, 5e-4), "lbfgs"),
+        ((500_000, 100_000, 20, True, 5e-4), "lbfgs"),
+    ],
+)
+def test_choose_solver(shape, expected):
+    assert choose_solver(*shape) == expected
+    assert choose_solver(*shape) in SOLVERS
