@@ -1,6 +1,7 @@
 """The scaling benchmark and the pictures of ``fastxent bench``: what they measure and what they state."""
 
 import json
+import re
 import time
 
 import numpy as np
@@ -141,3 +142,24 @@ def test_sizes_are_written_as_people_write_them():
     assert report.describe_sizes({"n": 200_000, "k": 32_000}) == "n = 2e5, k = 32,000"
     assert report.describe_sizes({"n": 123_456}) == "n = 123,456"
     assert report.sizes_of({"case": "log_loss-binary-1e7"}, "quick") == {"n": 1_000_000}
+
+
+def test_the_benchmark_page_shows_both_pictures_and_its_commands_parse():
+    from pathlib import Path
+
+    from fastxent.cli import _parser
+
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    page = (docs / "benchmarks.rst").read_text(encoding="utf-8")
+    pictures = re.findall(r"^\.\. figure:: (\S+)$", page, flags=re.MULTILINE)
+    assert pictures == ["images/benchmark_times.png", "images/benchmark_scaling.png"]
+    for picture in pictures:
+        assert (docs / picture).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    console = [line.strip() for line in page.replace("\\\n", " ").splitlines() if line.strip().startswith("$ ")]
+    commands = [re.search(r"fastxent (bench[^#]*)", line).group(1) for line in console if "fastxent bench" in line]
+    assert any("--scaling" in c for c in commands) and any("--json bench/results.json" in c for c in commands)
+    for command in commands:
+        arguments = _parser().parse_args(command.split())
+        assert arguments.command == "bench"
+        if arguments.plot:  # the pictures the page shows are the ones the commands write
+            assert arguments.plot.startswith("docs/images/") or "--quick" in command, command

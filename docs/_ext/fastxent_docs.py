@@ -15,7 +15,8 @@
 ``.. fastxent-bench-results::``
     The tables of the benchmark run saved in ``fastxent_bench_results``
     (``bench/results.json``): speed-up over each rival with the input sizes
-    of the case, the extra-memory measurement and the environment.
+    of the case, the extra-memory measurement, the first calls in fresh
+    processes when measured, and the environment.
 """
 
 import importlib
@@ -186,6 +187,20 @@ class FastxentBenchResults(SphinxDirective):
                     f"   * - {library}",
                     f"     - n = {memory['n']:,} ({measured.get('input_bytes', 0) / 1e6:.0f} MB)",
                     f"     - {growth}",
+                ]
+            lines.append("")
+        first_calls = results.get("cold_start") or []
+        if first_calls:
+            lines += ["Time to first result: each entry point's first call in a fresh process.", ""]
+            lines += [".. list-table::", "   :header-rows: 1", "", "   * - first call", "     - measured over"]
+            lines += ["     - empty Numba cache", "     - warm cache", "     - specializations compiled"]
+            for row in first_calls:
+                lines += [
+                    f"   * - {row['case']}",
+                    f"     - ``{row['baseline']}``",
+                    f"     - {row['cold_s']:.2f} s",
+                    f"     - {row['warm_s']:.2f} s",
+                    f"     - {row['compiled']} (warm: {row['compiled_warm']})",
                 ]
             lines.append("")
         environment = results.get("environment") or {}
