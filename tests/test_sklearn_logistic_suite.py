@@ -25,16 +25,19 @@ one-vs-rest probabilities, ``max_iter`` and its ``ConvergenceWarning``,
 ``n_iter_``'s shape, warm starts, float32 in / float32 out, ``penalty=None``
 against ``C=np.inf``, the symmetric multinomial solution, inputs left
 unmodified, int64 CSR indices, ``max_iter=0``, and the deprecation warnings of
-``penalty``, ``l1_ratio=None`` and ``n_jobs``.
+``penalty`` and ``n_jobs``.
 
 Out (``OUT``, each with its reason): tests of ``LogisticRegressionCV`` and its
 scoring, of the ``liblinear``, ``saga``, ``sag``, ``newton-cg`` and
 ``newton-cholesky`` solvers, of the L1 and elastic-net penalties (fastxent
 fits the L2 penalty or none), of the private path functions, of array-API
 inputs (fastxent takes NumPy arrays and SciPy CSR matrices) and of
-scikit-learn's experimental callbacks (not implemented here).  The test that
-the module holds exactly ``RUN`` and ``OUT`` catches tests added by a new
-scikit-learn.
+scikit-learn's experimental callbacks (not implemented here), and the
+deprecation test of ``l1_ratio=None``, whose run time is three
+``LogisticRegressionCV`` fits (its one ``LogisticRegression`` warning is
+compared with scikit-learn's in ``test_logistic_estimator_params.py``).  The
+test that the module holds exactly ``RUN`` and ``OUT`` catches tests added by
+a new scikit-learn.
 """
 
 import inspect
@@ -77,7 +80,6 @@ RUN = {
     "test_large_sparse_matrix",
     "test_zero_max_iter",
     "test_penalty_deprecated",
-    "test_l1_ratio_None_deprecated",
     "test_logisticregression_warns_with_n_jobs",
 }
 
@@ -123,6 +125,10 @@ OUT = {
     "test_l1_ratio_non_elasticnet": _L1,
     "test_elastic_net_versus_sgd": _L1,
     "test_lr_penalty_l1ratio_incompatible": _L1,
+    "test_l1_ratio_None_deprecated": (
+        "three LogisticRegressionCV fits make its run time; its one LogisticRegression fit, with "
+        "l1_ratio=None, is compared with scikit-learn's warnings in tests/test_logistic_estimator_params.py"
+    ),
     "test_warm_start_newton_solver": "newton-cg and newton-cholesky solvers only",
     "test_single_feature_newton_cg": "newton-cg solver only",
     "test_newton_cholesky_fallback_to_lbfgs": (
