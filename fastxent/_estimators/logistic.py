@@ -85,19 +85,20 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         Validated as in scikit-learn and has no effect: the solvers here are
         deterministic (scikit-learn uses it only for ``"sag"``, ``"saga"``
         and ``"liblinear"``).
-    solver : str, default="lbfgs"
-        A solver of the fit kernels (``fastxent._solvers.fit.SOLVERS``) or
-        "auto".  "lbfgs": limited-memory BFGS, scikit-learn's default solver and
-        criterion; "gd": accelerated gradient descent
-        with backtracking line search and adaptive restart, its steps
-        preconditioned by the objective's Hessian at zero (a weighted Gram
-        matrix of ``[X, 1]``, built once per fit when ``n_features < 1024``
-        and ``X`` is not very sparse; see ``fastxent.kernels.fit_binary_logistic``);
-        "auto": the solver ``fastxent._solvers.fit.choose_solver`` picks from
-        the shape, the number of classes and the sparsity of ``X`` at fit
-        time (recorded in ``solver_``).  The default stays "lbfgs", so that
-        a model fits what scikit-learn's default fits, iteration for iteration
-        of the same method.
+    solver : {"lbfgs", "gd", "newton-cholesky", "auto"}, default="lbfgs"
+        "lbfgs": limited-memory BFGS, scikit-learn's default solver and
+        criterion; "gd": accelerated gradient descent with backtracking line
+        search and adaptive restart, its steps preconditioned by the
+        objective's Hessian at zero (a weighted Gram matrix of ``[X, 1]``,
+        built once per fit when that pays; see
+        ``fastxent.kernels.fit_binary_logistic``); "newton-cholesky":
+        Newton's method on the exact Hessian, for many more samples than
+        coefficients (as scikit-learn's solver of that name); "auto": the
+        solver ``fastxent._solvers.fit.choose_solver`` picks from the shape,
+        the number of classes and the sparsity of ``X`` at fit time (recorded
+        in ``solver_``).  The default stays "lbfgs", so that a default model
+        fits what scikit-learn's default fits, by the same method and
+        stopping rule.
     max_iter : int, default=100
         Maximum number of solver iterations, any non-negative int (values
         beyond ``2**63 - 1``, the kernels' int64 range, act as ``2**63 - 1``;
