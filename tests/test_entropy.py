@@ -273,6 +273,8 @@ def test_empty_input(shape, axis):
         ([1e300, 1e300], [1e-300, 1e308]),
         ([1.0, 5e-324], [5e-324, 1.0]),
         ([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]),
+        ([1e-160, 3e-160, 2e-160], [2e-160, 1e-160, 4e-160]),  # p T and q S underflow
+        ([1e160, 3e160, 2e160], [2e160, 1e160, 4e160]),  # p T and q S overflow
     ],
 )
 def test_special_values_like_scipy(pk, qk):

@@ -140,6 +140,20 @@ def test_identical_rows_are_exactly_zero_and_never_nan():
     assert not np.isnan(d).any() and np.all(d < 1e-6)
 
 
+def test_zeros_and_a_wide_range_of_magnitudes_match_scipy():
+    """Rows mixing zeros, values down to 1e-300 and near-equal pairs (ratios
+    of every size, a subnormal ratio included) against SciPy's formula.  The
+    divergences are compared (SciPy's own rounding of a divergence near 0
+    is ~1e-16 absolute, which a square root would blow up)."""
+    rng = _rng(20)
+    p = 10.0 ** rng.uniform(-300, 0, (3000, 8)) * (rng.random((3000, 8)) < 0.8)
+    q = np.where(rng.random((3000, 8)) < 0.3, p * (1 + 1e-9 * rng.standard_normal((3000, 8))), rng.random((3000, 8)))
+    q[::7] = 10.0 ** rng.uniform(-300, 0, (429, 8))
+    p[:, 0] += 1.0  # no all-zero row
+    expected = scipy_js(p, q, axis=1) ** 2
+    np.testing.assert_allclose(fastxent.jensenshannon(p, q, axis=1) ** 2, expected, rtol=1e-12, atol=1e-15)
+
+
 def test_inputs_are_not_modified():
     p, q = P.copy(), Q.copy()
     p.setflags(write=False)

@@ -7,16 +7,41 @@ across rows, which vectorize for any row length (a loop over a 10-element
 row would not: its remainder iterations would each pay a scalar
 logarithm).  Longer rows are reduced block by block like one slice.  See
 :mod:`fastxent._kernels.entropy_slices` for the formulas and conventions.
+
+The relative entropy of a tile row takes one division per term instead of
+SciPy's three (``p / S``, ``q / T`` and their ratio):
+
+.. math:: D = \\frac{1}{S} \\sum_i p_i \\log\\frac{p_i T}{q_i S}
+
+(a one-hot pair of rows still gives the ratio 1 exactly).  A row whose sums
+are not positive and finite, or with a ratio out of the normal range, is
+recomputed with SciPy's divisions (the strict slice formula).
+
+The tile loop (:func:`tile_buffers`, :func:`_load_transposed`,
+:func:`rows_per_task`) is shared with the Jensen-Shannon row kernels of
+:mod:`fastxent._kernels.jensenshannon`.
 """
+
+import math
 
 import numba
 import numpy as np
 
-from .._infra.jit import kernel, parallel_kernel
+from .._infra.floats import SMALLEST_NORMAL
+from .._infra.jit import inline_scalar, kernel, parallel_kernel
 from .._infra.summation import BLOCK
-from .entropy_slices import _kept, _relative_term, _shannon_term, _slice_entropy, _slice_entropy_strict
+from .._math.elementary import log
+from .._math.special import rel_entr_from_log
+from .entropy_slices import _kept, _shannon_term, _slice_entropy, _slice_entropy_strict
 
-__all__ = ["entropy_rows_serial", "entropy_rows_parallel", "rows_driver_serial", "rows_driver_parallel"]
+__all__ = [
+    "entropy_rows_serial",
+    "entropy_rows_parallel",
+    "rows_driver_serial",
+    "rows_driver_parallel",
+    "rows_per_task",
+    "tile_buffers",
+]
 
 TILES_PER_TASK = 16  # row tiles per parallel task (buffers are allocated per task)
 
@@ -50,6 +75,20 @@ def _load_column_skipping_nan(src, dst, other, sums, kept):
         dst[r] = v
         sums[r] += v
         kept[r] += 1 if keep else 0
+
+
+@kernel
+def tile_buffers(m, paired):
+    """Scratch of the row tiles of one task, rows of length ``m <= BLOCK``:
+    ``(tile_rows, x, y, s, t, kept, acc)``, ``x`` and ``y`` (empty unless
+    ``paired``) for :func:`_load_transposed`, ``s``, ``t`` and ``acc`` one
+    value per row, ``kept`` two counts per row."""
+    tile_rows = max(1, BLOCK // max(m, 1))
+    size = tile_rows * m
+    x = np.empty(size)
+    y = np.empty(size if paired else 0)
+    kept = np.empty(2 * tile_rows, dtype=np.int64)  # second half: scratch for the q pass
+    return tile_rows, x, y, np.ones(tile_rows), np.ones(tile_rows), kept, np.empty(tile_rows)
 
 
 @kernel
@@ -97,28 +136,62 @@ def _tile_shannon(x, rows, m, sums, acc):
             out[r] += _shannon_term(col[r], sums[r])
 
 
+@inline_scalar
+def _usable_sums(s, t):
+    """Whether both row sums are positive and finite (else the row takes the strict formula)."""
+    return (s > 0.0) & (s < math.inf) & (t > 0.0) & (t < math.inf)
+
+
+@inline_scalar
+def _scaled_relative_term(v, s, w, t):
+    """``(S rel_entr(v/S, w/T), needs_strict)`` for row sums ``S, T`` in ``(0, inf)``.
+
+    .. math:: S\\,\\mathrm{rel\\_entr}(v/S, w/T) = v \\log\\frac{v T}{w S}
+
+    one division instead of three; the flag marks a ratio or a product out of
+    the normal range, where SciPy's separate divisions must be taken.
+    """
+    v = np.float64(v)
+    w = np.float64(w)
+    numerator = v * t
+    denominator = w * s
+    ratio = numerator / denominator
+    positive = (v > 0.0) & (w > 0.0)
+    # A subnormal product has lost digits (rows of tiny values): strict then.
+    subnormal = (numerator < SMALLEST_NORMAL) | (denominator < SMALLEST_NORMAL)
+    extreme = positive & ((ratio >= math.inf) | (ratio < SMALLEST_NORMAL) | (ratio != ratio) | subnormal)
+    return rel_entr_from_log(v, w, log(ratio)), extreme
+
+
 @kernel
 def _tile_relative(x, y, rows, m, s, t, acc):
     """``acc[r] = sum_j rel_entr(x[j, r] / s[r], y[j, r] / t[r])`` over a transposed tile;
-    returns whether some ratio needs the strict formula."""
+    returns whether some row needs the strict formula (a ratio out of the normal
+    range, or a sum that is not positive and finite)."""
     out = acc[:rows]
     out[:] = 0.0
     strict = False
+    for r in range(rows):
+        strict |= not _usable_sums(s[r], t[r])
     for j in range(m):
         xc = x[j * rows : (j + 1) * rows]
         yc = y[j * rows : (j + 1) * rows]
         for r in range(rows):
-            term, extreme = _relative_term(xc[r], s[r], yc[r], t[r])
+            term, extreme = _scaled_relative_term(xc[r], s[r], yc[r], t[r])
             out[r] += term
             strict |= extreme
+    for r in range(rows):
+        out[r] /= s[r]
     return strict
 
 
 @kernel
 def _has_extreme_ratio(x, y, r, rows, m, s, t):
+    if not _usable_sums(s, t):
+        return True
     for j in range(m):
         i = j * rows + r
-        _, extreme = _relative_term(x[i], s, y[i], t)
+        _, extreme = _scaled_relative_term(x[i], s, y[i], t)
         if extreme:
             return True
     return False
@@ -133,14 +206,7 @@ def _rows_tiled(pk, qk, normalize, skip_nan, out, start, stop):
     that vectorize, for any row length.
     """
     m = pk.shape[1]
-    tile_rows = max(1, BLOCK // max(m, 1))
-    size = tile_rows * m
-    x = np.empty(size)
-    y = np.empty(size if qk is not None else 0)
-    kept = np.empty(2 * tile_rows, dtype=np.int64)  # second half: scratch for the q pass
-    s = np.ones(tile_rows)
-    t = np.ones(tile_rows)
-    acc = np.empty(tile_rows)
+    tile_rows, x, y, s, t, kept, acc = tile_buffers(m, qk is not None)
     for r0 in range(start, stop, tile_rows):
         rows = min(r0 + tile_rows, stop) - r0
         _load_transposed(pk, qk, r0, rows, skip_nan, x, y, s, t, kept)
@@ -175,8 +241,8 @@ def _rows_range(pk, qk, normalize, skip_nan, out, start, stop):
 
 
 @kernel
-def _rows_per_task(shape):
-    m = shape[1]
+def rows_per_task(m):
+    """Rows of length ``m`` per parallel task: ``TILES_PER_TASK`` tiles, or one long row."""
     if m > BLOCK:
         return 1
     return max(1, BLOCK // max(m, 1)) * TILES_PER_TASK
@@ -187,7 +253,7 @@ def rows_driver_parallel(pk, qk, normalize, skip_nan, out):
     """:func:`entropy_rows_parallel` with ``qk`` None for the Shannon entropy (the NumPy API calls the
     drivers: each case is then its own compiled specialization)."""
     n = pk.shape[0]
-    per_task = _rows_per_task(pk.shape)
+    per_task = rows_per_task(pk.shape[1])
     for task in numba.prange((n + per_task - 1) // per_task):
         start = task * per_task
         _rows_range(pk, qk, normalize, skip_nan, out, start, min(start + per_task, n))

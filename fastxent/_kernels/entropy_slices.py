@@ -33,7 +33,9 @@ the second over data still in cache for rows:
 (the one-pass ``log S - (sum p log p) / S`` loses every digit when the
 entropy is small next to ``log S``).  ``p_i / S`` is a true division (not
 a multiplication by ``1 / S``), so the normalized values are SciPy's bits
-whenever the sums are, and a one-hot slice gives exactly 0.  ``entr`` and
+whenever the sums are, and a one-hot slice gives exactly 0 (the row tiles
+of :mod:`fastxent._kernels.entropy_rows` write the relative entropy with
+one division per term, which keeps the exact 0).  ``entr`` and
 ``rel_entr`` are
 :mod:`fastxent._math.special`'s definitions (0 log 0 = 0, negative values give
 -inf / inf, nan propagates), fed with the vectorizable

@@ -9,34 +9,39 @@ vectorize across rows whatever the row length; longer rows are reduced block
 by block with compensated partial sums.  Each term is SciPy's
 
 .. math:: x \\log\\frac{x}{m} + y \\log\\frac{y}{m}, \\quad x = \\frac{p_i}{S},\\
-          y = \\frac{q_i}{T},\\ m = \\frac{x + y}{2}
+          y = \\frac{q_i}{T},\\ m = \\frac{x + y}{2},
 
-with ``rel_entr``'s special values (0 log 0 = 0, a negative value gives
-inf, nan propagates) and the vectorizable logarithm of
-:mod:`fastxent._math.elementary`.
+written for the tiles as ``lo log b + hi log(2 - b)`` with ``lo, hi`` the
+smaller and the larger of ``x, y`` and ``b = 2 lo / (x + y) <= 1``: one
+division for both ratios, and a logarithm on ``[1, 2]`` that needs no
+special cases, both from the vectorizable logarithm of
+:mod:`fastxent._math.elementary`.  A row with a negative, infinite or nan
+value (or sum) is recomputed with SciPy's formula term by term and
+``rel_entr``'s special values (0 log 0 = 0, a negative value gives inf, nan
+propagates).
 """
+
+import math
 
 import numba
 import numpy as np
 
 from .._infra.jit import inline_scalar, kernel, parallel_kernel
 from .._infra.summation import BLOCK, block_bounds, compensated_sum, n_blocks
-from .._math.elementary import log
+from .._math.elementary import log, log_1_to_2
 from .._math.special import rel_entr_from_log
-from .entropy_rows import _load_transposed
+from .entropy_rows import _load_transposed, rows_per_task, tile_buffers
 from .entropy_slices import _slice_sums
 
 __all__ = ["jensenshannon_rows_serial", "jensenshannon_rows_parallel"]
 
-TILES_PER_TASK = 16
-
 
 @inline_scalar
-def _js_term(v, s_inv, w, t_inv):
+def _js_term_exact(v, s_inv, w, t_inv):
+    """``rel_entr(x, m) + rel_entr(y, m)`` with every special value of SciPy's formula."""
     # Normalizing by a multiplication keeps equal (or proportional by a
-    # power of two) rows equal bit for bit; one reciprocal serves both
-    # ratios, and a value equal to the mean has the ratio 1 exactly, so
-    # equal rows give log(1) = 0, as in SciPy.
+    # power of two) rows equal bit for bit; a value equal to the mean has
+    # the ratio 1 exactly, so equal rows give log(1) = 0, as in SciPy.
     x = np.float64(v) * s_inv
     y = np.float64(w) * t_inv
     m = (x + y) * 0.5
@@ -44,6 +49,32 @@ def _js_term(v, s_inv, w, t_inv):
     rx = 1.0 if x == m else x * inv
     ry = 1.0 if y == m else y * inv
     return rel_entr_from_log(x, m, log(rx)) + rel_entr_from_log(y, m, log(ry))
+
+
+@inline_scalar
+def _js_term(v, s_inv, w, t_inv):
+    """``rel_entr(x, m) + rel_entr(y, m)`` for finite ``x, y >= 0``; nan otherwise
+    (the row is then recomputed by :func:`_js_term_exact`).
+
+    With ``lo = min(x, y)``, ``hi = max(x, y)`` and ``b = 2 lo / (x + y)``
+    (so ``b <= 1``, and ``2 - b`` is exact to one rounding):
+
+    .. math:: x \\log\\frac{x}{m} + y \\log\\frac{y}{m} = lo \\log b + hi \\log(2 - b)
+
+    one division for both ratios, and the second logarithm needs no
+    special cases.  Equal values give ``b = 1`` exactly, hence 0.
+    """
+    x = np.float64(v) * s_inv
+    y = np.float64(w) * t_inv
+    lo = x if x < y else y
+    hi = y if x < y else x
+    total = x + y
+    b = (lo + lo) / total
+    term = hi * log_1_to_2(2.0 - b) + (lo * log(b) if lo > 0.0 else 0.0)
+    term = 0.0 if hi == 0.0 else term
+    # x + y < inf: neither is inf (nor nan, which also fails the other tests)
+    ordinary = (x >= 0.0) & (y >= 0.0) & (total < math.inf)
+    return term if ordinary else math.nan
 
 
 @kernel
@@ -60,6 +91,12 @@ def _tile_js(x, y, rows, m, s, t, acc):
         yc = y[j * rows : (j + 1) * rows]
         for r in range(rows):
             out[r] += _js_term(xc[r], s_inv[r], yc[r], t_inv[r])
+    for r in range(rows):
+        if out[r] != out[r]:  # a negative, infinite or nan value (or sum) in the row
+            total = 0.0
+            for j in range(m):
+                total += _js_term_exact(x[j * rows + r], s_inv[r], y[j * rows + r], t_inv[r])
+            out[r] = total
 
 
 @inline_scalar
@@ -83,7 +120,7 @@ def _js_long_row(p, q):
         qb = q[start:stop]
         acc = 0.0
         for i in range(pb.shape[0]):
-            acc += _js_term(pb[i], s_inv, qb[i], t_inv)
+            acc += _js_term_exact(pb[i], s_inv, qb[i], t_inv)
         partial[b] = acc
     return compensated_sum(partial)
 
@@ -95,27 +132,13 @@ def _rows_range(p, q, out, start, stop):
         for r in range(start, stop):
             out[r] = _nonnegative(0.5 * _js_long_row(p[r], q[r]))
         return
-    tile_rows = max(1, BLOCK // max(m, 1))
-    size = tile_rows * m
-    x = np.empty(size)
-    y = np.empty(size)
-    kept = np.empty(2 * tile_rows, dtype=np.int64)
-    s = np.ones(tile_rows)
-    t = np.ones(tile_rows)
-    acc = np.empty(tile_rows)
+    tile_rows, x, y, s, t, kept, acc = tile_buffers(m, True)
     for r0 in range(start, stop, tile_rows):
         rows = min(r0 + tile_rows, stop) - r0
         _load_transposed(p, q, r0, rows, False, x, y, s, t, kept)
         _tile_js(x, y, rows, m, s, t, acc)
         for r in range(rows):
             out[r0 + r] = _nonnegative(0.5 * acc[r])
-
-
-@kernel
-def _rows_per_task(m):
-    if m > BLOCK:
-        return 1
-    return max(1, BLOCK // max(m, 1)) * TILES_PER_TASK
 
 
 @parallel_kernel
@@ -161,7 +184,7 @@ def jensenshannon_rows_parallel(p, q, out):
     array([0.4645014, 0.       ])
     """
     n = p.shape[0]
-    per_task = _rows_per_task(p.shape[1])
+    per_task = rows_per_task(p.shape[1])
     for task in numba.prange((n + per_task - 1) // per_task):
         start = task * per_task
         _rows_range(p, q, out, start, min(start + per_task, n))

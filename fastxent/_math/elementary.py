@@ -69,6 +69,7 @@ P5 = 4.13813679705723846039e-08
 TWO54 = 18014398509481984.0  # 2**54, lifts subnormals into the normal range
 # Bit pattern of (a double just below) sqrt(2)/2: subtracting it makes the
 # exponent field of the difference the k with z = x / 2**k in [sqrt(2)/2, sqrt(2)).
+SQRT2 = 1.4142135623730951
 SQRT_HALF_BITS = 0x3FE6A09E667F3BCD
 EXPONENT_MASK = -(1 << 52)  # the 12 high bits (sign + exponent), as int64
 # 1.5 * 2**52: adding it rounds to an integer held in the low mantissa bits.
@@ -151,6 +152,16 @@ def log(x):
     result = x if x == math.inf else result
     result = math.nan if x < 0.0 else result
     return x + x if x != x else result
+
+
+@scalar
+def log_1_to_2(a):
+    """``log(a)`` for ``1 <= a <= 2``, where no special case can occur: the
+    reduction of :func:`log` without its tests (``a`` or ``a / 2``, exact,
+    in ``[sqrt(2)/2, sqrt(2)]``); < 1 ulp."""
+    above = a > SQRT2
+    z = a * 0.5 if above else a
+    return _log_reduced(z - 1.0, 1.0 if above else 0.0, 0.0)
 
 
 @scalar
