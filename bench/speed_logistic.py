@@ -1,79 +1,279 @@
-"""Fit time of fastxent.LogisticRegression against scikit-learn's lbfgs.
+"""Fit time of fastxent.LogisticRegression against every peer a user would pick.
 
-make_classification, n = 1e5, d = 100 (20 informative), binary and 5-class,
-C = 1, tol = 1e-8 on both sides; medians of ``--repeat`` fits each, measured
-in the same run after a warm-up fit that compiles the kernels.  Prints the
-ratio scikit-learn time / fastxent time per solver and the final objectives'
-relative difference (parity of every configuration: ``parity_logistic.py``).
+Peers: scikit-learn's ``lbfgs`` and ``newton-cholesky``, scikit-learn-intelex
+(``sklearnex.linear_model.LogisticRegression``) and glum
+(``GeneralizedLinearRegressor(family="binomial")``, binary only), each
+skipped when not installed or when the configuration is outside what it
+can fit (glum: more than two classes; scikit-learn's newton-cholesky: a
+``k (d+1)`` square Hessian above ``NEWTON_PEER_MAX`` entries on a side).
+Every fit minimises the same objective ``C Σ_i ℓ_i + ½‖W‖²`` (C = 1,
+tol = 1e-8, scikit-learn's scaling of tol; glum with ``alpha = 1 / (C n)``
+and ``gradient_tol = tol``, the same problem in glum's scaling) and the
+final objectives are checked to agree within ``OBJECTIVE_RTOL`` relative.
 
-    python bench/speed_logistic.py [--n 100000] [--d 100] [--repeat 3]
+The grid (``--quick``: smaller sizes, labelled quick in every output):
+
+* dense make_classification 100k × 100, binary and 5 classes
+* dense 2M × 20, binary (rows far more numerous than features)
+* dense 20k × 2,000, binary and 10 classes
+* CSR 500k × 100k, 50 stored values per row, binary and 20 classes
+* float32 dense 100k × 100, binary
+* a warm-started regularization path: 20 values of C, each fit started from
+  the previous one, dense 100k × 100 binary
+
+fastxent runs the solver :func:`fastxent._solvers.fit.choose_solver` picks
+(``--all-solvers``: every registered solver).  Times are medians of
+``--repeat`` fits, each after a pause (``SETTLE_SECONDS``) and after an
+untimed fit that compiles the kernels; the ratio is the fastest peer's time
+over fastxent's.
+
+    python bench/speed_logistic.py [--quick] [--repeat 3] [--json results.json] [--only NAME ...]
 """
 
 import argparse
+import json
 import statistics
 import time
 import warnings
 
 import numpy as np
+import scipy.sparse
 from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression as SklearnLR
 
 from fastxent import LogisticRegression
-from fastxent.benchmarks.references import lookup
+from fastxent._solvers.fit import SOLVERS, choose_solver
 
-SklearnLogisticRegression = lookup("LogisticRegression", "scikit-learn")
-
-# OpenBLAS worker threads keep spinning for a moment after scikit-learn's
-# last matrix product and take a core from whatever runs next (measured: a
-# fastxent gd fit right after a scikit-learn fit 0.238 s, after a pause
-# 0.167 s); every timed fit therefore starts after a pause.
+# OpenBLAS and oneDAL worker threads keep spinning for a moment after a
+# peer's last matrix product and take a core from whatever runs next.
 SETTLE_SECONDS = 0.5
+OBJECTIVE_RTOL = 1e-8
+NEWTON_PEER_MAX = 4096
+C_VALUE = 1.0
+TOL = 1e-8
+MAX_ITER = 100_000
+PATH_CS = np.logspace(-3, 2, 20)
+
+# name: (kind, full shape, quick shape, classes); shapes are (n, d) or (n, d, stored values per row)
+CONFIGS = {
+    "dense-100k-100-binary": ("dense", (100_000, 100), (20_000, 100), 2),
+    "dense-100k-100-5class": ("dense", (100_000, 100), (20_000, 100), 5),
+    "dense-2M-20-binary": ("dense", (2_000_000, 20), (200_000, 20), 2),
+    "dense-20k-2000-binary": ("dense", (20_000, 2_000), (4_000, 500), 2),
+    "dense-20k-2000-10class": ("dense", (20_000, 2_000), (4_000, 500), 10),
+    "csr-500k-100k-binary": ("csr", (500_000, 100_000, 50), (50_000, 10_000, 50), 2),
+    "csr-500k-100k-20class": ("csr", (500_000, 100_000, 50), (50_000, 10_000, 50), 20),
+    "float32-100k-100-binary": ("float32", (100_000, 100), (20_000, 100), 2),
+    "path-100k-100-binary": ("path", (100_000, 100), (20_000, 100), 2),
+}
 
 
-def _objective(model, X, y, C):
-    proba = np.clip(model.predict_proba(X), 1e-300, 1.0)
-    loss = -np.log(proba[np.arange(len(y)), np.searchsorted(model.classes_, y)]).sum()
-    return C * loss + 0.5 * float((model.coef_**2).sum())
+def make_data(kind, shape, n_classes, seed=0):
+    """X and y of one configuration (CSR: a random sparse linear model with label noise)."""
+    if kind == "csr":
+        n, d, per_row = shape
+        rng = np.random.default_rng(seed)
+        indices = np.sort(rng.integers(0, d, size=(n, per_row)), axis=1).ravel()
+        data = rng.standard_normal(n * per_row)
+        X = scipy.sparse.csr_matrix((data, indices, np.arange(0, n * per_row + 1, per_row)), shape=(n, d))
+        X.sum_duplicates()
+        W = rng.standard_normal((d, n_classes)) * (3.0 / np.sqrt(per_row))
+        scores = X @ W + rng.gumbel(size=(n, n_classes))
+        return X, np.argmax(scores, axis=1)
+    n, d = shape
+    X, y = make_classification(
+        n_samples=n, n_features=d, n_informative=min(50, d // 2), n_classes=n_classes, random_state=seed
+    )
+    return (X.astype(np.float32) if kind == "float32" else X), y
 
 
-def _median_fit(make, X, y, repeat):
+def objective(coef, intercept, X, y, C):
+    """C Σ ℓ_i + ½‖W‖² in float64 for coefficients of shape (k, d) (k = 1: binary)."""
+    coef = np.asarray(coef, dtype=np.float64).reshape(-1, X.shape[1])
+    Z = np.asarray(X @ coef.T, dtype=np.float64) + np.asarray(intercept, dtype=np.float64)
+    if coef.shape[0] == 1:
+        losses = np.logaddexp(0.0, Z[:, 0]) - y * Z[:, 0]
+    else:
+        top = Z.max(axis=1, keepdims=True)
+        losses = (np.log(np.exp(Z - top).sum(axis=1)) + top[:, 0]) - Z[np.arange(Z.shape[0]), y]
+    return C * float(losses.sum()) + 0.5 * float((coef**2).sum())
+
+
+# ------------------------------------------------------------------ peers
+
+
+def _sklearnex():
+    try:
+        from sklearnex.linear_model import LogisticRegression as IntelexLR
+    except ImportError:
+        return None
+    return IntelexLR
+
+
+def _glum():
+    try:
+        from glum import GeneralizedLinearRegressor
+    except ImportError:
+        return None
+    return GeneralizedLinearRegressor
+
+
+class GlumBinary:
+    """glum's binomial GLM with scikit-learn's objective: glum minimises
+    ``(1/n) Σ ℓ_i + alpha/2 ‖w‖²``, which is scikit-learn's ``C Σ ℓ_i + ½‖w‖²``
+    divided by ``C n`` for ``alpha = 1 / (C n)``."""
+
+    def __init__(self, C, warm_start=False):
+        self.model = _glum()(
+            family="binomial", l1_ratio=0.0, gradient_tol=TOL, max_iter=MAX_ITER, warm_start=warm_start
+        )
+        self.C = C
+
+    def fit(self, X, y):
+        self.model.set_params(alpha=1.0 / (self.C * X.shape[0]))
+        self.model.fit(X, y)
+        self.coef_ = np.atleast_2d(self.model.coef_)
+        self.intercept_ = np.atleast_1d(self.model.intercept_)
+        self.n_iter_ = np.atleast_1d(self.model.n_iter_)
+        return self
+
+    def set_params(self, C):
+        self.C = C
+        return self
+
+
+def peers(kind, d, n_classes):
+    """``{name: factory(C, warm_start) -> model}`` for the peers that can fit this configuration."""
+    k = 1 if n_classes == 2 else n_classes
+    found = {
+        "sklearn-lbfgs": lambda C, warm: SklearnLR(C=C, tol=TOL, max_iter=MAX_ITER, warm_start=warm),
+    }
+    if k * (d + 1) <= NEWTON_PEER_MAX:
+        found["sklearn-newton-cholesky"] = lambda C, warm: SklearnLR(
+            C=C, tol=TOL, max_iter=MAX_ITER, warm_start=warm, solver="newton-cholesky"
+        )
+    IntelexLR = _sklearnex()
+    if IntelexLR is not None:
+        found["sklearnex"] = lambda C, warm: IntelexLR(C=C, tol=TOL, max_iter=MAX_ITER, warm_start=warm)
+    if _glum() is not None and n_classes == 2:
+        found["glum"] = lambda C, warm: GlumBinary(C, warm)
+    return found
+
+
+def fastxent_models(n, d, n_classes, is_sparse, density, all_solvers):
+    chosen = choose_solver(n, d, n_classes, is_sparse, density)
+    names = sorted(SOLVERS) if all_solvers else [chosen]
+    return chosen, {
+        f"fastxent-{solver}": (
+            lambda C, warm, solver=solver: LogisticRegression(
+                C=C, tol=TOL, max_iter=MAX_ITER, warm_start=warm, solver=solver
+            )
+        )
+        for solver in names
+    }
+
+
+# ---------------------------------------------------------------- timing
+
+
+def time_fit(factory, X, y, repeat):
+    """Median time of ``repeat`` fits of single models, and the last model."""
     times = []
     for _ in range(repeat):
-        model = make()
+        model = factory(C_VALUE, False)
         time.sleep(SETTLE_SECONDS)
         start = time.perf_counter()
         model.fit(X, y)
         times.append(time.perf_counter() - start)
-    return statistics.median(times), model
+    return statistics.median(times), model, [objective(model.coef_, model.intercept_, X, y, C_VALUE)]
+
+
+def time_path(factory, X, y, repeat):
+    """Median time of ``repeat`` warm-started paths over ``PATH_CS``, and the objective at each C."""
+    times = []
+    for _ in range(repeat):
+        model = factory(PATH_CS[0], True)
+        values = []
+        time.sleep(SETTLE_SECONDS)
+        elapsed = 0.0
+        for C in PATH_CS:
+            model.set_params(C=C)
+            start = time.perf_counter()
+            model.fit(X, y)
+            elapsed += time.perf_counter() - start
+            values.append(objective(model.coef_, model.intercept_, X, y, C))
+        times.append(elapsed)
+    return statistics.median(times), model, values
+
+
+def run_config(name, quick, repeat, all_solvers):
+    kind, full, small, n_classes = CONFIGS[name]
+    shape = small if quick else full
+    X, y = make_data(kind, shape, n_classes)
+    n, d = X.shape
+    density = X.nnz / (n * d) if kind == "csr" else 1.0
+    chosen, ours = fastxent_models(n, d, n_classes, kind == "csr", density, all_solvers)
+    timer = time_path if kind == "path" else time_fit
+    rows = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for factory in ours.values():  # compile on the data itself: the parallel kernels too
+            factory(C_VALUE, False).set_params(max_iter=2).fit(X, y)
+        for label, factory in {**ours, **peers(kind, d, n_classes)}.items():
+            try:
+                seconds, model, values = timer(factory, X, y, repeat)
+            except (MemoryError, ValueError, TypeError) as exc:  # a peer that cannot take this input
+                rows.append(dict(config=name, peer=label, error=f"{type(exc).__name__}: {exc}"[:200]))
+                continue
+            rows.append(
+                dict(config=name, peer=label, seconds=seconds, n_iter=int(np.max(model.n_iter_)), objectives=values)
+            )
+    best = np.min([r["objectives"] for r in rows if "objectives" in r], axis=0)
+    for r in rows:
+        if "objectives" in r:
+            r["objective_rel_diff"] = float(np.max(np.abs(np.array(r["objectives"]) - best) / np.abs(best)))
+            r["objective"] = r["objectives"][-1]
+            del r["objectives"]
+    return dict(config=name, quick=quick, shape=list(shape), n_classes=n_classes, chosen=f"fastxent-{chosen}"), rows
+
+
+def summary_line(info, rows):
+    timed = [r for r in rows if "seconds" in r]
+    ours = [r for r in timed if r["peer"] == info["chosen"]]
+    others = [r for r in timed if not r["peer"].startswith("fastxent-")]
+    fastest = min(others, key=lambda r: r["seconds"]) if others else None
+    ratio = fastest["seconds"] / ours[0]["seconds"] if fastest and ours else float("nan")
+    worst = max(r["objective_rel_diff"] for r in timed)
+    cells = " | ".join(f"{r['peer']} {r['seconds']:.3f} s ({r['n_iter']} it)" for r in timed)
+    label = info["config"] + (" (quick)" if info["quick"] else "")
+    peer = f"{fastest['peer']} {fastest['seconds']:.3f} s" if fastest else "-"
+    return f"| {label} | {cells} | {peer} | {ratio:.2f}x | {worst:.1e} |", ratio, worst
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=100_000)
-    parser.add_argument("--d", type=int, default=100)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="small sizes (labelled quick)")
+    parser.add_argument("--repeat", type=int, default=None, help="fits per timing (default 3, quick 1)")
+    parser.add_argument("--json", metavar="PATH", help="write every measurement to this JSON file")
+    parser.add_argument("--only", nargs="*", choices=sorted(CONFIGS), help="run these configurations only")
+    parser.add_argument("--all-solvers", action="store_true", help="time every fastxent solver, not only the chosen")
     args = parser.parse_args(argv)
-    C = 1.0
-    for n_classes in (2, 5):
-        X, y = make_classification(
-            n_samples=args.n, n_features=args.d, n_informative=20, n_classes=n_classes, random_state=0
-        )
-        with warnings.catch_warnings():  # the warm-up fit only compiles the kernels
-            warnings.simplefilter("ignore")
-            for solver in ("lbfgs", "gd"):
-                LogisticRegression(solver=solver, max_iter=3).fit(X[:500], y[:500])
-        t_ref, ref = _median_fit(lambda: SklearnLogisticRegression(C=C, tol=1e-8, max_iter=10_000), X, y, args.repeat)
-        f_ref = _objective(ref, X, y, C)
-        line = [f"{n_classes} classes: scikit-learn lbfgs {t_ref:.2f} s"]
-        for solver in ("lbfgs", "gd"):
-            t, model = _median_fit(
-                lambda solver=solver: LogisticRegression(C=C, tol=1e-8, max_iter=50_000, solver=solver),
-                X,
-                y,
-                args.repeat,
-            )
-            rel = abs(_objective(model, X, y, C) - f_ref) / f_ref
-            line.append(f"fastxent {solver} {t:.2f} s = {t_ref / t:.1f}x (objective rel. diff {rel:.1e})")
-        print(" | ".join(line), flush=True)
+    repeat = args.repeat or (1 if args.quick else 3)
+    results = []
+    print("| configuration | times (iterations) | fastest peer | ratio | max objective rel. diff |")
+    print("| --- | --- | --- | --- | --- |", flush=True)
+    for name in args.only or CONFIGS:
+        info, rows = run_config(name, args.quick, repeat, args.all_solvers)
+        line, ratio, worst = summary_line(info, rows)
+        print(line, flush=True)
+        for r in rows:
+            if "error" in r:
+                print(f"|  | {r['peer']} skipped: {r['error']} | | | |", flush=True)
+        info.update(rows=rows, ratio=ratio, objectives_agree=bool(worst <= OBJECTIVE_RTOL))
+        results.append(info)
+        if args.json:
+            with open(args.json, "w") as fh:
+                json.dump(dict(quick=args.quick, repeat=repeat, C=C_VALUE, tol=TOL, results=results), fh, indent=1)
 
 
 if __name__ == "__main__":

@@ -51,9 +51,13 @@ __all__ = [
 ]
 
 _ROWS = 512
-# Rows per chunk of the Gram accumulation (64 tiles): a few chunks per thread
-# from about 1e5 rows on, each chunk's partial matrix a small fraction of X.
-_CHUNK_ROWS = 64 * _ROWS
+# The Gram accumulation is split into at most _MAX_CHUNKS chunks of whole
+# tiles, at least _MIN_CHUNK_ROWS rows each, their partial matrices taking
+# at most _CHUNK_BYTES together: enough chunks for every thread of a small
+# machine, one thread-pool launch per chunk rather than per tile.
+_MAX_CHUNKS = 16
+_MIN_CHUNK_ROWS = 4 * _ROWS
+_CHUNK_BYTES = 1 << 26
 # Largest d + 1 for which M is built: its Cholesky factorization is serial
 # and costs (d+1)³/3 multiply-adds (0.36e9 at 1024).  Measured worthwhile at
 # d = 1000 (2e4 × 1000 binary: 28 iterations in 0.46 s against 2185 in 18.3 s).
@@ -209,40 +213,49 @@ def _gram_rows(X, sample_weight, n_coef, start, stop, parallel, inv_scale, G):
             _accumulate_serial(T, hi - lo, G)
 
 
+@kernel
+def _chunk_rows(n, padded):
+    """Rows per chunk (whole tiles), from ``n`` and the matrix size alone, so
+    the chunks and the order of their sum do not depend on the thread count."""
+    most = min(_MAX_CHUNKS, max(1, _CHUNK_BYTES // (8 * padded * padded)), max(1, n // _MIN_CHUNK_ROWS))
+    tiles = (n + _ROWS - 1) // _ROWS
+    return (tiles + most - 1) // most * _ROWS
+
+
 @parallel_kernel
-def _gram_chunks_parallel(X, sample_weight, n_coef, inv_scale, partial):
+def _gram_chunks_parallel(X, sample_weight, n_coef, inv_scale, chunk_rows, partial):
     n = sample_weight.shape[0]
     for chunk in numba.prange(partial.shape[0]):
-        start = chunk * _CHUNK_ROWS
-        _gram_rows(X, sample_weight, n_coef, start, min(start + _CHUNK_ROWS, n), False, inv_scale, partial[chunk])
+        start = chunk * chunk_rows
+        _gram_rows(X, sample_weight, n_coef, start, min(start + chunk_rows, n), False, inv_scale, partial[chunk])
 
 
 @kernel
 def _scaled_gram(X, sample_weight, n_coef, parallel, inv_scale):
     """``D⁻¹ X̃ᵀ S X̃ D⁻¹`` for ``inv_scale`` = the diagonal of ``D⁻¹``.
 
-    Up to ``_CHUNK_ROWS`` rows are accumulated tile by tile into one matrix.
-    More rows are split into chunks of ``_CHUNK_ROWS`` (a number fixed by
-    ``n`` alone), each accumulated into its own matrix by one thread, and
-    the chunks' matrices are added in chunk order: the result does not
-    depend on the thread count, and a thread-pool launch serves a whole
-    chunk rather than one tile."""
+    The rows are split into chunks of whole tiles (:func:`_chunk_rows`: a
+    number fixed by ``n`` and ``d`` alone), each accumulated into its own
+    matrix by one thread, and the chunks' matrices are added in chunk
+    order: the result does not depend on the thread count.  A single chunk
+    (few rows, or a large matrix) has each tile's blocks split between the
+    threads instead."""
     n = sample_weight.shape[0]
     padded = (n_coef + 3) // 4 * 4  # whole 4×4 blocks; the padding rows stay 0
-    n_chunks = (n + _CHUNK_ROWS - 1) // _CHUNK_ROWS
+    chunk_rows = _chunk_rows(n, padded)
+    n_chunks = (n + chunk_rows - 1) // chunk_rows
     if n_chunks <= 1:
         G = np.zeros((padded, padded))
         _gram_rows(X, sample_weight, n_coef, 0, n, parallel, inv_scale, G)
     else:
         partial = np.zeros((n_chunks, padded, padded))
         if parallel:
-            _gram_chunks_parallel(X, sample_weight, n_coef, inv_scale, partial)
+            _gram_chunks_parallel(X, sample_weight, n_coef, inv_scale, chunk_rows, partial)
         else:
             for chunk in range(n_chunks):
-                start = chunk * _CHUNK_ROWS
-                _gram_rows(
-                    X, sample_weight, n_coef, start, min(start + _CHUNK_ROWS, n), False, inv_scale, partial[chunk]
-                )
+                start = chunk * chunk_rows
+                stop = min(start + chunk_rows, n)
+                _gram_rows(X, sample_weight, n_coef, start, stop, False, inv_scale, partial[chunk])
         G = partial[0]
         for chunk in range(1, n_chunks):
             G += partial[chunk]
