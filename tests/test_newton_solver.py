@@ -13,9 +13,9 @@ from scipy.special import logsumexp  # noqa: E402
 from sklearn.datasets import make_classification  # noqa: E402
 from sklearn.linear_model import LogisticRegression as SklearnLR  # noqa: E402
 
-from fastxent import LogisticRegression  # noqa: E402
+from fastxent import LogisticRegression, kernels  # noqa: E402
 from fastxent._kernels.logistic import multinomial_logistic_loss_grad_serial  # noqa: E402
-from fastxent._solvers.fit import SOLVERS, choose_solver, fit_binary_logistic  # noqa: E402
+from fastxent._solvers.fit import SOLVERS, choose_solver  # noqa: E402
 from fastxent._solvers.newton import hessian  # noqa: E402
 
 
@@ -113,7 +113,7 @@ def test_identical_for_any_thread_count():
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
         try:
             results.append(
-                fit_binary_logistic(X, yf, np.empty(0), np.zeros(31), 1.0, True, 50, 1e-8, "newton-cholesky")
+                kernels.fit_binary_logistic(X, yf, np.empty(0), np.zeros(31), 1.0, True, 50, 1e-8, "newton-cholesky")
             )
         finally:
             numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
@@ -124,8 +124,8 @@ def test_identical_for_any_thread_count():
 
 @numba.njit
 def _user_fit(X, y):
-    """A user's compiled function fitting with the solver named as a constant."""
-    coef, n_iter, converged, _ = fit_binary_logistic(
+    """A user's compiled function fitting through the public kernel, the solver named as a constant."""
+    coef, n_iter, converged, _ = kernels.fit_binary_logistic(
         X, y, np.empty(0), np.zeros(X.shape[1] + 1), 1.0, True, 100, 1e-10, "newton-cholesky"
     )
     return coef, n_iter, converged
