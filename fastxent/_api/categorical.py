@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-from .._infra.dispatch import run
+from .._infra.dispatch import row_work, run
 from .._kernels.categorical import (
     cross_entropy_index_parallel,
     cross_entropy_index_serial,
@@ -195,14 +195,24 @@ class _Problem:
 
     def run(self, scale, losses, grad):
         """Call the kernel (``losses``/``grad``: arrays to fill, or None); returns the weighted loss sum."""
-        common = (self.sample_weight, self.class_weight, self.smoothing)
+        # None for what this case does not use: the kernels then compile
+        # only this case's formulas (see fastxent._kernels.categorical).
+        smoothing = self.smoothing
+        if self.from_logits:
+            case = (True, None, None)
+            if smoothing == 0.0 and not self.soft:
+                smoothing = None
+        else:
+            case = (None, self.lo, self.hi)
+        common = (self.sample_weight, self.class_weight, smoothing)
         if self.soft:
             kernels = (cross_entropy_soft_parallel, cross_entropy_soft_serial)
             args = (self.target, self.pred, *common)
         else:
             kernels = (cross_entropy_index_parallel, cross_entropy_index_serial)
             args = (self.target, self.pred, *common, self.ignore)
-        total, _ = run(*kernels, self.pred.size, *args, self.from_logits, self.lo, self.hi, scale, losses, grad)
+        work = row_work(self.pred.shape[0], self.pred.size)
+        total, _ = run(*kernels, work, *args, *case, scale, losses, grad)
         if not np.isfinite(total):
             self._explain_nonfinite()
         return total

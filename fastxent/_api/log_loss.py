@@ -39,7 +39,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._infra.dispatch import run
+from .._infra.dispatch import row_work, run
 from .._infra.floats import FLOAT64_EPS
 from .._kernels.log_loss import (
     LOSS,
@@ -56,6 +56,8 @@ from .._kernels.log_loss import (
     binary_scan_serial,
     multiclass_scan_parallel,
     multiclass_scan_serial,
+    split_totals,
+    work_arrays,
 )
 from . import labels as _labels
 from .log_loss_validation import (
@@ -125,13 +127,19 @@ def binary_scan(y, neg, pos, p, w, lo, hi):
     """Fused statistics of a 1-D (positive-class) ``p``, serial or parallel by
     size: ``(summary, counts, weighted_counts)`` (see ``STATS``; class 0 is
     ``neg``, class 1 is ``pos``)."""
-    return run(binary_scan_parallel, binary_scan_serial, p.shape[0], y, neg, pos, p, w, lo, hi)
+    blocks, totals = work_arrays(p.shape[0], 2)
+    one = p.dtype.type(1)
+    run(binary_scan_parallel, binary_scan_serial, p.shape[0], y, neg, pos, p, w, lo, hi, one, blocks, totals)
+    return split_totals(totals)
 
 
 def multiclass_scan(y, base, table, P, w, lo, hi):
     """Fused statistics of a 2-D ``P`` whose true column is ``table[y - base]``,
     serial or parallel by size: ``(summary, counts, weighted_counts)``."""
-    return run(multiclass_scan_parallel, multiclass_scan_serial, P.size, y, base, table, P, w, lo, hi)
+    blocks, totals = work_arrays(P.shape[0], P.shape[1])
+    work = row_work(P.shape[0], P.size)
+    run(multiclass_scan_parallel, multiclass_scan_serial, work, y, base, table, P, w, lo, hi, blocks, totals)
+    return split_totals(totals)
 
 
 def _run(y, plan, P, w, lo, hi):

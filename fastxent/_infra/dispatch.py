@@ -35,7 +35,7 @@ import threading
 
 import numba
 
-__all__ = ["SERIAL_CUTOFF", "run", "parallel_allowed"]
+__all__ = ["SERIAL_CUTOFF", "run", "parallel_allowed", "row_work"]
 
 # 131072: a 1-D input of 1e5 samples stays serial, so its first call does
 # not compile the parallel twin (parfor lowering: 2-13 s per kernel, the
@@ -43,6 +43,9 @@ __all__ = ["SERIAL_CUTOFF", "run", "parallel_allowed"]
 # size (serial 0.6-0.8 ms against parallel 0.3-0.4 ms on 2 cores, binary
 # log-loss scan).
 SERIAL_CUTOFF = 1 << 17
+
+# Values of a row that weigh like one sample of a 1-D kernel (see row_work).
+VALUES_PER_ROW_UNIT = 8
 
 _launch_lock = threading.Lock()
 # Set in a forked child when the parent's thread pool cannot be used there.
@@ -79,6 +82,22 @@ if hasattr(os, "register_at_fork"):  # POSIX only; fork does not exist elsewhere
 def parallel_allowed(work):
     """Whether :func:`run` would take the parallel driver for ``work`` elements."""
     return work >= SERIAL_CUTOFF and not _pool_unusable_after_fork and numba.get_num_threads() > 1
+
+
+def row_work(n_rows, n_values):
+    """Work of a kernel over ``n_rows`` rows holding ``n_values`` values in
+    all, in the units of ``SERIAL_CUTOFF``: ``max(n_rows, n_values // 8)``.
+
+    A row costs one per-sample computation (a logarithm, a normalization)
+    plus cheap per-value work (loads, compares, an ``exp``): measured
+    serially, a row of ``k`` probabilities in the multi-class log-loss scan
+    costs about ``1 + k / 8`` samples of the binary one.  So a first call
+    on 1e5 rows of up to 10 values runs the serial driver and does not
+    compile the parallel one, for a run-time cost below a millisecond on 2
+    cores (serial about 1 ms at 1e5 x 10); wider rows take the parallel
+    driver.
+    """
+    return max(n_rows, n_values // VALUES_PER_ROW_UNIT)
 
 
 def run(parallel_kernel, serial_kernel, work, *args):

@@ -17,9 +17,9 @@ import numpy as np
 from llvmlite import ir
 from numba.core import types
 
-from .jit import intrinsic
+from .jit import intrinsic, strict_inline
 
-__all__ = ["SMALLEST_NORMAL", "FLOAT64_EPS", "FLOAT64_MAX", "float_bits", "float_from_bits"]
+__all__ = ["SMALLEST_NORMAL", "FLOAT64_EPS", "FLOAT64_MAX", "float_bits", "float_from_bits", "max2", "min2"]
 
 SMALLEST_NORMAL = 2.2250738585072014e-308  # DBL_MIN = 2**-1022
 FLOAT64_EPS = 2.220446049250313e-16  # 2**-52, np.finfo(np.float64).eps
@@ -93,3 +93,19 @@ def float_from_bits(typingctx, i):
         return builder.bitcast(args[0], _IR_FLOAT[real])
 
     return real(i), codegen
+
+
+# The builtins ``max``/``min`` of two numbers, inlined: Numba compiles the
+# builtins as functions of their own (one per pair of argument types), a
+# cost every first call pays.  Same result as the builtins, NaN included:
+# ``max(a, b)`` is ``b if b > a else a`` (types unified likewise).
+
+
+@strict_inline
+def max2(a, b):
+    return b if b > a else a
+
+
+@strict_inline
+def min2(a, b):
+    return b if b < a else a

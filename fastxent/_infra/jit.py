@@ -53,6 +53,7 @@ __all__ = [
     "JIT_DISABLED",
     "scalar",
     "inline_scalar",
+    "strict_inline",
     "kernel",
     "parallel_kernel",
     "ufunc",
@@ -125,6 +126,20 @@ def inline_scalar(func):
     ``scalar`` functions with their own (strict) flags.
     """
     return _njit(func, inline="always", **_COMMON)
+
+
+def strict_inline(func):
+    """Compile a small strict helper that Numba inlines into each caller.
+
+    Inlining at Numba IR level saves the helper its own compilation (type
+    inference, LLVM optimization and code emission, once per helper and
+    again for its cache entry), but the body then takes the *caller's*
+    flags: call it only from ``scalar`` functions or ``kernel(fastmath=False)``
+    kernels when its operation order matters (compensated sums, the
+    argument reduction of ``log``), or for integer arithmetic, which
+    fast-math does not touch.
+    """
+    return _njit(func, inline="always", fastmath=False, **_COMMON)
 
 
 def _quiet(func):

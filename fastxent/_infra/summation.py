@@ -38,7 +38,7 @@ negative-index check and turns the loads into gathers, ~3x slower)::
 
 import numpy as np
 
-from .jit import kernel, scalar
+from .jit import kernel, scalar, strict_inline
 
 __all__ = [
     "BLOCK",
@@ -48,20 +48,37 @@ __all__ = [
     "compensated_add_arrays",
     "compensated_sum",
     "compensated_sum_columns",
+    "compensated_sum_columns_into",
 ]
 
 BLOCK = 2048
 
 
-@scalar
+# Integer helpers, inlined: a separate compilation each would cost more
+# than their bodies.
+
+
+@strict_inline
 def n_blocks(n):
     return (n + BLOCK - 1) // BLOCK
 
 
-@scalar
+@strict_inline
 def block_bounds(b, n):
     start = b * BLOCK
-    return start, min(start + BLOCK, n)
+    stop = start + BLOCK
+    # an if-expression, not min(): the builtin compiles a function of its own
+    return start, (n if n < stop else stop)
+
+
+@strict_inline
+def _neumaier_step(total, comp, value):
+    t = total + value
+    if abs(total) >= abs(value):
+        comp += (total - t) + value
+    else:
+        comp += (value - t) + total
+    return t, (comp if abs(t) < np.inf else 0.0)
 
 
 @scalar
@@ -89,12 +106,7 @@ def compensated_add(total, comp, value):
         error term would be ``inf - inf = nan``, while ``total + comp`` must
         stay the plain sum (inf, or nan for inf - inf).
     """
-    t = total + value
-    if abs(total) >= abs(value):
-        comp += (total - t) + value
-    else:
-        comp += (value - t) + total
-    return t, (comp if abs(t) < np.inf else 0.0)
+    return _neumaier_step(total, comp, value)
 
 
 @scalar
@@ -131,7 +143,7 @@ def compensated_sum(values):
     total = 0.0
     comp = 0.0
     for v in values:
-        total, comp = compensated_add(total, comp, v)
+        total, comp = _neumaier_step(total, comp, v)
     return total + comp
 
 
@@ -142,17 +154,23 @@ def compensated_sum_columns(values):
     ``compensated_sum_columns(values) -> totals``: ``totals[j]`` is
     :func:`compensated_sum` of ``values[:, j]``.
     """
-    n, m = values.shape
-    out = np.zeros(m)
-    comp = np.zeros(m)
-    for i in range(n):
-        for j in range(m):
-            out[j], comp[j] = compensated_add(out[j], comp[j], values[i, j])
-    # A loop, not ``out + comp``: an array expression compiles NumPy's
-    # broadcasting machinery into every caller's first call.
-    for j in range(m):
-        out[j] += comp[j]
+    out = np.empty(values.shape[1])
+    compensated_sum_columns_into(values, out)
     return out
+
+
+@strict_inline
+def compensated_sum_columns_into(values, out):
+    """:func:`compensated_sum_columns` written into ``out`` (length
+    ``values.shape[1]``), inlined into the caller: call it only from strict
+    code (``scalar`` or ``kernel(fastmath=False)``), as fast-math would
+    reassociate the compensation away."""
+    for j in range(values.shape[1]):
+        total = 0.0
+        comp = 0.0
+        for i in range(values.shape[0]):
+            total, comp = _neumaier_step(total, comp, values[i, j])
+        out[j] = total + comp
 
 
 @kernel(fastmath=False)
@@ -175,5 +193,5 @@ def compensated_add_arrays(total, comp, values):
     new_total = np.empty(total.shape[0])
     new_comp = np.empty(total.shape[0])
     for j in range(total.shape[0]):
-        new_total[j], new_comp[j] = compensated_add(total[j], comp[j], values[j])
+        new_total[j], new_comp[j] = _neumaier_step(total[j], comp[j], values[j])
     return new_total, new_comp

@@ -27,8 +27,9 @@ import numba
 import numpy as np
 from numba.core import types
 
+from .._infra.floats import max2, min2
 from .._infra.jit import inline_scalar, kernel, parallel_kernel, specialized
-from .._infra.summation import BLOCK, block_bounds, compensated_sum_columns, n_blocks
+from .._infra.summation import BLOCK, block_bounds, compensated_sum, n_blocks
 from .._math.binary import binary_logit_loss, binary_logit_loss_grad, binary_proba_loss, binary_proba_loss_grad
 
 __all__ = [
@@ -61,6 +62,10 @@ def _weight(sample_weight, i):
     return sample_weight[i] if sample_weight.shape[0] > 0 else 1.0
 
 
+# Compile time: the three block loops are kernels of their own (inlining
+# their formulas' trees into every caller would cost Numba's inliner more
+# than it saves), the thin layers between them and the drivers are inlined
+# (``inline_scalar``), so a first call compiles the driver and one block loop.
 # Each case below is its own loop over slice views of one block: a
 # loop-invariant branch or a conditional store inside a loop body stops
 # LLVM from vectorizing it, and so does ``x[start + j]`` indexing
@@ -135,7 +140,7 @@ def _block_loss_grad(y, pred, sample_weight, pos_weight, from_logits, lo, hi, gr
     return acc, bad_target, bad_pred
 
 
-@kernel
+@inline_scalar
 def _binary_block(start, stop, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad):
     yb = y[start:stop]
     pb = pred[start:stop]
@@ -152,7 +157,7 @@ def _binary_block(start, stop, y, pred, sample_weight, pos_weight, from_logits, 
     return _block_loss(yb, pb, wb, pos_weight, from_logits, lo, hi)
 
 
-@kernel
+@inline_scalar
 def _flat_block_into(partial, b, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad):
     """Write block ``b``'s (loss sum, bad targets, bad predictions) into ``partial[b]``."""
     start, stop = block_bounds(b, pred.shape[0])
@@ -164,10 +169,11 @@ def _flat_block_into(partial, b, y, pred, sample_weight, pos_weight, from_logits
     partial[b, 2] = bad_p
 
 
-@kernel
+@inline_scalar
 def _totals(partial):
-    total = compensated_sum_columns(partial)
-    return total[0], int(total[1]), int(total[2])
+    # compensated_sum is strict on its own (a scalar), whatever the caller's flags
+    total = compensated_sum(partial[:, 0])
+    return total, np.int64(compensated_sum(partial[:, 1])), np.int64(compensated_sum(partial[:, 2]))
 
 
 @parallel_kernel
@@ -281,15 +287,15 @@ def binary_cross_entropy_serial(
     return _totals(partial)
 
 
-@kernel
+@inline_scalar
 def _rows_block_into(partial, b, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad):
     """As :func:`_flat_block_into` for block ``b`` of rows of ``len(pos_weight)`` values."""
     k = pos_weight.shape[0]
-    rows_per_block = max(1, BLOCK // k)
+    rows_per_block = max2(1, BLOCK // k)
     acc = 0.0
     bad_t = 0
     bad_p = 0
-    for r in range(b * rows_per_block, min(pred.shape[0] // k, (b + 1) * rows_per_block)):
+    for r in range(b * rows_per_block, min2(pred.shape[0] // k, (b + 1) * rows_per_block)):
         a, t, p = _binary_block(
             r * k, (r + 1) * k, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
         )
@@ -301,9 +307,9 @@ def _rows_block_into(partial, b, y, pred, sample_weight, pos_weight, from_logits
     partial[b, 2] = bad_p
 
 
-@kernel
+@inline_scalar
 def _n_row_blocks(n, k):
-    rows_per_block = max(1, BLOCK // k)
+    rows_per_block = max2(1, BLOCK // k)
     return (n // k + rows_per_block - 1) // rows_per_block
 
 

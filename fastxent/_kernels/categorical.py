@@ -28,8 +28,9 @@ Conventions (all kernels):
 import numba
 import numpy as np
 
-from .._infra.jit import kernel, parallel_kernel
-from .._infra.summation import BLOCK, compensated_sum_columns
+from .._infra.floats import max2, min2
+from .._infra.jit import inline_scalar, kernel, parallel_kernel
+from .._infra.summation import BLOCK, compensated_sum
 from .._math.softmax import (
     proba_row_loss,
     proba_row_loss_grad,
@@ -53,63 +54,110 @@ __all__ = [
 ]
 
 
-@kernel
+@inline_scalar
 def rows_per_block(k):
     """Rows per reduction block: about ``BLOCK`` values, at least one row."""
-    return max(1, BLOCK // max(k, 1))
+    return max2(1, BLOCK // max2(k, 1))
 
 
-@kernel
+@inline_scalar
 def n_row_blocks(n, k):
     """Number of row blocks of :func:`rows_per_block` rows over ``n`` rows."""
     return (n + rows_per_block(k) - 1) // rows_per_block(k)
 
 
+# Compile-time cases: the NumPy API passes None for the arguments its case
+# does not use -- ``from_logits`` for probabilities, ``lo``/``hi`` for
+# logits, ``label_smoothing`` for logits without smoothing.  Numba decides
+# ``x is None`` while compiling only when ``x`` *is* None (else the test
+# stays a run-time one), so every path to a formula passes a test that such
+# a None argument decides: a call compiles its case's formulas only, and
+# the public kernels, which get values, choose at run time.  The final
+# ``return 0.0`` of the row functions is never reached at run time.
+
+
+@inline_scalar
+def _logits_row_value(target, z_row, s, class_weight, smoothing):
+    if smoothing is None:
+        return s * _class_weight_of(class_weight, target) * softmax_row_loss(target, z_row)
+    if smoothing == 0.0:
+        return s * _class_weight_of(class_weight, target) * softmax_row_loss(target, z_row)
+    return s * softmax_row_smoothed_loss(target, z_row, class_weight, smoothing)
+
+
 @kernel
 def _index_row_value(target, z_row, s, class_weight, smoothing, from_logits, lo, hi):
     """Weighted loss of one row with an integer target."""
-    if from_logits and smoothing == 0.0:
-        wy = class_weight[target] if class_weight.shape[0] > 0 else 1.0
-        return s * wy * softmax_row_loss(target, z_row)
-    if from_logits:
-        return s * softmax_row_smoothed_loss(target, z_row, class_weight, smoothing)
-    return s * proba_row_loss(target, z_row, class_weight, smoothing, lo, hi)
+    if from_logits is not None:
+        if lo is None:
+            return _logits_row_value(target, z_row, s, class_weight, smoothing)
+        if from_logits:
+            return _logits_row_value(target, z_row, s, class_weight, smoothing)
+    if lo is not None:
+        return s * proba_row_loss(target, z_row, class_weight, smoothing, lo, hi)
+    return 0.0
+
+
+@inline_scalar
+def _logits_row_grad(target, z_row, s, class_weight, smoothing, grad_scale, grad_row):
+    if smoothing is None:
+        return _plain_loss_grad(target, z_row, s, class_weight, grad_scale, grad_row)
+    if smoothing == 0.0:
+        return _plain_loss_grad(target, z_row, s, class_weight, grad_scale, grad_row)
+    return s * softmax_row_smoothed_loss_grad(target, z_row, class_weight, smoothing, grad_scale * s, grad_row)
 
 
 @kernel
 def _index_row_grad(target, z_row, s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad_row):
     """As :func:`_index_row_value`, writing ``grad_scale`` times its gradient into ``grad_row``."""
-    if from_logits and smoothing == 0.0:
-        wy = class_weight[target] if class_weight.shape[0] > 0 else 1.0
-        return s * wy * softmax_row_loss_grad(target, z_row, grad_scale * s * wy, grad_row)
-    if from_logits:
-        loss = softmax_row_smoothed_loss_grad(target, z_row, class_weight, smoothing, grad_scale * s, grad_row)
-    else:
-        loss = proba_row_loss_grad(target, z_row, class_weight, smoothing, lo, hi, grad_scale * s, grad_row)
-    return s * loss
+    if from_logits is not None:
+        if lo is None:
+            return _logits_row_grad(target, z_row, s, class_weight, smoothing, grad_scale, grad_row)
+        if from_logits:
+            return _logits_row_grad(target, z_row, s, class_weight, smoothing, grad_scale, grad_row)
+    if lo is not None:
+        return s * proba_row_loss_grad(target, z_row, class_weight, smoothing, lo, hi, grad_scale * s, grad_row)
+    return 0.0
 
 
+@inline_scalar
+def _class_weight_of(class_weight, target):
+    return class_weight[target] if class_weight.shape[0] > 0 else 1.0
+
+
+@inline_scalar
+def _plain_loss_grad(target, z_row, s, class_weight, grad_scale, grad_row):
+    """Logits without smoothing: the weighted loss, its gradient into ``grad_row``."""
+    wy = _class_weight_of(class_weight, target)
+    return s * wy * softmax_row_loss_grad(target, z_row, grad_scale * s * wy, grad_row)
+
+
+# Compile time: the thin layers (block bounds, stores, the choice between
+# value and gradient) are inlined (``inline_scalar``); the per-row formulas
+# and the block loops stay functions of their own, as inlining their trees
+# into every caller costs Numba's inliner more than it saves.
+#
 # ``losses`` and ``grad`` are arrays (length 0: not wanted, decided at run
 # time) or None (what the NumPy API passes when it wants neither): the
 # ``is None`` tests below are resolved at compile time, so a call without a
 # gradient does not compile the gradient formulas.
 
 
-@kernel
+@inline_scalar
 def _store_loss(losses, i, loss):
     if losses is not None:
         if losses.shape[0] > 0:
             losses[i] = loss
 
 
-@kernel
+@inline_scalar
 def _clear_grad_row(grad, i):
     if grad is not None:
         if grad.shape[0] > 0:
             grad[i, :] = 0.0
 
 
-@kernel
+@inline_scalar
 def _index_row(target, z_row, s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad, i):
     """:func:`_index_row_grad` into ``grad[i]`` when a gradient is wanted, else :func:`_index_row_value`."""
     if grad is not None:
@@ -125,7 +173,7 @@ def _index_block(b, y, pred, sample_weight, options, losses, grad):
     rpb = rows_per_block(pred.shape[1])
     acc = 0.0
     wsum = 0.0
-    for i in range(b * rpb, min(n, (b + 1) * rpb)):
+    for i in range(b * rpb, min2(n, (b + 1) * rpb)):
         target = y[i]
         if target == ignore_index:
             _store_loss(losses, i, 0.0)
@@ -135,7 +183,7 @@ def _index_block(b, y, pred, sample_weight, options, losses, grad):
         loss = _index_row(target, pred[i], s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad, i)
         _store_loss(losses, i, loss)
         acc += loss
-        wsum += s * (class_weight[target] if class_weight.shape[0] > 0 else 1.0)
+        wsum += s * _class_weight_of(class_weight, target)
     return acc, wsum
 
 
@@ -213,8 +261,7 @@ def cross_entropy_index_parallel(
     partial = np.empty((n_row_blocks(y_pred.shape[0], y_pred.shape[1]), 2))
     for b in numba.prange(partial.shape[0]):
         partial[b, 0], partial[b, 1] = _index_block(b, y_true, y_pred, sample_weight, options, losses, grad)
-    total = compensated_sum_columns(partial)
-    return total[0], total[1]
+    return compensated_sum(partial[:, 0]), compensated_sum(partial[:, 1])
 
 
 @kernel
@@ -268,29 +315,37 @@ def cross_entropy_index_serial(
     partial = np.empty((n_row_blocks(y_pred.shape[0], y_pred.shape[1]), 2))
     for b in range(partial.shape[0]):
         partial[b, 0], partial[b, 1] = _index_block(b, y_true, y_pred, sample_weight, options, losses, grad)
-    total = compensated_sum_columns(partial)
-    return total[0], total[1]
+    return compensated_sum(partial[:, 0]), compensated_sum(partial[:, 1])
 
 
 @kernel
 def _soft_row_value(t_row, z_row, s, class_weight, smoothing, from_logits, lo, hi):
-    """Weighted loss of one row against a target distribution."""
-    if from_logits:
-        return s * softmax_row_soft_loss(t_row, z_row, class_weight, smoothing)
-    return s * proba_row_soft_loss(t_row, z_row, class_weight, smoothing, lo, hi)
+    """Weighted loss of one row against a target distribution (None arguments:
+    see the compile-time cases above)."""
+    if from_logits is not None:
+        if lo is None:
+            return s * softmax_row_soft_loss(t_row, z_row, class_weight, smoothing)
+        if from_logits:
+            return s * softmax_row_soft_loss(t_row, z_row, class_weight, smoothing)
+    if lo is not None:
+        return s * proba_row_soft_loss(t_row, z_row, class_weight, smoothing, lo, hi)
+    return 0.0
 
 
 @kernel
 def _soft_row_grad(t_row, z_row, s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad_row):
     """As :func:`_soft_row_value`, writing ``grad_scale`` times its gradient into ``grad_row``."""
-    if from_logits:
-        loss = softmax_row_soft_loss_grad(t_row, z_row, class_weight, smoothing, grad_scale * s, grad_row)
-    else:
-        loss = proba_row_soft_loss_grad(t_row, z_row, class_weight, smoothing, lo, hi, grad_scale * s, grad_row)
-    return s * loss
+    if from_logits is not None:
+        if lo is None:
+            return s * softmax_row_soft_loss_grad(t_row, z_row, class_weight, smoothing, grad_scale * s, grad_row)
+        if from_logits:
+            return s * softmax_row_soft_loss_grad(t_row, z_row, class_weight, smoothing, grad_scale * s, grad_row)
+    if lo is not None:
+        return s * proba_row_soft_loss_grad(t_row, z_row, class_weight, smoothing, lo, hi, grad_scale * s, grad_row)
+    return 0.0
 
 
-@kernel
+@inline_scalar
 def _soft_row(t_row, z_row, s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad, i):
     """:func:`_soft_row_grad` into ``grad[i]`` when a gradient is wanted, else :func:`_soft_row_value`."""
     if grad is not None:
@@ -306,7 +361,7 @@ def _soft_block(b, target, pred, sample_weight, options, losses, grad):
     rpb = rows_per_block(pred.shape[1])
     acc = 0.0
     wsum = 0.0
-    for i in range(b * rpb, min(n, (b + 1) * rpb)):
+    for i in range(b * rpb, min2(n, (b + 1) * rpb)):
         s = sample_weight[i] if sample_weight.shape[0] > 0 else 1.0
         loss = _soft_row(target[i], pred[i], s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad, i)
         _store_loss(losses, i, loss)
@@ -364,8 +419,7 @@ def cross_entropy_soft_parallel(
     partial = np.empty((n_row_blocks(y_pred.shape[0], y_pred.shape[1]), 2))
     for b in numba.prange(partial.shape[0]):
         partial[b, 0], partial[b, 1] = _soft_block(b, y_true, y_pred, sample_weight, options, losses, grad)
-    total = compensated_sum_columns(partial)
-    return total[0], total[1]
+    return compensated_sum(partial[:, 0]), compensated_sum(partial[:, 1])
 
 
 @kernel
@@ -404,5 +458,4 @@ def cross_entropy_soft_serial(
     partial = np.empty((n_row_blocks(y_pred.shape[0], y_pred.shape[1]), 2))
     for b in range(partial.shape[0]):
         partial[b, 0], partial[b, 1] = _soft_block(b, y_true, y_pred, sample_weight, options, losses, grad)
-    total = compensated_sum_columns(partial)
-    return total[0], total[1]
+    return compensated_sum(partial[:, 0]), compensated_sum(partial[:, 1])

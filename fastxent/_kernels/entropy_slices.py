@@ -65,7 +65,12 @@ from .._infra.summation import block_bounds, compensated_sum, n_blocks
 from .._math.elementary import log
 from .._math.special import entr, entr_from_log, rel_entr, rel_entr_from_log
 
-__all__ = ["entropy_slice_serial", "entropy_slice_parallel", "slice_driver_serial", "slice_driver_parallel"]
+__all__ = [
+    "entropy_slice_serial",
+    "entropy_slice_parallel",
+    "slice_driver_serial",
+    "slice_driver_parallel",
+]
 
 
 # ------------------------------------------------------ per-element terms
@@ -103,6 +108,9 @@ def _relative_term(v, s, w, t):
 
 
 # ------------------------------------------------------------ one slice
+# Compile time: the block loops are kernels of their own, the thin layers
+# above them are inlined into the drivers (``inline_scalar``): a first call
+# compiles each function it reaches, so fewer functions compile faster.
 
 
 @kernel
@@ -148,7 +156,7 @@ def _block_terms(pb, qb, s, t, skip_nan):
     return acc, strict
 
 
-@kernel
+@inline_scalar
 def _block(x, b):
     start, stop = block_bounds(b, x.shape[0])
     return x[start:stop]
@@ -167,10 +175,10 @@ def _slice_sums(p, q, skip_nan):
         partial[2, b] = kept
     # compensated_sum of the (integral, exactly summed) counts too: array.sum()
     # would compile one more library function into the first call.
-    return compensated_sum(partial[0]), compensated_sum(partial[1]), int(compensated_sum(partial[2]))
+    return compensated_sum(partial[0]), compensated_sum(partial[1]), np.int64(compensated_sum(partial[2]))
 
 
-@kernel
+@inline_scalar
 def _slice_terms(p, q, s, t, skip_nan):
     """(sum of the entropy terms of one slice, whether it needs the strict formula)."""
     nb = n_blocks(p.shape[0])
@@ -210,16 +218,24 @@ def _slice_entropy_strict(p, q, normalize, skip_nan):
     return compensated_sum(terms)
 
 
-@kernel
-def _slice_entropy(p, q, normalize, skip_nan):
-    """Entropy (``q is None``) or relative entropy of one 1-D slice, as float64."""
+@inline_scalar
+def _slice_entropy_fast(p, q, normalize, skip_nan):
+    """``(entropy, needs_strict)`` of one 1-D slice (``q is None``: Shannon
+    entropy); with ``needs_strict`` the slice is to be recomputed by
+    :func:`_slice_entropy_strict`."""
     if normalize:
         s, t, kept = _slice_sums(p, q, skip_nan)
     else:
         s, t, kept = 1.0, 1.0, p.shape[0]
     if kept == 0:
-        return 0.0
-    total, strict = _slice_terms(p, q, s, t, skip_nan)
+        return 0.0, False
+    return _slice_terms(p, q, s, t, skip_nan)
+
+
+@kernel
+def _slice_entropy(p, q, normalize, skip_nan):
+    """Entropy (``q is None``) or relative entropy of one 1-D slice, as float64."""
+    total, strict = _slice_entropy_fast(p, q, normalize, skip_nan)
     if strict:
         return _slice_entropy_strict(p, q, normalize, skip_nan)
     return total
@@ -227,15 +243,17 @@ def _slice_entropy(p, q, normalize, skip_nan):
 
 @kernel
 def slice_driver_serial(p, q, normalize, skip_nan):
-    """:func:`entropy_slice_serial` with ``q`` None for the Shannon entropy (the NumPy API calls the
-    drivers: each case is then its own compiled specialization)."""
-    return _slice_entropy(p, q, normalize, skip_nan)
+    """``(entropy, needs_strict)`` of one slice, ``q`` None for the Shannon
+    entropy (the NumPy API calls the drivers: each case is then its own
+    compiled specialization).  With ``needs_strict`` the caller recomputes
+    the slice with :func:`_slice_entropy_strict`, which a first call thus
+    compiles only when its data needs it."""
+    return _slice_entropy_fast(p, q, normalize, skip_nan)
 
 
 @parallel_kernel
 def slice_driver_parallel(p, q, normalize, skip_nan):
-    """:func:`entropy_slice_parallel` with ``q`` None for the Shannon entropy (the NumPy API calls the
-    drivers: each case is then its own compiled specialization)."""
+    """Parallel twin of :func:`slice_driver_serial`."""
     nb = n_blocks(p.shape[0])
     s = t = 1.0
     kept = p.shape[0]
@@ -251,9 +269,9 @@ def slice_driver_parallel(p, q, normalize, skip_nan):
             partial[b, 2] = bk
         s = compensated_sum(partial[:, 0])
         t = compensated_sum(partial[:, 1])
-        kept = int(compensated_sum(partial[:, 2]))
+        kept = np.int64(compensated_sum(partial[:, 2]))
     if kept == 0:
-        return 0.0
+        return 0.0, False
     terms = np.empty(nb)
     strict = np.zeros(nb, dtype=np.bool_)
     for b in numba.prange(nb):
@@ -264,9 +282,7 @@ def slice_driver_parallel(p, q, normalize, skip_nan):
     any_strict = False
     for b in range(nb):
         any_strict |= strict[b]
-    if any_strict:
-        return _slice_entropy_strict(p, q, normalize, skip_nan)
-    return compensated_sum(terms)
+    return compensated_sum(terms), any_strict
 
 
 @kernel  # its prange loops are in the parallel driver it calls
@@ -299,8 +315,10 @@ def entropy_slice_parallel(pk, qk, normalize, skip_nan):
     1.039720...
     """
     if qk.shape[0] == 0:
-        return slice_driver_parallel(pk, None, normalize, skip_nan)
-    return slice_driver_parallel(pk, qk, normalize, skip_nan)
+        total, strict = slice_driver_parallel(pk, None, normalize, skip_nan)
+        return _slice_entropy_strict(pk, None, normalize, skip_nan) if strict else total
+    total, strict = slice_driver_parallel(pk, qk, normalize, skip_nan)
+    return _slice_entropy_strict(pk, qk, normalize, skip_nan) if strict else total
 
 
 @kernel
@@ -339,5 +357,7 @@ def entropy_slice_serial(pk, qk, normalize, skip_nan):
     0.173286...
     """
     if qk.shape[0] == 0:
-        return slice_driver_serial(pk, None, normalize, skip_nan)
-    return slice_driver_serial(pk, qk, normalize, skip_nan)
+        total, strict = slice_driver_serial(pk, None, normalize, skip_nan)
+        return _slice_entropy_strict(pk, None, normalize, skip_nan) if strict else total
+    total, strict = slice_driver_serial(pk, qk, normalize, skip_nan)
+    return _slice_entropy_strict(pk, qk, normalize, skip_nan) if strict else total

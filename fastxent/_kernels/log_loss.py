@@ -36,8 +36,8 @@ exactly as scikit-learn builds that column.
 import numba
 import numpy as np
 
-from .._infra.jit import kernel, parallel_kernel
-from .._infra.summation import block_bounds, compensated_sum_columns, n_blocks
+from .._infra.jit import inline_scalar, kernel, parallel_kernel
+from .._infra.summation import BLOCK, block_bounds, compensated_sum_columns_into, n_blocks
 from .._math.elementary import log
 
 __all__ = [
@@ -50,28 +50,37 @@ __all__ = [
     "multiclass_scan_serial",
     "multiclass_scan_parallel",
     "present_values",
+    "work_arrays",
+    "split_totals",
     "STATS",
 ]
 
-# Columns of the per-block statistics (and of the reduced summary).
+# Columns of the per-block statistics (and of the reduced summary); the
+# per-class counts and weighted counts follow them in the same rows.
 LOSS, WEIGHT, MISSES, P_BAD, W_BAD, W_NONZERO, Y_MIN, Y_MAX, ROW_DEV = range(9)
 N_STATS = 9
 STATS = ("loss", "weight", "misses", "p_bad", "w_bad", "w_nonzero", "y_min", "y_max", "row_dev")
 # Comparisons (unlike x - x) survive fast-math: NaN fails both of these tests.
 _MAX_FLOAT = 1.7976931348623157e308
 
+# Compile time: a first call compiles every function it reaches, so each
+# scan is one function (its block body and ``block_bounds`` inlined) plus
+# ``log`` and the strict reduction; its work arrays come from the caller,
+# and min/max are if-expressions (``max(a, b)`` is ``b if b > a else a``:
+# the builtins' order and NaN behaviour, without their compiled helpers).
 
-@kernel
-def _binary_block(y, neg, pos, p, w, lo, hi, b, stats, counts, wcounts):
+
+@inline_scalar
+def _binary_block(y, neg, pos, p, w, lo, hi, one, b, blocks):
     # Written so that LLVM vectorizes it: selects instead of branches, no
     # short-circuit ``and``/``or``, labels compared in their own type,
     # ``w is None`` resolved at compile time, and the block's slices indexed
     # from 0 (an index ``start + i`` that might be negative keeps Numba's
-    # wraparound check, which blocks vectorization).
+    # wraparound check, which blocks vectorization).  ``one`` is 1 in p's
+    # dtype: 1 - p is rounded in that dtype, like scikit-learn.
     start, stop = block_bounds(b, p.shape[0])
     yb = y[start:stop]
     pb = p[start:stop]
-    one = np.ones(1, p.dtype)[0]  # 1 - p is rounded in p's dtype, like scikit-learn
     loss = 0.0
     n_neg = 0.0
     n_pos = 0.0
@@ -88,8 +97,9 @@ def _binary_block(y, neg, pos, p, w, lo, hi, b, stats, counts, wcounts):
         wi = 1.0 if w is None else np.float64(w[start + i])
         is_pos = yi == pos
         is_neg = yi == neg
-        q = pi if is_pos else one - pi
-        q = min(max(np.float64(q), lo), hi)
+        q = np.float64(pi if is_pos else one - pi)
+        q = lo if lo > q else q
+        q = hi if hi < q else q
         loss += wi * -log(q) if (is_pos | is_neg) else 0.0
         n_pos += 1.0 if is_pos else 0.0
         n_neg += 1.0 if is_neg else 0.0
@@ -98,25 +108,25 @@ def _binary_block(y, neg, pos, p, w, lo, hi, b, stats, counts, wcounts):
         p_bad += 0.0 if ((pi >= 0.0) & (pi <= 1.0)) else 1.0
         w_bad += 0.0 if abs(wi) <= _MAX_FLOAT else 1.0
         w_nonzero += 1.0 if wi != 0.0 else 0.0
-        y_min = min(y_min, yi)
-        y_max = max(y_max, yi)
-    stats[b, LOSS] = loss
-    stats[b, WEIGHT] = w_neg + w_pos
-    stats[b, MISSES] = (stop - start) - (n_neg + n_pos)
-    stats[b, P_BAD] = p_bad
-    stats[b, W_BAD] = w_bad
-    stats[b, W_NONZERO] = w_nonzero
-    stats[b, Y_MIN] = y_min
-    stats[b, Y_MAX] = y_max
-    stats[b, ROW_DEV] = 0.0
-    counts[b, 0] = n_neg
-    counts[b, 1] = n_pos
-    wcounts[b, 0] = w_neg
-    wcounts[b, 1] = w_pos
+        y_min = yi if yi < y_min else y_min
+        y_max = yi if yi > y_max else y_max
+    blocks[b, LOSS] = loss
+    blocks[b, WEIGHT] = w_neg + w_pos
+    blocks[b, MISSES] = (stop - start) - (n_neg + n_pos)
+    blocks[b, P_BAD] = p_bad
+    blocks[b, W_BAD] = w_bad
+    blocks[b, W_NONZERO] = w_nonzero
+    blocks[b, Y_MIN] = y_min
+    blocks[b, Y_MAX] = y_max
+    blocks[b, ROW_DEV] = 0.0
+    blocks[b, N_STATS] = n_neg
+    blocks[b, N_STATS + 1] = n_pos
+    blocks[b, N_STATS + 2] = w_neg
+    blocks[b, N_STATS + 3] = w_pos
 
 
-@kernel
-def _multiclass_block(y, base, table, P, w, lo, hi, b, stats, counts, wcounts):
+@inline_scalar
+def _multiclass_block(y, base, table, P, w, lo, hi, b, blocks):
     # Two phases: the row pass (row sums, range checks, label -> column,
     # counts) gathers each row's true-class probability and weight into
     # block-sized buffers; the loss pass then runs the logarithm over the
@@ -136,9 +146,8 @@ def _multiclass_block(y, base, table, P, w, lo, hi, b, stats, counts, wcounts):
     y_min = yb[0]
     y_max = yb[0]
     row_dev = 0.0
-    for c in range(k):
-        counts[b, c] = 0.0
-        wcounts[b, c] = 0.0
+    for c in range(N_STATS, N_STATS + 2 * k):
+        blocks[b, c] = 0.0
     for i in range(m):
         row_sum = 0.0
         row_bad = 0.0
@@ -147,20 +156,21 @@ def _multiclass_block(y, base, table, P, w, lo, hi, b, stats, counts, wcounts):
             row_sum += v
             row_bad += 0.0 if ((v >= 0.0) & (v <= 1.0)) else 1.0
         p_bad += row_bad
-        row_dev = max(row_dev, abs(row_sum - 1.0))
+        dev = abs(row_sum - 1.0)
+        row_dev = dev if dev > row_dev else row_dev
         wi = 1.0 if w is None else np.float64(w[start + i])
         w_bad += 0.0 if abs(wi) <= _MAX_FLOAT else 1.0
         w_nonzero += 1.0 if wi != 0.0 else 0.0
         yi = yb[i]
-        y_min = min(y_min, yi)
-        y_max = max(y_max, yi)
+        y_min = yi if yi < y_min else y_min
+        y_max = yi if yi > y_max else y_max
         slot = yi - base
         col = table[slot] if ((slot >= 0) & (slot < t)) else -1
         if (col >= 0) & (col < k):
             q_true[i] = Pb[i, col]
             w_true[i] = wi
-            counts[b, col] += 1.0
-            wcounts[b, col] += wi
+            blocks[b, N_STATS + col] += 1.0
+            blocks[b, N_STATS + k + col] += wi
         else:
             q_true[i] = 1.0
             w_true[i] = 0.0
@@ -168,87 +178,93 @@ def _multiclass_block(y, base, table, P, w, lo, hi, b, stats, counts, wcounts):
     loss = 0.0
     weight = 0.0
     for i in range(m):
-        loss += w_true[i] * -log(min(max(q_true[i], lo), hi))
+        q = q_true[i]
+        q = lo if lo > q else q
+        q = hi if hi < q else q
+        loss += w_true[i] * -log(q)
         weight += w_true[i]
-    stats[b, LOSS] = loss
-    stats[b, WEIGHT] = weight
-    stats[b, MISSES] = misses
-    stats[b, P_BAD] = p_bad
-    stats[b, W_BAD] = w_bad
-    stats[b, W_NONZERO] = w_nonzero
-    stats[b, Y_MIN] = y_min
-    stats[b, Y_MAX] = y_max
-    stats[b, ROW_DEV] = row_dev
+    blocks[b, LOSS] = loss
+    blocks[b, WEIGHT] = weight
+    blocks[b, MISSES] = misses
+    blocks[b, P_BAD] = p_bad
+    blocks[b, W_BAD] = w_bad
+    blocks[b, W_NONZERO] = w_nonzero
+    blocks[b, Y_MIN] = y_min
+    blocks[b, Y_MAX] = y_max
+    blocks[b, ROW_DEV] = row_dev
 
 
-@kernel
-def _reduce_blocks(stats, counts, wcounts):
-    """Summary row (compensated sums of the summed columns, min/max of the
-    others) and per-class totals, all in block order."""
-    # Plain loops: np.min/np.max and np.ascontiguousarray would each compile
-    # a generic library implementation (about a second in all).
-    summary = compensated_sum_columns(stats)
+@kernel(fastmath=False)
+def _reduce_blocks(blocks, totals):
+    """``totals``: compensated sums of the columns of ``blocks`` in block
+    order, except min/max for the ``Y_MIN``, ``Y_MAX`` and ``ROW_DEV``
+    columns (NaN propagates, as in np.min/np.max)."""
+    compensated_sum_columns_into(blocks, totals)
     y_min = np.inf
     y_max = -np.inf
     row_dev = 0.0
-    for b in range(stats.shape[0]):
-        # nan propagates, as in np.min/np.max
-        v = stats[b, Y_MIN]
+    for b in range(blocks.shape[0]):
+        v = blocks[b, Y_MIN]
         y_min = v if (v < y_min) | (v != v) else y_min
-        v = stats[b, Y_MAX]
+        v = blocks[b, Y_MAX]
         y_max = v if (v > y_max) | (v != v) else y_max
-        v = stats[b, ROW_DEV]
+        v = blocks[b, ROW_DEV]
         row_dev = v if (v > row_dev) | (v != v) else row_dev
-    summary[Y_MIN] = y_min
-    summary[Y_MAX] = y_max
-    summary[ROW_DEV] = row_dev
-    return summary, compensated_sum_columns(counts), compensated_sum_columns(wcounts)
+    totals[Y_MIN] = y_min
+    totals[Y_MAX] = y_max
+    totals[ROW_DEV] = row_dev
 
 
-@kernel
-def _block_arrays(n, k):
-    """Per-block statistics and per-class (weighted) counts, uninitialized."""
-    nb = n_blocks(n)
-    return np.empty((nb, N_STATS)), np.empty((nb, k)), np.empty((nb, k))
+def work_arrays(n, k):
+    """``(blocks, totals)`` for a scan of ``n`` samples and ``k`` classes
+    (``k = 2`` for the binary scan): one row of statistics per block, then
+    the per-class counts and weighted counts; ``totals`` receives their
+    reduction (:func:`split_totals`)."""
+    width = N_STATS + 2 * k
+    return np.empty(((n + BLOCK - 1) // BLOCK, width)), np.empty(width)
+
+
+def split_totals(totals):
+    """``(summary, counts, weighted_counts)`` views of a scan's ``totals``."""
+    k = (totals.shape[0] - N_STATS) // 2
+    return totals[:N_STATS], totals[N_STATS : N_STATS + k], totals[N_STATS + k :]
 
 
 @parallel_kernel
-def binary_scan_parallel(y, neg, pos, p, w, lo, hi):
+def binary_scan_parallel(y, neg, pos, p, w, lo, hi, one, blocks, totals):
     """Fused statistics of a 1-D (positive-class) ``p`` (``w`` None: unit
-    weights).  Returns ``(summary, counts, weighted_counts)`` (see ``STATS``;
-    class 0 is ``neg``, class 1 is ``pos``)."""
-    stats, counts, wcounts = _block_arrays(p.shape[0], 2)
-    for b in numba.prange(stats.shape[0]):
-        _binary_block(y, neg, pos, p, w, lo, hi, b, stats, counts, wcounts)
-    return _reduce_blocks(stats, counts, wcounts)
+    weights; ``one``: 1 in ``p``'s dtype) into ``totals``; ``blocks`` and
+    ``totals`` from :func:`work_arrays` with ``k = 2`` (class 0 is ``neg``,
+    class 1 is ``pos``)."""
+    for b in numba.prange(blocks.shape[0]):
+        _binary_block(y, neg, pos, p, w, lo, hi, one, b, blocks)
+    _reduce_blocks(blocks, totals)
 
 
 @kernel
-def binary_scan_serial(y, neg, pos, p, w, lo, hi):
+def binary_scan_serial(y, neg, pos, p, w, lo, hi, one, blocks, totals):
     """Serial twin of :func:`binary_scan_parallel`."""
-    stats, counts, wcounts = _block_arrays(p.shape[0], 2)
-    for b in range(stats.shape[0]):
-        _binary_block(y, neg, pos, p, w, lo, hi, b, stats, counts, wcounts)
-    return _reduce_blocks(stats, counts, wcounts)
+    for b in range(blocks.shape[0]):
+        _binary_block(y, neg, pos, p, w, lo, hi, one, b, blocks)
+    _reduce_blocks(blocks, totals)
 
 
 @parallel_kernel
-def multiclass_scan_parallel(y, base, table, P, w, lo, hi):
-    """Fused statistics of a 2-D ``P`` whose true column is ``table[y - base]``.
-    Returns ``(summary, counts, weighted_counts)``."""
-    stats, counts, wcounts = _block_arrays(P.shape[0], P.shape[1])
-    for b in numba.prange(stats.shape[0]):
-        _multiclass_block(y, base, table, P, w, lo, hi, b, stats, counts, wcounts)
-    return _reduce_blocks(stats, counts, wcounts)
+def multiclass_scan_parallel(y, base, table, P, w, lo, hi, blocks, totals):
+    """Fused statistics of a 2-D ``P`` whose true column is ``table[y - base]``
+    into ``totals``; ``blocks`` and ``totals`` from :func:`work_arrays` with
+    ``k = P.shape[1]``."""
+    for b in numba.prange(blocks.shape[0]):
+        _multiclass_block(y, base, table, P, w, lo, hi, b, blocks)
+    _reduce_blocks(blocks, totals)
 
 
 @kernel
-def multiclass_scan_serial(y, base, table, P, w, lo, hi):
+def multiclass_scan_serial(y, base, table, P, w, lo, hi, blocks, totals):
     """Serial twin of :func:`multiclass_scan_parallel`."""
-    stats, counts, wcounts = _block_arrays(P.shape[0], P.shape[1])
-    for b in range(stats.shape[0]):
-        _multiclass_block(y, base, table, P, w, lo, hi, b, stats, counts, wcounts)
-    return _reduce_blocks(stats, counts, wcounts)
+    for b in range(blocks.shape[0]):
+        _multiclass_block(y, base, table, P, w, lo, hi, b, blocks)
+    _reduce_blocks(blocks, totals)
 
 
 @kernel
@@ -269,9 +285,24 @@ def present_values(y, base, span):
 
 
 @kernel
-def _class_weight_out(wcounts, out):
+def _binary_work_arrays(y_pred):
+    """:func:`work_arrays` of the binary scan, allocated in compiled code."""
+    return np.empty((n_blocks(y_pred.shape[0]), N_STATS + 4)), np.empty(N_STATS + 4)
+
+
+@kernel
+def _multiclass_work_arrays(y_pred):
+    """:func:`work_arrays` of the multi-class scan, allocated in compiled code."""
+    width = N_STATS + 2 * y_pred.shape[1]
+    return np.empty((n_blocks(y_pred.shape[0]), width)), np.empty(width)
+
+
+@kernel
+def _class_weight_out(totals, out):
+    """The weighted class counts of a multi-class scan's ``totals`` into ``out``."""
+    k = (totals.shape[0] - N_STATS) // 2
     for c in range(out.shape[0]):
-        out[c] = wcounts[c]
+        out[c] = totals[N_STATS + k + c]
 
 
 # ---------------------------------------------------------------------------
@@ -326,11 +357,13 @@ def binary_log_loss_sum_serial(y_true, y_pred, sample_weight, lo, hi):
     >>> kernels.binary_log_loss_sum_serial(y, p, np.empty(0), eps, 1.0 - eps)
     (0.839329..., 3.0, 2.0)
     """
+    blocks, totals = _binary_work_arrays(y_pred)
+    one = np.ones(1, y_pred.dtype)[0]
     if sample_weight.shape[0] == 0:
-        summary, _, wcounts = binary_scan_serial(y_true, 0, 1, y_pred, None, lo, hi)
+        binary_scan_serial(y_true, 0, 1, y_pred, None, lo, hi, one, blocks, totals)
     else:
-        summary, _, wcounts = binary_scan_serial(y_true, 0, 1, y_pred, sample_weight, lo, hi)
-    return summary[LOSS], summary[WEIGHT], wcounts[1]
+        binary_scan_serial(y_true, 0, 1, y_pred, sample_weight, lo, hi, one, blocks, totals)
+    return totals[LOSS], totals[WEIGHT], totals[N_STATS + 3]
 
 
 @kernel  # its prange loops are in the parallel driver it calls
@@ -361,11 +394,13 @@ def binary_log_loss_sum_parallel(y_true, y_pred, sample_weight, lo, hi):
     >>> kernels.binary_log_loss_sum_parallel(y, p, np.empty(0), eps, 1.0 - eps)
     (0.839329..., 3.0, 2.0)
     """
+    blocks, totals = _binary_work_arrays(y_pred)
+    one = np.ones(1, y_pred.dtype)[0]
     if sample_weight.shape[0] == 0:
-        summary, _, wcounts = binary_scan_parallel(y_true, 0, 1, y_pred, None, lo, hi)
+        binary_scan_parallel(y_true, 0, 1, y_pred, None, lo, hi, one, blocks, totals)
     else:
-        summary, _, wcounts = binary_scan_parallel(y_true, 0, 1, y_pred, sample_weight, lo, hi)
-    return summary[LOSS], summary[WEIGHT], wcounts[1]
+        binary_scan_parallel(y_true, 0, 1, y_pred, sample_weight, lo, hi, one, blocks, totals)
+    return totals[LOSS], totals[WEIGHT], totals[N_STATS + 3]
 
 
 @kernel
@@ -417,12 +452,13 @@ def multiclass_log_loss_sum_serial(y_true, y_pred, sample_weight, lo, hi, out):
     array([1., 1., 1.])
     """
     table = np.arange(y_pred.shape[1])
+    blocks, totals = _multiclass_work_arrays(y_pred)
     if sample_weight.shape[0] == 0:
-        summary, _, wcounts = multiclass_scan_serial(y_true, 0, table, y_pred, None, lo, hi)
+        multiclass_scan_serial(y_true, 0, table, y_pred, None, lo, hi, blocks, totals)
     else:
-        summary, _, wcounts = multiclass_scan_serial(y_true, 0, table, y_pred, sample_weight, lo, hi)
-    _class_weight_out(wcounts, out)
-    return summary[LOSS], summary[WEIGHT]
+        multiclass_scan_serial(y_true, 0, table, y_pred, sample_weight, lo, hi, blocks, totals)
+    _class_weight_out(totals, out)
+    return totals[LOSS], totals[WEIGHT]
 
 
 @kernel  # its prange loops are in the parallel driver it calls
@@ -457,9 +493,10 @@ def multiclass_log_loss_sum_parallel(y_true, y_pred, sample_weight, lo, hi, out)
     array([1., 1., 1.])
     """
     table = np.arange(y_pred.shape[1])
+    blocks, totals = _multiclass_work_arrays(y_pred)
     if sample_weight.shape[0] == 0:
-        summary, _, wcounts = multiclass_scan_parallel(y_true, 0, table, y_pred, None, lo, hi)
+        multiclass_scan_parallel(y_true, 0, table, y_pred, None, lo, hi, blocks, totals)
     else:
-        summary, _, wcounts = multiclass_scan_parallel(y_true, 0, table, y_pred, sample_weight, lo, hi)
-    _class_weight_out(wcounts, out)
-    return summary[LOSS], summary[WEIGHT]
+        multiclass_scan_parallel(y_true, 0, table, y_pred, sample_weight, lo, hi, blocks, totals)
+    _class_weight_out(totals, out)
+    return totals[LOSS], totals[WEIGHT]

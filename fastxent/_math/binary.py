@@ -36,6 +36,7 @@ All functions take float32 or float64 scalars and return float64.
 
 import numpy as np
 
+from .._infra.floats import max2, min2
 from .._infra.jit import inline_scalar
 from .elementary import exp, log, log1p
 
@@ -74,7 +75,7 @@ def softplus(z):
     >>> kernels.softplus(1000.0)
     1000.0
     """
-    return max(z, 0.0) + log1p(exp(-abs(z)))
+    return max2(z, 0.0) + log1p(exp(-abs(z)))
 
 
 @inline_scalar
@@ -113,8 +114,8 @@ def _logit_parts(z):
     big = 1.0 / (1.0 + e)  # sigmoid(|z|)
     small = e * big  # sigmoid(-|z|)
     nonneg = z >= 0.0
-    sp_pos = max(z, 0.0) + tail
-    sp_neg = max(-z, 0.0) + tail
+    sp_pos = max2(z, 0.0) + tail
+    sp_neg = max2(-z, 0.0) + tail
     return sp_pos, sp_neg, (big if nonneg else small), (small if nonneg else big)
 
 
@@ -249,7 +250,7 @@ def binary_proba_loss(y, p, pos_weight, lo, hi):
     >>> kernels.binary_proba_loss(1.0, 0.0, 1.0, 1e-7, 1.0 - 1e-7)
     16.118095...
     """
-    q = min(max(np.float64(p), lo), hi)
+    q = min2(max2(np.float64(p), lo), hi)
     return 0.0 - (_xlog(pos_weight * y, log(q)) + _xlog(1.0 - y, log1p(-q)))
 
 
@@ -283,7 +284,7 @@ def binary_proba_grad(y, p, pos_weight, lo, hi):
     >>> kernels.binary_proba_grad(1.0, 0.8, 1.0, 0.0, 1.0)
     -1.25
     """
-    q = min(max(np.float64(p), lo), hi)
+    q = min2(max2(np.float64(p), lo), hi)
     return _xdiv(1.0 - y, 1.0 - q) - _xdiv(pos_weight * y, q)
 
 
@@ -311,7 +312,7 @@ def binary_proba_loss_grad(y, p, pos_weight, lo, hi):
     >>> kernels.binary_proba_loss_grad(0.0, 0.75, 1.0, 0.0, 1.0)
     (1.386294..., 4.0)
     """
-    q = min(max(np.float64(p), lo), hi)
+    q = min2(max2(np.float64(p), lo), hi)
     pwy = pos_weight * y
     neg = 1.0 - y
     loss = 0.0 - (_xlog(pwy, log(q)) + _xlog(neg, log1p(-q)))

@@ -25,9 +25,11 @@ Algorithms (fdlibm / musl, table-free so no gathers are needed):
   scale by ``2**k`` in two exact-or-once-rounded multiplications, which
   also gives correctly signed zeros, subnormal results and overflow to inf.
 
-Everything is compiled with :func:`fastxent._infra.jit.scalar` (no fast-math):
-LLVM fast-math flags are per instruction, so the compensated operation
-order here survives inlining into a fast-math kernel.  Maximum error
+The public functions are compiled with :func:`fastxent._infra.jit.scalar`
+(no fast-math) and their private pieces are inlined into them
+(``strict_inline``: one compilation per function instead of four).  LLVM
+fast-math flags are per instruction, so the compensated operation order
+here survives inlining into a fast-math kernel.  Maximum error
 measured against a long-double reference is below 1 ulp (see
 ``tests/test_fastmath.py``).
 
@@ -42,8 +44,8 @@ import math
 
 import numpy as np
 
-from .._infra.floats import SMALLEST_NORMAL, float_bits, float_from_bits
-from .._infra.jit import scalar
+from .._infra.floats import SMALLEST_NORMAL, float_bits, float_from_bits, max2, min2
+from .._infra.jit import scalar, strict_inline
 
 __all__ = ["log", "log1p", "exp"]
 
@@ -69,7 +71,6 @@ P5 = 4.13813679705723846039e-08
 TWO54 = 18014398509481984.0  # 2**54, lifts subnormals into the normal range
 # Bit pattern of (a double just below) sqrt(2)/2: subtracting it makes the
 # exponent field of the difference the k with z = x / 2**k in [sqrt(2)/2, sqrt(2)).
-SQRT2 = 1.4142135623730951
 SQRT_HALF_BITS = 0x3FE6A09E667F3BCD
 EXPONENT_MASK = -(1 << 52)  # the 12 high bits (sign + exponent), as int64
 # 1.5 * 2**52: adding it rounds to an integer held in the low mantissa bits.
@@ -79,14 +80,14 @@ EXP_MAX_ARG = 710.0  # beyond: inf (exp(709.78...) is the largest double)
 EXP_MIN_ARG = -746.0  # below: 0 (exp(-745.13...) is the smallest subnormal)
 
 
-@scalar
+@strict_inline
 def _small_int_to_float(k):
     """float64(k) for |k| < 2**51 without an int64 -> double instruction
     (AVX2 has none; this keeps the loop vectorized on every x86-64)."""
     return float_from_bits(k + SHIFTER_BITS) - SHIFTER
 
 
-@scalar
+@strict_inline
 def _log_reduced(f, dk, correction):
     """``dk * ln2 + log1p(f) + correction`` for |f| <= sqrt(2) - 1 (fdlibm)."""
     s = f / (2.0 + f)
@@ -99,7 +100,7 @@ def _log_reduced(f, dk, correction):
     return dk * LN2_HI - ((hfsq - (s * (hfsq + r) + (dk * LN2_LO + correction))) - f)
 
 
-@scalar
+@strict_inline
 def _split_exponent(x):
     """(z - 1, k) with x = 2**k * z, sqrt(2)/2 <= z < sqrt(2); x positive normal."""
     ix = float_bits(x)
@@ -152,16 +153,6 @@ def log(x):
     result = x if x == math.inf else result
     result = math.nan if x < 0.0 else result
     return x + x if x != x else result
-
-
-@scalar
-def log_1_to_2(a):
-    """``log(a)`` for ``1 <= a <= 2``, where no special case can occur: the
-    reduction of :func:`log` without its tests (``a`` or ``a / 2``, exact,
-    in ``[sqrt(2)/2, sqrt(2)]``); < 1 ulp."""
-    above = a > SQRT2
-    z = a * 0.5 if above else a
-    return _log_reduced(z - 1.0, 1.0 if above else 0.0, 0.0)
 
 
 @scalar
@@ -238,7 +229,7 @@ def exp(x):
     0.0
     """
     x = np.float64(x)
-    xc = min(max(x, EXP_MIN_ARG), EXP_MAX_ARG)
+    xc = min2(max2(x, EXP_MIN_ARG), EXP_MAX_ARG)
     kd = xc * INV_LN2 + SHIFTER  # round to nearest integer in the low bits
     k = float_bits(kd) - SHIFTER_BITS
     kd = kd - SHIFTER

@@ -47,6 +47,7 @@ import math
 
 import numpy as np
 
+from .._infra.floats import max2, min2
 from .._infra.jit import inline_scalar, kernel, scalar
 from .elementary import exp, log
 from .softmax_exp import shifted_exp, zero_like
@@ -121,7 +122,7 @@ def row_max(z_row):
     for j in range(k8, k):
         v = z_row[j]
         m0 = v if v > m0 else m0
-    return np.float64(max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7))))
+    return np.float64(max2(max2(max2(m0, m1), max2(m2, m3)), max2(max2(m4, m5), max2(m6, m7))))
 
 
 @kernel
@@ -157,7 +158,7 @@ def row_sum_exp(z_row, shift):
     k = z_row.shape[0]
     s = 0.0
     for start in range(0, k, SUM_RUN):
-        run = z_row[start : min(start + SUM_RUN, k)]
+        run = z_row[start : min2(start + SUM_RUN, k)]
         part = zero_like(run[0])
         for j in range(run.shape[0]):
             part += shifted_exp(run[j], shift)
@@ -203,7 +204,7 @@ def row_max_sum_exp(z_row):
     m = -np.inf
     s = 0.0
     for start in range(0, k, ROW_CHUNK):
-        chunk = z_row[start : min(start + ROW_CHUNK, k)]
+        chunk = z_row[start : min2(start + ROW_CHUNK, k)]
         cm = row_max(chunk)
         if cm > m:
             s = s * exp(m - cm) if s > 0.0 else s
@@ -252,8 +253,8 @@ def _scaled_softmax_into(z_row, m, grad_row):
     k = z_row.shape[0]
     s = 0.0
     for start in range(0, k, SUM_RUN):  # runs: see row_sum_exp
-        run = z_row[start : min(start + SUM_RUN, k)]
-        out = grad_row[start : min(start + SUM_RUN, k)]
+        run = z_row[start : min2(start + SUM_RUN, k)]
+        out = grad_row[start : min2(start + SUM_RUN, k)]
         part = zero_like(run[0])
         for j in range(run.shape[0]):
             e = shifted_exp(run[j], m)
@@ -561,7 +562,7 @@ def _neg_xlog(coef, q):
 
 @inline_scalar
 def _clip(q, lo, hi):
-    return min(max(np.float64(q), lo), hi)
+    return min2(max2(np.float64(q), lo), hi)
 
 
 @kernel

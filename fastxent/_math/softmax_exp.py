@@ -17,7 +17,7 @@ of the sum), NaN propagates.
 import numpy as np
 from numba.core import types
 
-from .._infra.floats import float_bits, float_from_bits
+from .._infra.floats import float_bits, float_from_bits, max2
 from .._infra.jit import scalar, specialized
 from .elementary import exp
 
@@ -51,7 +51,7 @@ def exp_nonpositive_f32(x):
     -------
     float32
     """
-    xc = max(x, MIN_ARG)
+    xc = max2(x, MIN_ARG)
     kd = xc * LOG2E + SHIFTER  # strict (no fast-math): rounds to an integer
     k = float_bits(kd) - SHIFTER_BITS
     kd = kd - SHIFTER
