@@ -77,7 +77,7 @@ def _load_column_skipping_nan(src, dst, other, sums, kept):
         kept[r] += 1 if keep else 0
 
 
-@kernel
+@inline_scalar  # inlined: allocations only, not worth a compilation of their own
 def tile_buffers(m, paired):
     """Scratch of the row tiles of one task, rows of length ``m <= BLOCK``:
     ``(tile_rows, x, y, s, t, kept, acc)``, ``x`` and ``y`` (empty unless

@@ -12,10 +12,9 @@ by block with compensated partial sums.  Each term is SciPy's
           y = \\frac{q_i}{T},\\ m = \\frac{x + y}{2},
 
 written for the tiles as ``lo log b + hi log(2 - b)`` with ``lo, hi`` the
-smaller and the larger of ``x, y`` and ``b = 2 lo / (x + y) <= 1``: one
-division for both ratios, and a logarithm on ``[1, 2]`` that needs no
-special cases, both from the vectorizable logarithm of
-:mod:`fastxent._math.elementary`.  A row with a negative, infinite or nan
+smaller and the larger of ``x, y`` and ``b = 2 lo / (x + y) <= 1``, with the
+vectorizable logarithm of :mod:`fastxent._math.elementary` and no
+special-value tests per term: a row with a negative, infinite or nan
 value (or sum) is recomputed with SciPy's formula term by term and
 ``rel_entr``'s special values (0 log 0 = 0, a negative value gives inf, nan
 propagates).
@@ -28,7 +27,7 @@ import numpy as np
 
 from .._infra.jit import inline_scalar, kernel, parallel_kernel
 from .._infra.summation import BLOCK, block_bounds, compensated_sum, n_blocks
-from .._math.elementary import log, log_1_to_2
+from .._math.elementary import log
 from .._math.special import rel_entr_from_log
 from .entropy_rows import _load_transposed, rows_per_task, tile_buffers
 from .entropy_slices import _slice_sums
@@ -61,8 +60,9 @@ def _js_term(v, s_inv, w, t_inv):
 
     .. math:: x \\log\\frac{x}{m} + y \\log\\frac{y}{m} = lo \\log b + hi \\log(2 - b)
 
-    one division for both ratios, and the second logarithm needs no
-    special cases.  Equal values give ``b = 1`` exactly, hence 0.
+    one division for both ratios and no special-value tests per term (they
+    are left to the rare rows that need them).  Equal values give ``b = 1``
+    exactly, hence 0.
     """
     x = np.float64(v) * s_inv
     y = np.float64(w) * t_inv
@@ -70,7 +70,7 @@ def _js_term(v, s_inv, w, t_inv):
     hi = y if x < y else x
     total = x + y
     b = (lo + lo) / total
-    term = hi * log_1_to_2(2.0 - b) + (lo * log(b) if lo > 0.0 else 0.0)
+    term = hi * log(2.0 - b) + (lo * log(b) if lo > 0.0 else 0.0)
     term = 0.0 if hi == 0.0 else term
     # x + y < inf: neither is inf (nor nan, which also fails the other tests)
     ordinary = (x >= 0.0) & (y >= 0.0) & (total < math.inf)
