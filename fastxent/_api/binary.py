@@ -126,6 +126,9 @@ class _Problem:
             kernels = (binary_cross_entropy_rows_parallel, binary_cross_entropy_rows_serial)
         else:
             kernels = (binary_cross_entropy_parallel, binary_cross_entropy_serial)
+        # None for what this case does not use: the kernels then compile
+        # only this case's loops (see fastxent._kernels.binary).
+        case = (True, None, None) if self.from_logits else (None, self.lo, self.hi)
         total, bad_target, bad_pred = run(
             *kernels,
             self.pred.shape[0],
@@ -133,9 +136,7 @@ class _Problem:
             self.pred,
             self.sample_weight,
             self.pos_weight,
-            self.from_logits,
-            self.lo,
-            self.hi,
+            *case,
             grad_scale,
             losses,
             grad,

@@ -62,7 +62,11 @@ def _weight(sample_weight, i):
     return sample_weight[i] if sample_weight.shape[0] > 0 else 1.0
 
 
-# Compile time: the three block loops are kernels of their own (inlining
+# Compile time: the NumPy API passes ``from_logits`` None for probabilities
+# and ``lo``/``hi`` None for logits; Numba decides ``x is None`` while
+# compiling when ``x`` is None, so a call compiles only its case's loops
+# (the public kernels get values and choose at run time).  The three block
+# loops are kernels of their own (inlining
 # their formulas' trees into every caller would cost Numba's inliner more
 # than it saves), the thin layers between them and the drivers are inlined
 # (``inline_scalar``), so a first call compiles the driver and one block loop.
@@ -78,14 +82,16 @@ def _block_loss(y, pred, sample_weight, pos_weight, from_logits, lo, hi):
     acc = 0.0
     bad_target = 0
     bad_pred = 0
-    if from_logits:
-        for i in range(pred.shape[0]):
-            t = np.float64(y[i])
-            bt, bp = _invalid(t, pred[i], True)
-            bad_target += bt
-            bad_pred += bp
-            acc += _weight(sample_weight, i) * binary_logit_loss(t, pred[i], _pos_weight_at(pos_weight, i))
-    else:
+    if from_logits is not None:
+        if lo is None or from_logits:
+            for i in range(pred.shape[0]):
+                t = np.float64(y[i])
+                bt, bp = _invalid(t, pred[i], True)
+                bad_target += bt
+                bad_pred += bp
+                acc += _weight(sample_weight, i) * binary_logit_loss(t, pred[i], _pos_weight_at(pos_weight, i))
+            return acc, bad_target, bad_pred
+    if lo is not None:
         for i in range(pred.shape[0]):
             t = np.float64(y[i])
             bt, bp = _invalid(t, pred[i], False)
@@ -98,12 +104,14 @@ def _block_loss(y, pred, sample_weight, pos_weight, from_logits, lo, hi):
 @kernel
 def _block_losses(y, pred, sample_weight, pos_weight, from_logits, lo, hi, losses):
     """Write the weighted per-sample losses of one block into ``losses``."""
-    if from_logits:
-        for i in range(pred.shape[0]):
-            losses[i] = _weight(sample_weight, i) * binary_logit_loss(
-                np.float64(y[i]), pred[i], _pos_weight_at(pos_weight, i)
-            )
-    else:
+    if from_logits is not None:
+        if lo is None or from_logits:
+            for i in range(pred.shape[0]):
+                losses[i] = _weight(sample_weight, i) * binary_logit_loss(
+                    np.float64(y[i]), pred[i], _pos_weight_at(pos_weight, i)
+                )
+            return
+    if lo is not None:
         for i in range(pred.shape[0]):
             loss = binary_proba_loss(np.float64(y[i]), pred[i], _pos_weight_at(pos_weight, i), lo, hi)
             losses[i] = _weight(sample_weight, i) * loss
@@ -115,19 +123,21 @@ def _block_loss_grad(y, pred, sample_weight, pos_weight, from_logits, lo, hi, gr
     acc = 0.0
     bad_target = 0
     bad_pred = 0
-    if from_logits:
-        for i in range(pred.shape[0]):
-            t = np.float64(y[i])
-            bt, bp = _invalid(t, pred[i], True)
-            bad_target += bt
-            bad_pred += bp
-            w = _weight(sample_weight, i)
-            loss, g = binary_logit_loss_grad(t, pred[i], _pos_weight_at(pos_weight, i))
-            # A zero weight zeroes the gradient even where the derivative
-            # overflows (a clipped probability under a huge pos_weight): 0 * inf.
-            grad[i] = 0.0 if w == 0.0 else grad_scale * w * g
-            acc += w * loss
-    else:
+    if from_logits is not None:
+        if lo is None or from_logits:
+            for i in range(pred.shape[0]):
+                t = np.float64(y[i])
+                bt, bp = _invalid(t, pred[i], True)
+                bad_target += bt
+                bad_pred += bp
+                w = _weight(sample_weight, i)
+                loss, g = binary_logit_loss_grad(t, pred[i], _pos_weight_at(pos_weight, i))
+                # A zero weight zeroes the gradient even where the derivative
+                # overflows (a clipped probability under a huge pos_weight): 0 * inf.
+                grad[i] = 0.0 if w == 0.0 else grad_scale * w * g
+                acc += w * loss
+            return acc, bad_target, bad_pred
+    if lo is not None:
         for i in range(pred.shape[0]):
             t = np.float64(y[i])
             bt, bp = _invalid(t, pred[i], False)
