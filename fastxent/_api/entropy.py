@@ -14,7 +14,7 @@ import numpy as np
 from .._infra import dispatch as _parallel
 from .._kernels.entropy_columns import columns_driver_parallel, columns_driver_serial
 from .._kernels.entropy_rows import rows_driver_parallel, rows_driver_serial
-from .._kernels.entropy_slices import _slice_entropy_strict, slice_driver_parallel, slice_driver_serial
+from .._kernels.entropy_slices import slice_driver_parallel, slice_driver_serial, slice_entropy_strict
 from .validation import as_float_array, check_in_range
 
 __all__ = ["entropy", "kl_divergence"]
@@ -38,7 +38,7 @@ def _reduce_last_axis(pk, qk, skip_nan, normalize=True):
         # One slice: its blocks are shared out to the threads.
         q1 = None if q2 is None else q2[0]
         total, strict = _parallel.run(slice_driver_parallel, slice_driver_serial, work, p2[0], q1, normalize, skip_nan)
-        out[0] = _slice_entropy_strict(p2[0], q1, normalize, skip_nan) if strict else total
+        out[0] = slice_entropy_strict(p2[0], q1, normalize, skip_nan) if strict else total
     elif abs(p2.strides[1]) > abs(p2.strides[0]):
         # Slices are columns of the transposed view: read memory along its rows.
         q2t = None if q2 is None else q2.T

@@ -12,7 +12,7 @@ import numpy as np
 
 from .._infra.jit import kernel, parallel_kernel
 from .._infra.summation import block_bounds, compensated_sum_columns, n_blocks
-from .entropy_slices import _kept, _relative_term, _shannon_term, _slice_entropy_strict
+from .entropy_slices import _kept, _relative_term, _shannon_term, slice_entropy_strict
 
 __all__ = ["entropy_columns_serial", "entropy_columns_parallel", "columns_driver_serial", "columns_driver_parallel"]
 
@@ -111,7 +111,7 @@ def _columns_finish(pk, qk, normalize, skip_nan, kept, terms, strict, out):
     if qk is not None:
         for c in range(out.shape[0]):
             if kept[c] > 0.0 and needs_strict[c] > 0:
-                out[c] = _slice_entropy_strict(pk[:, c], qk[:, c], normalize, skip_nan)
+                out[c] = slice_entropy_strict(pk[:, c], qk[:, c], normalize, skip_nan)
 
 
 @parallel_kernel

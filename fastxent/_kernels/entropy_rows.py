@@ -32,7 +32,7 @@ from .._infra.jit import inline_scalar, kernel, parallel_kernel
 from .._infra.summation import BLOCK
 from .._math.elementary import log
 from .._math.special import rel_entr_from_log
-from .entropy_slices import _kept, _shannon_term, _slice_entropy, _slice_entropy_strict
+from .entropy_slices import _kept, _shannon_term, _slice_entropy, slice_entropy_strict
 
 __all__ = [
     "entropy_rows_serial",
@@ -224,7 +224,7 @@ def _rows_tiled(pk, qk, normalize, skip_nan, out, start, stop):
                 value = 0.0
             elif qk is not None:
                 if strict and _has_extreme_ratio(x, y, r, rows, m, s[r], t[r]):
-                    value = _slice_entropy_strict(pk[r0 + r], qk[r0 + r], normalize, skip_nan)
+                    value = slice_entropy_strict(pk[r0 + r], qk[r0 + r], normalize, skip_nan)
             out[r0 + r] = value
 
 

@@ -194,7 +194,7 @@ def _slice_terms(p, q, s, t, skip_nan):
 
 
 @kernel(fastmath=False)
-def _slice_entropy_strict(p, q, normalize, skip_nan):
+def slice_entropy_strict(p, q, normalize, skip_nan):
     """One slice with SciPy's per-element divisions and the libm formulas, in block order."""
     if normalize:
         s, t, kept = _slice_sums(p, q, skip_nan)
@@ -222,7 +222,7 @@ def _slice_entropy_strict(p, q, normalize, skip_nan):
 def _slice_entropy_fast(p, q, normalize, skip_nan):
     """``(entropy, needs_strict)`` of one 1-D slice (``q is None``: Shannon
     entropy); with ``needs_strict`` the slice is to be recomputed by
-    :func:`_slice_entropy_strict`."""
+    :func:`slice_entropy_strict`."""
     if normalize:
         s, t, kept = _slice_sums(p, q, skip_nan)
     else:
@@ -237,7 +237,7 @@ def _slice_entropy(p, q, normalize, skip_nan):
     """Entropy (``q is None``) or relative entropy of one 1-D slice, as float64."""
     total, strict = _slice_entropy_fast(p, q, normalize, skip_nan)
     if strict:
-        return _slice_entropy_strict(p, q, normalize, skip_nan)
+        return slice_entropy_strict(p, q, normalize, skip_nan)
     return total
 
 
@@ -246,7 +246,7 @@ def slice_driver_serial(p, q, normalize, skip_nan):
     """``(entropy, needs_strict)`` of one slice, ``q`` None for the Shannon
     entropy (the NumPy API calls the drivers: each case is then its own
     compiled specialization).  With ``needs_strict`` the caller recomputes
-    the slice with :func:`_slice_entropy_strict`, which a first call thus
+    the slice with :func:`slice_entropy_strict`, which a first call thus
     compiles only when its data needs it."""
     return _slice_entropy_fast(p, q, normalize, skip_nan)
 
@@ -316,9 +316,9 @@ def entropy_slice_parallel(pk, qk, normalize, skip_nan):
     """
     if qk.shape[0] == 0:
         total, strict = slice_driver_parallel(pk, None, normalize, skip_nan)
-        return _slice_entropy_strict(pk, None, normalize, skip_nan) if strict else total
+        return slice_entropy_strict(pk, None, normalize, skip_nan) if strict else total
     total, strict = slice_driver_parallel(pk, qk, normalize, skip_nan)
-    return _slice_entropy_strict(pk, qk, normalize, skip_nan) if strict else total
+    return slice_entropy_strict(pk, qk, normalize, skip_nan) if strict else total
 
 
 @kernel
@@ -358,6 +358,6 @@ def entropy_slice_serial(pk, qk, normalize, skip_nan):
     """
     if qk.shape[0] == 0:
         total, strict = slice_driver_serial(pk, None, normalize, skip_nan)
-        return _slice_entropy_strict(pk, None, normalize, skip_nan) if strict else total
+        return slice_entropy_strict(pk, None, normalize, skip_nan) if strict else total
     total, strict = slice_driver_serial(pk, qk, normalize, skip_nan)
-    return _slice_entropy_strict(pk, qk, normalize, skip_nan) if strict else total
+    return slice_entropy_strict(pk, qk, normalize, skip_nan) if strict else total
