@@ -313,6 +313,7 @@ def _logistic(classes):
     import numpy as np
 
     from .._estimators.logistic import LogisticRegression
+    from .._solvers.fit import SOLVERS
 
     try:
         import scipy.sparse
@@ -328,7 +329,7 @@ def _logistic(classes):
             if scipy is not None:
                 inputs.append(scipy.sparse.csr_matrix(np.where(np.abs(X) > 1, X, 0).astype(dtype)))
             for data in inputs:
-                for solver in ("lbfgs", "gd"):
+                for solver in sorted(SOLVERS):
                     model = LogisticRegression(solver=solver, max_iter=20, tol=1e-4)
                     proba = model.fit(data, y, sample_weight=w).predict_proba(data)
                     _finite(proba)
