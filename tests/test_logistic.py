@@ -23,8 +23,10 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 import fastxent  # noqa: E402
 from fastxent import LogisticRegression  # noqa: E402
 from fastxent._kernels.logistic import (  # noqa: E402
+    _blocks_per_chunk,
     binary_logistic_loss_grad_csr_serial,
     binary_logistic_loss_grad_serial,
+    multinomial_logistic_loss_grad_csr_parallel,
     multinomial_logistic_loss_grad_csr_serial,
     multinomial_logistic_loss_grad_parallel,
     multinomial_logistic_loss_grad_serial,
@@ -166,6 +168,38 @@ def test_loss_grad_is_identical_for_any_thread_count():
     assert results[0][0] == results[1][0]
     np.testing.assert_array_equal(results[0][1], results[1][1])
     np.testing.assert_array_equal(results[0][2], results[1][2])
+
+
+def test_csr_chunks_share_gradients_and_match_numpy_for_any_thread_count():
+    # 40,000 rows are 20 blocks: chunks of two blocks, one of them short
+    n, k = 40_000, 3
+    X, y, w = make_problem(k, n=n, d=6, seed=7)
+    X = as_storage(X, "CSR")
+    csr = (X.data, X.indices, X.indptr)
+    coef = np.random.default_rng(8).normal(size=(k, 7))
+    assert _blocks_per_chunk(csr, n, coef.size) == 2
+    # a 500,000 x 100,000 x 20-class gradient: 8 chunks of 16 MB, not one per block
+    assert _blocks_per_chunk(csr, 500_000, 20 * 100_001) == 31
+    results = []
+    for kernel, threads in [(multinomial_logistic_loss_grad_csr_serial, 1)] + [
+        (multinomial_logistic_loss_grad_csr_parallel, threads) for threads in (1, 2)
+    ]:
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        try:
+            grad = np.empty_like(coef)
+            value = kernel(*csr, y.astype(np.float64), w, coef, 2.0, True, grad)
+        finally:
+            numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        results.append((value, grad))
+    for value, grad in results[1:]:
+        assert value == results[0][0]
+        np.testing.assert_array_equal(grad, results[0][1])
+    Xref = X.toarray()
+    expected_grad = reference_gradient(Xref, y, w, coef[:, :-1], coef[:, -1], 2.0, True)
+    np.testing.assert_allclose(
+        results[0][0], reference_objective(Xref, y, w, coef[:, :-1], coef[:, -1], 2.0), rtol=1e-12
+    )
+    np.testing.assert_allclose(results[0][1], expected_grad, rtol=1e-9, atol=1e-9 * np.abs(expected_grad).max())
 
 
 # ------------------------------------------------ parity with scikit-learn

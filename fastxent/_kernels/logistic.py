@@ -27,16 +27,20 @@ so that ``tol`` means exactly what it means in scikit-learn.
 ``X`` is either a dense 2-D float32/float64 array (any layout: C-ordered rows
 are read row by row, other layouts in short column-contiguous chunks) or a
 CSR matrix given as the tuple ``(data, indices, indptr)``.  Rows are split
-into the fixed blocks of :mod:`fastxent._infra.summation`; each block writes its
-loss and gradient to its own slot and the slots are added in order with
-compensated summation, so results do not depend on the thread count.
+into the fixed blocks of :mod:`fastxent._infra.summation`, and consecutive
+blocks into chunks (:func:`_blocks_per_chunk`); each chunk is evaluated by one
+thread, its blocks in order, each block writing its loss to its own slot and
+adding its gradient to the chunk's.  The slots and the chunk gradients are
+added in order with compensated summation; as the blocks and chunks depend on
+``n`` and the gradient's size alone, results do not depend on the thread count.
 """
 
 import numba
 import numpy as np
 from numba.core import types
 
-from .._infra.jit import inline_scalar, kernel, parallel_kernel, specialized, start_thread_pool
+from .._infra.floats import max2, min2
+from .._infra.jit import inline_scalar, kernel, parallel_kernel, specialized, start_thread_pool, strict_inline
 from .._infra.summation import block_bounds, compensated_sum, compensated_sum_columns, n_blocks
 from .._math.binary import binary_logit_loss_grad
 from .._math.softmax import softmax_row_loss_grad
@@ -59,6 +63,13 @@ PARALLEL_MIN_WORK = 1 << 20
 # Rows per chunk when a dense X is not row-contiguous: 128 rows of a few
 # hundred features stay in L2 between the logit pass and the gradient pass.
 _CHUNK = 128
+# A CSR block of 2048 rows touches a few thousand gradient entries, while a
+# gradient of its own would cost zeroing and summing all k (d + 1) of them:
+# CSR blocks share one gradient per chunk, at most _MAX_GRAD_CHUNKS chunks
+# (enough for every thread of a small machine) taking at most
+# _GRAD_CHUNK_BYTES together.
+_MAX_GRAD_CHUNKS = 16
+_GRAD_CHUNK_BYTES = 1 << 27
 
 
 @inline_scalar
@@ -344,24 +355,32 @@ def _block_loss_grad(X, y, sample_weight, coef, n_outputs, start, stop, grad):
     return chosen
 
 
+@strict_inline
+def _chunk_loss_grad(X, y, sample_weight, coef, n_outputs, chunk_blocks, chunk, block_loss, grad):
+    """The blocks of one chunk, in order: their losses into ``block_loss``, their gradients added into ``grad``."""
+    n = y.shape[0]
+    nb = block_loss.shape[0]
+    first = chunk * chunk_blocks
+    last = first + chunk_blocks if first + chunk_blocks < nb else nb
+    for blk in range(first, last):
+        start, stop = block_bounds(blk, n)
+        block_loss[blk] = _block_loss_grad(X, y, sample_weight, coef, n_outputs, start, stop, grad)
+
+
 # Two drivers with the same body but distinct Python functions, so that the
 # serial and the parallel compilations never share a cache entry.
 
 
 @parallel_kernel
-def _blocks_parallel(X, y, sample_weight, coef, n_outputs, block_loss, block_grad):
-    n = y.shape[0]
-    for blk in numba.prange(n_blocks(n)):
-        start, stop = block_bounds(blk, n)
-        block_loss[blk] = _block_loss_grad(X, y, sample_weight, coef, n_outputs, start, stop, block_grad[blk])
+def _chunks_parallel(X, y, sample_weight, coef, n_outputs, chunk_blocks, block_loss, chunk_grad):
+    for chunk in numba.prange(chunk_grad.shape[0]):
+        _chunk_loss_grad(X, y, sample_weight, coef, n_outputs, chunk_blocks, chunk, block_loss, chunk_grad[chunk])
 
 
 @kernel
-def _blocks_serial(X, y, sample_weight, coef, n_outputs, block_loss, block_grad):
-    n = y.shape[0]
-    for blk in range(n_blocks(n)):
-        start, stop = block_bounds(blk, n)
-        block_loss[blk] = _block_loss_grad(X, y, sample_weight, coef, n_outputs, start, stop, block_grad[blk])
+def _chunks_serial(X, y, sample_weight, coef, n_outputs, chunk_blocks, block_loss, chunk_grad):
+    for chunk in range(chunk_grad.shape[0]):
+        _chunk_loss_grad(X, y, sample_weight, coef, n_outputs, chunk_blocks, chunk, block_loss, chunk_grad[chunk])
 
 
 @kernel
@@ -370,6 +389,22 @@ def stored_values(X):
     if isinstance(X, tuple):
         return X[0].shape[0]
     return X.shape[0] * X.shape[1]
+
+
+@kernel
+def _blocks_per_chunk(X, n, n_coef):
+    """Consecutive row blocks that share one gradient (see the module docstring).
+
+    A dense block's work, ``BLOCK × d × k`` multiply-adds, dwarfs its own
+    gradient of ``k (d + 1)`` entries: one block per chunk.  A CSR X gets
+    ``m = min(16, n_blocks(n), max(1, 2²⁷ / (8 n_coef)))`` chunks of
+    ``⌈n_blocks(n) / m⌉`` blocks, a number fixed by ``n`` and ``n_coef``.
+    """
+    nb = n_blocks(n)
+    if not isinstance(X, tuple) or nb <= 1:
+        return 1
+    most = min2(min2(_MAX_GRAD_CHUNKS, nb), max2(1, _GRAD_CHUNK_BYTES // (8 * n_coef)))
+    return (nb + most - 1) // most
 
 
 @kernel
@@ -414,13 +449,14 @@ def objective(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercep
     p = coef.shape[0]
     with_grad = grad.shape[0] > 0
     nb = n_blocks(n)
+    chunk_blocks = _blocks_per_chunk(X, n, p)
     block_loss = np.zeros(nb)
-    block_grad = np.zeros((nb, p if with_grad else 0))
+    chunk_grad = np.zeros(((nb + chunk_blocks - 1) // chunk_blocks, p if with_grad else 0))
     if use_pool:
-        _blocks_parallel(X, y, sample_weight, coef, n_outputs, block_loss, block_grad)
+        _chunks_parallel(X, y, sample_weight, coef, n_outputs, chunk_blocks, block_loss, chunk_grad)
     else:
-        _blocks_serial(X, y, sample_weight, coef, n_outputs, block_loss, block_grad)
-    data_grad = compensated_sum_columns(block_grad)
+        _chunks_serial(X, y, sample_weight, coef, n_outputs, chunk_blocks, block_loss, chunk_grad)
+    data_grad = compensated_sum_columns(chunk_grad)
     d1 = p // n_outputs
     penalty = 0.0
     for c in range(n_outputs):

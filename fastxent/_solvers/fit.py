@@ -37,10 +37,10 @@ __all__ = [
 SOLVERS = {"lbfgs": lbfgs_solve, "gd": gd_solve, "newton-cholesky": newton_solve}
 
 
-# choose_solver: "newton-cholesky" while its Hessians cost at most this many
-# loss-and-gradient passes' worth of multiply-adds (one Hessian costs
-# k (k+1)/2 · n (d+1)²/2 + (k (d+1))³/3, one pass 2 k · max(stored values, n)),
-# and while the k (d+1) square Hessian stays small.
+# choose_solver: "newton-cholesky" (binary fits only) while its Hessians cost
+# at most this many loss-and-gradient passes' worth of multiply-adds (one
+# Hessian costs n (d+1)²/2 + (d+1)³/3, one pass 2 max(stored values, n)), and
+# while the (d+1) square Hessian stays small.
 NEWTON_MAX_PASSES = 150
 NEWTON_MAX_COEFFICIENTS = 2048
 
@@ -48,17 +48,21 @@ NEWTON_MAX_COEFFICIENTS = 2048
 def choose_solver(n_samples, n_features, n_classes, is_sparse, density):
     """The solver expected to fit a problem of this shape fastest.
 
-    * ``"newton-cholesky"`` when rows far outnumber coefficients: a Newton
-      iteration costs ``k (k+1)/2`` weighted Gram passes of ``(d+1)²/2``
-      multiply-adds per row (sparse rows are expanded) and a
-      ``(k (d+1))³/3`` factorization; it is chosen while that is at most
-      ``NEWTON_MAX_PASSES`` loss-and-gradient passes (``2 k`` multiply-adds
-      per stored value) and ``k (d+1) <= NEWTON_MAX_COEFFICIENTS``.
-      Measured in one run each (make_classification, tol 1e-8, C = 1,
-      2 cores shared with other work, so ratios only): 5e5 × 20 binary
-      newton-cholesky 7 iterations 1.3 s, gd 20 iterations 5.6 s;
-      1e5 × 100 binary 6 iterations 0.91 s, gd 18 iterations 2.2 s;
-      1e5 × 100 five classes 7 iterations 10.2 s, gd 39 iterations 13.9 s.
+    * ``"newton-cholesky"`` for a binary fit whose rows far outnumber its
+      coefficients: a Newton iteration costs a weighted Gram pass of
+      ``(d+1)²/2`` multiply-adds per row (sparse rows are expanded) and a
+      ``(d+1)³/3`` factorization; it is chosen while that is at most
+      ``NEWTON_MAX_PASSES`` loss-and-gradient passes (2 multiply-adds per
+      stored value) and ``d + 1 <= NEWTON_MAX_COEFFICIENTS``.  Measured in
+      one run each (make_classification, tol 1e-8, C = 1, 2 cores shared
+      with other work, so ratios only): 5e5 × 20 binary newton-cholesky
+      7 iterations 1.3 s, gd 20 iterations 5.6 s; 1e5 × 100 binary
+      6 iterations 0.91 s, gd 18 iterations 2.2 s.  A k-class Hessian costs
+      ``k (k+1)/2`` Gram passes and a ``(k (d+1))³/3`` factorization, which
+      gd's cheaper iterations beat: five classes, 2e4 × 100, gd 34 iterations
+      1.3 s, newton-cholesky 6 iterations 1.8 s; 1e5 × 100, gd 33 iterations
+      6.2 s, newton-cholesky 6 iterations 7.3 s (one interleaved run each,
+      load average 4 to 4.7 on 2 cores).
     * ``"gd"`` (accelerated gradient descent preconditioned by the Hessian at
       zero) when that preconditioner is built
       (:func:`fastxent._solvers.gram.preconditioner_worthwhile`): many
@@ -83,9 +87,9 @@ def choose_solver(n_samples, n_features, n_classes, is_sparse, density):
     k = 1 if n_classes <= 2 else int(n_classes)
     n_coef = int(n_features) + 1
     stored = float(n_samples) * n_features * (density if is_sparse else 1.0)
-    one_pass = 2.0 * k * max(stored, float(n_samples), 1.0)
-    hessian = 0.25 * k * (k + 1) * n_samples * n_coef * n_coef + (k * n_coef) ** 3 / 3.0
-    if k * n_coef <= NEWTON_MAX_COEFFICIENTS and hessian <= NEWTON_MAX_PASSES * one_pass:
+    one_pass = 2.0 * max(stored, float(n_samples), 1.0)
+    hessian = 0.5 * n_samples * n_coef * n_coef + n_coef**3 / 3.0
+    if k == 1 and n_coef <= NEWTON_MAX_COEFFICIENTS and hessian <= NEWTON_MAX_PASSES * one_pass:
         return "newton-cholesky"
     if preconditioner_worthwhile(int(stored), int(n_samples), n_coef, k):
         return "gd"
