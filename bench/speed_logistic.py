@@ -247,7 +247,7 @@ def summary_line(info, rows):
     fastest = min(others, key=lambda r: r["seconds"]) if others else None
     ratio = fastest["seconds"] / ours[0]["seconds"] if fastest and ours else float("nan")
     worst = max(r["objective_rel_diff"] for r in timed)
-    cells = " | ".join(f"{r['peer']} {r['seconds']:.3f} s ({r['n_iter']} it)" for r in timed)
+    cells = "; ".join(f"{r['peer']} {r['seconds']:.3f} s ({r['n_iter']} it)" for r in timed)
     label = info["config"] + (" (quick)" if info["quick"] else "")
     peer = f"{fastest['peer']} {fastest['seconds']:.3f} s" if fastest else "-"
     return f"| {label} | {cells} | {peer} | {ratio:.2f}x | {worst:.1e} |", ratio, worst
