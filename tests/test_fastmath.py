@@ -33,7 +33,18 @@ def _map_exp(x, out):
         out[i] = fm.exp(x[i])
 
 
-MAPS = {"log": (_map_log, np.log), "log1p": (_map_log1p, np.log1p), "exp": (_map_exp, np.exp)}
+@kernel
+def _map_log_positive(x, out):
+    for i in range(x.shape[0]):
+        out[i] = fm.log_positive(x[i])
+
+
+MAPS = {
+    "log": (_map_log, np.log),
+    "log1p": (_map_log1p, np.log1p),
+    "exp": (_map_exp, np.exp),
+    "log_positive": (_map_log_positive, np.log),
+}
 
 
 def apply(name, x):
@@ -84,7 +95,14 @@ def neighbours(values, k=3):
     return np.concatenate(out)
 
 
+def positive_normal(x):
+    """The arguments of ``log_positive``: positive, normal and finite."""
+    return x[(x >= np.finfo(np.float64).tiny) & (x < np.inf)]
+
+
 def adversarial(name):
+    if name == "log_positive":
+        return positive_normal(adversarial("log"))
     two_powers = np.ldexp(1.0, np.arange(-1074, 1024))
     if name == "log":
         return np.concatenate(
@@ -120,6 +138,8 @@ def adversarial(name):
 
 
 def domain(name, rng, n):
+    if name == "log_positive":
+        return positive_normal(random_doubles(rng, n))
     if name == "log":
         return random_doubles(rng, n)
     if name == "log1p":
@@ -129,7 +149,7 @@ def domain(name, rng, n):
     )
 
 
-@pytest.mark.parametrize("name", ["log", "log1p", "exp"])
+@pytest.mark.parametrize("name", ["log", "log1p", "exp", "log_positive"])
 def test_within_one_ulp_of_numpy_on_millions_of_points(name):
     rng = np.random.default_rng(20261125)
     x = np.concatenate([domain(name, rng, 2_000_000), adversarial(name)])
@@ -144,7 +164,7 @@ def test_within_one_ulp_of_numpy_on_millions_of_points(name):
 
 
 @pytest.mark.skipif(not HAS_LONG_DOUBLE, reason="needs an 80-bit long double reference")
-@pytest.mark.parametrize("name,bound", [("log", 0.85), ("log1p", 0.9), ("exp", 0.95)])
+@pytest.mark.parametrize("name,bound", [("log", 0.85), ("log1p", 0.9), ("exp", 0.95), ("log_positive", 0.85)])
 def test_error_against_long_double_reference_is_below_one_ulp(name, bound):
     rng = np.random.default_rng(7)
     x = np.concatenate([domain(name, rng, 1_000_000), adversarial(name)])
@@ -220,7 +240,7 @@ def test_subnormal_inputs_and_results(name):
     assert ulp_distance(got, expected).max() <= 1
 
 
-@pytest.mark.parametrize("name", ["log", "log1p", "exp"])
+@pytest.mark.parametrize("name", ["log", "log1p", "exp", "log_positive"])
 def test_float32_arguments_are_widened_exactly(name):
     rng = np.random.default_rng(5)
     x32 = (rng.random(10_000) * 4).astype(np.float32)
@@ -229,12 +249,21 @@ def test_float32_arguments_are_widened_exactly(name):
 
 # Not cached (cache=True disables inspection of code loaded from disk) and
 # compiled like a user's own fast-math loop.
-@numba.njit(fastmath=FASTMATH)
-def _user_sum_log(p):
-    acc = 0.0
-    for i in range(p.shape[0]):
-        acc += fm.log(p[i])
-    return acc
+def _user_sum(func):
+    """``sum(func(p_i))`` as a user's fast-math loop."""
+
+    @numba.njit(fastmath=FASTMATH)
+    def total(p):
+        acc = 0.0
+        for i in range(p.shape[0]):
+            acc += func(p[i])
+        return acc
+
+    return total
+
+
+_user_sum_log = _user_sum(fm.log)
+_user_sum_log_positive = _user_sum(fm.log_positive)
 
 
 @numba.njit(fastmath=FASTMATH)
@@ -274,6 +303,23 @@ def test_loops_calling_them_vectorize_without_libm_calls(func):
     # division of the log/exp polynomial included)
     assert len(PACKED_DOUBLE.findall(asm)) > 20
     assert re.search(r"vdivpd\s+[^\n]*%[yz]mm", asm)
+
+
+def test_log_positive_vectorizes_with_fused_multiply_adds_and_no_tests():
+    p = np.random.default_rng(0).random(10_000) + 0.5
+    assert _user_sum_log_positive(p) == pytest.approx(np.log(p).sum(), rel=1e-13)
+    asm = "\n".join(_user_sum_log_positive.inspect_asm().values())
+    assert re.search(r"vfmadd\w*pd\s+[^\n]*%[yz]mm", asm)
+    assert re.search(r"vdivpd\s+[^\n]*%[yz]mm", asm)
+    # log's special values are packed compares and blends; log_positive has
+    # only the loop's own compare-free body
+    assert not re.search(r"vcmp\w*pd\s+[^\n]*%[yz]mm", _vector_body(asm))
+
+
+def _vector_body(asm):
+    """The instructions of the innermost loop with packed divisions."""
+    blocks = re.split(r"\n(?=\.LBB)", asm)
+    return next(b for b in blocks if re.search(r"vdivpd\s+[^\n]*%[yz]mm", b))
 
 
 def test_vectorized_sums_match_numpy():

@@ -30,7 +30,7 @@ import numpy as np
 from .._infra.floats import SMALLEST_NORMAL
 from .._infra.jit import inline_scalar, kernel, parallel_kernel
 from .._infra.summation import BLOCK
-from .._math.elementary import log
+from .._math.elementary import log_positive
 from .._math.special import rel_entr_from_log
 from .entropy_slices import _kept, _shannon_term, _slice_entropy, slice_entropy_strict
 
@@ -160,7 +160,9 @@ def _scaled_relative_term(v, s, w, t):
     # A subnormal product has lost digits (rows of tiny values): strict then.
     subnormal = (numerator < SMALLEST_NORMAL) | (denominator < SMALLEST_NORMAL)
     extreme = positive & ((ratio >= math.inf) | (ratio < SMALLEST_NORMAL) | (ratio != ratio) | subnormal)
-    return rel_entr_from_log(v, w, log(ratio)), extreme
+    # log_positive: where the ratio is not positive normal, either the
+    # logarithm is unused (v or w is not positive) or the row goes strict.
+    return rel_entr_from_log(v, w, log_positive(ratio)), extreme
 
 
 @kernel

@@ -39,7 +39,9 @@ one division per term, which keeps the exact 0).  ``entr`` and
 ``rel_entr`` are
 :mod:`fastxent._math.special`'s definitions (0 log 0 = 0, negative values give
 -inf / inf, nan propagates), fed with the vectorizable
-:func:`fastxent._math.elementary.log`.  A slice is recomputed with the strict
+:func:`fastxent._math.elementary.log` (the relative terms with
+:func:`~fastxent._math.elementary.log_positive`, since their ratios outside
+the normal range go to the strict formulas anyway).  A slice is recomputed with the strict
 (libm) formulas when some ratio ``p_i / q_i`` leaves the normal range,
 where SciPy takes the logarithms separately.
 
@@ -62,7 +64,7 @@ import numpy as np
 from .._infra.floats import SMALLEST_NORMAL
 from .._infra.jit import inline_scalar, kernel, parallel_kernel, scalar
 from .._infra.summation import block_bounds, compensated_sum, n_blocks
-from .._math.elementary import log
+from .._math.elementary import log, log_positive
 from .._math.special import entr, entr_from_log, rel_entr, rel_entr_from_log
 
 __all__ = [
@@ -98,13 +100,15 @@ def _shannon_term(v, s):
 
 @inline_scalar
 def _relative_term(v, s, w, t):
-    """``(rel_entr(v/S, w/T), needs_strict)``: the flag marks a ratio out of the normal range."""
+    """``(rel_entr(v/S, w/T), needs_strict)``: the flag marks a ratio out of the normal range (or nan)."""
     x = _divide(v, s)
     y = _divide(w, t)
     ratio = x / y
     positive = (x > 0.0) & (y > 0.0)
-    extreme = positive & ((ratio >= math.inf) | (ratio <= SMALLEST_NORMAL))
-    return rel_entr_from_log(x, y, log(ratio)), extreme
+    extreme = positive & ((ratio >= math.inf) | (ratio <= SMALLEST_NORMAL) | (ratio != ratio))
+    # log_positive: where the ratio is not positive normal, either the
+    # logarithm is unused (x or y is not positive) or the slice goes strict.
+    return rel_entr_from_log(x, y, log_positive(ratio)), extreme
 
 
 # ------------------------------------------------------------ one slice

@@ -25,9 +25,10 @@ import math
 import numba
 import numpy as np
 
+from .._infra.floats import SMALLEST_NORMAL
 from .._infra.jit import inline_scalar, kernel, parallel_kernel
 from .._infra.summation import BLOCK, block_bounds, compensated_sum, n_blocks
-from .._math.elementary import log
+from .._math.elementary import log, log_positive
 from .._math.special import rel_entr_from_log
 from .entropy_rows import _load_transposed, rows_per_task, tile_buffers
 from .entropy_slices import _slice_sums
@@ -61,8 +62,11 @@ def _js_term(v, s_inv, w, t_inv):
     .. math:: x \\log\\frac{x}{m} + y \\log\\frac{y}{m} = lo \\log b + hi \\log(2 - b)
 
     one division for both ratios and no special-value tests per term (they
-    are left to the rare rows that need them).  Equal values give ``b = 1``
-    exactly, hence 0.
+    are left to the rare rows that need them): both logarithms take
+    positive normal arguments (``2 - b`` lies in ``[1, 2]``; a subnormal
+    ``b`` sends the row to the exact formula), so the check-free
+    :func:`~fastxent._math.elementary.log_positive` serves.  Equal values
+    give ``b = 1`` exactly, hence 0.
     """
     x = np.float64(v) * s_inv
     y = np.float64(w) * t_inv
@@ -70,10 +74,15 @@ def _js_term(v, s_inv, w, t_inv):
     hi = y if x < y else x
     total = x + y
     b = (lo + lo) / total
-    term = hi * log(2.0 - b) + (lo * log(b) if lo > 0.0 else 0.0)
+    usable_b = b >= SMALLEST_NORMAL
+    # A b that log_positive does not define (0 when lo = 0, nan when x = y = 0)
+    # is replaced by 1: lo log 1 = 0 is right for lo = 0, and the other
+    # cases are discarded by the selects below.
+    term = hi * log_positive(2.0 - b) + lo * log_positive(b if usable_b else 1.0)
     term = 0.0 if hi == 0.0 else term
-    # x + y < inf: neither is inf (nor nan, which also fails the other tests)
-    ordinary = (x >= 0.0) & (y >= 0.0) & (total < math.inf)
+    # x + y < inf: neither is inf (nor nan, which also fails the other tests);
+    # a subnormal b with lo > 0 loses digits: the exact formula then.
+    ordinary = (x >= 0.0) & (y >= 0.0) & (total < math.inf) & (usable_b | (lo == 0.0))
     return term if ordinary else math.nan
 
 

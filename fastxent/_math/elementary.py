@@ -38,6 +38,9 @@ Contracts (float64 result; float32 arguments are widened first):
 * ``log(x)``   natural log; log(0) = -inf, log(x < 0) = nan, log(inf) = inf
 * ``log1p(x)`` log(1 + x), accurate for tiny x; log1p(-1) = -inf, x < -1 -> nan
 * ``exp(x)``   e**x; exp(-inf) = 0, overflow -> inf, subnormal results kept
+* ``log_positive(x)`` log(x) for positive normal finite x only (no special
+  values; fused multiply-adds): for loops that route the other arguments
+  elsewhere
 """
 
 import math
@@ -45,9 +48,9 @@ import math
 import numpy as np
 
 from .._infra.floats import SMALLEST_NORMAL, float_bits, float_from_bits, max2, min2
-from .._infra.jit import scalar, strict_inline
+from .._infra.jit import contracted_scalar, scalar, strict_inline
 
-__all__ = ["log", "log1p", "exp"]
+__all__ = ["log", "log1p", "exp", "log_positive"]
 
 # fdlibm e_log.c: ln2 split so that k * LN2_HI is exact for |k| < 2**20.
 LN2_HI = 6.93147180369123816490e-01
@@ -153,6 +156,33 @@ def log(x):
     result = x if x == math.inf else result
     result = math.nan if x < 0.0 else result
     return x + x if x != x else result
+
+
+@contracted_scalar
+def log_positive(x):
+    """Natural logarithm of a positive normal number: :func:`log` without its
+    special values, with fused multiply-adds; < 1 ulp.
+
+    ``log_positive(x) -> value``
+
+    For loops that have already sorted out the arguments outside
+    ``[2**-1022, inf)`` (0, subnormals, negatives, inf and nan give a
+    meaningless finite or nan value, which the caller discards): no test
+    and no select per element, and the fused polynomial, make it about
+    twice as fast as :func:`log` in a vectorized loop.  Its results may
+    differ from :func:`log` in the last bit.
+
+    Parameters
+    ----------
+    x : float32 or float64 scalar, positive, normal and finite
+        Widened to float64 first.
+
+    Returns
+    -------
+    value : float64
+    """
+    f, k = _split_exponent(np.float64(x))
+    return _log_reduced(f, _small_int_to_float(k), 0.0)
 
 
 @scalar
