@@ -3,12 +3,13 @@
 import threading
 import time
 
+import numpy as np
 import pytest
 from numba.core import caching
 
-from fastxent import kernels
+from fastxent import kernels, ufuncs
 from fastxent._infra import disk_cache
-from fastxent._infra.jit import CACHE
+from fastxent._infra.jit import CACHE, UFUNC_OWNERS
 
 pytestmark = pytest.mark.skipif(disk_cache.fcntl is None, reason="file locks need fcntl (POSIX)")
 
@@ -66,3 +67,11 @@ def test_a_read_only_cache_folder_is_read_without_a_lock(tmp_path):
 def test_fastxent_kernels_use_the_locked_cache_file():
     for name in ("log", "binary_cross_entropy_serial", "entropy_rows_parallel", "fit_binary_logistic"):
         assert type(getattr(kernels, name)._cache._cache_file) is disk_cache.LockedCacheFile, name
+
+
+@pytest.mark.skipif(not CACHE, reason="caching is turned off (FASTXENT_CACHE=0)")
+def test_fastxent_ufuncs_use_the_locked_cache_file():
+    assert ufuncs.xlogy(2.0, 3.0) == pytest.approx(2.0 * np.log(3.0))
+    owners = [owner for owner in UFUNC_OWNERS if owner.ufunc is ufuncs.xlogy]
+    assert len(owners) == 1
+    assert type(owners[0]._dispatcher.cache._cache_file) is disk_cache.LockedCacheFile

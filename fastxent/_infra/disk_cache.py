@@ -60,8 +60,13 @@ class LockedCacheFile(caching.IndexDataCacheFile):
 
 
 def guard(dispatcher):
-    """Make a caching dispatcher's cache file a :class:`LockedCacheFile`; returns the dispatcher."""
-    cache_file = getattr(getattr(dispatcher, "_cache", None), "_cache_file", None)
+    """Make a caching dispatcher's cache file a :class:`LockedCacheFile`; returns the dispatcher.
+
+    ``dispatcher``: a function's (its cache is ``_cache``) or a ufunc's
+    (``cache``, set once caching is enabled).
+    """
+    cache = getattr(dispatcher, "_cache", None) or getattr(dispatcher, "cache", None)
+    cache_file = getattr(cache, "_cache_file", None)
     if type(cache_file) is caching.IndexDataCacheFile:
         cache_file.__class__ = LockedCacheFile
     return dispatcher

@@ -44,6 +44,7 @@ import warnings
 import numba
 import numba.extending
 import numpy as np
+from numba.np.ufunc.decorators import Vectorize
 
 from .disk_cache import guard
 
@@ -207,11 +208,23 @@ def ufunc(signatures):
     def wrap(func):
         if JIT_DISABLED:
             return PythonUfunc(func, signatures)
-        compiled = _with_cache_policy(lambda cache: numba.vectorize(signatures, cache=cache, nopython=True)(func))
+        compiled = _with_cache_policy(lambda cache: _locked_vectorize(func, signatures, cache))
         UFUNC_OWNERS.append(compiled)
         return compiled.ufunc
 
     return wrap
+
+
+def _locked_vectorize(func, signatures, cache):
+    """``numba.vectorize(signatures, cache=cache, nopython=True)(func)`` with the
+    cache file guarded (see :mod:`fastxent._infra.disk_cache`) before the loops
+    are compiled and written: the steps of ``numba.vectorize`` itself."""
+    vectorized = Vectorize(func, cache=cache, nopython=True)
+    guard(vectorized._dispatcher)
+    for signature in signatures:
+        vectorized.add(signature)
+    vectorized.disable_compile()
+    return vectorized.build_ufunc()
 
 
 class PythonUfunc:
