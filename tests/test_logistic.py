@@ -23,6 +23,7 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 import fastxent  # noqa: E402
 from fastxent import LogisticRegression  # noqa: E402
 from fastxent._kernels.logistic import (  # noqa: E402
+    PARALLEL_MIN_WORK,
     _blocks_per_chunk,
     binary_logistic_loss_grad_csr_serial,
     binary_logistic_loss_grad_serial,
@@ -36,7 +37,9 @@ from fastxent._solvers.fit import (  # noqa: E402
     fit_binary_logistic_csr,
     fit_multinomial_logistic,
     fit_multinomial_logistic_csr,
+    thread_pool_used,
 )
+from fastxent._solvers.lbfgs import lbfgs_solve  # noqa: E402
 
 SOLVERS = ("lbfgs", "gd", "newton-cholesky")
 
@@ -275,6 +278,21 @@ def test_sparse_input_matches_dense(solver):
     csr = LogisticRegression(solver=solver, tol=1e-9, max_iter=5000).fit(sparse.csr_matrix(X), y, sample_weight=w)
     np.testing.assert_allclose(csr.coef_, dense.coef_, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(csr.predict_proba(sparse.csr_matrix(X)), dense.predict_proba(X), atol=1e-10)
+
+
+def test_serial_fit_compiles_no_parallel_driver():
+    """Below every pool threshold the estimator passes parallel=None, whose
+    type prunes the parallel drivers when the solver is compiled."""
+    X, y, _ = make_problem(2, n=800, d=6, seed=8)
+    LogisticRegression(solver="lbfgs").fit(X, y)
+    parallel_types = {sig[-1] for sig in lbfgs_solve.signatures}
+    assert numba.types.none in parallel_types
+    assert not thread_pool_used("lbfgs", 800, 6, 1, 800 * 6)
+    assert thread_pool_used("lbfgs", PARALLEL_MIN_WORK, 1, 1, PARALLEL_MIN_WORK)
+    assert not thread_pool_used("gd", 800, 6000, 5, 800 * 6000 // 1000)  # no preconditioner, few values
+    assert not thread_pool_used("newton-cholesky", 800, 6, 1, 800 * 6)
+    assert thread_pool_used("newton-cholesky", 20_000, 6, 1, 20_000 * 6)  # Gram chunks
+    assert thread_pool_used("newton-cholesky", 800, 60, 1, 800 * 60)  # a Gram tile split between threads
 
 
 def test_float32_input_fits_like_float64():

@@ -28,7 +28,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without scikit-l
 
 from .._infra.dispatch import run
 from .._solvers.fit import SOLVERS as _SOLVERS
-from .._solvers.fit import choose_solver
+from .._solvers.fit import choose_solver, thread_pool_used
 
 __all__ = ["LogisticRegression", "ConvergenceWarning"]
 
@@ -244,12 +244,16 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         target = y_index.astype(np.float64)
         coef = self._initial_coef(classes, n_outputs, X.shape[1])
         X_arg = _csr_arrays(X) if _is_sparse(X) else X
-        work = (X.nnz if _is_sparse(X) else X.size) * n_outputs
+        stored = X.nnz if _is_sparse(X) else X.size
+        # below the solver's own thresholds the pool stays idle: run the serial fit, compiled without it
+        used = thread_pool_used(solver, X.shape[0], X.shape[1], n_outputs, stored)
+        work = stored * n_outputs if used else 0
         solve = _SOLVERS[solver]
         max_iter = min(int(self.max_iter), _MAX_ITER)
         n_iter, converged, history = run(
             lambda *args: solve(*args, True),
-            lambda *args: solve(*args, False),
+            # None, not False: the serial fit compiles no parallel driver
+            lambda *args: solve(*args, None),
             work,
             X_arg,
             target,

@@ -438,10 +438,11 @@ def loss_grad(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercep
         ``a`` and ``λ`` of ``F = a Σ s_i ℓ_i + λ/2 ‖w‖²``.
     fit_intercept : bool
         If false, the intercept entries of ``grad`` are set to 0.
-    parallel : bool
+    parallel : bool or None
         Whether the thread pool may be used (it is, from ``PARALLEL_MIN_WORK``
         stored values × outputs on); false in a forked child of a GNU OpenMP
-        process.
+        process.  None: never, decided when the caller is compiled, so that
+        no parallel driver is compiled for it.
     grad : 1-D float64 array like ``coef``, or empty
         Receives ∇F; an empty array skips the gradient (F only, less work).
 
@@ -450,13 +451,16 @@ def loss_grad(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercep
     float
         F(coef).
     """
-    use_pool = parallel and stored_values(X) * n_outputs >= PARALLEL_MIN_WORK
+    use_pool = parallel  # None stays None: objective then compiles the serial driver alone
+    if parallel is not None:
+        use_pool = parallel and stored_values(X) * n_outputs >= PARALLEL_MIN_WORK
     return objective(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercept, use_pool, grad)
 
 
 @kernel
 def objective(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercept, use_pool, grad):
-    """:func:`loss_grad` on the thread pool (``use_pool``) or in the calling thread."""
+    """:func:`loss_grad` on the thread pool (``use_pool``) or in the calling thread (false or None;
+    None compiles no parallel driver)."""
     n = y.shape[0]
     p = coef.shape[0]
     d1 = p // n_outputs
@@ -471,7 +475,8 @@ def objective(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercep
     chunk_blocks = _blocks_per_chunk(X, n, p)
     block_loss = np.zeros(nb)
     chunk_grad = np.zeros(((nb + chunk_blocks - 1) // chunk_blocks, p if with_grad else 0))
-    if use_pool:
+    # `is None` of an argument is pruned when this is compiled: a None caller never types the parallel call.
+    if use_pool is not None and use_pool:
         _chunks_parallel(X, y, sample_weight, work_coef, n_outputs, chunk_blocks, block_loss, chunk_grad)
     else:
         _chunks_serial(X, y, sample_weight, work_coef, n_outputs, chunk_blocks, block_loss, chunk_grad)
@@ -546,7 +551,7 @@ def binary_logistic_loss_grad_serial(X, y, sample_weight, coef, C, fit_intercept
     >>> grad
     array([-1.5,  0. , -0.5])
     """
-    return objective(X, y, sample_weight, coef, 1, C, 1.0, fit_intercept, False, grad)
+    return objective(X, y, sample_weight, coef, 1, C, 1.0, fit_intercept, None, grad)
 
 
 @kernel  # its prange loops are in the parallel driver it calls
@@ -628,7 +633,7 @@ def multinomial_logistic_loss_grad_serial(X, y, sample_weight, coef, C, fit_inte
            [-0.      ,  0.666667, -0.      ],
            [-1.      , -0.333333, -0.      ]])
     """
-    return _multinomial(X, y, sample_weight, coef, C, fit_intercept, False, grad)
+    return _multinomial(X, y, sample_weight, coef, C, fit_intercept, None, grad)
 
 
 @kernel  # its prange loops are in the parallel driver it calls
@@ -705,7 +710,7 @@ def binary_logistic_loss_grad_csr_serial(data, indices, indptr, y, sample_weight
     >>> grad
     array([-1.5,  0. , -0.5])
     """
-    return objective((data, indices, indptr), y, sample_weight, coef, 1, C, 1.0, fit_intercept, False, grad)
+    return objective((data, indices, indptr), y, sample_weight, coef, 1, C, 1.0, fit_intercept, None, grad)
 
 
 @kernel  # its prange loops are in the parallel driver it calls
@@ -783,7 +788,7 @@ def multinomial_logistic_loss_grad_csr_serial(data, indices, indptr, y, sample_w
            [-0.      ,  0.666667, -0.      ],
            [-1.      , -0.333333, -0.      ]])
     """
-    return _multinomial((data, indices, indptr), y, sample_weight, coef, C, fit_intercept, False, grad)
+    return _multinomial((data, indices, indptr), y, sample_weight, coef, C, fit_intercept, None, grad)
 
 
 @kernel  # its prange loops are in the parallel driver it calls

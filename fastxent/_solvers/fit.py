@@ -19,9 +19,10 @@ from numba.core import types
 from numba.core.errors import TypingError
 
 from .._infra.jit import JIT_DISABLED, kernel, specialized
+from .._kernels.logistic import PARALLEL_MIN_WORK
 from .common import start_coef
 from .gd import gd_solve
-from .gram import preconditioner_worthwhile
+from .gram import gram_uses_pool, preconditioner_worthwhile
 from .lbfgs import lbfgs_solve
 from .newton import newton_solve
 
@@ -94,6 +95,39 @@ def choose_solver(n_samples, n_features, n_classes, is_sparse, density):
     if preconditioner_worthwhile(int(stored), int(n_samples), n_coef, k):
         return "gd"
     return "lbfgs"
+
+
+def thread_pool_used(solver, n_samples, n_features, n_outputs, stored):
+    """Whether ``SOLVERS[solver]`` called with ``parallel=True`` could run anything on the thread pool.
+
+    A fit for which this is false runs with ``parallel=None`` and compiles no
+    parallel driver, at no cost in speed: the loss-and-gradient passes (and
+    newton-cholesky's row probabilities) use the pool from
+    ``PARALLEL_MIN_WORK`` stored values × outputs on; newton-cholesky's
+    Hessians, and gd's preconditioner when it builds one, accumulate a Gram
+    matrix, on the pool from a size :func:`fastxent._solvers.gram.gram_uses_pool` tells.
+
+    Parameters
+    ----------
+    solver : str
+        A key of :data:`SOLVERS`.
+    n_samples, n_features : int
+        Shape of ``X``.
+    n_outputs : int
+        1 for the binary model, k for k classes.
+    stored : int
+        Values stored in ``X`` (``n_samples × n_features`` when dense).
+
+    Returns
+    -------
+    bool
+    """
+    if stored * n_outputs >= PARALLEL_MIN_WORK:
+        return True
+    n_coef = n_features + 1
+    if solver == "gd" and not preconditioner_worthwhile(stored, n_samples, n_coef, n_outputs):
+        return False
+    return solver != "lbfgs" and gram_uses_pool(n_samples, n_coef)
 
 
 def _unknown_solver(name):

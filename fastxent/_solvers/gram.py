@@ -207,7 +207,8 @@ def _gram_rows(X, sample_weight, n_coef, start, stop, parallel, inv_scale, G):
     for lo in range(start, stop, _ROWS):
         hi = min(lo + _ROWS, stop)
         _fill_tile(X, sample_weight, n_coef, lo, hi, T, inv_scale)
-        if parallel and (hi - lo) * padded * padded >= 1 << 17:
+        # parallel=None prunes the parallel call when this is compiled (as in loss_grad)
+        if parallel is not None and parallel and (hi - lo) * padded * padded >= 1 << 17:
             _accumulate_parallel(T, hi - lo, G)
         else:
             _accumulate_serial(T, hi - lo, G)
@@ -220,6 +221,16 @@ def _chunk_rows(n, padded):
     most = min(_MAX_CHUNKS, max(1, _CHUNK_BYTES // (8 * padded * padded)), max(1, n // _MIN_CHUNK_ROWS))
     tiles = (n + _ROWS - 1) // _ROWS
     return (tiles + most - 1) // most * _ROWS
+
+
+def gram_uses_pool(n_rows, n_coef):
+    """Whether :func:`weighted_gram` of ``n_rows`` rows and ``n_coef`` columns, given
+    ``parallel=True``, runs on the thread pool: with more than one chunk, or a
+    tile large enough for :func:`_gram_rows` to split."""
+    padded = (n_coef + 3) // 4 * 4
+    if n_rows > _chunk_rows(n_rows, padded):
+        return True
+    return min(_ROWS, n_rows) * padded * padded >= 1 << 17
 
 
 @parallel_kernel
@@ -249,13 +260,14 @@ def _scaled_gram(X, sample_weight, n_coef, parallel, inv_scale):
         _gram_rows(X, sample_weight, n_coef, 0, n, parallel, inv_scale, G)
     else:
         partial = np.zeros((n_chunks, padded, padded))
-        if parallel:
+        if parallel is not None and parallel:
             _gram_chunks_parallel(X, sample_weight, n_coef, inv_scale, chunk_rows, partial)
         else:
             for chunk in range(n_chunks):
                 start = chunk * chunk_rows
                 stop = min(start + chunk_rows, n)
-                _gram_rows(X, sample_weight, n_coef, start, stop, False, inv_scale, partial[chunk])
+                # parallel is False or None here; None keeps the pool out of this compilation
+                _gram_rows(X, sample_weight, n_coef, start, stop, parallel, inv_scale, partial[chunk])
         G = partial[0]
         for chunk in range(1, n_chunks):
             G += partial[chunk]

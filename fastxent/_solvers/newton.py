@@ -126,7 +126,8 @@ def row_probabilities(X, n_rows, coef, n_outputs, parallel):
     softmax(z_i) otherwise (each row computed alone: any thread count gives
     the same values)."""
     P = np.empty((n_rows, n_outputs))
-    if parallel and stored_values(X) * n_outputs >= PARALLEL_MIN_WORK:
+    # parallel=None prunes the parallel call when this is compiled (as in loss_grad)
+    if parallel is not None and parallel and stored_values(X) * n_outputs >= PARALLEL_MIN_WORK:
         _probabilities_parallel(X, coef, n_outputs, P)
     else:
         _probabilities_serial(X, coef, n_outputs, P)

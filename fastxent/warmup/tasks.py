@@ -320,7 +320,11 @@ def _logistic(classes):
     except ImportError:  # dense input only without SciPy (CSR input needs it)
         scipy = None
     rng = np.random.default_rng(5)
-    for n, d in ((_SMALL, 4), (_LARGE // 4, 8)):
+    # A fit below every thread-pool threshold compiles its solver without the
+    # pool (parallel=None), one above them with it: the small fits give the
+    # first, the large ones (over PARALLEL_MIN_WORK stored values, the CSR
+    # copy too) the second.
+    for n, d in ((_SMALL, 4), (_LARGE // 4, 128)):
         X = rng.normal(size=(n, d))
         y = np.argmax(X[:, :classes] + rng.normal(size=(n, classes)), axis=1)
         w = rng.uniform(0.5, 2.0, size=n)
