@@ -58,6 +58,9 @@ _ROWS = 512
 _MAX_CHUNKS = 16
 _MIN_CHUNK_ROWS = 4 * _ROWS
 _CHUNK_BYTES = 1 << 26
+# A tile's blocks are shared out to the thread pool from this many
+# multiply-adds (rows × padded²) on; smaller tiles are accumulated serially.
+_SPLIT_TILE_WORK = 1 << 17
 # Largest d + 1 for which M is built: its Cholesky factorization is serial
 # and costs (d+1)³/3 multiply-adds (0.36e9 at 1024).  Measured worthwhile at
 # d = 1000 (2e4 × 1000 binary: 28 iterations in 0.46 s against 2185 in 18.3 s).
@@ -208,7 +211,7 @@ def _gram_rows(X, sample_weight, n_coef, start, stop, parallel, inv_scale, G):
         hi = min(lo + _ROWS, stop)
         _fill_tile(X, sample_weight, n_coef, lo, hi, T, inv_scale)
         # parallel=None prunes the parallel call when this is compiled (as in loss_grad)
-        if parallel is not None and parallel and (hi - lo) * padded * padded >= 1 << 17:
+        if parallel is not None and parallel and (hi - lo) * padded * padded >= _SPLIT_TILE_WORK:
             _accumulate_parallel(T, hi - lo, G)
         else:
             _accumulate_serial(T, hi - lo, G)
@@ -230,7 +233,7 @@ def gram_uses_pool(n_rows, n_coef):
     padded = (n_coef + 3) // 4 * 4
     if n_rows > _chunk_rows(n_rows, padded):
         return True
-    return min(_ROWS, n_rows) * padded * padded >= 1 << 17
+    return min(_ROWS, n_rows) * padded * padded >= _SPLIT_TILE_WORK
 
 
 @parallel_kernel
