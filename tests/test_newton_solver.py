@@ -14,8 +14,9 @@ from sklearn.datasets import make_classification  # noqa: E402
 from sklearn.linear_model import LogisticRegression as SklearnLR  # noqa: E402
 
 from fastxent import LogisticRegression, kernels  # noqa: E402
-from fastxent._kernels.logistic import multinomial_logistic_loss_grad_serial  # noqa: E402
+from fastxent._kernels.logistic import binary_logistic_loss_grad_serial, multinomial_logistic_loss_grad_serial  # noqa: E402
 from fastxent._solvers.fit import SOLVERS, choose_solver  # noqa: E402
+from fastxent._solvers.gram import logistic_gram  # noqa: E402
 from fastxent._solvers.newton import hessian  # noqa: E402
 
 
@@ -101,6 +102,61 @@ def test_hessian_matches_finite_differences_of_the_gradient():
         [(gradient(coef.ravel() + step * e) - gradient(coef.ravel() - step * e)) / (2 * step) for e in np.eye(15)]
     )
     np.testing.assert_allclose(H, numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_binary_hessian_matches_finite_differences_of_the_gradient():
+    X, y = problem(2, n=200, d=4, seed=8)
+    s = np.random.default_rng(5).uniform(0.5, 2.0, size=y.shape[0])
+    coef = np.random.default_rng(6).normal(size=5)
+    loss_scale, l2 = 1.0 / s.sum(), 1.0 / (2.0 * s.sum())
+
+    def gradient(flat):
+        grad = np.empty(5)
+        binary_logistic_loss_grad_serial(X, y.astype(np.float64), s, flat, 1.0, True, grad)
+        penalized = np.append(flat[:-1], 0.0)
+        return loss_scale * (grad - penalized) + l2 * penalized
+
+    H = hessian(X, s, coef, 1, loss_scale, l2, True, False)
+    step = 1e-6
+    numeric = np.column_stack([(gradient(coef + step * e) - gradient(coef - step * e)) / (2 * step) for e in np.eye(5)])
+    np.testing.assert_allclose(H, numeric, rtol=1e-6, atol=1e-9)
+    np.testing.assert_array_equal(H, H.T)
+
+
+def reference_logistic_gram(X, s, coef):
+    """X̃ᵀ diag(|s| σ'(z)) X̃ in NumPy, σ'(z) = e/(1+e)² with e = exp(-|z|) (exact where 1 - σ(z) rounds to 0)."""
+    Xt = np.column_stack([np.asarray(X, dtype=np.float64), np.ones(X.shape[0])])
+    e = np.exp(-np.abs(Xt @ coef))
+    return (Xt * (np.abs(s) * e / (1.0 + e) ** 2)[:, None]).T @ Xt
+
+
+@pytest.mark.parametrize("n", [0, 1, 9, 513, 5000])
+def test_logistic_gram_matches_numpy_for_every_storage(n):
+    # logits up to about ±60: σ(z) rounds to 1 beyond 37, where p (1 - p) would be 0 but σ'(z) is not
+    rng = np.random.default_rng(n)
+    d = 6
+    X = rng.normal(size=(n, d)) * np.array([1.0, 5.0, 0.1, 20.0, 1.0, 3.0])
+    X[:1] = [0.0, 0.0, 0.0, 75.0, 0.0, 0.0]  # z = 60.7
+    coef = np.array([0.5, -1.0, 2.0, 0.8, 0.0, -0.3, 0.7])
+    s = rng.uniform(-0.5, 2.0, size=n)  # negative weights count by their magnitude
+    dense_X = np.where(np.abs(X) > 0.5, X, 0.0)
+    csr = sparse.csr_matrix(dense_X)
+    storages = [
+        (X, X),
+        (np.asfortranarray(X), X),
+        (X.astype(np.float32), X.astype(np.float32)),
+        ((csr.data, csr.indices, csr.indptr), dense_X),
+    ]
+    for arg, dense in storages:
+        expected = reference_logistic_gram(dense, s, coef)
+        for parallel in (False, True, None):
+            G = logistic_gram(arg, s, coef, parallel)
+            scale = max(1e-300, np.abs(expected).max())
+            np.testing.assert_allclose(G, expected, rtol=1e-11, atol=1e-12 * scale)
+            np.testing.assert_array_equal(G, G.T)
+    if n:
+        big = np.abs(np.column_stack([X, np.ones(n)]) @ coef).max()
+        assert big > 37.0  # the rounding range is covered
 
 
 def test_identical_for_any_thread_count():

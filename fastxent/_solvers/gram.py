@@ -1,5 +1,7 @@
 """The curvature preconditioner of solver "gd": a weighted Gram matrix and its
-Cholesky factor.
+Cholesky factor; and the weighted Gram products of solver "newton-cholesky"
+(:func:`weighted_gram`, and :func:`logistic_gram`, whose row weights are the
+binary model's ``|s_i| σ'(z_i)``, computed as each row is read).
 
 For the scaled objective ``f = a Σ s_i ℓ(z_i) + λ/2 ‖w‖²`` of
 :mod:`fastxent._kernels.logistic`, the Hessian at ``w = 0`` is
@@ -39,7 +41,8 @@ import math
 import numba
 import numpy as np
 
-from .._infra.jit import kernel, parallel_kernel
+from .._infra.jit import inline_scalar, kernel, parallel_kernel
+from .._math.elementary import exp
 
 __all__ = [
     "curvature_factor",
@@ -47,6 +50,7 @@ __all__ = [
     "preconditioner_worthwhile",
     "solve_factored",
     "weighted_gram",
+    "logistic_gram",
     "cholesky_in_place",
 ]
 
@@ -87,11 +91,25 @@ def preconditioner_worthwhile(stored_values, n_rows, n_coef, n_outputs):
     return build <= 800.0 * n_outputs * max(stored_values, n_rows)
 
 
+@inline_scalar
+def _logistic_root(z):
+    """√(σ(z) (1 − σ(z))) as ``e / (1 + e²)``, ``e = exp(−|z|/2)``: no
+    cancellation in ``1 − σ(z)`` for large ``|z|``, and one exponential."""
+    e = exp(-0.5 * abs(z))
+    return e / (1.0 + e * e)
+
+
 @kernel
-def _fill_tile(X, sample_weight, n_coef, start, stop, T, inv_scale):
-    """T[j, r] = √|s_i| x_ij / D_j and T[d, r] = √|s_i| for the rows i = start + r
+def _fill_tile(X, sample_weight, n_coef, start, stop, T, inv_scale, coef):
+    """T[j, r] = √w_i x_ij / D_j and T[d, r] = √w_i for the rows i = start + r
     (d = X's number of columns, ``inv_scale`` = 1/D; rows of T past d are
-    padding, left alone)."""
+    padding, left alone).
+
+    The row weight ``w_i`` is ``|s_i|`` when ``coef`` is None, and
+    ``|s_i| σ'(z_i)`` for the binary model's coefficients ``coef`` (``z_i =
+    x_i · w + b``), computed here while the row is in cache: the Hessian then
+    needs no separate pass over X for the probabilities.
+    """
     m = stop - start
     d = n_coef - 1
     if isinstance(X, tuple):
@@ -100,6 +118,11 @@ def _fill_tile(X, sample_weight, n_coef, start, stop, T, inv_scale):
         for r in range(m):
             i = start + r
             root = np.sqrt(abs(sample_weight[i]))
+            if coef is not None:
+                z = coef[d]
+                for q in range(indptr[i], indptr[i + 1]):
+                    z += data[q] * coef[indices[q]]
+                root *= _logistic_root(z)
             for q in range(indptr[i], indptr[i + 1]):
                 j = indices[q]
                 T[j, r] += root * data[q] * inv_scale[j]  # duplicates add, as in the loss
@@ -111,10 +134,17 @@ def _fill_tile(X, sample_weight, n_coef, start, stop, T, inv_scale):
         roots = np.empty(8)
         for r0 in range(0, m, 8):
             rows = min(8, m - r0)
-            for u in range(rows):
-                roots[u] = np.sqrt(abs(sample_weight[start + r0 + u]))
-                T[d, r0 + u] = roots[u]
             block = X[start + r0 : start + r0 + rows]
+            for u in range(rows):
+                root = np.sqrt(abs(sample_weight[start + r0 + u]))
+                if coef is not None:
+                    x = block[u]
+                    z = coef[d]
+                    for j in range(d):
+                        z += x[j] * coef[j]
+                    root *= _logistic_root(z)
+                roots[u] = root
+                T[d, r0 + u] = root
             for j in range(d):
                 t = T[j, r0 : r0 + rows]
                 c = inv_scale[j]
@@ -198,18 +228,27 @@ def _accumulate_serial(T, m, G):
 def weighted_gram(X, sample_weight, n_coef, parallel):
     """``X̃ᵀ S X̃`` with ``X̃ = [X 1]``, ``S = diag(|s_i|)``: a float64 array of
     shape (d + 1, d + 1)."""
-    return _scaled_gram(X, sample_weight, n_coef, parallel, np.ones(n_coef))
+    return _scaled_gram(X, sample_weight, n_coef, parallel, np.ones(n_coef), None)
 
 
 @kernel
-def _gram_rows(X, sample_weight, n_coef, start, stop, parallel, inv_scale, G):
+def logistic_gram(X, sample_weight, coef, parallel):
+    """``X̃ᵀ diag(|s_i| σ(z_i) (1 − σ(z_i))) X̃``, ``z_i = x̃_i · coef``: the data
+    part of the binary logistic Hessian at ``coef`` (length d + 1, intercept
+    last), in one pass over X."""
+    n_coef = coef.shape[0]
+    return _scaled_gram(X, sample_weight, n_coef, parallel, np.ones(n_coef), coef)
+
+
+@kernel
+def _gram_rows(X, sample_weight, n_coef, start, stop, parallel, inv_scale, coef, G):
     """G += D⁻¹ X̃ᵀ S X̃ D⁻¹ over the rows ``start:stop``, tile by tile in order
     (the thread pool, if ``parallel``, splits each tile's blocks)."""
     padded = G.shape[0]
     T = np.zeros((padded, _ROWS))
     for lo in range(start, stop, _ROWS):
         hi = min(lo + _ROWS, stop)
-        _fill_tile(X, sample_weight, n_coef, lo, hi, T, inv_scale)
+        _fill_tile(X, sample_weight, n_coef, lo, hi, T, inv_scale, coef)
         # parallel=None prunes the parallel call when this is compiled (as in loss_grad)
         if parallel is not None and parallel and (hi - lo) * padded * padded >= _SPLIT_TILE_WORK:
             _accumulate_parallel(T, hi - lo, G)
@@ -237,16 +276,17 @@ def gram_uses_pool(n_rows, n_coef):
 
 
 @parallel_kernel
-def _gram_chunks_parallel(X, sample_weight, n_coef, inv_scale, chunk_rows, partial):
+def _gram_chunks_parallel(X, sample_weight, n_coef, inv_scale, coef, chunk_rows, partial):
     n = sample_weight.shape[0]
     for chunk in numba.prange(partial.shape[0]):
         start = chunk * chunk_rows
-        _gram_rows(X, sample_weight, n_coef, start, min(start + chunk_rows, n), False, inv_scale, partial[chunk])
+        _gram_rows(X, sample_weight, n_coef, start, min(start + chunk_rows, n), False, inv_scale, coef, partial[chunk])
 
 
 @kernel
-def _scaled_gram(X, sample_weight, n_coef, parallel, inv_scale):
-    """``D⁻¹ X̃ᵀ S X̃ D⁻¹`` for ``inv_scale`` = the diagonal of ``D⁻¹``.
+def _scaled_gram(X, sample_weight, n_coef, parallel, inv_scale, coef):
+    """``D⁻¹ X̃ᵀ W X̃ D⁻¹`` for ``inv_scale`` = the diagonal of ``D⁻¹``, ``W`` the
+    row weights of :func:`_fill_tile` (``S`` when ``coef`` is None).
 
     The rows are split into chunks of whole tiles (:func:`_chunk_rows`: a
     number fixed by ``n`` and ``d`` alone), each accumulated into its own
@@ -260,17 +300,17 @@ def _scaled_gram(X, sample_weight, n_coef, parallel, inv_scale):
     n_chunks = (n + chunk_rows - 1) // chunk_rows
     if n_chunks <= 1:
         G = np.zeros((padded, padded))
-        _gram_rows(X, sample_weight, n_coef, 0, n, parallel, inv_scale, G)
+        _gram_rows(X, sample_weight, n_coef, 0, n, parallel, inv_scale, coef, G)
     else:
         partial = np.zeros((n_chunks, padded, padded))
         if parallel is not None and parallel:
-            _gram_chunks_parallel(X, sample_weight, n_coef, inv_scale, chunk_rows, partial)
+            _gram_chunks_parallel(X, sample_weight, n_coef, inv_scale, coef, chunk_rows, partial)
         else:
             for chunk in range(n_chunks):
                 start = chunk * chunk_rows
                 stop = min(start + chunk_rows, n)
                 # parallel is False or None here; None keeps the pool out of this compilation
-                _gram_rows(X, sample_weight, n_coef, start, stop, parallel, inv_scale, partial[chunk])
+                _gram_rows(X, sample_weight, n_coef, start, stop, parallel, inv_scale, coef, partial[chunk])
         G = partial[0]
         for chunk in range(1, n_chunks):
             G += partial[chunk]
@@ -330,7 +370,7 @@ def cholesky_in_place(M):
 @kernel
 def _curvature(X, sample_weight, n_coef, n_outputs, loss_scale, l2, fit_intercept, parallel, inv_scale):
     """``D⁻¹ M D⁻¹`` (module docstring), not yet factored."""
-    M = _scaled_gram(X, sample_weight, n_coef, parallel, inv_scale)
+    M = _scaled_gram(X, sample_weight, n_coef, parallel, inv_scale, None)
     curvature = 0.25 if n_outputs == 1 else 1.0 / n_outputs
     d = n_coef - 1
     M *= curvature * loss_scale

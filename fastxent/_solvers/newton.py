@@ -32,8 +32,9 @@ along ``-H⁻¹ ∇f``.
   search or a non-finite point ends the fit with ``converged`` false at the
   last accepted point (never worse than the start).
 
-One iteration costs one pass for the probabilities, ``k (k+1) / 2`` Gram
-passes of ``(d+1)²/2`` multiply-adds per row, a ``(k (d+1))³/3``
+One iteration costs one pass for the probabilities (none for the binary
+model: its row weights are computed as the Gram pass reads each row),
+``k (k+1) / 2`` Gram passes of ``(d+1)²/2`` multiply-adds per row, a ``(k (d+1))³/3``
 factorization and one loss-and-gradient pass per line-search trial: the
 solver for ``n >> k d`` (rows far more numerous than coefficients).  A CSR
 ``X`` is expanded row by row into the dense Gram tiles, so it suits sparse
@@ -48,7 +49,7 @@ from .._infra.summation import block_bounds, n_blocks
 from .._kernels.logistic import PARALLEL_MIN_WORK, loss_grad, stored_values
 from .._math.binary import sigmoid
 from .common import dot, finite_point, first_evaluation, max_abs, record
-from .gram import cholesky_in_place, solve_factored, weighted_gram
+from .gram import cholesky_in_place, logistic_gram, solve_factored, weighted_gram
 
 __all__ = ["newton_solve", "hessian", "row_probabilities"]
 
@@ -142,23 +143,30 @@ def hessian(X, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercept, pa
     n = sample_weight.shape[0]
     p = coef.shape[0]
     n_coef = p // n_outputs
-    P = row_probabilities(X, n, coef, n_outputs, parallel)
     H = np.zeros((p, p))
-    row_weight = np.empty(n)
-    for c in range(n_outputs):
-        for c2 in range(c, n_outputs):
-            # |s_i| p_ic (δ - p_ic'): for c = c' the weight p(1-p) >= 0, else -p_c p_c' (sign applied below)
-            for i in range(n):
-                pc = P[i, c]
-                other = 1.0 - pc if c2 == c else P[i, c2]
-                row_weight[i] = abs(sample_weight[i]) * pc * other
-            G = weighted_gram(X, row_weight, n_coef, parallel)
-            sign = loss_scale if c2 == c else -loss_scale
-            for j in range(n_coef):
-                for k in range(n_coef):
-                    value = sign * G[j, k]
-                    H[c * n_coef + j, c2 * n_coef + k] = value
-                    H[c2 * n_coef + k, c * n_coef + j] = value
+    if n_outputs == 1:
+        # The row weights come from the Gram pass itself: no pass for the probabilities.
+        G = logistic_gram(X, sample_weight, coef, parallel)
+        for j in range(p):
+            for k in range(p):
+                H[j, k] = loss_scale * G[j, k]
+    else:
+        P = row_probabilities(X, n, coef, n_outputs, parallel)
+        row_weight = np.empty(n)
+        for c in range(n_outputs):
+            for c2 in range(c, n_outputs):
+                # |s_i| p_ic (δ - p_ic'): for c = c' the weight p(1-p) >= 0, else -p_c p_c' (sign applied below)
+                for i in range(n):
+                    pc = P[i, c]
+                    other = 1.0 - pc if c2 == c else P[i, c2]
+                    row_weight[i] = abs(sample_weight[i]) * pc * other
+                G = weighted_gram(X, row_weight, n_coef, parallel)
+                sign = loss_scale if c2 == c else -loss_scale
+                for j in range(n_coef):
+                    for k in range(n_coef):
+                        value = sign * G[j, k]
+                        H[c * n_coef + j, c2 * n_coef + k] = value
+                        H[c2 * n_coef + k, c * n_coef + j] = value
     for c in range(n_outputs):
         for j in range(n_coef - 1):
             H[c * n_coef + j, c * n_coef + j] += l2
