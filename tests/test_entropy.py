@@ -301,6 +301,60 @@ def test_extreme_ratios_take_scipys_separate_logarithms_in_every_kernel():
     assert_same(*both(long_p, long_q))
 
 
+@pytest.mark.parametrize("n_rows", [300, 20_000])  # serial and parallel row drivers
+def test_rows_needing_the_strict_formula_next_to_nan_and_infinite_rows(n_rows):
+    # The row drivers leave the strict rows nan and count them; the strict pass
+    # then fills them in, recomputing nan rows too (which stay nan).
+    rng = np.random.default_rng(14)
+    pk = rng.random((n_rows, 12))
+    qk = rng.random((n_rows, 12))
+    qk[7, 3] = 1e-320
+    pk[8, 0] = np.nan
+    qk[9, 2] = np.inf
+    pk[10] = 0.0
+    qk[n_rows - 1, 11] = 1e-320
+    ours, theirs = both(pk, qk, axis=1)
+    assert_same(ours, theirs)
+    assert np.isnan(ours[8]) and np.isnan(ours[10])
+    assert np.isfinite(ours[7]) and np.isfinite(ours[n_rows - 1])
+    # kl_divergence (rows as they are, no normalization) takes the same drivers
+    p_unit, q_unit = pk / 12.0, qk / 12.0
+    p_unit[8:11] = q_unit[8:11] = 1.0 / 12.0
+    ours = fastxent.kl_divergence(p_unit, q_unit, axis=1)
+    assert_same(ours, scipy_special.rel_entr(p_unit, q_unit).sum(axis=1), atol=1e-16)
+    assert np.isfinite(ours[7])
+
+
+def test_ordinary_rows_compile_neither_the_strict_formula_nor_the_long_row_kernels(tmp_path):
+    # In a fresh process with an empty cache: entropy(P, Q, axis=1) of ordinary
+    # short rows types only the tiled row kernels; a row needing the strict
+    # formula then compiles it.
+    script = """
+import numpy as np
+import fastxent
+from fastxent._kernels import entropy_rows, entropy_slices
+rng = np.random.default_rng(0)
+P, Q = rng.random((50, 10)), rng.random((50, 10))
+fastxent.entropy(P, Q, axis=1)
+assert not entropy_slices.slice_entropy_strict.signatures
+assert not entropy_slices._slice_entropy.signatures
+assert not entropy_rows.long_rows_driver_serial.signatures
+assert not entropy_rows.strict_rows.signatures
+Q[3, 4] = 1e-320
+fastxent.entropy(P, Q, axis=1)
+assert entropy_rows.strict_rows.signatures
+print("ok")
+"""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == "ok"
+
+
 # ------------------------------------------------ layouts and long slices
 
 

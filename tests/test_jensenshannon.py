@@ -161,14 +161,38 @@ def test_inputs_are_not_modified():
     assert np.array_equal(p, P) and np.array_equal(q, Q)
 
 
-def test_bits_do_not_depend_on_the_driver():
-    p, q = _rng(15).random((70_000, 5)), _rng(16).random((70_000, 5))
-    serial, parallel = np.empty(70_000), np.empty(70_000)
+@pytest.mark.parametrize("shape", [(70_000, 5), (40, 5000)])  # tiled rows, long rows
+def test_bits_do_not_depend_on_the_driver(shape):
+    p, q = _rng(15).random(shape), _rng(16).random(shape)
+    serial, parallel = np.empty(shape[0]), np.empty(shape[0])
     kernels.jensenshannon_rows_serial(p, q, serial)
     kernels.jensenshannon_rows_parallel(p, q, parallel)
     assert np.array_equal(serial, parallel)
     d = fastxent.jensenshannon(p, q, axis=1)
     assert np.array_equal(d, np.sqrt(serial))
+
+
+def test_short_rows_compile_no_long_row_kernel(tmp_path):
+    # In a fresh process with an empty cache, rows of a few values type only the tiled kernels.
+    script = """
+import numpy as np
+import fastxent
+from fastxent._kernels import entropy_slices, jensenshannon
+rng = np.random.default_rng(0)
+fastxent.jensenshannon(rng.random((50, 10)), rng.random((50, 10)), axis=1)
+assert not jensenshannon._js_long_row.signatures
+assert not entropy_slices._slice_sums.signatures
+assert not jensenshannon.long_rows_driver_serial.signatures
+print("ok")
+"""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == "ok"
 
 
 @numba.njit(parallel=True)

@@ -12,8 +12,15 @@ import math
 import numpy as np
 
 from .._infra import dispatch as _parallel
+from .._infra.summation import BLOCK
 from .._kernels.entropy_columns import columns_driver_parallel, columns_driver_serial
-from .._kernels.entropy_rows import rows_driver_parallel, rows_driver_serial
+from .._kernels.entropy_rows import (
+    long_rows_driver_parallel,
+    long_rows_driver_serial,
+    rows_driver_parallel,
+    rows_driver_serial,
+    strict_rows,
+)
 from .._kernels.entropy_slices import slice_driver_parallel, slice_driver_serial, slice_entropy_strict
 from .validation import as_float_array, check_in_range
 
@@ -43,8 +50,12 @@ def _reduce_last_axis(pk, qk, skip_nan, normalize=True):
         # Slices are columns of the transposed view: read memory along its rows.
         q2t = None if q2 is None else q2.T
         _parallel.run(columns_driver_parallel, columns_driver_serial, work, p2.T, q2t, normalize, skip_nan, out)
+    elif length > BLOCK:
+        _parallel.run(long_rows_driver_parallel, long_rows_driver_serial, work, p2, q2, normalize, skip_nan, out)
     else:
-        _parallel.run(rows_driver_parallel, rows_driver_serial, work, p2, q2, normalize, skip_nan, out)
+        # The strict formula is compiled and run only when some row needs it.
+        if _parallel.run(rows_driver_parallel, rows_driver_serial, work, p2, q2, normalize, skip_nan, out):
+            strict_rows(p2, q2, normalize, skip_nan, out)
     return out.reshape(out_shape)
 
 

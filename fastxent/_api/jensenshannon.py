@@ -11,7 +11,13 @@ import math
 import numpy as np
 
 from .._infra import dispatch as _parallel
-from .._kernels.jensenshannon import jensenshannon_rows_parallel, jensenshannon_rows_serial
+from .._infra.summation import BLOCK
+from .._kernels.jensenshannon import (
+    long_rows_driver_parallel,
+    long_rows_driver_serial,
+    rows_driver_parallel,
+    rows_driver_serial,
+)
 
 __all__ = ["jensenshannon"]
 
@@ -121,7 +127,11 @@ def jensenshannon(p, q, base=None, *, axis=0, keepdims=False):
     p2 = pk.reshape(math.prod(out_shape), pk.shape[-1])
     q2 = qk.reshape(p2.shape)
     jsd = np.empty(p2.shape[0])
-    _parallel.run(jensenshannon_rows_parallel, jensenshannon_rows_serial, 2 * p2.size, p2, q2, jsd)
+    if p2.shape[1] > BLOCK:
+        drivers = long_rows_driver_parallel, long_rows_driver_serial
+    else:
+        drivers = rows_driver_parallel, rows_driver_serial
+    _parallel.run(*drivers, 2 * p2.size, p2, q2, jsd)
     if math.isnan(jsd.sum()):  # divergences are >= 0: the sum is nan iff one is
         _warn_zero_sums(p2, q2, jsd)
     dtype = _result_dtype(p, q)

@@ -39,6 +39,9 @@ __all__ = [
     "entropy_rows_parallel",
     "rows_driver_serial",
     "rows_driver_parallel",
+    "long_rows_driver_serial",
+    "long_rows_driver_parallel",
+    "strict_rows",
     "rows_per_task",
     "tile_buffers",
 ]
@@ -205,10 +208,13 @@ def _rows_tiled(pk, qk, normalize, skip_nan, out, start, stop):
 
     A tile of whole rows is copied transposed into flat float64 buffers, so
     the row sums and the terms run as long contiguous loops across rows
-    that vectorize, for any row length.
+    that vectorize, for any row length.  A row that needs the strict
+    formula gets nan in ``out`` and is counted: returns the count, and
+    :func:`strict_rows` then fills those rows in.
     """
     m = pk.shape[1]
     tile_rows, x, y, s, t, kept, acc = tile_buffers(m, qk is not None)
+    n_strict = 0
     for r0 in range(start, stop, tile_rows):
         rows = min(r0 + tile_rows, stop) - r0
         _load_transposed(pk, qk, r0, rows, skip_nan, x, y, s, t, kept)
@@ -226,15 +232,15 @@ def _rows_tiled(pk, qk, normalize, skip_nan, out, start, stop):
                 value = 0.0
             elif qk is not None:
                 if strict and _has_extreme_ratio(x, y, r, rows, m, s[r], t[r]):
-                    value = slice_entropy_strict(pk[r0 + r], qk[r0 + r], normalize, skip_nan)
+                    value = math.nan
+                    n_strict += 1
             out[r0 + r] = value
+    return n_strict
 
 
 @kernel
-def _rows_range(pk, qk, normalize, skip_nan, out, start, stop):
-    if pk.shape[1] <= BLOCK:
-        _rows_tiled(pk, qk, normalize, skip_nan, out, start, stop)
-        return
+def _long_rows(pk, qk, normalize, skip_nan, out, start, stop):
+    """Rows start:stop of a matrix with rows of more than BLOCK elements, each reduced like one slice."""
     for r in range(start, stop):
         if qk is None:
             out[r] = _slice_entropy(pk[r], None, normalize, skip_nan)
@@ -250,22 +256,75 @@ def rows_per_task(m):
     return max(1, BLOCK // max(m, 1)) * TILES_PER_TASK
 
 
+# The NumPy API calls the drivers below, each case its own compiled
+# specialization (``qk`` None for the Shannon entropy), and compiles only
+# what an input needs: the tiled drivers for rows of at most BLOCK values,
+# the long-row drivers for longer rows, and the strict formula
+# (:func:`strict_rows`) only once some row needs it.
+
+
 @parallel_kernel
 def rows_driver_parallel(pk, qk, normalize, skip_nan, out):
-    """:func:`entropy_rows_parallel` with ``qk`` None for the Shannon entropy (the NumPy API calls the
-    drivers: each case is then its own compiled specialization)."""
+    """The rows of :func:`entropy_rows_parallel` for rows of at most BLOCK
+    values; rows that need the strict formula are left nan, and counted
+    (the return value) for :func:`strict_rows`."""
     n = pk.shape[0]
     per_task = rows_per_task(pk.shape[1])
+    n_strict = 0
     for task in numba.prange((n + per_task - 1) // per_task):
         start = task * per_task
-        _rows_range(pk, qk, normalize, skip_nan, out, start, min(start + per_task, n))
+        n_strict += _rows_tiled(pk, qk, normalize, skip_nan, out, start, min(start + per_task, n))
+    return n_strict
 
 
 @kernel
 def rows_driver_serial(pk, qk, normalize, skip_nan, out):
-    """:func:`entropy_rows_serial` with ``qk`` None for the Shannon entropy (the NumPy API calls the
-    drivers: each case is then its own compiled specialization)."""
-    _rows_range(pk, qk, normalize, skip_nan, out, 0, pk.shape[0])
+    """:func:`rows_driver_parallel` in the calling thread."""
+    return _rows_tiled(pk, qk, normalize, skip_nan, out, 0, pk.shape[0])
+
+
+@parallel_kernel
+def long_rows_driver_parallel(pk, qk, normalize, skip_nan, out):
+    """The rows of :func:`entropy_rows_parallel` for rows of more than BLOCK values."""
+    n = pk.shape[0]
+    for task in numba.prange(n):
+        _long_rows(pk, qk, normalize, skip_nan, out, task, task + 1)
+
+
+@kernel
+def long_rows_driver_serial(pk, qk, normalize, skip_nan, out):
+    """:func:`long_rows_driver_parallel` in the calling thread."""
+    _long_rows(pk, qk, normalize, skip_nan, out, 0, pk.shape[0])
+
+
+@kernel
+def strict_rows(pk, qk, normalize, skip_nan, out):
+    """Fill the rows left nan by a row driver with the strict slice formula.
+
+    A row whose result is nan for its own reasons is recomputed too, which
+    gives nan again: the strict formula is the reference for every row.
+    """
+    for r in range(out.shape[0]):
+        if out[r] != out[r]:
+            out[r] = slice_entropy_strict(pk[r], qk[r], normalize, skip_nan)
+
+
+@kernel
+def _all_rows(pk, qk, normalize, skip_nan, out, parallel):
+    """Every row, by the drivers that fit the row length; ``parallel`` None
+    compiles no parallel driver (its ``is None`` test is resolved at compile time)."""
+    if pk.shape[1] > BLOCK:
+        if parallel is None:
+            long_rows_driver_serial(pk, qk, normalize, skip_nan, out)
+        else:
+            long_rows_driver_parallel(pk, qk, normalize, skip_nan, out)
+        return
+    if parallel is None:
+        n_strict = rows_driver_serial(pk, qk, normalize, skip_nan, out)
+    else:
+        n_strict = rows_driver_parallel(pk, qk, normalize, skip_nan, out)
+    if qk is not None and n_strict > 0:
+        strict_rows(pk, qk, normalize, skip_nan, out)
 
 
 @kernel  # its prange loops are in the parallel driver it calls
@@ -314,9 +373,9 @@ def entropy_rows_parallel(pk, qk, normalize, skip_nan, out):
     array([0.058891..., 0.405465...])
     """
     if qk.shape[0] == 0:
-        rows_driver_parallel(pk, None, normalize, skip_nan, out)
+        _all_rows(pk, None, normalize, skip_nan, out, True)
     else:
-        rows_driver_parallel(pk, qk, normalize, skip_nan, out)
+        _all_rows(pk, qk, normalize, skip_nan, out, True)
 
 
 @kernel
@@ -353,6 +412,6 @@ def entropy_rows_serial(pk, qk, normalize, skip_nan, out):
     array([1.039720..., 0.693147...])
     """
     if qk.shape[0] == 0:
-        rows_driver_serial(pk, None, normalize, skip_nan, out)
+        _all_rows(pk, None, normalize, skip_nan, out, None)
     else:
-        rows_driver_serial(pk, qk, normalize, skip_nan, out)
+        _all_rows(pk, qk, normalize, skip_nan, out, None)

@@ -33,7 +33,14 @@ from .._math.special import rel_entr_from_log
 from .entropy_rows import _load_transposed, rows_per_task, tile_buffers
 from .entropy_slices import _slice_sums
 
-__all__ = ["jensenshannon_rows_serial", "jensenshannon_rows_parallel"]
+__all__ = [
+    "jensenshannon_rows_serial",
+    "jensenshannon_rows_parallel",
+    "rows_driver_serial",
+    "rows_driver_parallel",
+    "long_rows_driver_serial",
+    "long_rows_driver_parallel",
+]
 
 
 @inline_scalar
@@ -135,12 +142,9 @@ def _js_long_row(p, q):
 
 
 @kernel
-def _rows_range(p, q, out, start, stop):
+def _tiled_rows(p, q, out, start, stop):
+    """Rows start:stop of matrices with rows of at most BLOCK values, tile by tile."""
     m = p.shape[1]
-    if m > BLOCK:
-        for r in range(start, stop):
-            out[r] = _nonnegative(0.5 * _js_long_row(p[r], q[r]))
-        return
     tile_rows, x, y, s, t, kept, acc = tile_buffers(m, True)
     for r0 in range(start, stop, tile_rows):
         rows = min(r0 + tile_rows, stop) - r0
@@ -150,7 +154,41 @@ def _rows_range(p, q, out, start, stop):
             out[r0 + r] = _nonnegative(0.5 * acc[r])
 
 
+# The NumPy API calls the drivers that fit the row length, so that a call
+# compiles the tiled kernels or the long-row ones, not both.
+
+
 @parallel_kernel
+def rows_driver_parallel(p, q, out):
+    """The divergences of rows of at most BLOCK values, on the thread pool."""
+    n = p.shape[0]
+    per_task = rows_per_task(p.shape[1])
+    for task in numba.prange((n + per_task - 1) // per_task):
+        start = task * per_task
+        _tiled_rows(p, q, out, start, min(start + per_task, n))
+
+
+@kernel
+def rows_driver_serial(p, q, out):
+    """:func:`rows_driver_parallel` in the calling thread."""
+    _tiled_rows(p, q, out, 0, p.shape[0])
+
+
+@parallel_kernel
+def long_rows_driver_parallel(p, q, out):
+    """The divergences of rows of more than BLOCK values, a row per task, on the thread pool."""
+    for r in numba.prange(p.shape[0]):
+        out[r] = _nonnegative(0.5 * _js_long_row(p[r], q[r]))
+
+
+@kernel
+def long_rows_driver_serial(p, q, out):
+    """:func:`long_rows_driver_parallel` in the calling thread."""
+    for r in range(p.shape[0]):
+        out[r] = _nonnegative(0.5 * _js_long_row(p[r], q[r]))
+
+
+@kernel  # its prange loops are in the drivers it calls
 def jensenshannon_rows_parallel(p, q, out):
     """Jensen-Shannon divergence of each pair of rows, in nats, on Numba's thread pool.
 
@@ -192,11 +230,10 @@ def jensenshannon_rows_parallel(p, q, out):
     >>> np.sqrt(out)
     array([0.4645014, 0.       ])
     """
-    n = p.shape[0]
-    per_task = rows_per_task(p.shape[1])
-    for task in numba.prange((n + per_task - 1) // per_task):
-        start = task * per_task
-        _rows_range(p, q, out, start, min(start + per_task, n))
+    if p.shape[1] > BLOCK:
+        long_rows_driver_parallel(p, q, out)
+    else:
+        rows_driver_parallel(p, q, out)
 
 
 @kernel
@@ -229,4 +266,7 @@ def jensenshannon_rows_serial(p, q, out):
     >>> out
     array([0.215761..., 0.        ])
     """
-    _rows_range(p, q, out, 0, p.shape[0])
+    if p.shape[1] > BLOCK:
+        long_rows_driver_serial(p, q, out)
+    else:
+        rows_driver_serial(p, q, out)
