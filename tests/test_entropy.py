@@ -326,20 +326,21 @@ def test_rows_needing_the_strict_formula_next_to_nan_and_infinite_rows(n_rows):
 
 
 def test_ordinary_rows_compile_neither_the_strict_formula_nor_the_long_row_kernels(tmp_path):
-    # In a fresh process with an empty cache: entropy(P, Q, axis=1) of ordinary
-    # short rows types only the tiled row kernels; a row needing the strict
+    # In a fresh process with an empty cache: entropy(P, Q, axis=1) of 1e5 ordinary
+    # short rows types only the serial tiled row kernels; a row needing the strict
     # formula then compiles it.
     script = """
 import numpy as np
 import fastxent
 from fastxent._kernels import entropy_rows, entropy_slices
 rng = np.random.default_rng(0)
-P, Q = rng.random((50, 10)), rng.random((50, 10))
+P, Q = rng.random((100_000, 10)), rng.random((100_000, 10))
 fastxent.entropy(P, Q, axis=1)
 assert not entropy_slices.slice_entropy_strict.signatures
 assert not entropy_slices._slice_entropy.signatures
 assert not entropy_rows.long_rows_driver_serial.signatures
 assert not entropy_rows.strict_rows.signatures
+assert not entropy_rows.rows_driver_parallel.signatures  # 1e5 rows of 10 values run serially
 Q[3, 4] = 1e-320
 fastxent.entropy(P, Q, axis=1)
 assert entropy_rows.strict_rows.signatures

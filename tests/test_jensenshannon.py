@@ -172,17 +172,18 @@ def test_bits_do_not_depend_on_the_driver(shape):
     assert np.array_equal(d, np.sqrt(serial))
 
 
-def test_short_rows_compile_no_long_row_kernel(tmp_path):
-    # In a fresh process with an empty cache, rows of a few values type only the tiled kernels.
+def test_short_rows_compile_no_long_row_or_parallel_kernel(tmp_path):
+    # In a fresh process with an empty cache, 1e5 rows of a few values type only the serial tiled kernels.
     script = """
 import numpy as np
 import fastxent
 from fastxent._kernels import entropy_slices, jensenshannon
 rng = np.random.default_rng(0)
-fastxent.jensenshannon(rng.random((50, 10)), rng.random((50, 10)), axis=1)
+fastxent.jensenshannon(rng.random((100_000, 10)), rng.random((100_000, 10)), axis=1)
 assert not jensenshannon._js_long_row.signatures
 assert not entropy_slices._slice_sums.signatures
 assert not jensenshannon.long_rows_driver_serial.signatures
+assert not jensenshannon.rows_driver_parallel.signatures  # 1e5 rows of 10 values run serially
 print("ok")
 """
     import os
