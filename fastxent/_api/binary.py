@@ -27,6 +27,7 @@ from .validation import (
     check_reduction,
     check_weights,
     clip_bounds,
+    read_only,
     scaled_for_mean,
 )
 
@@ -132,10 +133,10 @@ class _Problem:
         total, bad_target, bad_pred = run(
             *kernels,
             self.pred.shape[0],
-            self.y,
-            self.pred,
-            self.sample_weight,
-            self.pos_weight,
+            read_only(self.y),
+            read_only(self.pred),
+            read_only(self.sample_weight),
+            read_only(self.pos_weight),
             *case,
             grad_scale,
             losses,

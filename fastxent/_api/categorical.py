@@ -31,6 +31,7 @@ from .validation import (
     clip_bounds,
     exact_number,
     int64_outside,
+    read_only,
     scaled_for_mean,
     scan,
 )
@@ -204,13 +205,13 @@ class _Problem:
                 smoothing = None
         else:
             case = (None, self.lo, self.hi)
-        common = (self.sample_weight, self.class_weight, smoothing)
+        common = (read_only(self.sample_weight), read_only(self.class_weight), smoothing)
         if self.soft:
             kernels = (cross_entropy_soft_parallel, cross_entropy_soft_serial)
-            args = (self.target, self.pred, *common)
+            args = (read_only(self.target), read_only(self.pred), *common)
         else:
             kernels = (cross_entropy_index_parallel, cross_entropy_index_serial)
-            args = (self.target, self.pred, *common, self.ignore)
+            args = (read_only(self.target), read_only(self.pred), *common, self.ignore)
         work = row_work(self.pred.shape[0], self.pred.size)
         total, _ = run(*kernels, work, *args, *case, scale, losses, grad)
         if not np.isfinite(total):

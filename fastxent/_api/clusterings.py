@@ -33,6 +33,7 @@ from .._kernels.contingency import (
 from .._kernels.mutual_info import csr_marginals
 from .labels import target_array, target_type
 from .log_loss_validation import check_consistent_length
+from .validation import read_only
 
 __all__ = ["Table", "check_clusterings", "check_labels_array", "build_table", "int_view", "label_counts"]
 
@@ -171,11 +172,12 @@ def check_clusterings(labels_true, labels_pred):
 
 
 def int_view(arr):
-    """``arr`` as a native-order integer array for the kernels, or None."""
+    """``arr`` as a native-order, read-only integer array for the kernels
+    (see :func:`~fastxent._api.validation.read_only`), or None."""
     if arr.dtype.kind == "b":
-        return arr.view(np.uint8)
+        return read_only(arr.view(np.uint8))
     if arr.dtype.kind in "iu":
-        return arr if arr.dtype.isnative else arr.astype(arr.dtype.newbyteorder("="))
+        return read_only(arr if arr.dtype.isnative else arr.astype(arr.dtype.newbyteorder("=")))
     return None
 
 
@@ -289,8 +291,9 @@ def build_table(labels_true, labels_pred):
         y_bounds = _bounds(y_int, y_int)[0]
     x, x_base, x_lookup, classes_true = _encode(labels_true, x_int, x_bounds, "labels_true")
     y, y_base, y_lookup, classes_pred = _encode(labels_pred, y_int, y_bounds, "labels_pred")
+    # read-only whether they are the labels themselves or the codes np.unique made
     indptr, indices, data = csr_counts(
-        x, x_base, x_lookup, y, y_base, y_lookup, classes_true.shape[0], classes_pred.shape[0]
+        read_only(x), x_base, x_lookup, read_only(y), y_base, y_lookup, classes_true.shape[0], classes_pred.shape[0]
     )
     row_sums, col_sums = csr_marginals(indptr, indices, data, classes_pred.shape[0])
     return Table(classes_true, classes_pred, indptr, indices, data, row_sums, col_sums)

@@ -22,7 +22,7 @@ from .._kernels.entropy_rows import (
     strict_rows,
 )
 from .._kernels.entropy_slices import slice_driver_parallel, slice_driver_serial, slice_entropy_strict
-from .validation import as_float_array, check_in_range
+from .validation import as_float_array, check_in_range, read_only
 
 __all__ = ["entropy", "kl_divergence"]
 
@@ -37,8 +37,8 @@ def _reduce_last_axis(pk, qk, skip_nan, normalize=True):
     length = pk.shape[-1]
     out_shape = pk.shape[:-1]
     shape2 = (math.prod(out_shape), length)
-    p2 = pk.reshape(shape2)  # a view unless the strides forbid it
-    q2 = None if qk is None else qk.reshape(shape2)
+    p2 = read_only(pk.reshape(shape2))  # a view unless the strides forbid it
+    q2 = None if qk is None else read_only(qk.reshape(shape2))
     out = np.empty(p2.shape[0])
     work = p2.size * (1 if q2 is None else 2)
     if p2.shape[0] == 1:

@@ -18,6 +18,7 @@ from .._kernels.jensenshannon import (
     rows_driver_parallel,
     rows_driver_serial,
 )
+from .validation import read_only
 
 __all__ = ["jensenshannon"]
 
@@ -132,7 +133,7 @@ def jensenshannon(p, q, base=None, *, axis=0, keepdims=False):
     else:
         drivers = rows_driver_parallel, rows_driver_serial
     # Work as in entropy's rows: 1e5 rows of 10 values run serially.
-    _parallel.run(*drivers, _parallel.row_work(p2.shape[0], p2.size), p2, q2, jsd)
+    _parallel.run(*drivers, _parallel.row_work(p2.shape[0], p2.size), read_only(p2), read_only(q2), jsd)
     if math.isnan(jsd.sum()):  # divergences are >= 0: the sum is nan iff one is
         _warn_zero_sums(p2, q2, jsd)
     dtype = _result_dtype(p, q)

@@ -22,6 +22,7 @@ import numpy as np
 
 from .._kernels.log_loss import present_values
 from .log_loss_validation import num_samples
+from .validation import read_only
 
 __all__ = [
     "Encoding",
@@ -278,5 +279,5 @@ def present_classes(y, y_min, y_max):
     if y_max - y_min >= min(MAX_TABLE, 4 * y.shape[0] + 1024):
         return None
     base = int(y_min)
-    present = present_values(y, base, int(y_max) - base + 1)
+    present = present_values(read_only(y), base, int(y_max) - base + 1)
     return (np.flatnonzero(present) + base).astype(y.dtype)

@@ -74,7 +74,7 @@ from .log_loss_validation import (
     undefined_metric_warning,
     weights_array,
 )
-from .validation import native_order
+from .validation import native_order, read_only
 
 __all__ = ["log_loss", "d2_log_loss_score", "InvalidParameterError", "UndefinedMetricWarning"]
 
@@ -129,6 +129,7 @@ def binary_scan(y, neg, pos, p, w, lo, hi):
     ``neg``, class 1 is ``pos``)."""
     blocks, totals = work_arrays(p.shape[0], 2)
     one = p.dtype.type(1)
+    y, p, w = read_only(y), read_only(p), read_only(w)
     run(binary_scan_parallel, binary_scan_serial, p.shape[0], y, neg, pos, p, w, lo, hi, one, blocks, totals)
     return split_totals(totals)
 
@@ -138,6 +139,7 @@ def multiclass_scan(y, base, table, P, w, lo, hi):
     serial or parallel by size: ``(summary, counts, weighted_counts)``."""
     blocks, totals = work_arrays(P.shape[0], P.shape[1])
     work = row_work(P.shape[0], P.size)
+    y, table, P, w = read_only(y), read_only(table), read_only(P), read_only(w)
     run(multiclass_scan_parallel, multiclass_scan_serial, work, y, base, table, P, w, lo, hi, blocks, totals)
     return split_totals(totals)
 

@@ -38,6 +38,7 @@ from .clusterings import (
     label_counts,
 )
 from .log_loss_validation import check_consistent_length, invalid_parameter, is_array_like
+from .validation import read_only
 
 __all__ = [
     "mutual_info_score",
@@ -269,7 +270,7 @@ def _mutual_info_of_contingency(contingency):
     c = _as_int_counts(c)
     _contingency_shape_checks(c.shape)
     _check_counts(c)
-    return float(mutual_info_table(c))
+    return float(mutual_info_table(read_only(c)))
 
 
 def normalized_mutual_info_score(labels_true, labels_pred, *, average_method="arithmetic"):

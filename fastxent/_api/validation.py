@@ -16,6 +16,7 @@ from .._infra.jit import kernel
 
 __all__ = [
     "REDUCTIONS",
+    "read_only",
     "as_array",
     "native_order",
     "as_float_array",
@@ -44,6 +45,25 @@ __all__ = [
 
 REDUCTIONS = ("mean", "sum", "none")
 ACCUMULATOR_REDUCTIONS = ("mean", "sum")  # an accumulator keeps no per-sample losses
+
+
+def read_only(arr):
+    """``arr`` as every kernel of the API reads its input arrays: read-only.
+
+    A read-only view (no copy) of a writable array; a read-only array,
+    ``None`` or a scalar as it is.  Numba compiles one specialization for a
+    writable array and another for a read-only one (pandas' copy-on-write
+    arrays, memory maps, frozen arrays); viewing every input as read-only
+    where it enters a kernel makes both kinds run one compiled kernel.  The
+    views are made at the kernel calls rather than in the coercion helpers
+    because a coerced input is often copied on its way (a dtype conversion,
+    a reshape that cannot be a view), and the copy would be writable again.
+    """
+    if not isinstance(arr, np.ndarray) or not arr.flags.writeable:
+        return arr
+    view = arr.view()
+    view.flags.writeable = False
+    return view
 
 
 def native_order(arr):
@@ -186,7 +206,7 @@ def scan(arr):
         view = np.ascontiguousarray(arr).reshape(-1, arr.shape[-1])
     if view.size == 0:
         return 0, np.inf, -np.inf
-    return finite_min_max(view)
+    return finite_min_max(read_only(view))
 
 
 def check_finite(arr, name):

@@ -4,8 +4,9 @@ fastxent compiles each kernel on its first call (seconds: ``log_loss`` about
 5 s, a ``LogisticRegression`` fit 20 s on an empty cache) and keeps the
 machine code on disk.  ``fastxent warmup`` (or ``python -m fastxent warmup``)
 makes those first calls once, for the inputs users pass: float32 and
-float64, C-contiguous and read-only arrays, with and without weights, small
-inputs (the serial kernels) and inputs above
+float64, C-contiguous arrays, writable and read-only (one compiled kernel
+serves both: the API hands its kernels read-only views of their inputs),
+with and without weights, small inputs (the serial kernels) and inputs above
 :data:`fastxent._infra.dispatch.SERIAL_CUTOFF` (their parallel twins).  A
 later process then loads every kernel from the cache: run it when building a
 Docker image, in CI, or once before starting the workers of a cluster that
