@@ -32,6 +32,9 @@ the sake of a few of its tests.
 
 import importlib.util
 import itertools
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -49,6 +52,21 @@ def pytest_runtest_setup(item):
         missing = _missing(mark.args)
         if missing:
             pytest.skip(f"needs {', '.join(missing)}, which is not installed")
+
+
+@pytest.fixture
+def fresh_process(tmp_path):
+    """``run(script)``: run a Python script in a new process with an empty
+    Numba cache folder, check that it succeeded, and return its stdout
+    (what a user's first call compiles, whatever this process has compiled)."""
+
+    def run(script):
+        env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba-cache"))
+        result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=900)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return result.stdout
+
+    return run
 
 
 def skip_unless_available(ref):

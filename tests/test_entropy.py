@@ -325,7 +325,7 @@ def test_rows_needing_the_strict_formula_next_to_nan_and_infinite_rows(n_rows):
     assert np.isfinite(ours[7])
 
 
-def test_ordinary_rows_compile_neither_the_strict_formula_nor_the_long_row_kernels(tmp_path):
+def test_ordinary_rows_compile_neither_the_strict_formula_nor_the_long_row_kernels(fresh_process):
     # In a fresh process with an empty cache: entropy(P, Q, axis=1) of 1e5 ordinary
     # short rows types only the serial tiled row kernels; a row needing the strict
     # formula then compiles it.
@@ -346,14 +346,7 @@ fastxent.entropy(P, Q, axis=1)
 assert entropy_rows.strict_rows.signatures
 print("ok")
 """
-    import os
-    import subprocess
-    import sys
-
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
-    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.strip() == "ok"
+    assert fresh_process(script).strip() == "ok"
 
 
 # ------------------------------------------------ layouts and long slices

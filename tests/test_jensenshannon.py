@@ -172,7 +172,7 @@ def test_bits_do_not_depend_on_the_driver(shape):
     assert np.array_equal(d, np.sqrt(serial))
 
 
-def test_short_rows_compile_no_long_row_or_parallel_kernel(tmp_path):
+def test_short_rows_compile_no_long_row_or_parallel_kernel(fresh_process):
     # In a fresh process with an empty cache, 1e5 rows of a few values type only the serial tiled kernels.
     script = """
 import numpy as np
@@ -186,14 +186,7 @@ assert not jensenshannon.long_rows_driver_serial.signatures
 assert not jensenshannon.rows_driver_parallel.signatures  # 1e5 rows of 10 values run serially
 print("ok")
 """
-    import os
-    import subprocess
-    import sys
-
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
-    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.strip() == "ok"
+    assert fresh_process(script).strip() == "ok"
 
 
 @numba.njit(parallel=True)

@@ -33,13 +33,13 @@ from fastxent._kernels.logistic import (  # noqa: E402
     multinomial_logistic_loss_grad_serial,
 )
 from fastxent._solvers.fit import (  # noqa: E402
+    BINARY_SOLVERS,
     fit_binary_logistic,
     fit_binary_logistic_csr,
     fit_multinomial_logistic,
     fit_multinomial_logistic_csr,
     thread_pool_used,
 )
-from fastxent._solvers.lbfgs import lbfgs_solve  # noqa: E402
 
 SOLVERS = ("lbfgs", "gd", "newton-cholesky")
 
@@ -285,7 +285,7 @@ def test_serial_fit_compiles_no_parallel_driver():
     type prunes the parallel drivers when the solver is compiled."""
     X, y, _ = make_problem(2, n=800, d=6, seed=8)
     LogisticRegression(solver="lbfgs").fit(X, y)
-    parallel_types = {sig[-1] for sig in lbfgs_solve.signatures}
+    parallel_types = {sig[-1] for sig in BINARY_SOLVERS["lbfgs"].signatures}  # the binary fits' entry
     assert numba.types.none in parallel_types
     assert not thread_pool_used("lbfgs", 800, 6, 1, 800 * 6)
     assert thread_pool_used("lbfgs", PARALLEL_MIN_WORK, 1, 1, PARALLEL_MIN_WORK)
@@ -293,6 +293,48 @@ def test_serial_fit_compiles_no_parallel_driver():
     assert not thread_pool_used("newton-cholesky", 800, 6, 1, 800 * 6)
     assert thread_pool_used("newton-cholesky", 20_000, 6, 1, 20_000 * 6)  # Gram chunks
     assert thread_pool_used("newton-cholesky", 800, 60, 1, 800 * 60)  # a Gram tile split between threads
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton-cholesky"])
+def test_binary_fit_compiles_no_softmax_kernel(solver, fresh_process):
+    # In a fresh process with an empty cache: the binary entry passes the
+    # solvers a literal 1, so the softmax blocks are never typed; a 3-class
+    # fit then compiles them.
+    script = f"""
+import numpy as np
+from fastxent import LogisticRegression
+from fastxent._kernels import logistic
+from fastxent._math import softmax
+from fastxent._solvers import newton
+rng = np.random.default_rng(0)
+X = rng.normal(size=(300, 4))
+y = (X[:, 0] + rng.normal(size=300) > 0).astype(int)
+model = LogisticRegression(solver={solver!r}).fit(X, y)
+assert model.predict_proba(X).shape == (300, 2)
+assert not logistic._multinomial_dense_rows.signatures
+assert not softmax.softmax_row_loss_grad.signatures
+assert not newton.row_probabilities.signatures
+LogisticRegression(solver={solver!r}).fit(X, np.arange(300) % 3)
+assert logistic._multinomial_dense_rows.signatures
+print("ok")
+"""
+    assert fresh_process(script).strip() == "ok"
+
+
+def test_read_only_input_runs_the_solver_compiled_for_writable_input():
+    # pandas' copy-on-write arrays and memory maps are read-only: the estimator
+    # hands its solver read-only views, so both kinds share one specialization.
+    X, y, _ = make_problem(2, n=300, d=4, seed=9)
+    csr = sparse.csr_matrix(np.where(np.abs(X) > 0.5, X, 0.0))
+    for data in (X, csr):
+        writable = LogisticRegression().fit(data, y)
+        compiled = len(BINARY_SOLVERS["lbfgs"].signatures)
+        frozen = data.copy()
+        for array in (frozen.data, frozen.indices, frozen.indptr) if sparse.issparse(frozen) else (frozen,):
+            array.flags.writeable = False
+        model = LogisticRegression().fit(frozen, y)
+        assert len(BINARY_SOLVERS["lbfgs"].signatures) == compiled
+        np.testing.assert_array_equal(model.coef_, writable.coef_)
 
 
 def test_float32_input_fits_like_float64():

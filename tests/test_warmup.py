@@ -20,7 +20,7 @@ from fastxent import cli, warmup
 from fastxent.warmup import background, tasks, worker
 
 # The warm-up run of this module: a subset of the tasks (the whole list takes minutes).
-SUBSET = "log_loss,entropy,cross_entropy,logistic"
+SUBSET = "log_loss,entropy,cross_entropy,logistic_binary"
 
 # The inputs of the fresh process, also built by the test to compute the references.
 INPUTS = """
@@ -106,13 +106,6 @@ def test_warmup_subset_succeeds_and_reports_each_task(warmed_cache):
     assert sum(int(line.split("(")[1].split()[0]) for line in lines[:-1]) > 0  # a cold cache compiles
 
 
-def test_multinomial_fits_reuse_what_the_binary_fits_compiled(warmed_cache):
-    _, done = warmed_cache
-    compiled = {line.split()[0]: int(line.split("(")[1].split()[0]) for line in done.stdout.splitlines()[:-1]}
-    assert compiled["logistic_binary"] > 0
-    assert compiled["logistic_multinomial"] == 0
-
-
 def test_new_process_after_warmup_compiles_nothing(warmed_cache, tmp_path):
     cache, _ = warmed_cache
     script = tmp_path / "fresh.py"
@@ -156,7 +149,7 @@ def test_unknown_task_is_a_usage_error(capsys):
 def test_select_by_task_or_family():
     assert [t.name for t in warmup.select("binary")] == ["binary_cross_entropy", "binary_accumulator"]
     assert [t.name for t in warmup.select(["entropy", "ufuncs"])] == ["entropy", "ufuncs"]
-    assert [t.name for t in warmup.select("logistic")] == ["logistic_binary", "logistic_multinomial"]
+    assert [t.name for t in warmup.select("logistic_binary")] == ["logistic_binary"]
 
 
 def test_a_failing_or_non_finite_task_is_reported():

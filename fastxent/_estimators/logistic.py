@@ -26,7 +26,9 @@ except ImportError as exc:  # pragma: no cover - exercised only without scikit-l
         "scikit-learn: pip install scikit-learn (or pip install 'fastxent[test]')."
     ) from exc
 
+from .._api.validation import read_only
 from .._infra.dispatch import run
+from .._solvers.fit import BINARY_SOLVERS as _BINARY_SOLVERS
 from .._solvers.fit import SOLVERS as _SOLVERS
 from .._solvers.fit import choose_solver, thread_pool_used
 
@@ -243,12 +245,15 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         n_outputs = 1 if classes.shape[0] == 2 else classes.shape[0]
         target = y_index.astype(np.float64)
         coef = self._initial_coef(classes, n_outputs, X.shape[1])
-        X_arg = _csr_arrays(X) if _is_sparse(X) else X
+        # A read-only view: a read-only X (pandas, memory maps) runs the solver
+        # compiled for a writable one (the weights are always a fresh copy).
+        X_arg = tuple(read_only(a) for a in _csr_arrays(X)) if _is_sparse(X) else read_only(X)
         stored = X.nnz if _is_sparse(X) else X.size
         # below the solver's own thresholds the pool stays idle: run the serial fit, compiled without it
         used = thread_pool_used(solver, X.shape[0], X.shape[1], n_outputs, stored)
         work = stored * n_outputs if used else 0
-        solve = _SOLVERS[solver]
+        # The binary entries pass their solver a literal 1: no softmax kernel is compiled.
+        solve = _BINARY_SOLVERS[solver] if n_outputs == 1 else _SOLVERS[solver]
         max_iter = min(int(self.max_iter), _MAX_ITER)
         n_iter, converged, history = run(
             lambda *args: solve(*args, True),

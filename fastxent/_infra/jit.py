@@ -283,23 +283,28 @@ def intrinsic(python_impl):
     return wrap
 
 
-def specialized(typer):
+def specialized(typer=None, *, prefer_literal=False):
     """A function whose implementation depends on its argument types.
 
     ``typer`` is a ``numba.extending.overload`` typer: given the arguments'
     Numba types it returns the implementation, which compiled callers
-    inline.  Called from Python (as every caller is with the JIT disabled),
-    the function runs the implementation chosen for ``numba.typeof`` of the
-    actual arguments.
+    inline.  With ``prefer_literal``, a constant argument of the caller
+    (the literal ``1`` of a binary model) reaches the typer as its literal
+    type, so the typer can choose by its value.  Called from Python (as
+    every caller is with the JIT disabled), the function runs the
+    implementation chosen for ``numba.typeof`` of the actual arguments.
     """
 
-    @functools.wraps(typer)
-    def dispatch(*args):
-        return typer(*(numba.typeof(a) for a in args))(*args)
+    def wrap(typer):
+        @functools.wraps(typer)
+        def dispatch(*args):
+            return typer(*(numba.typeof(a) for a in args))(*args)
 
-    if not JIT_DISABLED:
-        numba.extending.overload(dispatch, inline="always")(typer)
-    return dispatch
+        if not JIT_DISABLED:
+            numba.extending.overload(dispatch, inline="always", prefer_literal=prefer_literal)(typer)
+        return dispatch
+
+    return wrap if typer is None else wrap(typer)
 
 
 def start_thread_pool():

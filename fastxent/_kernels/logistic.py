@@ -346,20 +346,45 @@ def _strided_block(X, y, sample_weight, coef, n_outputs, start, stop, grad):
     return _multinomial_dense_chunks(X, y, sample_weight, coef, n_outputs, start, stop, grad)
 
 
-@specialized
+# The binary model's blocks, for callers whose n_outputs is the literal 1:
+# they compile no softmax kernel.
+
+
+@kernel
+def _binary_csr_block(X, y, sample_weight, coef, n_outputs, start, stop, grad):
+    data, indices, indptr = X
+    return _binary_csr_rows(data, indices, indptr, y, sample_weight, coef, start, stop, grad)
+
+
+@kernel
+def _binary_row_contiguous_block(X, y, sample_weight, coef, n_outputs, start, stop, grad):
+    return _binary_dense_rows(X, y, sample_weight, coef, start, stop, grad)
+
+
+@kernel
+def _binary_strided_block(X, y, sample_weight, coef, n_outputs, start, stop, grad):
+    if X.shape[1] <= 1 or X.strides[1] == X.itemsize:
+        return _binary_dense_rows(X, y, sample_weight, coef, start, stop, grad)
+    return _binary_dense_chunks(X, y, sample_weight, coef, start, stop, grad)
+
+
+@specialized(prefer_literal=True)
 def _block_loss_grad(X, y, sample_weight, coef, n_outputs, start, stop, grad):
     """Dispatch one block of rows to the kernel for X's storage and the model.
 
     The storage is chosen from X's type when the caller is compiled: a CSR
     tuple compiles no dense kernel, a C-contiguous X no chunked (column-wise)
-    kernel; only other layouts test the strides at run time.
+    kernel; only other layouts test the strides at run time.  A literal
+    ``n_outputs`` of 1 (the binary entry points pass the constant) compiles
+    no softmax kernel; a run-time number of outputs is tested per block.
     """
+    binary = isinstance(n_outputs, types.IntegerLiteral) and n_outputs.literal_value == 1
     if isinstance(X, types.BaseTuple):
-        block = _csr_block
+        block = _binary_csr_block if binary else _csr_block
     elif isinstance(X, types.Array) and X.layout == "C":
-        block = _row_contiguous_block
+        block = _binary_row_contiguous_block if binary else _row_contiguous_block
     else:
-        block = _strided_block
+        block = _binary_strided_block if binary else _strided_block
 
     def chosen(X, y, sample_weight, coef, n_outputs, start, stop, grad):
         return block(X, y, sample_weight, coef, n_outputs, start, stop, grad)

@@ -29,6 +29,7 @@ from .newton import newton_solve
 __all__ = [
     "SOLVERS",
     "choose_solver",
+    "BINARY_SOLVERS",
     "fit_binary_logistic",
     "fit_multinomial_logistic",
     "fit_binary_logistic_csr",
@@ -155,6 +156,32 @@ def run_solver(solver, X, y, sample_weight, n_outputs, C, fit_intercept, max_ite
 
         return by_value
     return None  # a name that is not a literal: Numba retries with its literal type
+
+
+# The binary model's entry points, one per solver (the arguments of
+# SOLVERS'; ``n_outputs`` must be 1).  Each passes its solver the constant
+# 1, which reaches it as a literal: every ``n_outputs == 1`` test below is
+# decided when the fit is compiled, so a binary fit compiles none of the
+# softmax kernels.  Plain functions rather than one taking the solver's name:
+# a name would be made literal by a failed first compilation in every process.
+
+
+@kernel
+def _lbfgs_binary(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef, parallel):
+    return lbfgs_solve(X, y, sample_weight, 1, C, fit_intercept, max_iter, tol, coef, parallel)
+
+
+@kernel
+def _gd_binary(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef, parallel):
+    return gd_solve(X, y, sample_weight, 1, C, fit_intercept, max_iter, tol, coef, parallel)
+
+
+@kernel
+def _newton_binary(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef, parallel):
+    return newton_solve(X, y, sample_weight, 1, C, fit_intercept, max_iter, tol, coef, parallel)
+
+
+BINARY_SOLVERS = {"lbfgs": _lbfgs_binary, "gd": _gd_binary, "newton-cholesky": _newton_binary}
 
 
 @kernel

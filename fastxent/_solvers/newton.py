@@ -43,8 +43,9 @@ data with few columns only.
 
 import numba
 import numpy as np
+from numba.core import types
 
-from .._infra.jit import kernel, parallel_kernel
+from .._infra.jit import kernel, parallel_kernel, specialized
 from .._infra.summation import block_bounds, n_blocks
 from .._kernels.logistic import PARALLEL_MIN_WORK, loss_grad, stored_values
 from .._math.binary import sigmoid
@@ -136,37 +137,69 @@ def row_probabilities(X, n_rows, coef, n_outputs, parallel):
 
 
 @kernel
-def hessian(X, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercept, parallel):
-    """The Hessian of the scaled objective at ``coef`` (module docstring): a
-    ``(p, p)`` float64 array, ``p = k (d + 1)``.  Without an intercept, its
-    rows and columns are those of the identity (that gradient entry is 0)."""
+def _binary_data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel):
+    """``a X̃ᵀ diag(|s_i| σ'(z_i)) X̃``: the row weights come from the Gram pass
+    itself, with no pass for the probabilities."""
+    H = logistic_gram(X, sample_weight, coef, parallel)
+    for j in range(H.shape[0]):
+        for k in range(H.shape[1]):
+            H[j, k] *= loss_scale
+    return H
+
+
+@kernel
+def _multinomial_data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel):
+    """The k-class data term, block by block (module docstring)."""
     n = sample_weight.shape[0]
     p = coef.shape[0]
     n_coef = p // n_outputs
     H = np.zeros((p, p))
+    P = row_probabilities(X, n, coef, n_outputs, parallel)
+    row_weight = np.empty(n)
+    for c in range(n_outputs):
+        for c2 in range(c, n_outputs):
+            # |s_i| p_ic (δ - p_ic'): for c = c' the weight p(1-p) >= 0, else -p_c p_c' (sign applied below)
+            for i in range(n):
+                pc = P[i, c]
+                other = 1.0 - pc if c2 == c else P[i, c2]
+                row_weight[i] = abs(sample_weight[i]) * pc * other
+            G = weighted_gram(X, row_weight, n_coef, parallel)
+            sign = loss_scale if c2 == c else -loss_scale
+            for j in range(n_coef):
+                for k in range(n_coef):
+                    value = sign * G[j, k]
+                    H[c * n_coef + j, c2 * n_coef + k] = value
+                    H[c2 * n_coef + k, c * n_coef + j] = value
+    return H
+
+
+@kernel
+def _any_data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel):
     if n_outputs == 1:
-        # The row weights come from the Gram pass itself: no pass for the probabilities.
-        G = logistic_gram(X, sample_weight, coef, parallel)
-        for j in range(p):
-            for k in range(p):
-                H[j, k] = loss_scale * G[j, k]
-    else:
-        P = row_probabilities(X, n, coef, n_outputs, parallel)
-        row_weight = np.empty(n)
-        for c in range(n_outputs):
-            for c2 in range(c, n_outputs):
-                # |s_i| p_ic (δ - p_ic'): for c = c' the weight p(1-p) >= 0, else -p_c p_c' (sign applied below)
-                for i in range(n):
-                    pc = P[i, c]
-                    other = 1.0 - pc if c2 == c else P[i, c2]
-                    row_weight[i] = abs(sample_weight[i]) * pc * other
-                G = weighted_gram(X, row_weight, n_coef, parallel)
-                sign = loss_scale if c2 == c else -loss_scale
-                for j in range(n_coef):
-                    for k in range(n_coef):
-                        value = sign * G[j, k]
-                        H[c * n_coef + j, c2 * n_coef + k] = value
-                        H[c2 * n_coef + k, c * n_coef + j] = value
+        return _binary_data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel)
+    return _multinomial_data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel)
+
+
+@specialized(prefer_literal=True)
+def _data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel):
+    """The data term of the Hessian; a literal ``n_outputs`` of 1 (the binary
+    entry points) compiles no softmax probabilities."""
+    binary = isinstance(n_outputs, types.IntegerLiteral) and n_outputs.literal_value == 1
+    data_hessian = _binary_data_hessian if binary else _any_data_hessian
+
+    def chosen(X, sample_weight, coef, n_outputs, loss_scale, parallel):
+        return data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel)
+
+    return chosen
+
+
+@kernel
+def hessian(X, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercept, parallel):
+    """The Hessian of the scaled objective at ``coef`` (module docstring): a
+    ``(p, p)`` float64 array, ``p = k (d + 1)``.  Without an intercept, its
+    rows and columns are those of the identity (that gradient entry is 0)."""
+    n_coef = coef.shape[0] // n_outputs
+    H = _data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel)
     for c in range(n_outputs):
         for j in range(n_coef - 1):
             H[c * n_coef + j, c * n_coef + j] += l2
