@@ -337,9 +337,15 @@ def _row_contiguous_block(X, y, sample_weight, coef, n_outputs, start, stop, gra
     return _multinomial_dense_rows(X, y, sample_weight, coef, n_outputs, start, stop, grad)
 
 
+@strict_inline
+def _rows_are_contiguous(X):
+    """Whether each row of a dense ``X`` is contiguous (the row kernels' layout)."""
+    return X.shape[1] <= 1 or X.strides[1] == X.itemsize
+
+
 @kernel
 def _strided_block(X, y, sample_weight, coef, n_outputs, start, stop, grad):
-    if X.shape[1] <= 1 or X.strides[1] == X.itemsize:
+    if _rows_are_contiguous(X):
         return _row_contiguous_block(X, y, sample_weight, coef, n_outputs, start, stop, grad)
     if n_outputs == 1:
         return _binary_dense_chunks(X, y, sample_weight, coef, start, stop, grad)
@@ -363,9 +369,16 @@ def _binary_row_contiguous_block(X, y, sample_weight, coef, n_outputs, start, st
 
 @kernel
 def _binary_strided_block(X, y, sample_weight, coef, n_outputs, start, stop, grad):
-    if X.shape[1] <= 1 or X.strides[1] == X.itemsize:
+    if _rows_are_contiguous(X):
         return _binary_dense_rows(X, y, sample_weight, coef, start, stop, grad)
     return _binary_dense_chunks(X, y, sample_weight, coef, start, stop, grad)
+
+
+def is_binary_literal(n_outputs):
+    """Whether the Numba type of ``n_outputs`` is the literal 1: a binary model
+    known when the caller is compiled (the binary entry points pass the
+    constant), so the softmax kernels need not be compiled."""
+    return isinstance(n_outputs, types.IntegerLiteral) and n_outputs.literal_value == 1
 
 
 @specialized(prefer_literal=True)
@@ -378,7 +391,7 @@ def _block_loss_grad(X, y, sample_weight, coef, n_outputs, start, stop, grad):
     ``n_outputs`` of 1 (the binary entry points pass the constant) compiles
     no softmax kernel; a run-time number of outputs is tested per block.
     """
-    binary = isinstance(n_outputs, types.IntegerLiteral) and n_outputs.literal_value == 1
+    binary = is_binary_literal(n_outputs)
     if isinstance(X, types.BaseTuple):
         block = _binary_csr_block if binary else _csr_block
     elif isinstance(X, types.Array) and X.layout == "C":

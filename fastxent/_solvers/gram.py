@@ -51,6 +51,7 @@ __all__ = [
     "solve_factored",
     "weighted_gram",
     "logistic_gram",
+    "row_logit",
     "cholesky_in_place",
 ]
 
@@ -92,6 +93,23 @@ def preconditioner_worthwhile(stored_values, n_rows, n_coef, n_outputs):
 
 
 @inline_scalar
+def row_logit(X, w, i):
+    """``x_i · w[:d] + w[d]`` for row ``i`` of a dense ``X`` or a CSR tuple
+    (``w`` one model's ``d + 1`` coefficients, intercept last)."""
+    d = w.shape[0] - 1
+    z = w[d]
+    if isinstance(X, tuple):
+        data, indices, indptr = X
+        for q in range(indptr[i], indptr[i + 1]):
+            z += data[q] * w[indices[q]]
+    else:
+        x = X[i]
+        for j in range(d):
+            z += x[j] * w[j]
+    return z
+
+
+@inline_scalar
 def _logistic_root(z):
     """√(σ(z) (1 − σ(z))) as ``e / (1 + e²)``, ``e = exp(−|z|/2)``: no
     cancellation in ``1 − σ(z)`` for large ``|z|``, and one exponential."""
@@ -119,10 +137,7 @@ def _fill_tile(X, sample_weight, n_coef, start, stop, T, inv_scale, coef):
             i = start + r
             root = np.sqrt(abs(sample_weight[i]))
             if coef is not None:
-                z = coef[d]
-                for q in range(indptr[i], indptr[i + 1]):
-                    z += data[q] * coef[indices[q]]
-                root *= _logistic_root(z)
+                root *= _logistic_root(row_logit(X, coef, i))
             for q in range(indptr[i], indptr[i + 1]):
                 j = indices[q]
                 T[j, r] += root * data[q] * inv_scale[j]  # duplicates add, as in the loss
@@ -138,11 +153,7 @@ def _fill_tile(X, sample_weight, n_coef, start, stop, T, inv_scale, coef):
             for u in range(rows):
                 root = np.sqrt(abs(sample_weight[start + r0 + u]))
                 if coef is not None:
-                    x = block[u]
-                    z = coef[d]
-                    for j in range(d):
-                        z += x[j] * coef[j]
-                    root *= _logistic_root(z)
+                    root *= _logistic_root(row_logit(X, coef, start + r0 + u))
                 roots[u] = root
                 T[d, r0 + u] = root
             for j in range(d):

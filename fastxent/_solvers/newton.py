@@ -43,14 +43,13 @@ data with few columns only.
 
 import numba
 import numpy as np
-from numba.core import types
 
 from .._infra.jit import kernel, parallel_kernel, specialized
 from .._infra.summation import block_bounds, n_blocks
-from .._kernels.logistic import PARALLEL_MIN_WORK, loss_grad, stored_values
+from .._kernels.logistic import PARALLEL_MIN_WORK, is_binary_literal, loss_grad, stored_values
 from .._math.binary import sigmoid
 from .common import dot, finite_point, first_evaluation, max_abs, record
-from .gram import cholesky_in_place, logistic_gram, solve_factored, weighted_gram
+from .gram import cholesky_in_place, logistic_gram, row_logit, solve_factored, weighted_gram
 
 __all__ = ["newton_solve", "hessian", "row_probabilities"]
 
@@ -66,23 +65,8 @@ REUSE = 0.1
 def _row_logits(X, coef, n_outputs, i, z):
     """z[c] = x_i · w_c + b_c for row ``i`` of a dense ``X`` or a CSR tuple."""
     n_coef = coef.shape[0] // n_outputs
-    d = n_coef - 1
-    if isinstance(X, tuple):
-        data, indices, indptr = X
-        for c in range(n_outputs):
-            w = coef[c * n_coef : (c + 1) * n_coef]
-            acc = w[d]
-            for q in range(indptr[i], indptr[i + 1]):
-                acc += data[q] * w[indices[q]]
-            z[c] = acc
-    else:
-        x = X[i]
-        for c in range(n_outputs):
-            w = coef[c * n_coef : (c + 1) * n_coef]
-            acc = w[d]
-            for j in range(d):
-                acc += x[j] * w[j]
-            z[c] = acc
+    for c in range(n_outputs):
+        z[c] = row_logit(X, coef[c * n_coef : (c + 1) * n_coef], i)
 
 
 @kernel
@@ -184,8 +168,7 @@ def _any_data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel):
 def _data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel):
     """The data term of the Hessian; a literal ``n_outputs`` of 1 (the binary
     entry points) compiles no softmax probabilities."""
-    binary = isinstance(n_outputs, types.IntegerLiteral) and n_outputs.literal_value == 1
-    data_hessian = _binary_data_hessian if binary else _any_data_hessian
+    data_hessian = _binary_data_hessian if is_binary_literal(n_outputs) else _any_data_hessian
 
     def chosen(X, sample_weight, coef, n_outputs, loss_scale, parallel):
         return data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel)
