@@ -1,4 +1,5 @@
-"""The curvature preconditioner of solver "gd" (fastxent._solvers.gram) and both gd paths."""
+"""The weighted Gram products (fastxent._solvers.gram), the curvature preconditioner of
+solver "gd" (fastxent._solvers.preconditioner) and both gd paths."""
 
 import numba
 import numpy as np
@@ -9,20 +10,27 @@ sparse = pytest.importorskip("scipy.sparse")
 from fastxent._kernels.logistic import loss_grad  # noqa: E402
 from fastxent._solvers.common import solver_scaling  # noqa: E402
 from fastxent._solvers.gd import gd_iterate  # noqa: E402
-from fastxent._solvers.gram import (  # noqa: E402
+from fastxent._solvers.gram import _largest_magnitude, weighted_gram  # noqa: E402
+from fastxent._solvers.lbfgs import lbfgs_solve  # noqa: E402
+from fastxent._solvers.preconditioner import (  # noqa: E402
     MAX_COEFFICIENTS,
     cholesky_in_place,
     curvature_factor,
     preconditioner_worthwhile,
     solve_factored,
-    weighted_gram,
 )
-from fastxent._solvers.lbfgs import lbfgs_solve  # noqa: E402
 
 
 def reference_gram(X, w):
     Xt = np.column_stack([np.asarray(X, dtype=np.float64), np.ones(X.shape[0])])
     return (Xt * np.abs(w)[:, None]).T @ Xt
+
+
+def assert_float32_gram_close(G, X, w):
+    """float32 data is multiplied and summed in float32 per tile of 512 rows: each
+    entry lies within 512 float32 roundings of the sum of its terms' magnitudes."""
+    bound = 512 * 2.0**-24 * reference_gram(np.abs(X), w)
+    assert np.all(np.abs(G - reference_gram(X, w)) <= bound)
 
 
 def storages(X):
@@ -34,6 +42,7 @@ def storages(X):
     sparse_X = np.where(np.abs(X) > 0.8, X, 0.0)
     csr = sparse.csr_matrix(sparse_X)
     yield "CSR", (csr.data, csr.indices, csr.indptr), sparse_X
+    yield "CSR32", (csr.data.astype(np.float32), csr.indices, csr.indptr), sparse_X.astype(np.float32)
 
 
 @pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 511, 512, 1025])
@@ -46,9 +55,39 @@ def test_weighted_gram_matches_numpy(n, d):
     w[1::7] *= -1.0  # so are negative ones (scikit-learn's rule); M uses |s_i|
     for name, arg, dense in storages(X):
         G = weighted_gram(arg, w, d + 1, True)
-        expected = reference_gram(dense, w)
-        np.testing.assert_allclose(G, expected, rtol=1e-12, atol=1e-12 * max(1.0, abs(expected).max()), err_msg=name)
+        if name.endswith("32"):
+            assert_float32_gram_close(G, dense.astype(np.float64), w)
+        else:
+            expected = reference_gram(dense, w)
+            scale = max(1.0, abs(expected).max())
+            np.testing.assert_allclose(G, expected, rtol=1e-12, atol=1e-12 * scale, err_msg=name)
         assert np.array_equal(G, G.T)
+
+
+@pytest.mark.parametrize("sparse_input", [False, True])
+def test_float32_gram_neither_overflows_nor_underflows(sparse_input):
+    # Tiles of values near float32's largest and smallest normal numbers, and a
+    # tile mixing both: their products overflow or vanish in float32 unless the
+    # tile is rescaled first
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(1600, 6)).astype(np.float32)
+    X[:512] *= np.float32(1e37)
+    X[512:1024] *= np.float32(1e-36)
+    X[1100, 2] = np.float32(3e38)
+    X[1101, 3] = np.float32(1e-37)
+    w = rng.uniform(0.5, 2.0, size=1600)
+    if sparse_input:
+        csr = sparse.csr_matrix(X)
+        arg = (csr.data, csr.indices, csr.indptr)
+    else:
+        arg = X
+    G = weighted_gram(arg, w, 7, False)
+    assert np.isfinite(G).all()
+    assert_float32_gram_close(G, X.astype(np.float64), w)
+    # the tiny tile's own block is not lost to underflow
+    tiny = weighted_gram(X[512:1024], w[512:1024], 7, False)
+    assert_float32_gram_close(tiny, X[512:1024].astype(np.float64), w[512:1024])
+    assert np.all(np.diag(tiny)[:6] > 0.0)
 
 
 def test_weighted_gram_sums_duplicate_csr_entries():
@@ -253,3 +292,20 @@ def test_negative_sample_weights_keep_the_metric_positive_definite():
     ours = LogisticRegression(solver="gd", tol=1e-10, max_iter=1000).fit(X, y, sample_weight=w)
     np.testing.assert_allclose(ours.coef_, reference.coef_, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(ours.intercept_, reference.intercept_, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_largest_magnitude_reads_the_bits_of_every_value(dtype):
+    tiny = np.finfo(dtype).smallest_subnormal
+    cases = [
+        ([1.0, -3.5, 2.0], 3.5),
+        ([0.0, -0.0], 0.0),
+        ([tiny, -2 * tiny], 2 * float(tiny)),
+        ([-np.inf, 2.0], np.inf),
+        ([-float(np.finfo(dtype).max), 1.0], float(np.finfo(dtype).max)),
+    ]
+    for values, expected in cases:
+        assert _largest_magnitude(np.array(values, dtype=dtype)) == expected
+    assert np.isnan(_largest_magnitude(np.array([1.0, np.nan, 2.0], dtype=dtype)))
+    assert np.isnan(_largest_magnitude(np.array([1.0, -np.nan], dtype=dtype)))
+    assert _largest_magnitude(np.empty(0, dtype=dtype)) == 0.0

@@ -22,9 +22,10 @@ from .._infra.jit import JIT_DISABLED, kernel, specialized
 from .._kernels.logistic import PARALLEL_MIN_WORK
 from .common import start_coef
 from .gd import gd_solve
-from .gram import gram_uses_pool, preconditioner_worthwhile
+from .gram import gram_uses_pool
 from .lbfgs import lbfgs_solve
 from .newton import newton_solve
+from .preconditioner import preconditioner_worthwhile
 
 __all__ = [
     "SOLVERS",
@@ -67,7 +68,7 @@ def choose_solver(n_samples, n_features, n_classes, is_sparse, density):
       load average 4 to 4.7 on 2 cores).
     * ``"gd"`` (accelerated gradient descent preconditioned by the Hessian at
       zero) when that preconditioner is built
-      (:func:`fastxent._solvers.gram.preconditioner_worthwhile`): many
+      (:func:`fastxent._solvers.preconditioner.preconditioner_worthwhile`): many
       classes on a few hundred features.
     * ``"lbfgs"`` otherwise (wide or very sparse ``X``), where gd would take
       plain gradient steps.

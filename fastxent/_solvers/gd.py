@@ -34,7 +34,7 @@ scikit-learn's meaning) with Nesterov's accelerated gradient / FISTA
   (a restart).
 
 * **Preconditioning**: the steps are taken in the metric of ``M``, the
-  Hessian of ``f`` at ``w = 0`` (:mod:`fastxent._solvers.gram`): ``∇f`` is replaced
+  Hessian of ``f`` at ``w = 0`` (:mod:`fastxent._solvers.preconditioner`): ``∇f`` is replaced
   by ``M⁻¹ ∇f``, ``‖∇f‖²`` by ``∇fᵀ M⁻¹ ∇f``, and ``L`` is measured in that
   metric (so it starts at 1).  This is plain accelerated gradient descent in
   the coordinates ``M^{1/2} w``; it makes the iteration count independent of
@@ -42,10 +42,10 @@ scikit-learn's meaning) with Nesterov's accelerated gradient / FISTA
   20 informative: 18 iterations instead of 153 binary, 39 instead of 283
   five-class).  ``M`` costs one pass forming ``(d+1)²/2`` products per row
   and a Cholesky factorization, so it is used only when that is cheaper
-  than the iterations it saves (:func:`fastxent._solvers.gram.preconditioner_worthwhile`):
+  than the iterations it saves (:func:`fastxent._solvers.preconditioner.preconditioner_worthwhile`):
   not for ``d > 1023`` or very sparse ``X``, where the steps are plain
   gradient steps.  Features near 1e154 and beyond overflow ``M``; it is
-  then built for power-of-two rescaled columns (:func:`fastxent._solvers.gram.preconditioner`),
+  then built for power-of-two rescaled columns (:func:`fastxent._solvers.preconditioner.preconditioner`),
   so such data are fitted as well as well-scaled data (their gradient
   entries, 1e154 times larger, rarely meet ``tol``: the fit then ends by
   ``STALL`` or ``max_iter``, with ``converged`` false).
@@ -59,7 +59,7 @@ import numpy as np
 from .._infra.jit import kernel
 from .._kernels.logistic import loss_grad, stored_values
 from .common import dot, finite_point, max_abs, new_history, record, solver_scaling, usable_scaling
-from .gram import preconditioner, preconditioner_worthwhile, solve_factored
+from .preconditioner import preconditioner, preconditioner_worthwhile, solve_factored
 
 __all__ = ["gd_solve", "gd_iterate"]
 
@@ -79,7 +79,7 @@ STALL = 100
 def gd_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef, parallel):
     """Minimise the penalized logistic loss with accelerated gradient descent,
     updating ``coef`` in place, preconditioned where that pays
-    (:func:`fastxent._solvers.gram.preconditioner_worthwhile`).
+    (:func:`fastxent._solvers.preconditioner.preconditioner_worthwhile`).
 
     Parameters are those of :func:`fastxent._solvers.lbfgs.lbfgs_solve`.
 

@@ -1,39 +1,27 @@
-"""The curvature preconditioner of solver "gd": a weighted Gram matrix and its
-Cholesky factor; and the weighted Gram products of solver "newton-cholesky"
-(:func:`weighted_gram`, and :func:`logistic_gram`, whose row weights are the
-binary model's ``|s_i| σ'(z_i)``, computed as each row is read).
+"""Weighted Gram products ``X̃ᵀ W X̃`` (``X̃ = [X 1]``, ``W`` diagonal) for the
+logistic solvers: :func:`weighted_gram` (``W = diag(|s_i|)``, the curvature
+preconditioner of solver "gd", :mod:`fastxent._solvers.preconditioner`) and
+:func:`logistic_gram` (``W = diag(|s_i| σ'(z_i))``, the binary Hessian of solver
+"newton-cholesky", its row weights computed as each tile of rows is read).
 
-For the scaled objective ``f = a Σ s_i ℓ(z_i) + λ/2 ‖w‖²`` of
-:mod:`fastxent._kernels.logistic`, the Hessian at ``w = 0`` is
-
-.. math::
-
-    M = c \\, a \\, \\tilde X^T S \\tilde X + \\lambda \\, I_{\\text{pen}},
-    \\qquad \\tilde X = [X \\; 1],
-
-with ``c = 1/4`` for the binary model (σ'(0)) and ``c = 1/k`` per class for
-the k-class softmax model (its Hessian at 0 is ``(I/k - 11^T/k²) ⊗ c a X̃ᵀSX̃``;
-the ``11^T`` part acts only on the direction that adds the same vector to
-every class, along which the data term is constant and the gradient is
-``λ`` times that common part, so the solver never needs curvature there).
-``I_pen`` is the identity without the (unpenalized) intercept entry, and
-``S = diag(|s_i|)``: a negative sample weight (scikit-learn accepts them)
-would make ``M`` indefinite, and ``M`` only needs to be a positive
-definite metric close to the curvature.
-
-Features near 1e154 and beyond overflow ``X̃ᵀ S X̃``.  :func:`preconditioner`
-then rebuilds it for columns divided by powers of two ``D_j`` (the one at or
-above each column's largest ``|x_ij|``, for columns reaching 1; exact
-scalings), factors ``M' = D⁻¹ M D⁻¹`` and applies ``M⁻¹ = D⁻¹ M'⁻¹ D⁻¹``:
-the steps are the same, only their arithmetic stays in range.
-
-The Gram matrix ``X̃ᵀ S X̃`` is accumulated over fixed tiles of rows: each
-tile is copied, transposed and scaled by ``√|s_i|``, into a ``(d + 1, _ROWS)``
-buffer (rows padded to a multiple of 4 with zeros), so every entry is a
-contiguous, vectorized dot product, computed sixteen at a time in 4×4
+The matrix is accumulated over fixed tiles of rows: each tile is copied and
+transposed into a ``(d + 1, _ROWS)`` buffer (rows padded to a multiple of 4
+with zeros), its row weights ``√w_i`` are computed from it, a column at a
+time (so they vectorize across rows), and applied to it; every entry is then
+a contiguous, vectorized dot product, computed sixteen at a time in 4×4
 blocks; each entry is accumulated by one thread in tile order, within
 chunks of rows whose partial matrices are added in chunk order, so the
 result does not depend on the thread count.
+
+The tile takes X's floating type.  For float32 data the products and their
+sums over one tile (512 rows) are float32, which doubles the multiply-adds
+per instruction; each tile's sums are then added in float64.  The entries
+of the matrix are then exact to about 1e-6 relative (float64 tiles: 1e-15),
+which only changes the Newton or preconditioned steps by as much, not the
+fit: the objective and its gradient, hence the stopping point, stay in
+float64.  A column of a float32 tile whose values are very large or very
+small is rescaled by a power of two before its products are formed
+(:func:`_weigh_tile`), so that they neither overflow nor underflow.
 """
 
 import math
@@ -41,21 +29,19 @@ import math
 import numba
 import numpy as np
 
+from .._infra.floats import float_bits, float_from_bits, max2
 from .._infra.jit import inline_scalar, kernel, parallel_kernel
 from .._math.elementary import exp
 
-__all__ = [
-    "curvature_factor",
-    "preconditioner",
-    "preconditioner_worthwhile",
-    "solve_factored",
-    "weighted_gram",
-    "logistic_gram",
-    "row_logit",
-    "cholesky_in_place",
-]
+__all__ = ["weighted_gram", "logistic_gram", "scaled_gram", "gram_uses_pool", "row_logit"]
 
 _ROWS = 512
+# A row of a float32 tile whose largest value lies outside this range is
+# rescaled by a power of two: its products (at most _TILE_LARGEST² each, 512
+# of them per sum) then stay far from float32's overflow, and those of its
+# largest values far above its smallest normal number.
+_TILE_SMALLEST = 2.0**-40
+_TILE_LARGEST = 2.0**40
 # The Gram accumulation is split into at most _MAX_CHUNKS chunks of whole
 # tiles, at least _MIN_CHUNK_ROWS rows each, their partial matrices taking
 # at most _CHUNK_BYTES together: enough chunks for every thread of a small
@@ -66,30 +52,6 @@ _CHUNK_BYTES = 1 << 26
 # A tile's blocks are shared out to the thread pool from this many
 # multiply-adds (rows × padded²) on; smaller tiles are accumulated serially.
 _SPLIT_TILE_WORK = 1 << 17
-# Largest d + 1 for which M is built: its Cholesky factorization is serial
-# and costs (d+1)³/3 multiply-adds (0.36e9 at 1024).  Measured worthwhile at
-# d = 1000 (2e4 × 1000 binary: 28 iterations in 0.46 s against 2185 in 18.3 s).
-MAX_COEFFICIENTS = 1024
-# Pivots are kept above this fraction of the matrix's own diagonal entry, so
-# exactly collinear features (no penalty: λ = 0) do not make M singular.
-PIVOT_FLOOR = 1e-10
-
-
-@kernel
-def preconditioner_worthwhile(stored_values, n_rows, n_coef, n_outputs):
-    """Whether building ``M`` costs less than the iterations it saves.
-
-    Building costs ``(d+1)²/2`` multiply-adds per row (sparse rows are
-    expanded) plus ``(d+1)³/3`` for the factorization, at about eight times
-    the rate of the memory-bound loss-and-gradient pass, which costs ``2 k``
-    multiply-adds per stored value; the preconditioner saves a hundred
-    iterations or more (make_classification, 1e5 × 100: 153 → 18 iterations
-    binary, 283 → 39 five-class; 2e4 × 1000: 2185 → 28).
-    """
-    if n_coef > MAX_COEFFICIENTS:
-        return False
-    build = 0.5 * n_rows * n_coef * n_coef + n_coef * n_coef * n_coef / 3.0
-    return build <= 800.0 * n_outputs * max(stored_values, n_rows)
 
 
 @inline_scalar
@@ -118,62 +80,117 @@ def _logistic_root(z):
 
 
 @kernel
-def _fill_tile(X, sample_weight, n_coef, start, stop, T, inv_scale, coef):
-    """T[j, r] = √w_i x_ij / D_j and T[d, r] = √w_i for the rows i = start + r
-    (d = X's number of columns, ``inv_scale`` = 1/D; rows of T past d are
-    padding, left alone).
-
-    The row weight ``w_i`` is ``|s_i|`` when ``coef`` is None, and
-    ``|s_i| σ'(z_i)`` for the binary model's coefficients ``coef`` (``z_i =
-    x_i · w + b``), computed here while the row is in cache: the Hessian then
-    needs no separate pass over X for the probabilities.
-    """
+def _load_tile(X, n_coef, start, stop, T, inv_scale):
+    """T[j, r] = x_ij / D_j for the rows i = start + r and the columns j < d
+    (d = X's number of columns, ``inv_scale`` = 1/D)."""
     m = stop - start
     d = n_coef - 1
     if isinstance(X, tuple):
         data, indices, indptr = X
-        T[: d + 1, :m] = 0.0
+        T[:d, :m] = 0.0
         for r in range(m):
             i = start + r
-            root = np.sqrt(abs(sample_weight[i]))
-            if coef is not None:
-                root *= _logistic_root(row_logit(X, coef, i))
             for q in range(indptr[i], indptr[i + 1]):
                 j = indices[q]
-                T[j, r] += root * data[q] * inv_scale[j]  # duplicates add, as in the loss
-            T[d, r] = root
+                T[j, r] += data[q] * inv_scale[j]  # duplicates add, as in the loss
     else:
         # Eight rows at a time, column by column: the writes to T are then
         # 64-byte runs rather than one scattered value per row (row by row,
         # the transposition took longer than the Gram products).
-        roots = np.empty(8)
         for r0 in range(0, m, 8):
             rows = min(8, m - r0)
             block = X[start + r0 : start + r0 + rows]
-            for u in range(rows):
-                root = np.sqrt(abs(sample_weight[start + r0 + u]))
-                if coef is not None:
-                    root *= _logistic_root(row_logit(X, coef, start + r0 + u))
-                roots[u] = root
-                T[d, r0 + u] = root
             for j in range(d):
                 t = T[j, r0 : r0 + rows]
                 c = inv_scale[j]
                 for u in range(rows):
-                    t[u] = roots[u] * block[u, j] * c
+                    t[u] = block[u, j] * c
 
 
 @kernel
-def _accumulate_block(T, m, j0, k0, G):
-    """G[j0:j0+4, k0:k0+4] += T[j0:j0+4] · T[k0:k0+4]ᵀ over the first m columns.
+def _row_roots(T, m, sample_weight, start, inv_scale, coef, roots):
+    """roots[r] = √w_i for the tile's rows i = start + r: ``w_i = |s_i|`` when
+    ``coef`` is None, else ``|s_i| σ'(z_i)`` for the binary model's
+    coefficients (``z_i = x_i · w + b``).
+
+    The logits are taken from the loaded tile, a column at a time, so they
+    vectorize across rows, as do the square roots and the exponentials (row
+    by row, the dot products and ``σ'`` took longer than reading X).
+    """
+    if coef is None:
+        for r in range(m):
+            roots[r] = np.sqrt(abs(sample_weight[start + r]))
+    else:
+        d = coef.shape[0] - 1
+        roots[:m] = coef[d]
+        for j in range(d):
+            t = T[j, :m]
+            w = coef[j] / inv_scale[j]
+            for r in range(m):
+                roots[r] += t[r] * w
+        for r in range(m):
+            roots[r] = np.sqrt(abs(sample_weight[start + r])) * _logistic_root(roots[r])
+
+
+@kernel
+def _largest_magnitude(values):
+    """``max |values|`` (as float64) of a float32 or float64 array, through the
+    bit patterns: those of non-negative floats are ordered as the floats
+    are, and an integer maximum vectorizes (a floating-point one does not,
+    without the fast-math flag that drops NaN checks).  A NaN's bits exceed
+    infinity's, so a NaN gives a non-finite result."""
+    top = float_bits(values.dtype.type(0))
+    for r in range(values.shape[0]):
+        top = max2(top, float_bits(abs(values[r])))
+    return np.float64(float_from_bits(top))
+
+
+@kernel
+def _weigh_tile(T, m, n_coef, roots, inv_scale, weight):
+    """T[j, r] *= roots[r] for j < d, and T[d, r] = roots[r] / D_d.
+
+    In a float32 tile, a row whose values could lie outside
+    ``[_TILE_SMALLEST, _TILE_LARGEST]`` (judged by the bound ``max_r |T_jr| ·
+    max_r roots_r``) is multiplied as well by the power of two ``f_j`` that
+    brings that bound into ``[1/2, 1)``, and ``weight[j] = 1 / f_j`` (an exact
+    rescaling: ``G_jk = weight_j weight_k Σ_r T_jr T_kr``).  The products are
+    formed in float64 and rounded once to T's type.
+    """
+    d = n_coef - 1
+    single = T.itemsize == 4
+    top_root = _largest_magnitude(roots[:m]) if single else 1.0
+    for j in range(n_coef):
+        t = T[j, :m]
+        factor = 1.0
+        if single:
+            bound = top_root * (_largest_magnitude(t) if j < d else inv_scale[d])
+            weight[j] = 1.0
+            if 0.0 < bound < np.inf and not (_TILE_SMALLEST <= bound <= _TILE_LARGEST):
+                exponent = math.frexp(bound)[1]
+                factor = math.ldexp(1.0, -exponent)
+                weight[j] = math.ldexp(1.0, exponent)
+        if j < d:
+            for r in range(m):
+                t[r] = t[r] * (roots[r] * factor)
+        else:
+            last = inv_scale[d] * factor
+            for r in range(m):
+                t[r] = roots[r] * last
+
+
+@kernel
+def _accumulate_block(T, m, j0, k0, weight, G):
+    """G[j, k] += weight[j] weight[k] (T[j] · T[k]) for j in j0:j0+4, k in k0:k0+4,
+    over the first m columns, the products summed in T's type.
 
     Sixteen dot products at once: each loaded value serves four
     multiply-adds (a single dot product is limited by its two loads).
     """
     a0, a1, a2, a3 = T[j0, :m], T[j0 + 1, :m], T[j0 + 2, :m], T[j0 + 3, :m]
     b0, b1, b2, b3 = T[k0, :m], T[k0 + 1, :m], T[k0 + 2, :m], T[k0 + 3, :m]
-    s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = 0.0
-    s20 = s21 = s22 = s23 = s30 = s31 = s32 = s33 = 0.0
+    zero = T.dtype.type(0)
+    s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = zero
+    s20 = s21 = s22 = s23 = s30 = s31 = s32 = s33 = zero
     for r in range(m):
         x0, x1, x2, x3 = a0[r], a1[r], a2[r], a3[r]
         y0, y1, y2, y3 = b0[r], b1[r], b2[r], b3[r]
@@ -193,53 +210,55 @@ def _accumulate_block(T, m, j0, k0, G):
         s31 += x3 * y1
         s32 += x3 * y2
         s33 += x3 * y3
-    G[j0, k0] += s00
-    G[j0, k0 + 1] += s01
-    G[j0, k0 + 2] += s02
-    G[j0, k0 + 3] += s03
-    G[j0 + 1, k0] += s10
-    G[j0 + 1, k0 + 1] += s11
-    G[j0 + 1, k0 + 2] += s12
-    G[j0 + 1, k0 + 3] += s13
-    G[j0 + 2, k0] += s20
-    G[j0 + 2, k0 + 1] += s21
-    G[j0 + 2, k0 + 2] += s22
-    G[j0 + 2, k0 + 3] += s23
-    G[j0 + 3, k0] += s30
-    G[j0 + 3, k0 + 1] += s31
-    G[j0 + 3, k0 + 2] += s32
-    G[j0 + 3, k0 + 3] += s33
+    w0, w1, w2, w3 = weight[j0], weight[j0 + 1], weight[j0 + 2], weight[j0 + 3]
+    v0, v1, v2, v3 = weight[k0], weight[k0 + 1], weight[k0 + 2], weight[k0 + 3]
+    G[j0, k0] += s00 * (w0 * v0)
+    G[j0, k0 + 1] += s01 * (w0 * v1)
+    G[j0, k0 + 2] += s02 * (w0 * v2)
+    G[j0, k0 + 3] += s03 * (w0 * v3)
+    G[j0 + 1, k0] += s10 * (w1 * v0)
+    G[j0 + 1, k0 + 1] += s11 * (w1 * v1)
+    G[j0 + 1, k0 + 2] += s12 * (w1 * v2)
+    G[j0 + 1, k0 + 3] += s13 * (w1 * v3)
+    G[j0 + 2, k0] += s20 * (w2 * v0)
+    G[j0 + 2, k0 + 1] += s21 * (w2 * v1)
+    G[j0 + 2, k0 + 2] += s22 * (w2 * v2)
+    G[j0 + 2, k0 + 3] += s23 * (w2 * v3)
+    G[j0 + 3, k0] += s30 * (w3 * v0)
+    G[j0 + 3, k0 + 1] += s31 * (w3 * v1)
+    G[j0 + 3, k0 + 2] += s32 * (w3 * v2)
+    G[j0 + 3, k0 + 3] += s33 * (w3 * v3)
 
 
 @kernel
-def _accumulate_block_row(T, m, jb, G):
+def _accumulate_block_row(T, m, jb, weight, G):
     """The 4×4 blocks (jb, kb), kb >= jb, of the upper triangle."""
     for kb in range(jb, T.shape[0] // 4):
-        _accumulate_block(T, m, 4 * jb, 4 * kb, G)
+        _accumulate_block(T, m, 4 * jb, 4 * kb, weight, G)
 
 
 @parallel_kernel
-def _accumulate_parallel(T, m, G):
+def _accumulate_parallel(T, m, weight, G):
     nb = T.shape[0] // 4
     # Block row jb holds nb - jb blocks: pairing jb with nb - 1 - jb gives
     # every prange iteration the same work.
     for jj in numba.prange((nb + 1) // 2):
-        _accumulate_block_row(T, m, jj, G)
+        _accumulate_block_row(T, m, jj, weight, G)
         if nb - 1 - jj != jj:
-            _accumulate_block_row(T, m, nb - 1 - jj, G)
+            _accumulate_block_row(T, m, nb - 1 - jj, weight, G)
 
 
 @kernel
-def _accumulate_serial(T, m, G):
+def _accumulate_serial(T, m, weight, G):
     for jb in range(T.shape[0] // 4):
-        _accumulate_block_row(T, m, jb, G)
+        _accumulate_block_row(T, m, jb, weight, G)
 
 
 @kernel
 def weighted_gram(X, sample_weight, n_coef, parallel):
     """``X̃ᵀ S X̃`` with ``X̃ = [X 1]``, ``S = diag(|s_i|)``: a float64 array of
     shape (d + 1, d + 1)."""
-    return _scaled_gram(X, sample_weight, n_coef, parallel, np.ones(n_coef), None)
+    return scaled_gram(X, sample_weight, n_coef, parallel, np.ones(n_coef), None)
 
 
 @kernel
@@ -248,7 +267,15 @@ def logistic_gram(X, sample_weight, coef, parallel):
     part of the binary logistic Hessian at ``coef`` (length d + 1, intercept
     last), in one pass over X."""
     n_coef = coef.shape[0]
-    return _scaled_gram(X, sample_weight, n_coef, parallel, np.ones(n_coef), coef)
+    return scaled_gram(X, sample_weight, n_coef, parallel, np.ones(n_coef), coef)
+
+
+@kernel
+def _tile_buffer(X, padded):
+    """The tile in X's floating type (module docstring)."""
+    if isinstance(X, tuple):
+        return np.zeros((padded, _ROWS), X[0].dtype)
+    return np.zeros((padded, _ROWS), X.dtype)
 
 
 @kernel
@@ -256,15 +283,19 @@ def _gram_rows(X, sample_weight, n_coef, start, stop, parallel, inv_scale, coef,
     """G += D⁻¹ X̃ᵀ S X̃ D⁻¹ over the rows ``start:stop``, tile by tile in order
     (the thread pool, if ``parallel``, splits each tile's blocks)."""
     padded = G.shape[0]
-    T = np.zeros((padded, _ROWS))
+    T = _tile_buffer(X, padded)
+    roots = np.empty(_ROWS)
+    weight = np.ones(padded)
     for lo in range(start, stop, _ROWS):
         hi = min(lo + _ROWS, stop)
-        _fill_tile(X, sample_weight, n_coef, lo, hi, T, inv_scale, coef)
+        _load_tile(X, n_coef, lo, hi, T, inv_scale)
+        _row_roots(T, hi - lo, sample_weight, lo, inv_scale, coef, roots)
+        _weigh_tile(T, hi - lo, n_coef, roots, inv_scale, weight)
         # parallel=None prunes the parallel call when this is compiled (as in loss_grad)
         if parallel is not None and parallel and (hi - lo) * padded * padded >= _SPLIT_TILE_WORK:
-            _accumulate_parallel(T, hi - lo, G)
+            _accumulate_parallel(T, hi - lo, weight, G)
         else:
-            _accumulate_serial(T, hi - lo, G)
+            _accumulate_serial(T, hi - lo, weight, G)
 
 
 @kernel
@@ -295,7 +326,7 @@ def _gram_chunks_parallel(X, sample_weight, n_coef, inv_scale, coef, chunk_rows,
 
 
 @kernel
-def _scaled_gram(X, sample_weight, n_coef, parallel, inv_scale, coef):
+def scaled_gram(X, sample_weight, n_coef, parallel, inv_scale, coef):
     """``D⁻¹ X̃ᵀ W X̃ D⁻¹`` for ``inv_scale`` = the diagonal of ``D⁻¹``, ``W`` the
     row weights of :func:`_fill_tile` (``S`` when ``coef`` is None).
 
@@ -331,125 +362,3 @@ def _scaled_gram(X, sample_weight, n_coef, parallel, inv_scale, coef):
             gram[j, k] = G[j, k]
             gram[k, j] = G[j, k]
     return gram
-
-
-@kernel
-def column_inv_scales(X, n_coef):
-    """``1 / D_j``: ``D_j`` the power of two at or above ``max_i |x_ij|`` for the
-    columns that reach 1, else 1 (so is the intercept's).  Smaller columns
-    are left alone: they cannot overflow, and ``λ / D_j²`` would."""
-    largest = np.zeros(n_coef)
-    if isinstance(X, tuple):
-        data, indices, _ = X
-        for q in range(data.shape[0]):
-            largest[indices[q]] = max(largest[indices[q]], abs(data[q]))
-    else:
-        for i in range(X.shape[0]):
-            for j in range(X.shape[1]):
-                largest[j] = max(largest[j], abs(X[i, j]))
-    inv_scale = np.ones(n_coef)
-    for j in range(n_coef - 1):
-        if 1.0 <= largest[j] < np.inf:
-            inv_scale[j] = math.ldexp(1.0, -math.frexp(largest[j])[1])
-    return inv_scale
-
-
-@kernel
-def cholesky_in_place(M):
-    """Overwrite the lower triangle of the symmetric ``M`` with its Cholesky
-    factor ``L`` (``M = L Lᵀ``), pivots floored at ``PIVOT_FLOOR · M_jj``."""
-    p = M.shape[0]
-    for j in range(p):
-        diagonal = M[j, j]
-        lj = M[j, :j]
-        pivot = diagonal
-        for q in range(j):
-            pivot -= lj[q] * lj[q]
-        pivot = max(pivot, PIVOT_FLOOR * diagonal)
-        if not pivot > 0.0:  # a zero column with no penalty: leave the coordinate unscaled
-            pivot = 1.0
-        root = np.sqrt(pivot)
-        M[j, j] = root
-        for i in range(j + 1, p):
-            li = M[i, :j]
-            acc = M[i, j]
-            for q in range(j):
-                acc -= li[q] * lj[q]
-            M[i, j] = acc / root
-
-
-@kernel
-def _curvature(X, sample_weight, n_coef, n_outputs, loss_scale, l2, fit_intercept, parallel, inv_scale):
-    """``D⁻¹ M D⁻¹`` (module docstring), not yet factored."""
-    M = _scaled_gram(X, sample_weight, n_coef, parallel, inv_scale, None)
-    curvature = 0.25 if n_outputs == 1 else 1.0 / n_outputs
-    d = n_coef - 1
-    M *= curvature * loss_scale
-    for j in range(d):
-        M[j, j] += l2 * inv_scale[j] * inv_scale[j]
-    if not fit_intercept:
-        M[d, :] = 0.0
-        M[:, d] = 0.0
-        M[d, d] = 1.0
-    return M
-
-
-@kernel
-def _all_finite(M):
-    for value in M.flat:
-        if not np.isfinite(value):
-            return False
-    return True
-
-
-@kernel
-def curvature_factor(X, sample_weight, n_coef, n_outputs, loss_scale, l2, fit_intercept, parallel):
-    """The Cholesky factor ``L`` of ``M`` (module docstring) for ``n_coef = d + 1``
-    coefficients per class: the lower triangle of a (d + 1, d + 1) float64
-    array.  Without an intercept its row and column are those of the
-    identity (that gradient entry is always 0)."""
-    M = _curvature(X, sample_weight, n_coef, n_outputs, loss_scale, l2, fit_intercept, parallel, np.ones(n_coef))
-    cholesky_in_place(M)
-    return M
-
-
-@kernel
-def preconditioner(X, sample_weight, n_coef, n_outputs, loss_scale, l2, fit_intercept, parallel):
-    """``(L, inv_scale, usable)``: the Cholesky factor of ``D⁻¹ M D⁻¹`` and the
-    diagonal of ``D⁻¹`` for :func:`solve_factored`.  ``D`` is the identity
-    unless ``M`` overflows (then :func:`column_inv_scales`); ``usable`` is
-    false when even the scaled ``M`` is not finite (e.g. weights whose sum
-    overflows), and the solver must take plain gradient steps."""
-    inv_scale = np.ones(n_coef)
-    M = _curvature(X, sample_weight, n_coef, n_outputs, loss_scale, l2, fit_intercept, parallel, inv_scale)
-    if not _all_finite(M):
-        inv_scale = column_inv_scales(X, n_coef)
-        M = _curvature(X, sample_weight, n_coef, n_outputs, loss_scale, l2, fit_intercept, parallel, inv_scale)
-        if not _all_finite(M):
-            return M, inv_scale, False
-    cholesky_in_place(M)
-    return M, inv_scale, _all_finite(M)
-
-
-@kernel
-def solve_factored(L, g, n_outputs, out, inv_scale):
-    """``out = (I_k ⊗ M)⁻¹ g`` for a flat ``g`` of k blocks of length d + 1,
-    with ``L`` the factor of ``M' = D⁻¹ M D⁻¹`` and ``inv_scale`` the diagonal
-    of ``D⁻¹`` (:func:`preconditioner`; ones for :func:`curvature_factor`):
-    ``M⁻¹ g = D⁻¹ M'⁻¹ D⁻¹ g``, by forward, then back substitution."""
-    p = L.shape[0]
-    for c in range(n_outputs):
-        block = out[c * p : (c + 1) * p]
-        for j in range(p):
-            acc = g[c * p + j] * inv_scale[j]
-            lj = L[j, :j]
-            for q in range(j):
-                acc -= lj[q] * block[q]
-            block[j] = acc / L[j, j]
-        for j in range(p - 1, -1, -1):
-            acc = block[j]
-            for q in range(j + 1, p):
-                acc -= L[q, j] * block[q]
-            block[j] = acc / L[j, j]
-        for j in range(p):
-            block[j] *= inv_scale[j]

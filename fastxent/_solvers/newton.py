@@ -14,7 +14,7 @@ iteration forms the Hessian at the current point,
 for the binary model, and for the k-class softmax model the full
 ``k (d+1)`` square matrix whose block ``(c, c')`` is
 ``a X̃ᵀ diag(|s_i| p_ic (δ_cc' - p_ic')) X̃`` (plus ``λ`` on the penalized
-diagonal), factors it (:func:`fastxent._solvers.gram.cholesky_in_place`,
+diagonal), factors it (:func:`fastxent._solvers.preconditioner.cholesky_in_place`,
 pivots floored so that collinear columns without penalty, and the
 softmax's flat direction of equal intercept shifts, stay solvable) and steps
 along ``-H⁻¹ ∇f``.
@@ -49,7 +49,8 @@ from .._infra.summation import block_bounds, n_blocks
 from .._kernels.logistic import PARALLEL_MIN_WORK, is_binary_literal, loss_grad, stored_values
 from .._math.binary import sigmoid
 from .common import dot, finite_point, first_evaluation, max_abs, record
-from .gram import cholesky_in_place, logistic_gram, row_logit, solve_factored, weighted_gram
+from .gram import logistic_gram, row_logit, weighted_gram
+from .preconditioner import cholesky_in_place, solve_factored
 
 __all__ = ["newton_solve", "hessian", "row_probabilities"]
 
