@@ -47,6 +47,7 @@ from .._infra.jit import inline_scalar, kernel, parallel_kernel, specialized, st
 from .._infra.summation import block_bounds, compensated_sum, compensated_sum_columns, n_blocks
 from .._math.binary import binary_logit_loss_grad
 from .._math.softmax import softmax_row_loss_grad
+from .._math.softmax_columns import softmax_columns_loss_grad
 
 __all__ = [
     "binary_logistic_loss_grad_serial",
@@ -63,9 +64,11 @@ __all__ = [
 # thread pool pays off only from about a millisecond of serial work (and a
 # launch on a busy machine can wait for a descheduled worker).
 PARALLEL_MIN_WORK = 1 << 20
-# Rows per chunk when a dense X is not row-contiguous: 128 rows of a few
-# hundred features stay in L2 between the logit pass and the gradient pass.
+# Rows per chunk of the dense blocks: 128 rows of a few hundred features stay
+# in L2 between the logit pass and the gradient pass.  Row-contiguous chunks
+# also stay within _CHUNK_BYTES (wide rows: fewer rows per chunk, at least 4).
 _CHUNK = 128
+_CHUNK_BYTES = 1 << 18
 # A CSR block of 2048 rows touches a few thousand gradient entries, while a
 # gradient of its own would cost zeroing and summing all k (d + 1) of them:
 # CSR blocks share one gradient per chunk, at most _MAX_GRAD_CHUNKS chunks
@@ -88,53 +91,113 @@ def _weight(sample_weight, i):
 
 
 @kernel
-def _binary_dense_rows(X, y, sample_weight, coef, start, stop, grad):
-    # Four rows at a time: each coefficient load serves four multiply-adds and
-    # each gradient entry is loaded and stored once per four rows.
-    with_grad = grad.shape[0] > 0
+def _contiguous_chunk_rows(X):
+    """Rows per chunk of a row-contiguous block: a multiple of 4, from 4 to
+    _CHUNK, the chunk taking at most _CHUNK_BYTES."""
+    rows = _CHUNK_BYTES // max(1, X.shape[1] * X.itemsize) // 4 * 4
+    return min(_CHUNK, max(4, rows))
+
+
+@kernel
+def _sum_first(values, m):
+    """``Σ values[:m]``, in a loop that only reads.
+
+    Reductions are kept out of loops that also store: LLVM vectorizes such
+    a loop behind a run-time check that its stores and loads do not
+    overlap, and falls back to the scalar loop when the check fails, which
+    sums in another order; whether it fails depends on where the buffers
+    were allocated, so the last bits of a loss would vary from call to
+    call.  A loop that only reads is vectorized unconditionally.
+    """
+    total = 0.0
+    for r in range(m):
+        total += values[r]
+    return total
+
+
+@kernel
+def _chunk_binary_losses(y, sample_weight, c0, m, z, terms):
+    """Σ s_i ℓ_i over the rows c0 .. c0 + m whose logits are ``z[:m]``; ``z``
+    becomes their weighted dℓ/dz (``terms``: scratch for the s_i ℓ_i, summed
+    apart, :func:`_sum_first`)."""
+    for r in range(m):
+        value, dz = binary_logit_loss_grad(y[c0 + r], z[r], 1.0)
+        s = _weight(sample_weight, c0 + r)
+        terms[r] = s * value
+        z[r] = s * dz
+    return _sum_first(terms, m)
+
+
+@kernel
+def _chunk_logits(X, coef, n_outputs, c0, m, Z):
+    """``Z[c, r] = x_i · w_c + b_c`` for the rows ``i = c0 + r < c0 + m`` of a
+    row-contiguous ``X``, four rows at a time: each coefficient load serves
+    four multiply-adds."""
     d = X.shape[1]
-    b = coef[d]
+    whole = m - m % 4
+    for r in range(0, whole, 4):
+        x0, x1, x2, x3 = X[c0 + r], X[c0 + r + 1], X[c0 + r + 2], X[c0 + r + 3]
+        for c in range(n_outputs):
+            w = coef[c * (d + 1) : (c + 1) * (d + 1)]
+            z0 = z1 = z2 = z3 = w[d]
+            for j in range(d):
+                wj = w[j]
+                z0 += x0[j] * wj
+                z1 += x1[j] * wj
+                z2 += x2[j] * wj
+                z3 += x3[j] * wj
+            Z[c, r], Z[c, r + 1], Z[c, r + 2], Z[c, r + 3] = z0, z1, z2, z3
+    for r in range(whole, m):
+        x = X[c0 + r]
+        for c in range(n_outputs):
+            w = coef[c * (d + 1) : (c + 1) * (d + 1)]
+            z = w[d]
+            for j in range(d):
+                z += x[j] * w[j]
+            Z[c, r] = z
+
+
+@kernel
+def _chunk_gradient(X, Z, n_outputs, c0, m, grad):
+    """``g_c += Σ_r Z[c, r] [x_i, 1]`` over the same rows, four rows at a time:
+    each gradient entry is loaded and stored once per four rows."""
+    d = X.shape[1]
+    whole = m - m % 4
+    for r in range(0, whole, 4):
+        x0, x1, x2, x3 = X[c0 + r], X[c0 + r + 1], X[c0 + r + 2], X[c0 + r + 3]
+        for c in range(n_outputs):
+            g = grad[c * (d + 1) : (c + 1) * (d + 1)]
+            g0, g1, g2, g3 = Z[c, r], Z[c, r + 1], Z[c, r + 2], Z[c, r + 3]
+            for j in range(d):
+                g[j] += (g0 * x0[j] + g1 * x1[j]) + (g2 * x2[j] + g3 * x3[j])
+            g[d] += (g0 + g1) + (g2 + g3)
+    for r in range(whole, m):
+        x = X[c0 + r]
+        for c in range(n_outputs):
+            g = grad[c * (d + 1) : (c + 1) * (d + 1)]
+            gr = Z[c, r]
+            for j in range(d):
+                g[j] += gr * x[j]
+            g[d] += gr
+
+
+@kernel
+def _binary_dense_rows(X, y, sample_weight, coef, start, stop, grad):
+    # A chunk of rows at a time, in three passes while they are in cache: the
+    # logits (_chunk_logits); the losses and dℓ/dz, over the chunk's logits,
+    # a loop that vectorizes across rows (row by row, the exponential and
+    # logarithm of each row took longer than its dot product); the gradient
+    # (_chunk_gradient).
+    Z = np.empty((1, _CHUNK))
+    terms = np.empty(_CHUNK)
     loss = 0.0
-    i = start
-    while i + 4 <= stop:
-        x0, x1, x2, x3 = X[i], X[i + 1], X[i + 2], X[i + 3]
-        z0 = z1 = z2 = z3 = b
-        for j in range(d):
-            w = coef[j]
-            z0 += x0[j] * w
-            z1 += x1[j] * w
-            z2 += x2[j] * w
-            z3 += x3[j] * w
-        loss0, g0 = binary_logit_loss_grad(y[i], z0, 1.0)
-        loss1, g1 = binary_logit_loss_grad(y[i + 1], z1, 1.0)
-        loss2, g2 = binary_logit_loss_grad(y[i + 2], z2, 1.0)
-        loss3, g3 = binary_logit_loss_grad(y[i + 3], z3, 1.0)
-        s0, s1 = _weight(sample_weight, i), _weight(sample_weight, i + 1)
-        s2, s3 = _weight(sample_weight, i + 2), _weight(sample_weight, i + 3)
-        loss += (s0 * loss0 + s1 * loss1) + (s2 * loss2 + s3 * loss3)
-        if with_grad:
-            g0 *= s0
-            g1 *= s1
-            g2 *= s2
-            g3 *= s3
-            for j in range(d):
-                grad[j] += (g0 * x0[j] + g1 * x1[j]) + (g2 * x2[j] + g3 * x3[j])
-            grad[d] += (g0 + g1) + (g2 + g3)
-        i += 4
-    tail = i
-    for i in range(tail, stop):
-        x = X[i]
-        z = b
-        for j in range(d):
-            z += x[j] * coef[j]
-        value, dz = binary_logit_loss_grad(y[i], z, 1.0)
-        s = _weight(sample_weight, i)
-        loss += s * value
-        if with_grad:
-            g = s * dz
-            for j in range(d):
-                grad[j] += g * x[j]
-            grad[d] += g
+    rows = _contiguous_chunk_rows(X)
+    for c0 in range(start, stop, rows):
+        m = min(rows, stop - c0)
+        _chunk_logits(X, coef, 1, c0, m, Z)
+        loss += _chunk_binary_losses(y, sample_weight, c0, m, Z[0], terms)
+        if grad.shape[0] > 0:
+            _chunk_gradient(X, Z, 1, c0, m, grad)
     return loss
 
 
@@ -144,6 +207,7 @@ def _binary_dense_chunks(X, y, sample_weight, coef, start, stop, grad):
     d = X.shape[1]
     b = coef[d]
     z = np.empty(_CHUNK)
+    terms = np.empty(_CHUNK)
     loss = 0.0
     for c0 in range(start, stop, _CHUNK):
         m = min(_CHUNK, stop - c0)
@@ -154,15 +218,10 @@ def _binary_dense_chunks(X, y, sample_weight, coef, start, stop, grad):
             wj = coef[j]
             for r in range(m):
                 z[r] += col[r] * wj
-        for r in range(m):
-            value, dz = binary_logit_loss_grad(y[c0 + r], z[r], 1.0)
-            s = _weight(sample_weight, c0 + r)
-            loss += s * value
-            z[r] = s * dz  # z is now the weighted dℓ/dz
+        loss += _chunk_binary_losses(y, sample_weight, c0, m, z, terms)
         if not with_grad:
             continue
-        for r in range(m):
-            grad[d] += z[r]
+        grad[d] += _sum_first(z, m)
         for j in range(d):
             col = X[c0 : c0 + m, j]
             acc = 0.0
@@ -198,46 +257,17 @@ def _binary_csr_rows(data, indices, indptr, y, sample_weight, coef, start, stop,
 
 @kernel
 def _multinomial_dense_rows(X, y, sample_weight, coef, n_outputs, start, stop, grad):
-    # Four rows at a time, as in _binary_dense_rows.
-    d = X.shape[1]
-    W = coef.reshape((n_outputs, d + 1))
-    with_grad = grad.shape[0] > 0
-    G = grad.reshape((n_outputs, d + 1) if with_grad else (0, 0))
-    Z = np.empty((4, n_outputs))  # logits of the four rows
-    D = np.zeros((4, n_outputs))  # their weighted dℓ/dz (0 for rows past the block)
+    # Three passes per chunk of rows, as in _binary_dense_rows, the softmax
+    # losses and gradients vectorized across rows (softmax_columns_loss_grad).
+    Z, targets, weights, scratch = _softmax_chunk_buffers(n_outputs)
     loss = 0.0
-    i = start
-    while i < stop:
-        rows = min(4, stop - i)
-        x0 = X[i]
-        x1 = X[i + 1] if rows > 1 else x0  # repeated rows get a zero gradient below
-        x2 = X[i + 2] if rows > 2 else x0
-        x3 = X[i + 3] if rows > 3 else x0
-        for c in range(n_outputs):
-            w = W[c]
-            z0 = z1 = z2 = z3 = w[d]
-            for j in range(d):
-                wj = w[j]
-                z0 += x0[j] * wj
-                z1 += x1[j] * wj
-                z2 += x2[j] * wj
-                z3 += x3[j] * wj
-            Z[0, c] = z0
-            Z[1, c] = z1
-            Z[2, c] = z2
-            Z[3, c] = z3
-        for r in range(rows):
-            s = _weight(sample_weight, i + r)
-            loss += s * softmax_row_loss_grad(int(y[i + r]), Z[r], s, D[r])
-        for r in range(rows, 4):
-            D[r, :] = 0.0
-        for c in range(n_outputs if with_grad else 0):
-            g = G[c]
-            g0, g1, g2, g3 = D[0, c], D[1, c], D[2, c], D[3, c]
-            for j in range(d):
-                g[j] += (g0 * x0[j] + g1 * x1[j]) + (g2 * x2[j] + g3 * x3[j])
-            g[d] += (g0 + g1) + (g2 + g3)
-        i += rows
+    rows = _contiguous_chunk_rows(X)
+    for c0 in range(start, stop, rows):
+        m = min(rows, stop - c0)
+        _chunk_logits(X, coef, n_outputs, c0, m, Z)
+        loss += _chunk_softmax(y, sample_weight, c0, m, Z, targets, weights, scratch)
+        if grad.shape[0] > 0:
+            _chunk_gradient(X, Z, n_outputs, c0, m, grad)
     return loss
 
 
@@ -247,9 +277,7 @@ def _multinomial_dense_chunks(X, y, sample_weight, coef, n_outputs, start, stop,
     W = coef.reshape((n_outputs, d + 1))
     with_grad = grad.shape[0] > 0
     G = grad.reshape((n_outputs, d + 1) if with_grad else (0, 0))
-    Z = np.empty((n_outputs, _CHUNK))  # logits, then weighted dℓ/dz, per class
-    z = np.empty(n_outputs)
-    dz = np.empty(n_outputs)
+    Z, targets, weights, scratch = _softmax_chunk_buffers(n_outputs)
     loss = 0.0
     for c0 in range(start, stop, _CHUNK):
         m = min(_CHUNK, stop - c0)
@@ -262,18 +290,11 @@ def _multinomial_dense_chunks(X, y, sample_weight, coef, n_outputs, start, stop,
                 wcj = W[c, j]
                 for r in range(m):
                     zc[r] += col[r] * wcj
-        for r in range(m):
-            for c in range(n_outputs):
-                z[c] = Z[c, r]
-            s = _weight(sample_weight, c0 + r)
-            loss += s * softmax_row_loss_grad(int(y[c0 + r]), z, s, dz)
-            for c in range(n_outputs):
-                Z[c, r] = dz[c]
+        loss += _chunk_softmax(y, sample_weight, c0, m, Z, targets, weights, scratch)
         if not with_grad:
             continue
         for c in range(n_outputs):
-            for r in range(m):
-                G[c, d] += Z[c, r]
+            G[c, d] += _sum_first(Z[c], m)
         for j in range(d):
             col = X[c0 : c0 + m, j]
             for c in range(n_outputs):
@@ -283,6 +304,28 @@ def _multinomial_dense_chunks(X, y, sample_weight, coef, n_outputs, start, stop,
                     acc += col[r] * zc[r]
                 G[c, j] += acc
     return loss
+
+
+@kernel
+def _softmax_chunk_buffers(n_outputs):
+    """Logits by class for a chunk of rows, the rows' classes and weights, and
+    the scratch space of :func:`softmax_columns_loss_grad`."""
+    return (
+        np.empty((n_outputs, _CHUNK)),
+        np.empty(_CHUNK, dtype=np.intp),
+        np.empty(_CHUNK),
+        np.empty((3, _CHUNK)),
+    )
+
+
+@kernel
+def _chunk_softmax(y, sample_weight, c0, m, Z, targets, weights, scratch):
+    """Σ s_i ℓ_i over the rows c0 .. c0 + m whose logits are Z's first m
+    columns, which become the weighted dℓ/dz."""
+    for r in range(m):
+        targets[r] = int(y[c0 + r])
+        weights[r] = _weight(sample_weight, c0 + r)
+    return softmax_columns_loss_grad(targets, weights, Z, m, scratch)
 
 
 @kernel

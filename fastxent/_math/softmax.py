@@ -296,7 +296,7 @@ def softmax_row_loss(target, z_row):
 
 
 @scalar
-def _shifted_log_sum(m, z_target, s):
+def shifted_log_sum(m, z_target, s):
     """``(m - z_target) + log(s)`` in exactly this order.
 
     Strict (no reassociation) even inside a fast-math caller: rewritten as
@@ -346,7 +346,7 @@ def softmax_row_loss_grad(target, z_row, grad_scale, grad_row):
     for j in range(grad_row.shape[0]):
         grad_row[j] = grad_row[j] * scale
     grad_row[target] = grad_row[target] - grad_scale
-    return _shifted_log_sum(m, np.float64(z_row[target]), s)
+    return shifted_log_sum(m, np.float64(z_row[target]), s)
 
 
 @inline_scalar
