@@ -154,6 +154,54 @@ def test_zeros_and_a_wide_range_of_magnitudes_match_scipy():
     np.testing.assert_allclose(fastxent.jensenshannon(p, q, axis=1) ** 2, expected, rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("m", [1, 2, 3, 7, 10])  # odd lengths leave one column after the pairs
+def test_special_rows_among_ordinary_ones_match_scipy(m):
+    """Rows that take the exact formula (a negative, nan or infinite value, a
+    zero or subnormal sum, a subnormal ratio) scattered among ordinary rows
+    with zeros, over several tiles of every row length, against SciPy row by row."""
+    rng = _rng(21)
+    n = 1000
+    p = rng.random((n, m)) * (rng.random((n, m)) < 0.7)
+    q = rng.random((n, m)) * (rng.random((n, m)) < 0.7)
+    p[:, 0] += 0.5  # the ordinary rows have positive sums
+    q[:, -1] += 0.5
+    special = [
+        (-1.0, 1.0),  # negative value
+        (np.nan, 1.0),
+        (np.inf, 1.0),
+        (0.0, 0.0),  # with the zeros below: all-zero rows
+        (1e-310, 1e-312),  # subnormal values and sums
+        (1e-300, 1e-5),  # a ratio below the normal range
+    ]
+    rows = rng.choice(n, size=(len(special), 3), replace=False)
+    for (a, b), chosen in zip(special, rows):
+        for r in chosen:
+            if a == 0.0 and b == 0.0:
+                p[r] = 0.0
+            elif abs(a) < 1e-200:
+                p[r] = 0.0
+                q[r] = 0.0
+                p[r, 0], q[r, 0] = a, b
+            p[r, 0], q[r, -1] = a, b
+    with np.errstate(all="ignore"):
+        expected = np.array([scipy_js(p[r], q[r]) for r in range(n)])
+        got = fastxent.jensenshannon(p, q, axis=1)
+    np.testing.assert_allclose(got**2, expected**2, rtol=1e-12, atol=1e-15)
+    assert np.array_equal(np.isnan(got), np.isnan(expected))
+
+
+@pytest.mark.parametrize("m", [4, 5000])  # tiled rows, long rows
+def test_subnormal_sums_are_normalized_like_scipy(m):
+    """A row sum whose reciprocal overflows (subnormal values only) is divided
+    by, as SciPy does, instead of multiplied by its infinite reciprocal."""
+    p = np.zeros((3, m))
+    q = np.zeros((3, m))
+    p[:, 0], q[:, -1] = 1e-310, 1e-312
+    p[1, -1] = 1e-320
+    q[2, 0] = 1.0
+    np.testing.assert_allclose(fastxent.jensenshannon(p, q, axis=1), scipy_js(p, q, axis=1), rtol=1e-13)
+
+
 def test_inputs_are_not_modified():
     p, q = P.copy(), Q.copy()
     p.setflags(write=False)

@@ -31,7 +31,7 @@ from .._infra.summation import BLOCK, block_bounds, compensated_sum, n_blocks
 from .._math.elementary import log, log_positive
 from .._math.special import rel_entr_from_log
 from .entropy_rows import _load_transposed, rows_per_task, tile_buffers
-from .entropy_slices import _slice_sums
+from .entropy_slices import _divide, _slice_sums
 
 __all__ = [
     "jensenshannon_rows_serial",
@@ -44,17 +44,24 @@ __all__ = [
 
 
 @inline_scalar
-def _js_term_exact(v, s_inv, w, t_inv):
+def _normalized(v, s, s_inv):
+    """``v / S``: ``v * (1 / S)`` where the reciprocal is finite, else SciPy's
+    division (a subnormal or zero ``S``, whose reciprocal overflows)."""
+    v = np.float64(v)
+    return v * s_inv if abs(s_inv) < math.inf else _divide(v, s)
+
+
+@inline_scalar
+def _js_term_exact(v, s, s_inv, w, t, t_inv):
     """``rel_entr(x, m) + rel_entr(y, m)`` with every special value of SciPy's formula."""
     # Normalizing by a multiplication keeps equal (or proportional by a
     # power of two) rows equal bit for bit; a value equal to the mean has
     # the ratio 1 exactly, so equal rows give log(1) = 0, as in SciPy.
-    x = np.float64(v) * s_inv
-    y = np.float64(w) * t_inv
+    x = _normalized(v, s, s_inv)
+    y = _normalized(w, t, t_inv)
     m = (x + y) * 0.5
-    inv = 1.0 / m
-    rx = 1.0 if x == m else x * inv
-    ry = 1.0 if y == m else y * inv
+    rx = 1.0 if x == m else _normalized(x, m, 1.0 / m)
+    ry = 1.0 if y == m else _normalized(y, m, 1.0 / m)
     return rel_entr_from_log(x, m, log(rx)) + rel_entr_from_log(y, m, log(ry))
 
 
@@ -94,14 +101,16 @@ def _js_term(v, s_inv, w, t_inv):
 
 
 @kernel
-def _tile_js(x, y, rows, m, s, t, acc):
+def _tile_js(x, y, rows, m, s, t, s_inv, t_inv, acc):
+    """``acc[r] = sum_j (rel_entr(x_j, m_j) + rel_entr(y_j, m_j))`` of each row of a
+    transposed tile (``x_j = x[j, r] / s[r]``, ``y_j = y[j, r] / t[r]``, ``m_j``
+    their mean); ``s_inv`` and ``t_inv`` receive the reciprocals of the row sums
+    (the sums themselves are kept for the exact formula)."""
     out = acc[:rows]
     out[:] = 0.0
-    s_inv = s[:rows]  # the row sums, turned into their reciprocals in place
-    t_inv = t[:rows]
     for r in range(rows):
-        s_inv[r] = 1.0 / s_inv[r]
-        t_inv[r] = 1.0 / t_inv[r]
+        s_inv[r] = 1.0 / s[r]
+        t_inv[r] = 1.0 / t[r]
     for j in range(m):
         xc = x[j * rows : (j + 1) * rows]
         yc = y[j * rows : (j + 1) * rows]
@@ -111,7 +120,7 @@ def _tile_js(x, y, rows, m, s, t, acc):
         if out[r] != out[r]:  # a negative, infinite or nan value (or sum) in the row
             total = 0.0
             for j in range(m):
-                total += _js_term_exact(x[j * rows + r], s_inv[r], y[j * rows + r], t_inv[r])
+                total += _js_term_exact(x[j * rows + r], s[r], s_inv[r], y[j * rows + r], t[r], t_inv[r])
             out[r] = total
 
 
@@ -136,7 +145,7 @@ def _js_long_row(p, q):
         qb = q[start:stop]
         acc = 0.0
         for i in range(pb.shape[0]):
-            acc += _js_term_exact(pb[i], s_inv, qb[i], t_inv)
+            acc += _js_term_exact(pb[i], s, s_inv, qb[i], t, t_inv)
         partial[b] = acc
     return compensated_sum(partial)
 
@@ -146,10 +155,12 @@ def _tiled_rows(p, q, out, start, stop):
     """Rows start:stop of matrices with rows of at most BLOCK values, tile by tile."""
     m = p.shape[1]
     tile_rows, x, y, s, t, kept, acc = tile_buffers(m, True)
+    s_inv = np.empty(tile_rows)
+    t_inv = np.empty(tile_rows)
     for r0 in range(start, stop, tile_rows):
         rows = min(r0 + tile_rows, stop) - r0
         _load_transposed(p, q, r0, rows, False, x, y, s, t, kept)
-        _tile_js(x, y, rows, m, s, t, acc)
+        _tile_js(x, y, rows, m, s, t, s_inv, t_inv, acc)
         for r in range(rows):
             out[r0 + r] = _nonnegative(0.5 * acc[r])
 
