@@ -221,17 +221,27 @@ def test_bits_do_not_depend_on_the_driver(shape):
 
 
 def test_short_rows_compile_no_long_row_or_parallel_kernel(fresh_process):
-    # In a fresh process with an empty cache, 1e5 rows of a few values type only the serial tiled kernels.
+    # In a fresh process with an empty cache, 1e5 rows of a few values type only the
+    # serial tiled kernels; a row that needs SciPy's exact formula then compiles it.
     script = """
 import numpy as np
 import fastxent
 from fastxent._kernels import entropy_slices, jensenshannon
+from scipy.spatial.distance import jensenshannon as scipy_js
 rng = np.random.default_rng(0)
-fastxent.jensenshannon(rng.random((100_000, 10)), rng.random((100_000, 10)), axis=1)
+P, Q = rng.random((100_000, 10)), rng.random((100_000, 10))
+fastxent.jensenshannon(P, Q, axis=1)
 assert not jensenshannon._js_long_row.signatures
 assert not entropy_slices._slice_sums.signatures
 assert not jensenshannon.long_rows_driver_serial.signatures
 assert not jensenshannon.rows_driver_parallel.signatures  # 1e5 rows of 10 values run serially
+assert not jensenshannon.exact_rows.signatures
+P[7, 3] = -1.0
+P[9] = 1e-310
+d = fastxent.jensenshannon(P, Q, axis=1)
+assert jensenshannon.exact_rows.signatures
+np.testing.assert_allclose(d[5:12], scipy_js(P[5:12], Q[5:12], axis=1), rtol=1e-13)
+assert d[7] == np.inf
 print("ok")
 """
     assert fresh_process(script).strip() == "ok"

@@ -40,6 +40,7 @@ __all__ = [
     "rows_driver_parallel",
     "long_rows_driver_serial",
     "long_rows_driver_parallel",
+    "exact_rows",
 ]
 
 
@@ -101,27 +102,23 @@ def _js_term(v, s_inv, w, t_inv):
 
 
 @kernel
-def _tile_js(x, y, rows, m, s, t, s_inv, t_inv, acc):
+def _tile_js(x, y, rows, m, s, t, acc):
     """``acc[r] = sum_j (rel_entr(x_j, m_j) + rel_entr(y_j, m_j))`` of each row of a
     transposed tile (``x_j = x[j, r] / s[r]``, ``y_j = y[j, r] / t[r]``, ``m_j``
-    their mean); ``s_inv`` and ``t_inv`` receive the reciprocals of the row sums
-    (the sums themselves are kept for the exact formula)."""
+    their mean), nan for a row that needs the exact formula; ``s`` and ``t``
+    are overwritten with their reciprocals."""
     out = acc[:rows]
     out[:] = 0.0
+    s_inv = s[:rows]  # the row sums, turned into their reciprocals in place
+    t_inv = t[:rows]
     for r in range(rows):
-        s_inv[r] = 1.0 / s[r]
-        t_inv[r] = 1.0 / t[r]
+        s_inv[r] = 1.0 / s_inv[r]
+        t_inv[r] = 1.0 / t_inv[r]
     for j in range(m):
         xc = x[j * rows : (j + 1) * rows]
         yc = y[j * rows : (j + 1) * rows]
         for r in range(rows):
             out[r] += _js_term(xc[r], s_inv[r], yc[r], t_inv[r])
-    for r in range(rows):
-        if out[r] != out[r]:  # a negative, infinite or nan value (or sum) in the row
-            total = 0.0
-            for j in range(m):
-                total += _js_term_exact(x[j * rows + r], s[r], s_inv[r], y[j * rows + r], t[r], t_inv[r])
-            out[r] = total
 
 
 @inline_scalar
@@ -152,37 +149,61 @@ def _js_long_row(p, q):
 
 @kernel
 def _tiled_rows(p, q, out, start, stop):
-    """Rows start:stop of matrices with rows of at most BLOCK values, tile by tile."""
+    """Rows start:stop of matrices with rows of at most BLOCK values, tile by tile.
+
+    A row with a negative, infinite or nan value (or sum) gets nan in
+    ``out`` and is counted: returns the count, and :func:`exact_rows` then
+    fills those rows in.
+    """
     m = p.shape[1]
     tile_rows, x, y, s, t, kept, acc = tile_buffers(m, True)
-    s_inv = np.empty(tile_rows)
-    t_inv = np.empty(tile_rows)
+    n_exact = 0
     for r0 in range(start, stop, tile_rows):
         rows = min(r0 + tile_rows, stop) - r0
         _load_transposed(p, q, r0, rows, False, x, y, s, t, kept)
-        _tile_js(x, y, rows, m, s, t, s_inv, t_inv, acc)
+        _tile_js(x, y, rows, m, s, t, acc)
         for r in range(rows):
-            out[r0 + r] = _nonnegative(0.5 * acc[r])
+            d = acc[r]
+            n_exact += 1 if d != d else 0
+            out[r0 + r] = _nonnegative(0.5 * d)
+    return n_exact
+
+
+@kernel
+def exact_rows(p, q, out):
+    """Fill the rows left nan by a tiled driver with SciPy's formula term by term.
+
+    A row whose divergence is nan for its own reasons (a nan value, a zero
+    sum) is recomputed too, which gives nan again.
+    """
+    for r in range(out.shape[0]):
+        if out[r] != out[r]:
+            out[r] = _nonnegative(0.5 * _js_long_row(p[r], q[r]))
 
 
 # The NumPy API calls the drivers that fit the row length, so that a call
-# compiles the tiled kernels or the long-row ones, not both.
+# compiles the tiled kernels or the long-row ones, not both, and the exact
+# formula (:func:`exact_rows`) only once some row needs it.
 
 
 @parallel_kernel
 def rows_driver_parallel(p, q, out):
-    """The divergences of rows of at most BLOCK values, on the thread pool."""
+    """The divergences of rows of at most BLOCK values, on the thread pool;
+    rows that need the exact formula are left nan, and counted (the return
+    value) for :func:`exact_rows`."""
     n = p.shape[0]
     per_task = rows_per_task(p.shape[1])
+    n_exact = 0
     for task in numba.prange((n + per_task - 1) // per_task):
         start = task * per_task
-        _tiled_rows(p, q, out, start, min(start + per_task, n))
+        n_exact += _tiled_rows(p, q, out, start, min(start + per_task, n))
+    return n_exact
 
 
 @kernel
 def rows_driver_serial(p, q, out):
     """:func:`rows_driver_parallel` in the calling thread."""
-    _tiled_rows(p, q, out, 0, p.shape[0])
+    return _tiled_rows(p, q, out, 0, p.shape[0])
 
 
 @parallel_kernel
@@ -243,8 +264,8 @@ def jensenshannon_rows_parallel(p, q, out):
     """
     if p.shape[1] > BLOCK:
         long_rows_driver_parallel(p, q, out)
-    else:
-        rows_driver_parallel(p, q, out)
+    elif rows_driver_parallel(p, q, out) > 0:
+        exact_rows(p, q, out)
 
 
 @kernel
@@ -279,5 +300,5 @@ def jensenshannon_rows_serial(p, q, out):
     """
     if p.shape[1] > BLOCK:
         long_rows_driver_serial(p, q, out)
-    else:
-        rows_driver_serial(p, q, out)
+    elif rows_driver_serial(p, q, out) > 0:
+        exact_rows(p, q, out)
