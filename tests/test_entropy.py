@@ -327,8 +327,9 @@ def test_rows_needing_the_strict_formula_next_to_nan_and_infinite_rows(n_rows):
 
 def test_ordinary_rows_compile_neither_the_strict_formula_nor_the_long_row_kernels(fresh_process):
     # In a fresh process with an empty cache: entropy(P, Q, axis=1) of 1e5 ordinary
-    # short rows types only the serial tiled row kernels; a row needing the strict
-    # formula then compiles it.
+    # short rows types only the serial tiled row kernels of the relative entropy
+    # (not the Shannon terms); a row needing the strict formula then compiles it,
+    # and the Shannon entropy its own terms only.
     script = """
 import numpy as np
 import fastxent
@@ -341,9 +342,12 @@ assert not entropy_slices._slice_entropy.signatures
 assert not entropy_rows.long_rows_driver_serial.signatures
 assert not entropy_rows.strict_rows.signatures
 assert not entropy_rows.rows_driver_parallel.signatures  # 1e5 rows of 10 values run serially
+assert entropy_rows._tile_relative.signatures and not entropy_rows._tile_shannon.signatures
 Q[3, 4] = 1e-320
 fastxent.entropy(P, Q, axis=1)
 assert entropy_rows.strict_rows.signatures
+fastxent.entropy(P, axis=1)
+assert len(entropy_rows._tile_relative.signatures) == 1 and entropy_rows._tile_shannon.signatures
 print("ok")
 """
     assert fresh_process(script).strip() == "ok"

@@ -154,6 +154,54 @@ def test_zeros_and_a_wide_range_of_magnitudes_match_scipy():
     np.testing.assert_allclose(fastxent.jensenshannon(p, q, axis=1) ** 2, expected, rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("m", [1, 2, 3, 7, 10])  # odd lengths leave one column after the pairs
+def test_special_rows_among_ordinary_ones_match_scipy(m):
+    """Rows that take the exact formula (a negative, nan or infinite value, a
+    zero or subnormal sum, a subnormal ratio) scattered among ordinary rows
+    with zeros, over several tiles of every row length, against SciPy row by row."""
+    rng = _rng(21)
+    n = 1000
+    p = rng.random((n, m)) * (rng.random((n, m)) < 0.7)
+    q = rng.random((n, m)) * (rng.random((n, m)) < 0.7)
+    p[:, 0] += 0.5  # the ordinary rows have positive sums
+    q[:, -1] += 0.5
+    special = [
+        (-1.0, 1.0),  # negative value
+        (np.nan, 1.0),
+        (np.inf, 1.0),
+        (0.0, 0.0),  # with the zeros below: all-zero rows
+        (1e-310, 1e-312),  # subnormal values and sums
+        (1e-300, 1e-5),  # a ratio below the normal range
+    ]
+    rows = rng.choice(n, size=(len(special), 3), replace=False)
+    for (a, b), chosen in zip(special, rows):
+        for r in chosen:
+            if a == 0.0 and b == 0.0:
+                p[r] = 0.0
+            elif abs(a) < 1e-200:
+                p[r] = 0.0
+                q[r] = 0.0
+                p[r, 0], q[r, 0] = a, b
+            p[r, 0], q[r, -1] = a, b
+    with np.errstate(all="ignore"):
+        expected = np.array([scipy_js(p[r], q[r]) for r in range(n)])
+        got = fastxent.jensenshannon(p, q, axis=1)
+    np.testing.assert_allclose(got**2, expected**2, rtol=1e-12, atol=1e-15)
+    assert np.array_equal(np.isnan(got), np.isnan(expected))
+
+
+@pytest.mark.parametrize("m", [4, 5000])  # tiled rows, long rows
+def test_subnormal_sums_are_normalized_like_scipy(m):
+    """A row sum whose reciprocal overflows (subnormal values only) is divided
+    by, as SciPy does, instead of multiplied by its infinite reciprocal."""
+    p = np.zeros((3, m))
+    q = np.zeros((3, m))
+    p[:, 0], q[:, -1] = 1e-310, 1e-312
+    p[1, -1] = 1e-320
+    q[2, 0] = 1.0
+    np.testing.assert_allclose(fastxent.jensenshannon(p, q, axis=1), scipy_js(p, q, axis=1), rtol=1e-13)
+
+
 def test_inputs_are_not_modified():
     p, q = P.copy(), Q.copy()
     p.setflags(write=False)
@@ -173,17 +221,27 @@ def test_bits_do_not_depend_on_the_driver(shape):
 
 
 def test_short_rows_compile_no_long_row_or_parallel_kernel(fresh_process):
-    # In a fresh process with an empty cache, 1e5 rows of a few values type only the serial tiled kernels.
+    # In a fresh process with an empty cache, 1e5 rows of a few values type only the
+    # serial tiled kernels; a row that needs SciPy's exact formula then compiles it.
     script = """
 import numpy as np
 import fastxent
 from fastxent._kernels import entropy_slices, jensenshannon
+from scipy.spatial.distance import jensenshannon as scipy_js
 rng = np.random.default_rng(0)
-fastxent.jensenshannon(rng.random((100_000, 10)), rng.random((100_000, 10)), axis=1)
+P, Q = rng.random((100_000, 10)), rng.random((100_000, 10))
+fastxent.jensenshannon(P, Q, axis=1)
 assert not jensenshannon._js_long_row.signatures
 assert not entropy_slices._slice_sums.signatures
 assert not jensenshannon.long_rows_driver_serial.signatures
 assert not jensenshannon.rows_driver_parallel.signatures  # 1e5 rows of 10 values run serially
+assert not jensenshannon.exact_rows.signatures
+P[7, 3] = -1.0
+P[9] = 1e-310
+d = fastxent.jensenshannon(P, Q, axis=1)
+assert jensenshannon.exact_rows.signatures
+np.testing.assert_allclose(d[5:12], scipy_js(P[5:12], Q[5:12], axis=1), rtol=1e-13)
+assert d[7] == np.inf
 print("ok")
 """
     assert fresh_process(script).strip() == "ok"

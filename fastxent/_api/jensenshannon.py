@@ -13,6 +13,7 @@ import numpy as np
 from .._infra import dispatch as _parallel
 from .._infra.summation import BLOCK
 from .._kernels.jensenshannon import (
+    exact_rows,
     long_rows_driver_parallel,
     long_rows_driver_serial,
     rows_driver_parallel,
@@ -128,12 +129,14 @@ def jensenshannon(p, q, base=None, *, axis=0, keepdims=False):
     p2 = pk.reshape(math.prod(out_shape), pk.shape[-1])
     q2 = qk.reshape(p2.shape)
     jsd = np.empty(p2.shape[0])
-    if p2.shape[1] > BLOCK:
-        drivers = long_rows_driver_parallel, long_rows_driver_serial
-    else:
-        drivers = rows_driver_parallel, rows_driver_serial
+    p2, q2 = read_only(p2), read_only(q2)
     # Work as in entropy's rows: 1e5 rows of 10 values run serially.
-    _parallel.run(*drivers, _parallel.row_work(p2.shape[0], p2.size), read_only(p2), read_only(q2), jsd)
+    work = _parallel.row_work(p2.shape[0], p2.size)
+    if p2.shape[1] > BLOCK:
+        _parallel.run(long_rows_driver_parallel, long_rows_driver_serial, work, p2, q2, jsd)
+    elif _parallel.run(rows_driver_parallel, rows_driver_serial, work, p2, q2, jsd):
+        # Compiled and run only once some row needs SciPy's exact formula.
+        exact_rows(p2, q2, jsd)
     if math.isnan(jsd.sum()):  # divergences are >= 0: the sum is nan iff one is
         _warn_zero_sums(p2, q2, jsd)
     dtype = _result_dtype(p, q)

@@ -26,9 +26,10 @@ import math
 
 import numba
 import numpy as np
+from numba import types
 
 from .._infra.floats import SMALLEST_NORMAL
-from .._infra.jit import inline_scalar, kernel, parallel_kernel
+from .._infra.jit import inline_scalar, kernel, parallel_kernel, specialized
 from .._infra.summation import BLOCK
 from .._math.elementary import log_positive
 from .._math.special import rel_entr_from_log
@@ -190,6 +191,29 @@ def _tile_relative(x, y, rows, m, s, t, acc):
     return strict
 
 
+@specialized
+def _tile_terms(x, y, rows, m, s, t, acc, qk):
+    """The terms of a tile into ``acc``: :func:`_tile_shannon` for ``qk`` None,
+    else :func:`_tile_relative`; returns whether some row needs the strict formula.
+
+    Chosen from the type of ``qk`` when the caller is compiled: Numba drops
+    an ``if qk is None`` branch only when ``qk`` is None, so a test written
+    in the caller would compile the Shannon terms for relative entropies too.
+    """
+    if isinstance(qk, types.NoneType):
+
+        def shannon(x, y, rows, m, s, t, acc, qk):
+            _tile_shannon(x, rows, m, s, acc)
+            return False
+
+        return shannon
+
+    def relative(x, y, rows, m, s, t, acc, qk):
+        return _tile_relative(x, y, rows, m, s, t, acc)
+
+    return relative
+
+
 @kernel
 def _has_extreme_ratio(x, y, r, rows, m, s, t):
     if not _usable_sums(s, t):
@@ -221,11 +245,7 @@ def _rows_tiled(pk, qk, normalize, skip_nan, out, start, stop):
         if not normalize:
             s[:] = 1.0
             t[:] = 1.0
-        if qk is None:
-            strict = False
-            _tile_shannon(x, rows, m, s, acc)
-        else:
-            strict = _tile_relative(x, y, rows, m, s, t, acc)
+        strict = _tile_terms(x, y, rows, m, s, t, acc, qk)
         for r in range(rows):
             value = acc[r]
             if kept[r] == 0:

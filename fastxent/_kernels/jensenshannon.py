@@ -31,7 +31,7 @@ from .._infra.summation import BLOCK, block_bounds, compensated_sum, n_blocks
 from .._math.elementary import log, log_positive
 from .._math.special import rel_entr_from_log
 from .entropy_rows import _load_transposed, rows_per_task, tile_buffers
-from .entropy_slices import _slice_sums
+from .entropy_slices import _divide, _slice_sums
 
 __all__ = [
     "jensenshannon_rows_serial",
@@ -40,21 +40,29 @@ __all__ = [
     "rows_driver_parallel",
     "long_rows_driver_serial",
     "long_rows_driver_parallel",
+    "exact_rows",
 ]
 
 
 @inline_scalar
-def _js_term_exact(v, s_inv, w, t_inv):
+def _normalized(v, s, s_inv):
+    """``v / S``: ``v * (1 / S)`` where the reciprocal is finite, else SciPy's
+    division (a subnormal or zero ``S``, whose reciprocal overflows)."""
+    v = np.float64(v)
+    return v * s_inv if abs(s_inv) < math.inf else _divide(v, s)
+
+
+@inline_scalar
+def _js_term_exact(v, s, s_inv, w, t, t_inv):
     """``rel_entr(x, m) + rel_entr(y, m)`` with every special value of SciPy's formula."""
     # Normalizing by a multiplication keeps equal (or proportional by a
     # power of two) rows equal bit for bit; a value equal to the mean has
     # the ratio 1 exactly, so equal rows give log(1) = 0, as in SciPy.
-    x = np.float64(v) * s_inv
-    y = np.float64(w) * t_inv
+    x = _normalized(v, s, s_inv)
+    y = _normalized(w, t, t_inv)
     m = (x + y) * 0.5
-    inv = 1.0 / m
-    rx = 1.0 if x == m else x * inv
-    ry = 1.0 if y == m else y * inv
+    rx = 1.0 if x == m else _normalized(x, m, 1.0 / m)
+    ry = 1.0 if y == m else _normalized(y, m, 1.0 / m)
     return rel_entr_from_log(x, m, log(rx)) + rel_entr_from_log(y, m, log(ry))
 
 
@@ -95,6 +103,10 @@ def _js_term(v, s_inv, w, t_inv):
 
 @kernel
 def _tile_js(x, y, rows, m, s, t, acc):
+    """``acc[r] = sum_j (rel_entr(x_j, m_j) + rel_entr(y_j, m_j))`` of each row of a
+    transposed tile (``x_j = x[j, r] / s[r]``, ``y_j = y[j, r] / t[r]``, ``m_j``
+    their mean), nan for a row that needs the exact formula; ``s`` and ``t``
+    are overwritten with their reciprocals."""
     out = acc[:rows]
     out[:] = 0.0
     s_inv = s[:rows]  # the row sums, turned into their reciprocals in place
@@ -107,12 +119,6 @@ def _tile_js(x, y, rows, m, s, t, acc):
         yc = y[j * rows : (j + 1) * rows]
         for r in range(rows):
             out[r] += _js_term(xc[r], s_inv[r], yc[r], t_inv[r])
-    for r in range(rows):
-        if out[r] != out[r]:  # a negative, infinite or nan value (or sum) in the row
-            total = 0.0
-            for j in range(m):
-                total += _js_term_exact(x[j * rows + r], s_inv[r], y[j * rows + r], t_inv[r])
-            out[r] = total
 
 
 @inline_scalar
@@ -136,42 +142,68 @@ def _js_long_row(p, q):
         qb = q[start:stop]
         acc = 0.0
         for i in range(pb.shape[0]):
-            acc += _js_term_exact(pb[i], s_inv, qb[i], t_inv)
+            acc += _js_term_exact(pb[i], s, s_inv, qb[i], t, t_inv)
         partial[b] = acc
     return compensated_sum(partial)
 
 
 @kernel
 def _tiled_rows(p, q, out, start, stop):
-    """Rows start:stop of matrices with rows of at most BLOCK values, tile by tile."""
+    """Rows start:stop of matrices with rows of at most BLOCK values, tile by tile.
+
+    A row with a negative, infinite or nan value (or sum) gets nan in
+    ``out`` and is counted: returns the count, and :func:`exact_rows` then
+    fills those rows in.
+    """
     m = p.shape[1]
     tile_rows, x, y, s, t, kept, acc = tile_buffers(m, True)
+    n_exact = 0
     for r0 in range(start, stop, tile_rows):
         rows = min(r0 + tile_rows, stop) - r0
         _load_transposed(p, q, r0, rows, False, x, y, s, t, kept)
         _tile_js(x, y, rows, m, s, t, acc)
         for r in range(rows):
-            out[r0 + r] = _nonnegative(0.5 * acc[r])
+            d = acc[r]
+            n_exact += 1 if d != d else 0
+            out[r0 + r] = _nonnegative(0.5 * d)
+    return n_exact
+
+
+@kernel
+def exact_rows(p, q, out):
+    """Fill the rows left nan by a tiled driver with SciPy's formula term by term.
+
+    A row whose divergence is nan for its own reasons (a nan value, a zero
+    sum) is recomputed too, which gives nan again.
+    """
+    for r in range(out.shape[0]):
+        if out[r] != out[r]:
+            out[r] = _nonnegative(0.5 * _js_long_row(p[r], q[r]))
 
 
 # The NumPy API calls the drivers that fit the row length, so that a call
-# compiles the tiled kernels or the long-row ones, not both.
+# compiles the tiled kernels or the long-row ones, not both, and the exact
+# formula (:func:`exact_rows`) only once some row needs it.
 
 
 @parallel_kernel
 def rows_driver_parallel(p, q, out):
-    """The divergences of rows of at most BLOCK values, on the thread pool."""
+    """The divergences of rows of at most BLOCK values, on the thread pool;
+    rows that need the exact formula are left nan, and counted (the return
+    value) for :func:`exact_rows`."""
     n = p.shape[0]
     per_task = rows_per_task(p.shape[1])
+    n_exact = 0
     for task in numba.prange((n + per_task - 1) // per_task):
         start = task * per_task
-        _tiled_rows(p, q, out, start, min(start + per_task, n))
+        n_exact += _tiled_rows(p, q, out, start, min(start + per_task, n))
+    return n_exact
 
 
 @kernel
 def rows_driver_serial(p, q, out):
     """:func:`rows_driver_parallel` in the calling thread."""
-    _tiled_rows(p, q, out, 0, p.shape[0])
+    return _tiled_rows(p, q, out, 0, p.shape[0])
 
 
 @parallel_kernel
@@ -232,8 +264,8 @@ def jensenshannon_rows_parallel(p, q, out):
     """
     if p.shape[1] > BLOCK:
         long_rows_driver_parallel(p, q, out)
-    else:
-        rows_driver_parallel(p, q, out)
+    elif rows_driver_parallel(p, q, out) > 0:
+        exact_rows(p, q, out)
 
 
 @kernel
@@ -268,5 +300,5 @@ def jensenshannon_rows_serial(p, q, out):
     """
     if p.shape[1] > BLOCK:
         long_rows_driver_serial(p, q, out)
-    else:
-        rows_driver_serial(p, q, out)
+    elif rows_driver_serial(p, q, out) > 0:
+        exact_rows(p, q, out)
