@@ -33,7 +33,7 @@ from .._infra.floats import float_bits, float_from_bits, max2
 from .._infra.jit import inline_scalar, kernel, parallel_kernel
 from .._math.elementary import exp
 
-__all__ = ["weighted_gram", "logistic_gram", "scaled_gram", "gram_uses_pool", "row_logit"]
+__all__ = ["weighted_gram", "logistic_gram", "scaled_gram", "gram_uses_pool"]
 
 _ROWS = 512
 # A row of a float32 tile whose largest value lies outside this range is
@@ -52,23 +52,6 @@ _CHUNK_BYTES = 1 << 26
 # A tile's blocks are shared out to the thread pool from this many
 # multiply-adds (rows × padded²) on; smaller tiles are accumulated serially.
 _SPLIT_TILE_WORK = 1 << 17
-
-
-@inline_scalar
-def row_logit(X, w, i):
-    """``x_i · w[:d] + w[d]`` for row ``i`` of a dense ``X`` or a CSR tuple
-    (``w`` one model's ``d + 1`` coefficients, intercept last)."""
-    d = w.shape[0] - 1
-    z = w[d]
-    if isinstance(X, tuple):
-        data, indices, indptr = X
-        for q in range(indptr[i], indptr[i + 1]):
-            z += data[q] * w[indices[q]]
-    else:
-        x = X[i]
-        for j in range(d):
-            z += x[j] * w[j]
-    return z
 
 
 @inline_scalar

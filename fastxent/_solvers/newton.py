@@ -44,12 +44,12 @@ data with few columns only.
 import numba
 import numpy as np
 
-from .._infra.jit import kernel, parallel_kernel, specialized
+from .._infra.jit import inline_scalar, kernel, parallel_kernel, specialized
 from .._infra.summation import block_bounds, n_blocks
 from .._kernels.logistic import PARALLEL_MIN_WORK, is_binary_literal, loss_grad, stored_values
 from .._math.binary import sigmoid
 from .common import dot, finite_point, first_evaluation, max_abs, record
-from .gram import logistic_gram, row_logit, weighted_gram
+from .gram import logistic_gram, weighted_gram
 from .preconditioner import cholesky_in_place, solve_factored
 
 __all__ = ["newton_solve", "hessian", "row_probabilities"]
@@ -62,12 +62,29 @@ ROUNDING = 1e-13
 REUSE = 0.1
 
 
+@inline_scalar
+def _row_logit(X, w, i):
+    """``x_i · w[:d] + w[d]`` for row ``i`` of a dense ``X`` or a CSR tuple
+    (``w`` one model's ``d + 1`` coefficients, intercept last)."""
+    d = w.shape[0] - 1
+    z = w[d]
+    if isinstance(X, tuple):
+        data, indices, indptr = X
+        for q in range(indptr[i], indptr[i + 1]):
+            z += data[q] * w[indices[q]]
+    else:
+        x = X[i]
+        for j in range(d):
+            z += x[j] * w[j]
+    return z
+
+
 @kernel
 def _row_logits(X, coef, n_outputs, i, z):
     """z[c] = x_i · w_c + b_c for row ``i`` of a dense ``X`` or a CSR tuple."""
     n_coef = coef.shape[0] // n_outputs
     for c in range(n_outputs):
-        z[c] = row_logit(X, coef[c * n_coef : (c + 1) * n_coef], i)
+        z[c] = _row_logit(X, coef[c * n_coef : (c + 1) * n_coef], i)
 
 
 @kernel
