@@ -14,8 +14,9 @@ import numpy as np
 try:
     from sklearn.base import BaseEstimator
     from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression as _SklearnLogisticRegression
     from sklearn.linear_model._base import LinearClassifierMixin, SparseCoefMixin
-    from sklearn.utils._param_validation import Hidden, Interval, StrOptions
+    from sklearn.utils._param_validation import Interval, StrOptions
     from sklearn.utils.class_weight import compute_class_weight
     from sklearn.utils.extmath import safe_sparse_dot
     from sklearn.utils.multiclass import check_classification_targets
@@ -166,7 +167,10 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "penalty": [StrOptions({"l1", "l2", "elasticnet"}), None, Hidden(StrOptions({"deprecated"}))],
+        # scikit-learn's own constraint: its error lists the options in the
+        # iteration order of that set, which another set of the same strings
+        # need not share (string hashes vary from process to process)
+        "penalty": _SklearnLogisticRegression._parameter_constraints["penalty"],
         "C": [Interval(Real, 0, None, closed="right")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
         "dual": ["boolean"],
