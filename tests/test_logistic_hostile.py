@@ -503,3 +503,59 @@ def test_kernels_with_max_iter_zero_or_negative_return_the_start(solver):
         )
         assert (n_iter, converged, history.shape) == (0, False, (1,))
         np.testing.assert_array_equal(coef, 0.0)
+
+
+def one_class_problem(seed=3):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(40, 3))
+    coef = rng.normal(size=(1, 4))
+    return X, np.zeros(40), rng.uniform(0.5, 2.0, size=40), coef
+
+
+@pytest.mark.parametrize("storage", ["dense", "csr"])
+@pytest.mark.parametrize("threads", ["serial", "parallel"])
+def test_one_class_softmax_loss_is_the_penalty_alone(storage, threads):
+    """A softmax of one class gives it probability 1 for any logits (torch's
+    cross entropy is 0), so the multinomial objective is ½‖w‖², not the
+    binary model's loss."""
+    import torch
+
+    from fastxent import kernels
+
+    X, y, w, coef = one_class_problem()
+    logits = torch.tensor(X @ coef[0, :3] + coef[0, 3])[:, None]
+    assert torch.nn.functional.cross_entropy(logits, torch.zeros(40, dtype=torch.long), reduction="sum") == 0
+    grad = np.full_like(coef, np.nan)
+    if storage == "dense":
+        kernel = getattr(kernels, f"multinomial_logistic_loss_grad_{threads}")
+        value = kernel(X, y, w, coef, 10.0, True, grad)
+    else:
+        Xs = sparse.csr_matrix(X)
+        kernel = getattr(kernels, f"multinomial_logistic_loss_grad_csr_{threads}")
+        value = kernel(Xs.data, Xs.indices, Xs.indptr, y, w, coef, 10.0, True, grad)
+    assert value == pytest.approx(0.5 * np.sum(coef[0, :3] ** 2), rel=1e-15)
+    np.testing.assert_array_equal(grad, [[*coef[0, :3], 0.0]])
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "gd", "newton-cholesky"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_one_class_multinomial_fit_is_zero_weights_and_the_starting_intercept(solver, fit_intercept):
+    from fastxent import kernels
+
+    X, y, w, coef0 = one_class_problem()
+    Xs = sparse.csr_matrix(X)
+    fits = [
+        kernels.fit_multinomial_logistic(X, y, w, coef0, 1.0, fit_intercept, 100, 1e-8, solver),
+        kernels.fit_multinomial_logistic_csr(
+            Xs.data, Xs.indices, Xs.indptr, y, w, coef0, 1.0, fit_intercept, 100, 1e-8, solver
+        ),
+    ]
+    for coef, n_iter, converged, history in fits:
+        np.testing.assert_array_equal(coef, [[0.0, 0.0, 0.0, coef0[0, 3] if fit_intercept else 0.0]])
+        assert (n_iter, converged) == (1, True)
+        np.testing.assert_allclose(history, [0.5 * np.sum(coef0[0, :3] ** 2), 0.0], rtol=1e-15)
+    coef, n_iter, converged, history = kernels.fit_multinomial_logistic(
+        X, y, w, np.empty((0, 0)), 1.0, True, 100, 1e-8, solver
+    )
+    np.testing.assert_array_equal(coef, np.zeros((1, 4)))
+    assert (n_iter, converged, history.tolist()) == (0, True, [0.0])

@@ -56,6 +56,7 @@ __all__ = [
     "contracted_scalar",
     "inline_scalar",
     "strict_inline",
+    "inline_dispatch",
     "kernel",
     "parallel_kernel",
     "ufunc",
@@ -155,6 +156,21 @@ def strict_inline(func):
     fast-math does not touch.
     """
     return _njit(func, inline="always", fastmath=False, **_COMMON)
+
+
+def inline_dispatch(func):
+    """Compile a thin function that only chooses which kernel to call, inlined
+    into each caller at Numba IR level.
+
+    Each separately compiled function links in, optimizes and emits again the
+    machine code of every function it calls, so a level of dispatch compiled
+    on its own repeats the work of the kernels below it (a binary
+    ``LogisticRegression`` fit: about 7 % of the LLVM instructions of its
+    first call).  Inlined, the choice costs its caller a few typed
+    statements.  Fast-math flags are the caller's: use it only for code
+    that computes nothing itself.
+    """
+    return _njit(func, inline="always", fastmath=set(FASTMATH), **_COMMON)
 
 
 def _quiet(func):

@@ -43,7 +43,15 @@ import numpy as np
 from numba.core import types
 
 from .._infra.floats import max2, min2
-from .._infra.jit import inline_scalar, kernel, parallel_kernel, specialized, start_thread_pool, strict_inline
+from .._infra.jit import (
+    inline_dispatch,
+    inline_scalar,
+    kernel,
+    parallel_kernel,
+    specialized,
+    start_thread_pool,
+    strict_inline,
+)
 from .._infra.summation import block_bounds, compensated_sum, compensated_sum_columns, n_blocks
 from .._math.binary import binary_logit_loss_grad
 from .._math.softmax import softmax_row_loss_grad
@@ -365,7 +373,7 @@ def _multinomial_csr_rows(data, indices, indptr, y, sample_weight, coef, n_outpu
     return loss
 
 
-@kernel
+@inline_dispatch
 def _csr_block(X, y, sample_weight, coef, n_outputs, start, stop, grad):
     data, indices, indptr = X
     if n_outputs == 1:
@@ -373,7 +381,7 @@ def _csr_block(X, y, sample_weight, coef, n_outputs, start, stop, grad):
     return _multinomial_csr_rows(data, indices, indptr, y, sample_weight, coef, n_outputs, start, stop, grad)
 
 
-@kernel
+@inline_dispatch
 def _row_contiguous_block(X, y, sample_weight, coef, n_outputs, start, stop, grad):
     if n_outputs == 1:
         return _binary_dense_rows(X, y, sample_weight, coef, start, stop, grad)
@@ -386,7 +394,7 @@ def _rows_are_contiguous(X):
     return X.shape[1] <= 1 or X.strides[1] == X.itemsize
 
 
-@kernel
+@inline_dispatch
 def _strided_block(X, y, sample_weight, coef, n_outputs, start, stop, grad):
     if _rows_are_contiguous(X):
         return _row_contiguous_block(X, y, sample_weight, coef, n_outputs, start, stop, grad)
@@ -399,18 +407,18 @@ def _strided_block(X, y, sample_weight, coef, n_outputs, start, stop, grad):
 # they compile no softmax kernel.
 
 
-@kernel
+@inline_dispatch
 def _binary_csr_block(X, y, sample_weight, coef, n_outputs, start, stop, grad):
     data, indices, indptr = X
     return _binary_csr_rows(data, indices, indptr, y, sample_weight, coef, start, stop, grad)
 
 
-@kernel
+@inline_dispatch
 def _binary_row_contiguous_block(X, y, sample_weight, coef, n_outputs, start, stop, grad):
     return _binary_dense_rows(X, y, sample_weight, coef, start, stop, grad)
 
 
-@kernel
+@inline_dispatch
 def _binary_strided_block(X, y, sample_weight, coef, n_outputs, start, stop, grad):
     if _rows_are_contiguous(X):
         return _binary_dense_rows(X, y, sample_weight, coef, start, stop, grad)
@@ -474,6 +482,17 @@ def _chunks_parallel(X, y, sample_weight, coef, n_outputs, chunk_blocks, block_l
 def _chunks_serial(X, y, sample_weight, coef, n_outputs, chunk_blocks, block_loss, chunk_grad):
     for chunk in range(chunk_grad.shape[0]):
         _chunk_loss_grad(X, y, sample_weight, coef, n_outputs, chunk_blocks, chunk, block_loss, chunk_grad[chunk])
+
+
+@kernel
+def is_csr(X):
+    """Whether X is a CSR tuple ``(data, indices, indptr)`` rather than a dense array.
+
+    A function of its own: an ``isinstance`` test makes Numba type the whole
+    function that contains it twice (once to propagate literals), which for
+    a large caller costs more than this call.
+    """
+    return isinstance(X, tuple)
 
 
 @kernel
@@ -547,7 +566,7 @@ def objective(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercep
     d1 = p // n_outputs
     with_grad = grad.shape[0] > 0
     # The CSR softmax kernel reads and writes feature-major (d + 1, k) arrays.
-    feature_major = isinstance(X, tuple) and n_outputs > 1
+    feature_major = is_csr(X) and n_outputs > 1
     work_coef = np.empty(p)
     for c in range(n_outputs):
         for j in range(d1):
@@ -581,9 +600,29 @@ def objective(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercep
 
 
 @kernel
+def penalty_only(coef, grad):
+    """``½‖w‖²`` of one model's ``d + 1`` coefficients (intercept last, not
+    penalized), and its gradient into ``grad`` unless ``grad`` is empty."""
+    d = coef.shape[0] - 1
+    penalty = 0.0
+    for j in range(d):
+        penalty += coef[j] * coef[j]
+    if grad.shape[0] > 0:
+        for j in range(d):
+            grad[j] = coef[j]
+        grad[d] = 0.0
+    return 0.5 * penalty
+
+
+@kernel
 def _multinomial(X, y, sample_weight, coef, C, fit_intercept, use_pool, grad):
     """The multinomial objective for ``(k, d + 1)`` coefficients (``grad`` alike, or empty)."""
     flat_grad = grad.reshape(grad.size)
+    if coef.shape[0] == 1:
+        # One class: the softmax gives it probability 1 whatever the logits,
+        # every loss is 0 and the penalty remains.  (The objective's run-time
+        # n_outputs of 1 is the binary model, another function.)
+        return penalty_only(coef.reshape(coef.size), flat_grad)
     return objective(
         X, y, sample_weight, coef.reshape(coef.size), coef.shape[0], C, 1.0, fit_intercept, use_pool, flat_grad
     )

@@ -19,7 +19,7 @@ from numba.core import types
 from numba.core.errors import TypingError
 
 from .._infra.jit import JIT_DISABLED, kernel, specialized
-from .._kernels.logistic import PARALLEL_MIN_WORK
+from .._kernels.logistic import PARALLEL_MIN_WORK, penalty_only
 from .common import start_coef
 from .gd import gd_solve
 from .gram import gram_uses_pool
@@ -201,6 +201,26 @@ def _n_classes(y, coef0):
 
 
 @kernel
+def _one_class_fit(coef0, n_features, fit_intercept, max_iter):
+    """The softmax model of one class: its probability is 1 whatever the
+    logits, so the objective is the penalty ``½‖w‖²`` alone, minimized by
+    ``w = 0`` with the intercept where it starts: one exact (Newton) step
+    unless ``w`` starts at 0.  The solvers' run-time ``n_outputs`` of 1 is
+    the binary model, another function, hence this closed form."""
+    coef = start_coef(coef0, 1, fit_intercept) if coef0.size > 0 else np.zeros(n_features + 1)
+    start = penalty_only(coef, np.empty(0))
+    if start == 0.0 or max_iter < 1:
+        history = np.empty(1)
+        history[0] = start
+        return coef, 0, start == 0.0, history
+    coef[:n_features] = 0.0
+    history = np.empty(2)
+    history[0] = start
+    history[1] = 0.0
+    return coef, 1, True, history
+
+
+@kernel
 def _fit(X, n_features, y, sample_weight, coef0, n_outputs, C, fit_intercept, max_iter, tol, solver):
     numba.literally(solver)
     if coef0.size > 0:
@@ -353,9 +373,12 @@ def fit_multinomial_logistic(X, y, sample_weight, coef0, C, fit_intercept, max_i
     """
     numba.literally(solver)
     k = _n_classes(y, coef0)
-    coef, n_iter, converged, history = _fit(
-        X, X.shape[1], y, sample_weight, coef0, k, C, fit_intercept, max_iter, tol, solver
-    )
+    if k == 1:
+        coef, n_iter, converged, history = _one_class_fit(coef0, X.shape[1], fit_intercept, max_iter)
+    else:
+        coef, n_iter, converged, history = _fit(
+            X, X.shape[1], y, sample_weight, coef0, k, C, fit_intercept, max_iter, tol, solver
+        )
     return coef.reshape((k, X.shape[1] + 1)), n_iter, converged, history
 
 
@@ -460,7 +483,10 @@ def fit_multinomial_logistic_csr(
     numba.literally(solver)
     k = _n_classes(y, coef0)
     d = _csr_features(indices, coef0, k)
-    coef, n_iter, converged, history = _fit(
-        (data, indices, indptr), d, y, sample_weight, coef0, k, C, fit_intercept, max_iter, tol, solver
-    )
+    if k == 1:
+        coef, n_iter, converged, history = _one_class_fit(coef0, d, fit_intercept, max_iter)
+    else:
+        coef, n_iter, converged, history = _fit(
+            (data, indices, indptr), d, y, sample_weight, coef0, k, C, fit_intercept, max_iter, tol, solver
+        )
     return coef.reshape((k, d + 1)), n_iter, converged, history
