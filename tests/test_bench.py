@@ -123,6 +123,14 @@ def test_cold_start_counts_compilations_in_a_fresh_process_and_none_with_a_warm_
     assert row["cold_s"] > 0 and row["warm_s"] > 0 and row["baseline"] == "import numpy"
 
 
+def test_cold_start_numba_floor_compiles_nothing_and_is_the_first_row(monkeypatch):
+    monkeypatch.setattr(cold_start, "COLD_START_CASES", ())
+    (row,) = cold_start.run(quick=True)
+    assert row["case"] == cold_start.NUMBA_FLOOR.name
+    assert row["compiled"] == 0 and row["compiled_warm"] == 0
+    assert 0 < row["warm_s"] < 60
+
+
 def test_cold_start_case_failure_names_the_case():
     case = cold_start.ColdStartCase("broken", "", "fastxent.no_such_function()")
     with pytest.raises(RuntimeError, match="'broken'"):

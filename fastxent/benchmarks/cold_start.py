@@ -12,6 +12,12 @@ Each process also counts the specializations Numba compiled during the call
 (``numba:compile`` events, nested compilations included); a warm call
 compiles none.
 
+The first row, :data:`NUMBA_FLOOR`, calls no fastxent kernel: it imports
+Numba and builds the target context that every compiled or cached function
+needs first.  That is the part of a warm first call no library built on
+Numba avoids (with SciPy installed Numba imports ``scipy.linalg`` then, to
+find a BLAS); the other rows' warm seconds minus it are fastxent's share.
+
 ``python -m fastxent.benchmarks.cold_start [--quick] [--repeat N] [--json FILE]``
 prints the table; ``fastxent bench`` includes it.
 """
@@ -26,7 +32,7 @@ import tempfile
 import textwrap
 from dataclasses import dataclass
 
-__all__ = ["COLD_START_CASES", "ColdStartCase", "measure", "run", "format_table", "main"]
+__all__ = ["COLD_START_CASES", "NUMBA_FLOOR", "ColdStartCase", "measure", "run", "format_table", "main"]
 
 
 @dataclass(frozen=True)
@@ -111,6 +117,13 @@ COLD_START_CASES = (
     ),
 )
 
+NUMBA_FLOOR = ColdStartCase(
+    "Numba alone: import, target context (no fastxent kernel)",
+    "",
+    "from numba.core.registry import cpu_target\ncpu_target.target_context.refresh()",
+    quick=True,
+)
+
 # The child process: prints one JSON line with the seconds of the timed part
 # and the number of specializations Numba compiled during it.
 _CHILD = """\
@@ -178,7 +191,7 @@ def run(quick=False, repeat=None, progress=None):
     """Measure every case (the quick subset with ``quick``); a list of row dictionaries."""
     repeat = repeat or (1 if quick else 3)
     rows = []
-    for case in COLD_START_CASES:
+    for case in (NUMBA_FLOOR, *COLD_START_CASES):
         if quick and not case.quick:
             continue
         rows.append(measure(case, repeat))
