@@ -550,12 +550,32 @@ def test_one_class_multinomial_fit_is_zero_weights_and_the_starting_intercept(so
             Xs.data, Xs.indices, Xs.indptr, y, w, coef0, 1.0, fit_intercept, 100, 1e-8, solver
         ),
     ]
+    # The history is in the solvers' scaling, F / (C Σ s_i), as for any fit.
+    start = 0.5 * np.sum(coef0[0, :3] ** 2) / w.sum()
     for coef, n_iter, converged, history in fits:
         np.testing.assert_array_equal(coef, [[0.0, 0.0, 0.0, coef0[0, 3] if fit_intercept else 0.0]])
         assert (n_iter, converged) == (1, True)
-        np.testing.assert_allclose(history, [0.5 * np.sum(coef0[0, :3] ** 2), 0.0], rtol=1e-15)
+        np.testing.assert_allclose(history, [start, 0.0], rtol=1e-14)
     coef, n_iter, converged, history = kernels.fit_multinomial_logistic(
         X, y, w, np.empty((0, 0)), 1.0, True, 100, 1e-8, solver
     )
     np.testing.assert_array_equal(coef, np.zeros((1, 4)))
     assert (n_iter, converged, history.tolist()) == (0, True, [0.0])
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "gd", "newton-cholesky"])
+def test_one_class_multinomial_fit_without_penalty_or_iterations_keeps_the_start(solver):
+    from fastxent import kernels
+
+    X, y, w, coef0 = one_class_problem()
+    # No penalty: the objective is 0 everywhere, so the start is a minimizer.
+    coef, n_iter, converged, history = kernels.fit_multinomial_logistic(X, y, w, coef0, np.inf, True, 100, 1e-8, solver)
+    np.testing.assert_array_equal(coef, coef0)
+    assert (n_iter, converged, history.tolist()) == (0, True, [0.0])
+    # No iterations allowed: the start, not converged, as every solver returns it.
+    for max_iter in (0, -5):
+        coef, n_iter, converged, history = kernels.fit_multinomial_logistic(
+            X, y, w, coef0, 1.0, True, max_iter, 1e-8, solver
+        )
+        np.testing.assert_array_equal(coef, coef0)
+        assert (n_iter, converged, history.shape) == (0, False, (1,))

@@ -20,7 +20,7 @@ from numba.core.errors import TypingError
 
 from .._infra.jit import JIT_DISABLED, kernel, specialized
 from .._kernels.logistic import PARALLEL_MIN_WORK, penalty_only
-from .common import start_coef
+from .common import solver_scaling, start_coef, usable_scaling
 from .gd import gd_solve
 from .gram import gram_uses_pool
 from .lbfgs import lbfgs_solve
@@ -201,21 +201,26 @@ def _n_classes(y, coef0):
 
 
 @kernel
-def _one_class_fit(coef0, n_features, fit_intercept, max_iter):
+def _one_class_fit(coef0, n_features, sample_weight, C, fit_intercept, max_iter):
     """The softmax model of one class: its probability is 1 whatever the
-    logits, so the objective is the penalty ``½‖w‖²`` alone, minimized by
-    ``w = 0`` with the intercept where it starts: one exact (Newton) step
-    unless ``w`` starts at 0.  The solvers' run-time ``n_outputs`` of 1 is
-    the binary model, another function, hence this closed form."""
+    logits, so the objective is the penalty alone, ``λ/2 ‖w‖²`` in the
+    solvers' scaling (:func:`solver_scaling`, which the history reports),
+    minimized by ``w = 0`` with the intercept where it starts: one exact
+    (Newton) step, or none when the penalty is already 0 (``w = 0``, or no
+    penalty at all).  The solvers' run-time ``n_outputs`` of 1 is the
+    binary model, another function, hence this closed form.  Like the
+    solvers, a ``max_iter`` below 1 or an unusable scaling returns the
+    start, not converged."""
     coef = start_coef(coef0, 1, fit_intercept) if coef0.size > 0 else np.zeros(n_features + 1)
-    start = penalty_only(coef, np.empty(0))
-    if start == 0.0 or max_iter < 1:
-        history = np.empty(1)
-        history[0] = start
-        return coef, 0, start == 0.0, history
-    coef[:n_features] = 0.0
-    history = np.empty(2)
+    loss_scale, l2 = solver_scaling(sample_weight, C)
+    start = l2 * penalty_only(coef, np.empty(0))
+    history = np.empty(1 if start == 0.0 else 2)
     history[0] = start
+    if max_iter < 1 or not usable_scaling(loss_scale, l2) or not np.isfinite(start):
+        return coef, 0, False, history[:1]
+    if start == 0.0:
+        return coef, 0, True, history
+    coef[:n_features] = 0.0
     history[1] = 0.0
     return coef, 1, True, history
 
@@ -374,7 +379,9 @@ def fit_multinomial_logistic(X, y, sample_weight, coef0, C, fit_intercept, max_i
     numba.literally(solver)
     k = _n_classes(y, coef0)
     if k == 1:
-        coef, n_iter, converged, history = _one_class_fit(coef0, X.shape[1], fit_intercept, max_iter)
+        coef, n_iter, converged, history = _one_class_fit(
+            coef0, X.shape[1], _weights(y, sample_weight), C, fit_intercept, max_iter
+        )
     else:
         coef, n_iter, converged, history = _fit(
             X, X.shape[1], y, sample_weight, coef0, k, C, fit_intercept, max_iter, tol, solver
@@ -484,7 +491,9 @@ def fit_multinomial_logistic_csr(
     k = _n_classes(y, coef0)
     d = _csr_features(indices, coef0, k)
     if k == 1:
-        coef, n_iter, converged, history = _one_class_fit(coef0, d, fit_intercept, max_iter)
+        coef, n_iter, converged, history = _one_class_fit(
+            coef0, d, _weights(y, sample_weight), C, fit_intercept, max_iter
+        )
     else:
         coef, n_iter, converged, history = _fit(
             (data, indices, indptr), d, y, sample_weight, coef0, k, C, fit_intercept, max_iter, tol, solver
