@@ -54,7 +54,7 @@ def test_weighted_gram_matches_numpy(n, d):
     w[::5] = 0.0  # zero weights are allowed
     w[1::7] *= -1.0  # so are negative ones (scikit-learn's rule); M uses |s_i|
     for name, arg, dense in storages(X):
-        G = weighted_gram(arg, w, d + 1, True)
+        G = weighted_gram(arg, w, d + 1, True, 1)
         if name.endswith("32"):
             assert_float32_gram_close(G, dense.astype(np.float64), w)
         else:
@@ -81,11 +81,11 @@ def test_float32_gram_neither_overflows_nor_underflows(sparse_input):
         arg = (csr.data, csr.indices, csr.indptr)
     else:
         arg = X
-    G = weighted_gram(arg, w, 7, False)
+    G = weighted_gram(arg, w, 7, False, 1)
     assert np.isfinite(G).all()
     assert_float32_gram_close(G, X.astype(np.float64), w)
     # the tiny tile's own block is not lost to underflow
-    tiny = weighted_gram(X[512:1024], w[512:1024], 7, False)
+    tiny = weighted_gram(X[512:1024], w[512:1024], 7, False, 1)
     assert_float32_gram_close(tiny, X[512:1024].astype(np.float64), w[512:1024])
     assert np.all(np.diag(tiny)[:6] > 0.0)
 
@@ -97,7 +97,7 @@ def test_weighted_gram_sums_duplicate_csr_entries():
     indptr = np.array([0, 2, 4], dtype=np.int32)
     w = np.array([1.0, 2.0])
     dense = sparse.csr_matrix((data, indices, indptr), shape=(2, 2)).toarray()
-    np.testing.assert_allclose(weighted_gram((data, indices, indptr), w, 3, False), reference_gram(dense, w))
+    np.testing.assert_allclose(weighted_gram((data, indices, indptr), w, 3, False, 1), reference_gram(dense, w))
 
 
 def test_weighted_gram_is_identical_for_any_thread_count():
@@ -108,11 +108,11 @@ def test_weighted_gram_is_identical_for_any_thread_count():
     for threads in (1, numba.config.NUMBA_NUM_THREADS):
         numba.set_num_threads(threads)
         try:
-            results.append(weighted_gram(X, w, 41, True))
+            results.append(weighted_gram(X, w, 41, True, 1))
         finally:
             numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     np.testing.assert_array_equal(results[0], results[1])
-    np.testing.assert_array_equal(results[0], weighted_gram(X, w, 41, False))
+    np.testing.assert_array_equal(results[0], weighted_gram(X, w, 41, False, 1))
 
 
 def test_cholesky_matches_numpy():

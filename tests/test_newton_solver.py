@@ -16,8 +16,8 @@ from sklearn.linear_model import LogisticRegression as SklearnLR  # noqa: E402
 from fastxent import LogisticRegression, kernels  # noqa: E402
 from fastxent._kernels.logistic import binary_logistic_loss_grad_serial, multinomial_logistic_loss_grad_serial  # noqa: E402
 from fastxent._solvers.fit import SOLVERS, choose_solver  # noqa: E402
-from fastxent._solvers.gram import logistic_gram  # noqa: E402
-from fastxent._solvers.newton import hessian  # noqa: E402
+from fastxent._solvers.gram import logistic_gram, sampled_weight  # noqa: E402
+from fastxent._solvers.newton import SAMPLE_MIN_ROWS, SAMPLE_ROWS_PER_COEF, hessian  # noqa: E402
 
 
 def objective(X, y_index, s, coef, intercept, C):
@@ -96,7 +96,7 @@ def test_hessian_matches_finite_differences_of_the_gradient():
         penalized[:, :-1] = flat.reshape(3, 5)[:, :-1]
         return (loss_scale * (grad - penalized) + l2 * penalized).ravel()
 
-    H = hessian(X, s, coef.ravel(), 3, loss_scale, l2, True, False)
+    H = hessian(X, s, coef.ravel(), 3, loss_scale, l2, True, False, 1)
     step = 1e-6
     numeric = np.column_stack(
         [(gradient(coef.ravel() + step * e) - gradient(coef.ravel() - step * e)) / (2 * step) for e in np.eye(15)]
@@ -116,7 +116,7 @@ def test_binary_hessian_matches_finite_differences_of_the_gradient():
         penalized = np.append(flat[:-1], 0.0)
         return loss_scale * (grad - penalized) + l2 * penalized
 
-    H = hessian(X, s, coef, 1, loss_scale, l2, True, False)
+    H = hessian(X, s, coef, 1, loss_scale, l2, True, False, 1)
     step = 1e-6
     numeric = np.column_stack([(gradient(coef + step * e) - gradient(coef - step * e)) / (2 * step) for e in np.eye(5)])
     np.testing.assert_allclose(H, numeric, rtol=1e-6, atol=1e-9)
@@ -162,7 +162,7 @@ def test_logistic_gram_matches_numpy_for_every_storage(n):
     for arg, dense in storages:
         expected = reference_logistic_gram(dense, s, coef)
         for parallel in (False, True, None):
-            G = logistic_gram(arg, s, coef, parallel)
+            G = logistic_gram(arg, s, coef, parallel, 1)
             if is_float32(arg):
                 # float32 tiles: each entry within 512 float32 roundings of the sum of its |terms|
                 assert np.all(np.abs(G - expected) <= 512 * 2.0**-24 * reference_abs_gram(dense, s, coef))
@@ -175,23 +175,28 @@ def test_logistic_gram_matches_numpy_for_every_storage(n):
         assert big > 37.0  # the rounding range is covered
 
 
-def test_identical_for_any_thread_count():
-    # 40000 rows: more than one chunk of the Gram accumulation, and the
-    # loss-and-gradient passes run on the thread pool
-    X, y = make_classification(n_samples=40_000, n_features=30, n_informative=10, random_state=3)
-    yf = y.astype(np.float64)
+def assert_identical_for_one_and_two_threads(X, y, tol):
+    """The binary newton-cholesky fit gives the same bits with 1 and 2 threads, and converges."""
+    yf, start = y.astype(np.float64), np.zeros(X.shape[1] + 1)
     results = []
     for threads in (1, 2):
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
         try:
             results.append(
-                kernels.fit_binary_logistic(X, yf, np.empty(0), np.zeros(31), 1.0, True, 50, 1e-8, "newton-cholesky")
+                kernels.fit_binary_logistic(X, yf, np.empty(0), start.copy(), 1.0, True, 50, tol, "newton-cholesky")
             )
         finally:
             numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     np.testing.assert_array_equal(results[0][0], results[1][0])
     np.testing.assert_array_equal(results[0][3], results[1][3])
     assert results[0][2]
+
+
+def test_identical_for_any_thread_count():
+    # 40000 rows: more than one chunk of the Gram accumulation, and the
+    # loss-and-gradient passes run on the thread pool
+    X, y = make_classification(n_samples=40_000, n_features=30, n_informative=10, random_state=3)
+    assert_identical_for_one_and_two_threads(X, y, 1e-8)
 
 
 @numba.njit
@@ -228,3 +233,78 @@ def test_callable_from_user_njit_code():
 def test_choose_solver(shape, expected):
     assert choose_solver(*shape) == expected
     assert choose_solver(*shape) in SOLVERS
+
+
+def sampled_rows(n, tile_step, tile_rows=512):
+    """The rows of every tile_step-th tile of tile_rows rows (the Gram's sample)."""
+    rows = np.arange(n)
+    return rows[(rows // tile_rows) % tile_step == 0]
+
+
+@pytest.mark.parametrize("n, tile_step", [(1, 3), (1500, 2), (5000, 3), (40_000, 7)])
+def test_sampled_gram_sums_every_kth_tile(n, tile_step):
+    rng = np.random.default_rng(tile_step)
+    X = rng.normal(size=(n, 5)) * np.array([1.0, 4.0, 0.2, 1.0, 9.0])
+    coef = np.array([0.3, -0.2, 1.5, 0.0, 0.1, -0.4])
+    s = rng.uniform(-0.5, 2.0, size=n)
+    keep = sampled_rows(n, tile_step)
+    csr = sparse.csr_matrix(np.where(np.abs(X) > 0.5, X, 0.0))
+    for arg, dense in [
+        (X, X),
+        (np.asfortranarray(X), X),
+        ((csr.data, csr.indices, csr.indptr), csr.toarray()),
+    ]:
+        expected = reference_logistic_gram(dense[keep], s[keep], coef)
+        for parallel in (False, True, None):
+            G = logistic_gram(arg, s, coef, parallel, tile_step)
+            np.testing.assert_allclose(G, expected, rtol=1e-11, atol=1e-12 * np.abs(expected).max())
+    assert sampled_weight(s, tile_step) == pytest.approx(np.abs(s[keep]).sum(), rel=1e-12)
+
+
+def large_problem(n_classes, n=70_000, d=8, seed=0):
+    """Rows enough for the Hessian of a fit from zero to be summed over a sample of the tiles."""
+    X, y = make_classification(n_samples=n, n_features=d, n_informative=5, n_classes=n_classes, random_state=seed)
+    assert n // max(SAMPLE_MIN_ROWS, SAMPLE_ROWS_PER_COEF * (1 if n_classes == 2 else n_classes) * (d + 1)) >= 2
+    return X, y
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_sampled_hessian_fit_reaches_sklearn_objective(n_classes):
+    X, y = large_problem(n_classes)
+    s = np.random.default_rng(7).uniform(0.2, 3.0, size=y.shape[0])
+    reference = SklearnLR(C=0.5, tol=1e-12, max_iter=10_000).fit(X, y, sample_weight=s)
+    ours = LogisticRegression(C=0.5, tol=1e-9, solver="newton-cholesky").fit(X, y, sample_weight=s)
+    f_ref = objective(X, y, s, reference.coef_, reference.intercept_, 0.5)
+    f_ours = objective(X, y, s, ours.coef_, ours.intercept_, 0.5)
+    assert f_ours <= f_ref * (1 + 1e-10)
+    assert ours.n_iter_[0] < 20
+
+
+def test_sampled_hessian_fit_is_identical_for_any_thread_count():
+    X, y = large_problem(2, seed=4)
+    assert_identical_for_one_and_two_threads(X, y, 1e-9)
+
+
+@pytest.mark.parametrize("case", ["sample without weight", "sample of one class", "sample of other rows"])
+def test_misleading_sample_falls_back_to_every_row(case):
+    # The sampled tiles (even tile indices at 70,000 rows) hold no weight, or
+    # only one class's rows, or rows unlike the others: the fit still reaches
+    # the optimum, with the Hessian of every row once the sample misleads.
+    X, y = large_problem(2, seed=9)
+    s = np.ones(y.shape[0])
+    keep = sampled_rows(y.shape[0], 2)
+    if case == "sample without weight":
+        s[keep] = 0.0
+    elif case == "sample of one class":
+        order = np.argsort(y, kind="stable")
+        X, y = X[order], y[order]
+        y[keep] = 0
+        y[np.setdiff1d(np.arange(y.shape[0]), keep)[::3]] = 1
+    else:
+        X[keep] *= 50.0
+    reference = SklearnLR(C=1.0, tol=1e-12, max_iter=100_000).fit(X, y, sample_weight=s)
+    ours = LogisticRegression(C=1.0, tol=1e-9, solver="newton-cholesky", max_iter=100).fit(X, y, sample_weight=s)
+    f_ref = objective(X, y, s, reference.coef_, reference.intercept_, 1.0)
+    f_ours = objective(X, y, s, ours.coef_, ours.intercept_, 1.0)
+    assert f_ours <= f_ref * (1 + 1e-9) + 1e-9
+    assert ours.n_iter_[0] < 15  # the sample of scaled rows alone would take over 30 steps

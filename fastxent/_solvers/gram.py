@@ -13,6 +13,10 @@ blocks; each entry is accumulated by one thread in tile order, within
 chunks of rows whose partial matrices are added in chunk order, so the
 result does not depend on the thread count.
 
+A ``tile_step`` K > 1 sums over the rows of every K-th tile only (the
+tiles whose index is a multiple of K, a rule of the row alone): the sampled
+Hessians of solver "newton-cholesky".
+
 The tile takes X's floating type.  For float32 data the products and their
 sums over one tile (512 rows) are float32, which doubles the multiply-adds
 per instruction; each tile's sums are then added in float64.  The entries
@@ -33,7 +37,7 @@ from .._infra.floats import float_bits, float_from_bits, max2
 from .._infra.jit import inline_scalar, kernel, parallel_kernel
 from .._math.elementary import exp
 
-__all__ = ["weighted_gram", "logistic_gram", "scaled_gram", "gram_uses_pool"]
+__all__ = ["weighted_gram", "logistic_gram", "scaled_gram", "sampled_weight", "gram_uses_pool"]
 
 _ROWS = 512
 # A row of a float32 tile whose largest value lies outside this range is
@@ -238,19 +242,33 @@ def _accumulate_serial(T, m, weight, G):
 
 
 @kernel
-def weighted_gram(X, sample_weight, n_coef, parallel):
+def weighted_gram(X, sample_weight, n_coef, parallel, tile_step):
     """``X̃ᵀ S X̃`` with ``X̃ = [X 1]``, ``S = diag(|s_i|)``: a float64 array of
-    shape (d + 1, d + 1)."""
-    return scaled_gram(X, sample_weight, n_coef, parallel, np.ones(n_coef), None)
+    shape (d + 1, d + 1), summed over the rows of every ``tile_step``-th tile
+    of ``_ROWS`` rows (1: every row)."""
+    return scaled_gram(X, sample_weight, n_coef, parallel, np.ones(n_coef), None, tile_step)
 
 
 @kernel
-def logistic_gram(X, sample_weight, coef, parallel):
+def logistic_gram(X, sample_weight, coef, parallel, tile_step):
     """``X̃ᵀ diag(|s_i| σ(z_i) (1 − σ(z_i))) X̃``, ``z_i = x̃_i · coef``: the data
     part of the binary logistic Hessian at ``coef`` (length d + 1, intercept
-    last), in one pass over X."""
+    last), in one pass over X (over the rows of every ``tile_step``-th tile)."""
     n_coef = coef.shape[0]
-    return scaled_gram(X, sample_weight, n_coef, parallel, np.ones(n_coef), coef)
+    return scaled_gram(X, sample_weight, n_coef, parallel, np.ones(n_coef), coef, tile_step)
+
+
+@kernel
+def sampled_weight(sample_weight, tile_step):
+    """``Σ |s_i|`` over the rows that a Gram product with ``tile_step`` sums
+    over: those of the tiles of ``_ROWS`` rows whose index is a multiple of
+    ``tile_step`` (a rule of the row alone, whatever the chunks or threads)."""
+    total = 0.0
+    n = sample_weight.shape[0]
+    for lo in range(0, n, _ROWS * tile_step):
+        for i in range(lo, min(lo + _ROWS, n)):
+            total += abs(sample_weight[i])
+    return total
 
 
 @kernel
@@ -262,14 +280,16 @@ def _tile_buffer(X, padded):
 
 
 @kernel
-def _gram_rows(X, sample_weight, n_coef, start, stop, parallel, inv_scale, coef, G):
-    """G += D⁻¹ X̃ᵀ S X̃ D⁻¹ over the rows ``start:stop``, tile by tile in order
-    (the thread pool, if ``parallel``, splits each tile's blocks)."""
+def _gram_rows(X, sample_weight, n_coef, start, stop, parallel, inv_scale, coef, tile_step, G):
+    """G += D⁻¹ X̃ᵀ S X̃ D⁻¹ over the sampled tiles of the rows ``start:stop``
+    (``start`` a multiple of ``_ROWS``), tile by tile in order (the thread
+    pool, if ``parallel``, splits each tile's blocks)."""
     padded = G.shape[0]
     T = _tile_buffer(X, padded)
     roots = np.empty(_ROWS)
     weight = np.ones(padded)
-    for lo in range(start, stop, _ROWS):
+    first_tile = (start // _ROWS + tile_step - 1) // tile_step * tile_step
+    for lo in range(first_tile * _ROWS, stop, _ROWS * tile_step):
         hi = min(lo + _ROWS, stop)
         _load_tile(X, n_coef, lo, hi, T, inv_scale)
         _row_roots(T, hi - lo, sample_weight, lo, inv_scale, coef, roots)
@@ -301,17 +321,19 @@ def gram_uses_pool(n_rows, n_coef):
 
 
 @parallel_kernel
-def _gram_chunks_parallel(X, sample_weight, n_coef, inv_scale, coef, chunk_rows, partial):
+def _gram_chunks_parallel(X, sample_weight, n_coef, inv_scale, coef, tile_step, chunk_rows, partial):
     n = sample_weight.shape[0]
     for chunk in numba.prange(partial.shape[0]):
         start = chunk * chunk_rows
-        _gram_rows(X, sample_weight, n_coef, start, min(start + chunk_rows, n), False, inv_scale, coef, partial[chunk])
+        stop = min(start + chunk_rows, n)
+        _gram_rows(X, sample_weight, n_coef, start, stop, False, inv_scale, coef, tile_step, partial[chunk])
 
 
 @kernel
-def scaled_gram(X, sample_weight, n_coef, parallel, inv_scale, coef):
+def scaled_gram(X, sample_weight, n_coef, parallel, inv_scale, coef, tile_step):
     """``D⁻¹ X̃ᵀ W X̃ D⁻¹`` for ``inv_scale`` = the diagonal of ``D⁻¹``, ``W`` the
-    row weights of :func:`_fill_tile` (``S`` when ``coef`` is None).
+    row weights of :func:`_row_roots` (``S`` when ``coef`` is None), summed
+    over the rows of the tiles that :func:`sampled_weight` describes.
 
     The rows are split into chunks of whole tiles (:func:`_chunk_rows`: a
     number fixed by ``n`` and ``d`` alone), each accumulated into its own
@@ -325,17 +347,17 @@ def scaled_gram(X, sample_weight, n_coef, parallel, inv_scale, coef):
     n_chunks = (n + chunk_rows - 1) // chunk_rows
     if n_chunks <= 1:
         G = np.zeros((padded, padded))
-        _gram_rows(X, sample_weight, n_coef, 0, n, parallel, inv_scale, coef, G)
+        _gram_rows(X, sample_weight, n_coef, 0, n, parallel, inv_scale, coef, tile_step, G)
     else:
         partial = np.zeros((n_chunks, padded, padded))
         if parallel is not None and parallel:
-            _gram_chunks_parallel(X, sample_weight, n_coef, inv_scale, coef, chunk_rows, partial)
+            _gram_chunks_parallel(X, sample_weight, n_coef, inv_scale, coef, tile_step, chunk_rows, partial)
         else:
             for chunk in range(n_chunks):
                 start = chunk * chunk_rows
                 stop = min(start + chunk_rows, n)
                 # parallel is False or None here; None keeps the pool out of this compilation
-                _gram_rows(X, sample_weight, n_coef, start, stop, parallel, inv_scale, coef, partial[chunk])
+                _gram_rows(X, sample_weight, n_coef, start, stop, parallel, inv_scale, coef, tile_step, partial[chunk])
         G = partial[0]
         for chunk in range(1, n_chunks):
             G += partial[chunk]

@@ -24,6 +24,21 @@ along ``-H⁻¹ ∇f``.
   does not depend on the thread count).  ``|s_i|`` in place of ``s_i`` keeps
   ``H`` positive semi-definite under negative sample weights; it is then a
   metric close to the curvature and the line search keeps the fit descending.
+* **Sampled Hessians** for a fit from zero on many rows: the data term is
+  summed over every K-th tile of rows (``K = n // max(SAMPLE_MIN_ROWS,
+  SAMPLE_ROWS_PER_COEF p)``, ``p`` coefficients) and scaled by the ratio of
+  the rows' total weight to the sample's.  Far from the solution the
+  Hessian changes from step to step by more than the sample misses, so the
+  steps converge as fast as exact ones, at ``1/K`` of the Gram cost
+  (make_classification 1e5 × 100 binary, tol 1e-8: 9 iterations either
+  way, 5 Hessians of a third of the rows instead of 4 of all; 2e6 × 20:
+  7 iterations instead of 8, the Hessians of one 61st of the rows).  Near
+  the solution the sample's error limits the convergence to a linear rate
+  of about 0.1 per step, the rate the reuse of an earlier factor gives
+  too.  Once a fresh sampled Hessian's full step fails to halve
+  ``max |∇f|`` (or its line search fails), every row is summed from then on.
+  The gradient and the stopping test always take every row: the sample
+  changes the path to the solution, not the solution.
 * **Line search**: Armijo backtracking from the full Newton step (accepted
   from the second or third iteration on: quadratic convergence).  Once ``f``
   is flat to rounding, a trial that lowers ``max |∇f|`` is accepted instead.
@@ -49,7 +64,7 @@ from .._infra.summation import block_bounds, n_blocks
 from .._kernels.logistic import PARALLEL_MIN_WORK, is_binary_literal, loss_grad, stored_values
 from .._math.binary import sigmoid
 from .common import dot, finite_point, first_evaluation, max_abs, record
-from .gram import logistic_gram, weighted_gram
+from .gram import logistic_gram, sampled_weight, weighted_gram
 from .preconditioner import cholesky_in_place, solve_factored
 
 __all__ = ["newton_solve", "hessian", "row_probabilities"]
@@ -60,6 +75,13 @@ ROUNDING = 1e-13
 # An earlier Hessian's factor is used again after a full step that divided
 # max |∇f| by at least 1 / REUSE.
 REUSE = 0.1
+# The Hessian is summed over every K-th tile of rows (gram._ROWS rows each),
+# K = n // max(SAMPLE_MIN_ROWS, SAMPLE_ROWS_PER_COEF * p) (at least 1), while
+# a fresh sampled Hessian's full step divides max |∇f| by 1 / SAMPLED_PROGRESS
+# or more; then by every row.
+SAMPLE_MIN_ROWS = 1 << 15
+SAMPLE_ROWS_PER_COEF = 256
+SAMPLED_PROGRESS = 0.5
 
 
 @inline_scalar
@@ -139,10 +161,10 @@ def row_probabilities(X, n_rows, coef, n_outputs, parallel):
 
 
 @kernel
-def _binary_data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel):
+def _binary_data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel, tile_step):
     """``a X̃ᵀ diag(|s_i| σ'(z_i)) X̃``: the row weights come from the Gram pass
     itself, with no pass for the probabilities."""
-    H = logistic_gram(X, sample_weight, coef, parallel)
+    H = logistic_gram(X, sample_weight, coef, parallel, tile_step)
     for j in range(H.shape[0]):
         for k in range(H.shape[1]):
             H[j, k] *= loss_scale
@@ -150,7 +172,7 @@ def _binary_data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel
 
 
 @kernel
-def _multinomial_data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel):
+def _multinomial_data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel, tile_step):
     """The k-class data term, block by block (module docstring)."""
     n = sample_weight.shape[0]
     p = coef.shape[0]
@@ -165,7 +187,7 @@ def _multinomial_data_hessian(X, sample_weight, coef, n_outputs, loss_scale, par
                 pc = P[i, c]
                 other = 1.0 - pc if c2 == c else P[i, c2]
                 row_weight[i] = abs(sample_weight[i]) * pc * other
-            G = weighted_gram(X, row_weight, n_coef, parallel)
+            G = weighted_gram(X, row_weight, n_coef, parallel, tile_step)
             sign = loss_scale if c2 == c else -loss_scale
             for j in range(n_coef):
                 for k in range(n_coef):
@@ -176,31 +198,33 @@ def _multinomial_data_hessian(X, sample_weight, coef, n_outputs, loss_scale, par
 
 
 @kernel
-def _any_data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel):
+def _any_data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel, tile_step):
     if n_outputs == 1:
-        return _binary_data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel)
-    return _multinomial_data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel)
+        return _binary_data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel, tile_step)
+    return _multinomial_data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel, tile_step)
 
 
 @specialized(prefer_literal=True)
-def _data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel):
+def _data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel, tile_step):
     """The data term of the Hessian; a literal ``n_outputs`` of 1 (the binary
     entry points) compiles no softmax probabilities."""
     data_hessian = _binary_data_hessian if is_binary_literal(n_outputs) else _any_data_hessian
 
-    def chosen(X, sample_weight, coef, n_outputs, loss_scale, parallel):
-        return data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel)
+    def chosen(X, sample_weight, coef, n_outputs, loss_scale, parallel, tile_step):
+        return data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel, tile_step)
 
     return chosen
 
 
 @kernel
-def hessian(X, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercept, parallel):
+def hessian(X, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercept, parallel, tile_step):
     """The Hessian of the scaled objective at ``coef`` (module docstring): a
-    ``(p, p)`` float64 array, ``p = k (d + 1)``.  Without an intercept, its
-    rows and columns are those of the identity (that gradient entry is 0)."""
+    ``(p, p)`` float64 array, ``p = k (d + 1)``, its data term summed over the
+    rows of every ``tile_step``-th tile of X (1: every row; the caller scales
+    ``loss_scale`` for the rows left out).  Without an intercept, its rows and
+    columns are those of the identity (that gradient entry is 0)."""
     n_coef = coef.shape[0] // n_outputs
-    H = _data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel)
+    H = _data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel, tile_step)
     for c in range(n_outputs):
         for j in range(n_coef - 1):
             H[c * n_coef + j, c * n_coef + j] += l2
@@ -213,15 +237,37 @@ def hessian(X, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercept, pa
 
 
 @kernel
-def _factor(X, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercept, parallel):
+def _factor(X, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercept, parallel, tile_step):
     """``(L, usable)``: the Cholesky factor of the Hessian at ``coef``, and
     whether it is finite."""
-    L = hessian(X, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercept, parallel)
+    L = hessian(X, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercept, parallel, tile_step)
     cholesky_in_place(L)
     for j in range(L.shape[0]):
         if not np.isfinite(L[j, j]):
             return L, False
     return L, True
+
+
+@kernel
+def _sampling(sample_weight, coef, loss_scale):
+    """``(tile_step, hessian_scale)``: the tiles of rows the Hessian is summed
+    over (every ``tile_step``-th), and ``a`` scaled by ``Σ|s_i|`` over all rows
+    / over the sampled ones.
+
+    Only a fit from zero samples: it starts far from the solution, where the
+    Hessian changes from step to step by more than a sample of
+    ``SAMPLE_ROWS_PER_COEF`` rows per coefficient misses, while a warm start
+    (any non-zero coefficient) is usually close enough for the exact
+    Hessian's quadratic convergence to pay at once.  ``(1, a)`` also when
+    there are too few rows to sample, or the sampled rows hold no weight.
+    """
+    tile_step = max(1, sample_weight.shape[0] // max(SAMPLE_MIN_ROWS, SAMPLE_ROWS_PER_COEF * coef.shape[0]))
+    if tile_step == 1 or max_abs(coef) != 0.0:
+        return 1, loss_scale
+    scale = loss_scale * (sampled_weight(sample_weight, 1) / sampled_weight(sample_weight, tile_step))
+    if not (0.0 < scale < np.inf):
+        return 1, loss_scale
+    return tile_step, scale
 
 
 @kernel
@@ -266,6 +312,7 @@ def newton_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol
     if not usable:
         return 0, False, history[:1]
     p = coef.shape[0]
+    tile_step, hessian_scale = _sampling(sample_weight, coef, loss_scale)
     direction = np.empty(p)
     x_new = np.empty(p)
     g_new = np.empty(p)
@@ -278,7 +325,9 @@ def newton_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol
         if g_max <= tol:
             return it, True, history[: it + 1]
         if not fresh and L.shape[0] == 0:
-            L, usable = _factor(X, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercept, parallel)
+            L, usable = _factor(
+                X, sample_weight, coef, n_outputs, hessian_scale, l2, fit_intercept, parallel, tile_step
+            )
             fresh = True
         slope = _direction(L, usable, g, g_max, direction)
         t = 1.0
@@ -299,12 +348,20 @@ def newton_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol
             if not fresh:  # an earlier Hessian's direction: retry with the current one
                 L = np.empty((0, 0))
                 continue
+            if tile_step > 1:  # the sampled rows misled the step: every row from now on
+                tile_step, hessian_scale = 1, loss_scale
+                L = np.empty((0, 0))
+                fresh = False
+                continue
             return it, False, history[: it + 1]
         coef[:] = x_new
         g[:] = g_new
         f = f_new
         it += 1
         history = record(history, it, f)
+        if fresh and tile_step > 1 and not (t == 1.0 and max_abs(g) <= SAMPLED_PROGRESS * g_max):
+            tile_step, hessian_scale = 1, loss_scale
+            L = np.empty((0, 0))
         fresh = False
         if not (t == 1.0 and max_abs(g) <= REUSE * g_max):
             L = np.empty((0, 0))  # slow progress: form the Hessian at the new point

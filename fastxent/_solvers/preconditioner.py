@@ -118,7 +118,7 @@ def cholesky_in_place(M):
 @kernel
 def _curvature(X, sample_weight, n_coef, n_outputs, loss_scale, l2, fit_intercept, parallel, inv_scale):
     """``D⁻¹ M D⁻¹`` (module docstring), not yet factored."""
-    M = scaled_gram(X, sample_weight, n_coef, parallel, inv_scale, None)
+    M = scaled_gram(X, sample_weight, n_coef, parallel, inv_scale, None, 1)
     curvature = 0.25 if n_outputs == 1 else 1.0 / n_outputs
     d = n_coef - 1
     M *= curvature * loss_scale
