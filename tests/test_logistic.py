@@ -40,6 +40,7 @@ from fastxent._solvers.fit import (  # noqa: E402
     fit_multinomial_logistic_csr,
     thread_pool_used,
 )
+from fastxent._solvers.lbfgs import MAX_MEMORY, MIN_MEMORY, PAIR_BYTES, lbfgs_memory  # noqa: E402
 
 SOLVERS = ("lbfgs", "gd", "newton-cholesky")
 
@@ -129,6 +130,29 @@ def test_loss_grad_kernel_matches_numpy(storage, n_classes, fit_intercept):
         np.testing.assert_array_equal(
             got.toarray() if sparse.issparse(got) else got, orig.toarray() if sparse.issparse(orig) else orig
         )
+
+
+@pytest.mark.parametrize("n_classes", [3, 4])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_softmax_kernel_on_wide_rows_matches_numpy(n_classes, dtype):
+    # 600 features span three feature blocks of the softmax logits and
+    # gradient (the last one partial), classes go by pairs (and one alone
+    # when k is odd), and 1003 rows end chunks with fewer than four rows.
+    X, y, w = make_problem(n_classes, n=1003, d=600, seed=7)
+    X = X.astype(dtype)
+    coef = np.random.default_rng(8).normal(size=(n_classes, 601)) * 0.05
+    yf = y.astype(np.float64)
+    results = []
+    for kernel in (multinomial_logistic_loss_grad_serial, multinomial_logistic_loss_grad_parallel):
+        grad = np.empty_like(coef)
+        results.append((kernel(X, yf, w, coef, 2.0, True, grad), grad))
+    Xref = X.astype(np.float64)
+    expected = reference_objective(Xref, y, w, coef[:, :-1], coef[:, -1], 2.0)
+    expected_grad = reference_gradient(Xref, y, w, coef[:, :-1], coef[:, -1], 2.0, True)
+    np.testing.assert_allclose(results[0][0], expected, rtol=1e-12)
+    np.testing.assert_allclose(results[0][1], expected_grad, rtol=1e-9, atol=1e-9 * np.abs(expected_grad).max())
+    assert results[0][0] == results[1][0]  # same blocks and order on the thread pool
+    np.testing.assert_array_equal(results[0][1], results[1][1])
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])
@@ -254,6 +278,26 @@ def test_parity_with_sklearn(solver, n_classes, C, fit_intercept, weighting):
     np.testing.assert_allclose(ours.predict_proba(X), reference.predict_proba(X), atol=1e-4)
     assert ours.coef_.shape == reference.coef_.shape
     assert ours.intercept_.shape == reference.intercept_.shape
+
+
+def test_lbfgs_memory_follows_the_coefficient_count():
+    widest = PAIR_BYTES // (16 * MAX_MEMORY)
+    assert [lbfgs_memory(p) for p in (1, widest, widest + 1)] == [MAX_MEMORY, MAX_MEMORY, MIN_MEMORY]
+
+
+@pytest.mark.parametrize("n_features", [2000, 40_000])
+def test_lbfgs_reaches_sklearn_objective_with_long_and_short_memory(n_features):
+    # 3 (2001) coefficients: 40 pairs; 3 (40,001): past PAIR_BYTES, 10 pairs.
+    X = sparse.random(400, n_features, density=0.01, random_state=3, format="csr")
+    y = np.random.default_rng(3).integers(0, 3, size=400)
+    assert lbfgs_memory(3 * (n_features + 1)) == (MAX_MEMORY if n_features == 2000 else MIN_MEMORY)
+    params = dict(C=10.0, tol=1e-8, max_iter=10_000)
+    reference = SklearnLR(**params).fit(X, y)
+    ours = LogisticRegression(solver="lbfgs", **params).fit(X, y)
+    s = np.ones(y.shape[0])
+    f_ref = sklearn_objective(reference, X, y, s, 10.0)
+    f_ours = sklearn_objective(ours, X, y, s, 10.0)
+    assert abs(f_ours - f_ref) <= 1e-6 * f_ref
 
 
 @pytest.mark.parametrize("solver", SOLVERS)

@@ -77,6 +77,9 @@ PARALLEL_MIN_WORK = 1 << 20
 # also stay within _CHUNK_BYTES (wide rows: fewer rows per chunk, at least 4).
 _CHUNK = 128
 _CHUNK_BYTES = 1 << 18
+# Features per block of the softmax logits and gradient: four rows' pieces
+# (8 KiB in float64) and every class's coefficients for them stay in L1.
+_FEATURE_BLOCK = 256
 # A CSR block of 2048 rows touches a few thousand gradient entries, while a
 # gradient of its own would cost zeroing and summing all k (d + 1) of them:
 # CSR blocks share one gradient per chunk, at most _MAX_GRAD_CHUNKS chunks
@@ -137,56 +140,118 @@ def _chunk_binary_losses(y, sample_weight, c0, m, z, terms):
 
 
 @kernel
+def _feature_block(d, n_outputs):
+    """Features per block of :func:`_chunk_logits` and :func:`_chunk_gradient`:
+    all of them for one model, which reuses no piece of a row."""
+    return d if n_outputs == 1 else _FEATURE_BLOCK
+
+
+@kernel
+def _four_rows(X, i, j0, j1):
+    """Features ``j0 .. j1`` of the rows ``i .. i + 3``."""
+    return X[i, j0:j1], X[i + 1, j0:j1], X[i + 2, j0:j1], X[i + 3, j0:j1]
+
+
+@kernel
+def _class_piece(coef, c, d, j0, j1):
+    """Entries ``j0 .. j1`` of class ``c``'s ``d + 1`` in a flat class-major array."""
+    return coef[c * (d + 1) + j0 : c * (d + 1) + j1]
+
+
+@kernel
 def _chunk_logits(X, coef, n_outputs, c0, m, Z):
     """``Z[c, r] = x_i · w_c + b_c`` for the rows ``i = c0 + r < c0 + m`` of a
-    row-contiguous ``X``, four rows at a time: each coefficient load serves
-    four multiply-adds."""
+    row-contiguous ``X``, four rows by two classes at a time, over blocks of
+    ``_FEATURE_BLOCK`` features: each load of four row pieces serves every
+    class while in L1, and each coefficient load four multiply-adds."""
     d = X.shape[1]
     whole = m - m % 4
-    for r in range(0, whole, 4):
-        x0, x1, x2, x3 = X[c0 + r], X[c0 + r + 1], X[c0 + r + 2], X[c0 + r + 3]
-        for c in range(n_outputs):
-            w = coef[c * (d + 1) : (c + 1) * (d + 1)]
-            z0 = z1 = z2 = z3 = w[d]
-            for j in range(d):
-                wj = w[j]
-                z0 += x0[j] * wj
-                z1 += x1[j] * wj
-                z2 += x2[j] * wj
-                z3 += x3[j] * wj
-            Z[c, r], Z[c, r + 1], Z[c, r + 2], Z[c, r + 3] = z0, z1, z2, z3
-    for r in range(whole, m):
-        x = X[c0 + r]
-        for c in range(n_outputs):
-            w = coef[c * (d + 1) : (c + 1) * (d + 1)]
-            z = w[d]
-            for j in range(d):
-                z += x[j] * w[j]
-            Z[c, r] = z
+    pairs = n_outputs - n_outputs % 2
+    block = _feature_block(d, n_outputs)
+    for c in range(n_outputs):
+        for r in range(m):
+            Z[c, r] = coef[c * (d + 1) + d]
+    for j0 in range(0, d, block):
+        j1 = min(d, j0 + block)
+        for r in range(0, whole, 4):
+            x0, x1, x2, x3 = _four_rows(X, c0 + r, j0, j1)
+            for c in range(0, pairs, 2):
+                u = _class_piece(coef, c, d, j0, j1)
+                v = _class_piece(coef, c + 1, d, j0, j1)
+                u0, u1, u2, u3 = Z[c, r], Z[c, r + 1], Z[c, r + 2], Z[c, r + 3]
+                v0, v1, v2, v3 = Z[c + 1, r], Z[c + 1, r + 1], Z[c + 1, r + 2], Z[c + 1, r + 3]
+                for j in range(j1 - j0):
+                    uj = u[j]
+                    vj = v[j]
+                    u0 += x0[j] * uj
+                    u1 += x1[j] * uj
+                    u2 += x2[j] * uj
+                    u3 += x3[j] * uj
+                    v0 += x0[j] * vj
+                    v1 += x1[j] * vj
+                    v2 += x2[j] * vj
+                    v3 += x3[j] * vj
+                Z[c, r], Z[c, r + 1], Z[c, r + 2], Z[c, r + 3] = u0, u1, u2, u3
+                Z[c + 1, r], Z[c + 1, r + 1], Z[c + 1, r + 2], Z[c + 1, r + 3] = v0, v1, v2, v3
+            for c in range(pairs, n_outputs):
+                u = _class_piece(coef, c, d, j0, j1)
+                u0, u1, u2, u3 = Z[c, r], Z[c, r + 1], Z[c, r + 2], Z[c, r + 3]
+                for j in range(j1 - j0):
+                    uj = u[j]
+                    u0 += x0[j] * uj
+                    u1 += x1[j] * uj
+                    u2 += x2[j] * uj
+                    u3 += x3[j] * uj
+                Z[c, r], Z[c, r + 1], Z[c, r + 2], Z[c, r + 3] = u0, u1, u2, u3
+        for r in range(whole, m):
+            x = X[c0 + r, j0:j1]
+            for c in range(n_outputs):
+                u = _class_piece(coef, c, d, j0, j1)
+                z = Z[c, r]
+                for j in range(j1 - j0):
+                    z += x[j] * u[j]
+                Z[c, r] = z
 
 
 @kernel
 def _chunk_gradient(X, Z, n_outputs, c0, m, grad):
-    """``g_c += Σ_r Z[c, r] [x_i, 1]`` over the same rows, four rows at a time:
-    each gradient entry is loaded and stored once per four rows."""
+    """``g_c += Σ_r Z[c, r] [x_i, 1]`` over the same rows, four rows by two
+    classes at a time over blocks of features (as :func:`_chunk_logits`):
+    each gradient entry is loaded and stored once per four rows, in row order."""
     d = X.shape[1]
     whole = m - m % 4
-    for r in range(0, whole, 4):
-        x0, x1, x2, x3 = X[c0 + r], X[c0 + r + 1], X[c0 + r + 2], X[c0 + r + 3]
-        for c in range(n_outputs):
-            g = grad[c * (d + 1) : (c + 1) * (d + 1)]
-            g0, g1, g2, g3 = Z[c, r], Z[c, r + 1], Z[c, r + 2], Z[c, r + 3]
-            for j in range(d):
-                g[j] += (g0 * x0[j] + g1 * x1[j]) + (g2 * x2[j] + g3 * x3[j])
-            g[d] += (g0 + g1) + (g2 + g3)
-    for r in range(whole, m):
-        x = X[c0 + r]
-        for c in range(n_outputs):
-            g = grad[c * (d + 1) : (c + 1) * (d + 1)]
-            gr = Z[c, r]
-            for j in range(d):
-                g[j] += gr * x[j]
-            g[d] += gr
+    pairs = n_outputs - n_outputs % 2
+    block = _feature_block(d, n_outputs)
+    for j0 in range(0, d, block):
+        j1 = min(d, j0 + block)
+        for r in range(0, whole, 4):
+            x0, x1, x2, x3 = _four_rows(X, c0 + r, j0, j1)
+            for c in range(0, pairs, 2):
+                g = _class_piece(grad, c, d, j0, j1)
+                h = _class_piece(grad, c + 1, d, j0, j1)
+                g0, g1, g2, g3 = Z[c, r], Z[c, r + 1], Z[c, r + 2], Z[c, r + 3]
+                h0, h1, h2, h3 = Z[c + 1, r], Z[c + 1, r + 1], Z[c + 1, r + 2], Z[c + 1, r + 3]
+                for j in range(j1 - j0):
+                    a, b, e, f = x0[j], x1[j], x2[j], x3[j]
+                    g[j] += (g0 * a + g1 * b) + (g2 * e + g3 * f)
+                    h[j] += (h0 * a + h1 * b) + (h2 * e + h3 * f)
+            for c in range(pairs, n_outputs):
+                g = _class_piece(grad, c, d, j0, j1)
+                g0, g1, g2, g3 = Z[c, r], Z[c, r + 1], Z[c, r + 2], Z[c, r + 3]
+                for j in range(j1 - j0):
+                    g[j] += (g0 * x0[j] + g1 * x1[j]) + (g2 * x2[j] + g3 * x3[j])
+        for r in range(whole, m):
+            x = X[c0 + r, j0:j1]
+            for c in range(n_outputs):
+                g = _class_piece(grad, c, d, j0, j1)
+                gr = Z[c, r]
+                for j in range(j1 - j0):
+                    g[j] += gr * x[j]
+    for c in range(n_outputs):
+        for r in range(0, whole, 4):
+            grad[c * (d + 1) + d] += (Z[c, r] + Z[c, r + 1]) + (Z[c, r + 2] + Z[c, r + 3])
+        for r in range(whole, m):
+            grad[c * (d + 1) + d] += Z[c, r]
 
 
 @kernel
