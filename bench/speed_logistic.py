@@ -221,7 +221,7 @@ def time_path(factory, X, y, repeat):
     times = []
     for _ in range(repeat):
         model = factory(PATH_CS[0], True)
-        values = []
+        solutions = []
         time.sleep(SETTLE_SECONDS)
         elapsed = 0.0
         all_converged = True
@@ -231,10 +231,13 @@ def time_path(factory, X, y, repeat):
             model.fit(X, y)
             elapsed += time.perf_counter() - start
             all_converged &= converged(model)
-            values.append(objective(model.coef_, model.intercept_, X, y, C))
+            # The objectives are computed after the path: a matrix product
+            # between two fits would leave BLAS threads spinning into the next.
+            solutions.append((model.coef_.copy(), model.intercept_.copy(), C))
         times.append(elapsed)
         if not all_converged:
             break
+    values = [objective(coef, intercept, X, y, C) for coef, intercept, C in solutions]
     return statistics.median(times), model, values, all_converged
 
 
