@@ -238,3 +238,51 @@ def test_eight_cold_processes_share_one_empty_cache(tmp_path):
     assert any(path.endswith(".nbi") for path in _files_under(cache))
     again = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, check=True)
     assert json.loads(again.stdout.splitlines()[-1]) == pytest.approx(list(expected), rel=1e-12)
+
+
+HELPER_CALLER = """
+import json
+import numba
+import numpy as np
+from numba.core import event
+
+from fastxent._solvers import gram
+
+compiled = []
+
+
+class Count(event.Listener):
+    def on_start(self, e):
+        compiled.append(e.data["dispatcher"].py_func.__name__)
+
+    def on_end(self, e):
+        pass
+
+
+event.register("numba:compile", Count())
+
+
+@numba.njit(cache=True)
+def caller_{index}(values):
+    return gram._largest_magnitude(values) + {index}
+
+
+print(json.dumps([caller_{index}(np.array([1.0, -3.5])), compiled]))
+"""
+
+
+def test_a_private_helper_loaded_from_the_cache_serves_a_new_compiled_caller(tmp_path):
+    # Private helpers have no Python entry; loaded from the disk cache, one is
+    # linked into a caller compiled in a later process like a fresh one.
+    env = _clean_env(NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    results = []
+    for index in (0, 1):
+        script = tmp_path / f"caller_{index}.py"
+        script.write_text(textwrap.dedent(HELPER_CALLER.format(index=index)))
+        done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr[-3000:]
+        results.append(json.loads(done.stdout.splitlines()[-1]))
+    (first, compiled_first), (second, compiled_second) = results
+    assert (first, second) == (3.5, 4.5)
+    assert "_largest_magnitude" in compiled_first
+    assert compiled_second == ["caller_1"]  # the helper came from the cache

@@ -16,34 +16,34 @@ HAS_LONG_DOUBLE = np.finfo(np.longdouble).nmant >= 63
 # The loops are fast-math kernels on purpose: the elementary functions must
 # keep their strict operation order when inlined into one.
 @kernel
-def _map_log(x, out):
+def map_log(x, out):
     for i in range(x.shape[0]):
         out[i] = fm.log(x[i])
 
 
 @kernel
-def _map_log1p(x, out):
+def map_log1p(x, out):
     for i in range(x.shape[0]):
         out[i] = fm.log1p(x[i])
 
 
 @kernel
-def _map_exp(x, out):
+def map_exp(x, out):
     for i in range(x.shape[0]):
         out[i] = fm.exp(x[i])
 
 
 @kernel
-def _map_log_positive(x, out):
+def map_log_positive(x, out):
     for i in range(x.shape[0]):
         out[i] = fm.log_positive(x[i])
 
 
 MAPS = {
-    "log": (_map_log, np.log),
-    "log1p": (_map_log1p, np.log1p),
-    "exp": (_map_exp, np.exp),
-    "log_positive": (_map_log_positive, np.log),
+    "log": (map_log, np.log),
+    "log1p": (map_log1p, np.log1p),
+    "exp": (map_exp, np.exp),
+    "log_positive": (map_log_positive, np.log),
 }
 
 
@@ -330,14 +330,14 @@ def test_vectorized_sums_match_numpy():
 
 
 @scalar
-def _round_half_even(x):
+def round_half_even(x):
     # Rounds only when evaluated exactly as written; reassociation folds it to x.
     return (x + 6755399441055744.0) - 6755399441055744.0
 
 
 @numba.njit(fastmath=FASTMATH)
 def _fast_math_caller(x):
-    return _round_half_even(x)
+    return round_half_even(x)
 
 
 def test_scalar_functions_do_not_inherit_a_fast_math_callers_flags():
@@ -345,4 +345,4 @@ def test_scalar_functions_do_not_inherit_a_fast_math_callers_flags():
     # unset fastmath flag be inherited from it.
     assert _fast_math_caller(2.3) == 2.0
     assert _fast_math_caller(2.5) == 2.0
-    assert _round_half_even(3.5) == 4.0
+    assert round_half_even(3.5) == 4.0

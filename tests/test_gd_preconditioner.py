@@ -294,6 +294,12 @@ def test_negative_sample_weights_keep_the_metric_positive_definite():
     np.testing.assert_allclose(ours.intercept_, reference.intercept_, rtol=1e-6, atol=1e-8)
 
 
+@numba.njit
+def largest_magnitude(values):
+    # a private helper of compiled code: reached from a compiled caller, as the Gram kernel does
+    return _largest_magnitude(values)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_largest_magnitude_reads_the_bits_of_every_value(dtype):
     tiny = np.finfo(dtype).smallest_subnormal
@@ -305,7 +311,7 @@ def test_largest_magnitude_reads_the_bits_of_every_value(dtype):
         ([-float(np.finfo(dtype).max), 1.0], float(np.finfo(dtype).max)),
     ]
     for values, expected in cases:
-        assert _largest_magnitude(np.array(values, dtype=dtype)) == expected
-    assert np.isnan(_largest_magnitude(np.array([1.0, np.nan, 2.0], dtype=dtype)))
-    assert np.isnan(_largest_magnitude(np.array([1.0, -np.nan], dtype=dtype)))
-    assert _largest_magnitude(np.empty(0, dtype=dtype)) == 0.0
+        assert largest_magnitude(np.array(values, dtype=dtype)) == expected
+    assert np.isnan(largest_magnitude(np.array([1.0, np.nan, 2.0], dtype=dtype)))
+    assert np.isnan(largest_magnitude(np.array([1.0, -np.nan], dtype=dtype)))
+    assert largest_magnitude(np.empty(0, dtype=dtype)) == 0.0

@@ -27,6 +27,8 @@ from numba.core.registry import CPUDispatcher
 
 import fastxent
 from fastxent import kernels, ufuncs
+from fastxent._infra.jit import CompiledOnlyDispatcher
+from fastxent._solvers import gram
 
 DTYPES = [np.float32, np.float64]
 NONE = np.empty(0)  # the "none" convention of the array kernels (length-0 arrays)
@@ -75,8 +77,27 @@ def test_all_is_unique_and_complete():
 def test_kernel_is_a_nopython_cpu_dispatcher(name):
     f = getattr(kernels, name)
     assert isinstance(f, CPUDispatcher)
+    assert not isinstance(f, CompiledOnlyDispatcher)  # callable from Python too
     assert f.targetoptions.get("nopython") is True
     assert f.__doc__ == f.py_func.__doc__  # what help(kernels.NAME) shows
+
+
+@numba.njit
+def _calls_a_private_helper(values):
+    return gram._largest_magnitude(values)
+
+
+def test_private_helpers_run_from_compiled_code_and_refuse_python_calls():
+    helper = gram._largest_magnitude
+    assert isinstance(helper, CompiledOnlyDispatcher)
+    values = np.array([1.0, -3.5])
+    with pytest.raises(TypeError, match="_largest_magnitude is a helper of compiled code"):
+        helper(values)
+    assert _calls_a_private_helper(values) == 3.5
+    # compiled now, for these very types, and still not entered from Python
+    assert helper.signatures
+    with pytest.raises(TypeError, match="helper of compiled code"):
+        helper(values)
 
 
 @pytest.mark.parametrize("name", kernels.__all__)

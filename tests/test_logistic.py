@@ -197,6 +197,11 @@ def test_loss_grad_is_identical_for_any_thread_count():
     np.testing.assert_array_equal(results[0][2], results[1][2])
 
 
+@numba.njit
+def blocks_per_chunk(X, n, n_coef):
+    return _blocks_per_chunk(X, n, n_coef)
+
+
 def test_csr_chunks_share_gradients_and_match_numpy_for_any_thread_count():
     # 40,000 rows are 20 blocks: chunks of two blocks, one of them short
     n, k = 40_000, 3
@@ -204,9 +209,9 @@ def test_csr_chunks_share_gradients_and_match_numpy_for_any_thread_count():
     X = as_storage(X, "CSR")
     csr = (X.data, X.indices, X.indptr)
     coef = np.random.default_rng(8).normal(size=(k, 7))
-    assert _blocks_per_chunk(csr, n, coef.size) == 2
+    assert blocks_per_chunk(csr, n, coef.size) == 2
     # a 500,000 x 100,000 x 20-class gradient: 8 chunks of 16 MB, not one per block
-    assert _blocks_per_chunk(csr, 500_000, 20 * 100_001) == 31
+    assert blocks_per_chunk(csr, 500_000, 20 * 100_001) == 31
     results = []
     for kernel, threads in [(multinomial_logistic_loss_grad_csr_serial, 1)] + [
         (multinomial_logistic_loss_grad_csr_parallel, threads) for threads in (1, 2)

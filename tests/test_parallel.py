@@ -32,7 +32,7 @@ def _block_sum_log(p, b):
 
 
 @parallel_kernel
-def _sum_log_parallel(p):
+def sum_log_parallel(p):
     partial = np.empty(n_blocks(p.shape[0]))
     for b in numba.prange(partial.shape[0]):
         partial[b] = _block_sum_log(p, b)
@@ -40,7 +40,7 @@ def _sum_log_parallel(p):
 
 
 @kernel
-def _sum_log_serial(p):
+def sum_log_serial(p):
     partial = np.empty(n_blocks(p.shape[0]))
     for b in range(partial.shape[0]):
         partial[b] = _block_sum_log(p, b)
@@ -48,12 +48,12 @@ def _sum_log_serial(p):
 
 
 @kernel
-def _threads_seen_serial(n):
+def threads_seen_serial(n):
     return 1
 
 
 @parallel_kernel
-def _threads_seen_parallel(n):
+def threads_seen_parallel(n):
     """Largest Numba thread id that ran a block, plus one."""
     ids = np.zeros(n, dtype=np.int64)
     for b in numba.prange(n):
@@ -62,7 +62,7 @@ def _threads_seen_parallel(n):
 
 
 def sum_log(p):
-    return _parallel.run(_sum_log_parallel, _sum_log_serial, p.shape[0], p)
+    return _parallel.run(sum_log_parallel, sum_log_serial, p.shape[0], p)
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +81,7 @@ def test_serial_and_parallel_drivers_agree(probabilities, restore_threads):
     numba.set_num_threads(2)
     assert _parallel.parallel_allowed(probabilities.shape[0])
     parallel = sum_log(probabilities)
-    serial = _sum_log_serial(probabilities)
+    serial = sum_log_serial(probabilities)
     assert parallel == pytest.approx(serial, rel=1e-14, abs=0)
     assert parallel == pytest.approx(math.fsum(np.log(probabilities)), rel=1e-13)
 
@@ -89,16 +89,16 @@ def test_serial_and_parallel_drivers_agree(probabilities, restore_threads):
 def test_bit_identical_for_a_given_thread_count(probabilities, restore_threads):
     for threads in (1, 2):
         numba.set_num_threads(threads)
-        first = _sum_log_parallel(probabilities)
+        first = sum_log_parallel(probabilities)
         for _ in range(5):
-            assert _sum_log_parallel(probabilities) == first
+            assert sum_log_parallel(probabilities) == first
 
 
 def test_thread_counts_one_and_two_agree(probabilities, restore_threads):
     results = {}
     for threads in (1, 2):
         numba.set_num_threads(threads)
-        results[threads] = _sum_log_parallel(probabilities)
+        results[threads] = sum_log_parallel(probabilities)
     assert abs(results[1] - results[2]) <= 1e-14 * abs(results[1])
 
 
@@ -106,11 +106,11 @@ def test_set_num_threads_is_respected(restore_threads):
     blocks = 64
     numba.set_num_threads(1)
     assert not _parallel.parallel_allowed(1 << 20)
-    assert _parallel.run(_threads_seen_parallel, _threads_seen_serial, 1 << 20, blocks) == 1
-    assert _threads_seen_parallel(blocks) == 1
+    assert _parallel.run(threads_seen_parallel, threads_seen_serial, 1 << 20, blocks) == 1
+    assert threads_seen_parallel(blocks) == 1
     numba.set_num_threads(2)
     assert _parallel.parallel_allowed(1 << 20)
-    assert _parallel.run(_threads_seen_parallel, _threads_seen_serial, 1 << 20, blocks) <= 2
+    assert _parallel.run(threads_seen_parallel, threads_seen_serial, 1 << 20, blocks) <= 2
 
 
 def test_small_inputs_take_the_serial_driver():
@@ -118,7 +118,7 @@ def test_small_inputs_take_the_serial_driver():
         raise AssertionError("parallel driver used for a small input")
 
     p = np.full(10, 0.5)
-    assert _parallel.run(fail, _sum_log_serial, p.shape[0], p) == _sum_log_serial(p)
+    assert _parallel.run(fail, sum_log_serial, p.shape[0], p) == sum_log_serial(p)
 
 
 def test_sum_of_ten_million_samples_within_1e13_of_fsum(restore_threads):

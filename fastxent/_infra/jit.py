@@ -17,6 +17,15 @@ Policy
   for every decorator below (``CACHE``); when no folder is writable at all
   (read-only install and no writable home), functions are compiled
   without a cache instead of failing at import, with one warning.
+* Wrappers: no C-callable (``cfunc``) wrapper is compiled for any
+  function (fastxent's functions are called from Python or from compiled
+  code, never through a C function pointer), and a private function (a
+  name starting with ``_``, not inlined) gets no Python entry either: it
+  is a helper of compiled code, a :class:`CompiledOnlyDispatcher`, and a
+  call from Python raises ``TypeError``.  Leaving the two wrappers out
+  takes about 8 % off a first call's compilation (``LogisticRegression``
+  fit and ``predict_proba``, 10,000 × 20, empty cache: binary 9.5 → 8.7 s,
+  3 classes 15.7 → 14.4 s; ``jensenshannon`` rows 3.0 → 2.7 s).
 * ``error_model="numpy"``: division by zero gives inf/nan instead of a
   Python exception, which keeps divisions vectorizable.
 * ``FASTMATH`` allows reassociation (so reductions vectorize) and FMA
@@ -44,6 +53,8 @@ import warnings
 import numba
 import numba.extending
 import numpy as np
+from numba.core.caching import FunctionCache
+from numba.core.registry import CPUDispatcher
 from numba.np.ufunc.decorators import Vectorize
 
 from .disk_cache import guard
@@ -63,6 +74,7 @@ __all__ = [
     "intrinsic",
     "specialized",
     "start_thread_pool",
+    "CompiledOnlyDispatcher",
 ]
 
 JIT_DISABLED = bool(numba.config.DISABLE_JIT)
@@ -74,13 +86,57 @@ FASTMATH = {"reassoc", "contract", "arcp", "nsz"}
 # concurrently written cache files are unwanted.
 CACHE = os.environ.get("FASTXENT_CACHE", "1").strip().lower() not in ("0", "false", "no", "off")
 
-_COMMON = dict(nogil=True, error_model="numpy")
+_COMMON = dict(nogil=True, error_model="numpy", no_cfunc_wrapper=True)
 
 
 def _njit(func, **flags):
-    """``numba.njit(**flags)(func)`` with the cache policy of this module."""
-    # guard: cache writes of concurrent processes must not interleave (see disk_cache).
-    return _with_cache_policy(lambda cache: guard(numba.njit(cache=cache, **flags)(func)))
+    """``numba.njit(**flags)(func)`` with the cache policy of this module; a
+    private function (name starting with ``_``) that is not inlined becomes a
+    :class:`CompiledOnlyDispatcher`."""
+    helper = func.__name__.startswith("_") and flags.get("inline") != "always" and not JIT_DISABLED
+    if helper:
+        flags = dict(flags, no_cpython_wrapper=True)
+
+    def make(cache):
+        # guard: cache writes of concurrent processes must not interleave (see disk_cache).
+        dispatcher = numba.njit(cache=cache, **flags)(func)
+        if helper:
+            dispatcher.__class__ = CompiledOnlyDispatcher
+            if type(dispatcher._cache) is FunctionCache:
+                dispatcher._cache.__class__ = CompiledOnlyCache
+        return guard(dispatcher)
+
+    return _with_cache_policy(make)
+
+
+class CompiledOnlyDispatcher(CPUDispatcher):
+    """The dispatcher of a private compiled function: called from compiled code only.
+
+    Its specializations are compiled without the wrapper that converts
+    Python arguments (the module docstring gives the time saved), so they
+    must not be entered from Python:
+    they are kept out of the dispatcher's table of Python entry points, and
+    a call from Python raises ``TypeError`` instead of compiling.
+    """
+
+    def add_overload(self, cres):
+        self.overloads[tuple(cres.signature.args)] = cres
+
+    def _compile_for_args(self, *args, **kws):
+        raise TypeError(
+            f"{self.py_func.__module__}.{self.py_func.__qualname__} is a helper of compiled code: "
+            "call it from a numba.njit function, not from Python"
+        )
+
+
+class CompiledOnlyCache(FunctionCache):
+    """The on-disk cache of a :class:`CompiledOnlyDispatcher`: its entries are
+    keyed apart from those of the same function compiled with a Python entry
+    (by another version of fastxent, whose cache files may sit in the same
+    folder), so that neither loads the other's."""
+
+    def _index_key(self, sig, codegen):
+        return (*super()._index_key(sig, codegen), "no Python entry")
 
 
 def _with_cache_policy(make):

@@ -168,21 +168,21 @@ def run_solver(solver, X, y, sample_weight, n_outputs, C, fit_intercept, max_ite
 
 
 @kernel
-def _lbfgs_binary(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef, parallel):
+def lbfgs_binary(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef, parallel):
     return lbfgs_solve(X, y, sample_weight, 1, C, fit_intercept, max_iter, tol, coef, parallel)
 
 
 @kernel
-def _gd_binary(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef, parallel):
+def gd_binary(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef, parallel):
     return gd_solve(X, y, sample_weight, 1, C, fit_intercept, max_iter, tol, coef, parallel)
 
 
 @kernel
-def _newton_binary(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef, parallel):
+def newton_binary(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef, parallel):
     return newton_solve(X, y, sample_weight, 1, C, fit_intercept, max_iter, tol, coef, parallel)
 
 
-BINARY_SOLVERS = {"lbfgs": _lbfgs_binary, "gd": _gd_binary, "newton-cholesky": _newton_binary}
+BINARY_SOLVERS = {"lbfgs": lbfgs_binary, "gd": gd_binary, "newton-cholesky": newton_binary}
 
 
 @kernel

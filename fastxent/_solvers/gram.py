@@ -302,7 +302,7 @@ def _gram_rows(X, sample_weight, n_coef, start, stop, parallel, inv_scale, coef,
 
 
 @kernel
-def _chunk_rows(n, padded):
+def rows_per_chunk(n, padded):
     """Rows per chunk (whole tiles), from ``n`` and the matrix size alone, so
     the chunks and the order of their sum do not depend on the thread count."""
     most = min(_MAX_CHUNKS, max(1, _CHUNK_BYTES // (8 * padded * padded)), max(1, n // _MIN_CHUNK_ROWS))
@@ -315,7 +315,7 @@ def gram_uses_pool(n_rows, n_coef):
     ``parallel=True``, runs on the thread pool: with more than one chunk, or a
     tile large enough for :func:`_gram_rows` to split."""
     padded = (n_coef + 3) // 4 * 4
-    if n_rows > _chunk_rows(n_rows, padded):
+    if n_rows > rows_per_chunk(n_rows, padded):
         return True
     return min(_ROWS, n_rows) * padded * padded >= _SPLIT_TILE_WORK
 
@@ -335,7 +335,7 @@ def scaled_gram(X, sample_weight, n_coef, parallel, inv_scale, coef, tile_step):
     row weights of :func:`_row_roots` (``S`` when ``coef`` is None), summed
     over the rows of the tiles that :func:`sampled_weight` describes.
 
-    The rows are split into chunks of whole tiles (:func:`_chunk_rows`: a
+    The rows are split into chunks of whole tiles (:func:`rows_per_chunk`: a
     number fixed by ``n`` and ``d`` alone), each accumulated into its own
     matrix by one thread, and the chunks' matrices are added in chunk
     order: the result does not depend on the thread count.  A single chunk
@@ -343,7 +343,7 @@ def scaled_gram(X, sample_weight, n_coef, parallel, inv_scale, coef, tile_step):
     threads instead."""
     n = sample_weight.shape[0]
     padded = (n_coef + 3) // 4 * 4  # whole 4×4 blocks; the padding rows stay 0
-    chunk_rows = _chunk_rows(n, padded)
+    chunk_rows = rows_per_chunk(n, padded)
     n_chunks = (n + chunk_rows - 1) // chunk_rows
     if n_chunks <= 1:
         G = np.zeros((padded, padded))
