@@ -1,12 +1,16 @@
 """Row kernels of ``entropy`` / ``kl_divergence``: one distribution per row.
 
 ``axis=-1`` of a C array.  Rows of up to ``BLOCK`` elements are processed
-in tiles of whole rows copied (as float64) *transposed* into small
-buffers: the row sums and the terms then run as long contiguous loops
-across rows, which vectorize for any row length (a loop over a 10-element
-row would not: its remainder iterations would each pay a scalar
-logarithm).  Longer rows are reduced block by block like one slice.  See
-:mod:`fastxent._kernels.entropy_slices` for the formulas and conventions.
+in tiles of whole rows, so that the terms run as long contiguous loops,
+which vectorize for any row length (a loop over a 10-element row would
+not: its remainder iterations would each pay a scalar logarithm).  The
+relative entropies of C-contiguous matrices read a tile in place (a
+contiguous run of values, each paired with its row's sums spread beside
+it); other layouts, and the Shannon entropy (as fast either way), copy the
+tile (as float64) *transposed* into small buffers, where the row sums and
+the terms run across rows.  Longer rows are reduced block by block like
+one slice.  See :mod:`fastxent._kernels.entropy_slices` for the formulas
+and conventions.
 
 The relative entropy of a tile row takes one division per term instead of
 SciPy's three (``p / S``, ``q / T`` and their ratio):
@@ -215,11 +219,14 @@ def _tile_terms(x, y, rows, m, s, t, acc, qk):
 
 
 @kernel
-def _has_extreme_ratio(x, y, r, rows, m, s, t):
+def _has_extreme_ratio(x, y, first, step, m, s, t):
+    """Whether the row of values ``x[first + j * step]`` (``j < m``) needs the
+    strict formula (a tile row: ``first, step`` = ``r, rows`` transposed,
+    ``r m, 1`` in place)."""
     if not _usable_sums(s, t):
         return True
     for j in range(m):
-        i = j * rows + r
+        i = first + j * step
         _, extreme = _scaled_relative_term(x[i], s, y[i], t)
         if extreme:
             return True
@@ -259,6 +266,119 @@ def _rows_tiled(pk, qk, normalize, skip_nan, out, start, stop):
 
 
 @kernel
+def _row_sums(pt, qt, rows, m, skip_nan, s, t, kept):
+    """Sum each of ``rows`` rows of C-contiguous tiles into ``s[r]`` and
+    ``t[r]`` in order of j, and count its kept positions (with ``skip_nan``,
+    positions where ``pt`` or ``qt`` is nan add nothing and are not kept)."""
+    for r in range(rows):
+        a = 0.0
+        b = 0.0
+        count = 0
+        for j in range(m):
+            v = np.float64(pt[r * m + j])
+            w = np.float64(qt[r * m + j])
+            keep = _kept(v, w, skip_nan)
+            a += v if keep else 0.0
+            b += w if keep else 0.0
+            count += 1 if keep else 0
+        s[r] = a
+        t[r] = b
+        kept[r] = count
+
+
+@kernel
+def _spread(values, rows, m, spread):
+    """``spread[r m + j] = values[r]`` for ``j < m``: each row's value beside each of its positions."""
+    for r in range(rows):
+        v = values[r]
+        for j in range(m):
+            spread[r * m + j] = v
+
+
+@kernel
+def _flat_relative_rows(xv, yv, rows, m, skip_nan, s, t, kept, s_spread, t_spread, terms, out):
+    """The relative entropies of ``rows`` rows stored one after the other in
+    ``xv`` and ``yv``, their sums in ``s`` and ``t`` and beside each value in
+    the spreads: the terms in one loop over every value (0 for a position
+    ``skip_nan`` drops), then each row's in order of j, divided by its sum,
+    into ``out[r]`` (0 for a row with no kept position, nan for a row that
+    needs the strict formula); returns the count of those."""
+    strict = False
+    for r in range(rows):
+        strict |= not _usable_sums(s[r], t[r])
+    for i in range(rows * m):
+        v = xv[i]
+        w = yv[i]
+        term, extreme = _scaled_relative_term(v, s_spread[i], w, t_spread[i])
+        keep = _kept(np.float64(v), np.float64(w), skip_nan)
+        terms[i] = term if keep else 0.0
+        strict |= extreme & keep
+    n_strict = 0
+    for r in range(rows):
+        value = 0.0
+        for j in range(m):
+            value += terms[r * m + j]
+        value /= s[r]
+        if kept[r] == 0:
+            value = 0.0
+        elif strict and _has_extreme_ratio(xv, yv, r * m, 1, m, s[r], t[r]):
+            value = math.nan
+            n_strict += 1
+        out[r] = value
+    return n_strict
+
+
+@kernel
+def _contiguous_relative_rows(pk, qk, normalize, skip_nan, out, start, stop):
+    """:func:`_rows_tiled` of relative entropies for C-contiguous matrices,
+    without the transposition.
+
+    A tile of whole rows is a contiguous run of values: the rows are read in
+    place, each row's sums are spread beside its values, and the terms run
+    as one contiguous,
+    vectorized loop over the tile whatever the row length, with no gather
+    of strided columns (1e6 rows of 10 values on two threads: about 15 %
+    less time than the transposed tiles).
+    """
+    m = pk.shape[1]
+    tile_rows = max(1, BLOCK // max(m, 1))
+    s = np.empty(tile_rows)
+    t = np.empty(tile_rows)
+    kept = np.empty(tile_rows, dtype=np.int64)
+    s_spread = np.empty(tile_rows * m)
+    t_spread = np.empty(tile_rows * m)
+    terms = np.empty(tile_rows * m)
+    n_strict = 0
+    for r0 in range(start, stop, tile_rows):
+        rows = min(r0 + tile_rows, stop) - r0
+        pt = pk[r0 : r0 + rows].reshape(rows * m)
+        qt = qk[r0 : r0 + rows].reshape(rows * m)
+        _row_sums(pt, qt, rows, m, skip_nan, s, t, kept)
+        if not normalize:
+            s[:] = 1.0
+            t[:] = 1.0
+        _spread(s, rows, m, s_spread)
+        _spread(t, rows, m, t_spread)
+        tile_out = out[r0 : r0 + rows]
+        n_strict += _flat_relative_rows(pt, qt, rows, m, skip_nan, s, t, kept, s_spread, t_spread, terms, tile_out)
+    return n_strict
+
+
+@specialized
+def _row_range(pk, qk, normalize, skip_nan, out, start, stop):
+    """Rows start:stop by :func:`_contiguous_relative_rows` for relative
+    entropies of C-contiguous matrices (known when the caller is compiled),
+    else by :func:`_rows_tiled` (Shannon entropies are as fast either way)."""
+    contiguous = not isinstance(qk, types.NoneType) and pk.layout == "C" and qk.layout == "C"
+    rows_tiled = _contiguous_relative_rows if contiguous else _rows_tiled
+
+    def chosen(pk, qk, normalize, skip_nan, out, start, stop):
+        return rows_tiled(pk, qk, normalize, skip_nan, out, start, stop)
+
+    return chosen
+
+
+@kernel
 def _long_rows(pk, qk, normalize, skip_nan, out, start, stop):
     """Rows start:stop of a matrix with rows of more than BLOCK elements, each reduced like one slice."""
     for r in range(start, stop):
@@ -293,14 +413,14 @@ def rows_driver_parallel(pk, qk, normalize, skip_nan, out):
     n_strict = 0
     for task in numba.prange((n + per_task - 1) // per_task):
         start = task * per_task
-        n_strict += _rows_tiled(pk, qk, normalize, skip_nan, out, start, min(start + per_task, n))
+        n_strict += _row_range(pk, qk, normalize, skip_nan, out, start, min(start + per_task, n))
     return n_strict
 
 
 @kernel
 def rows_driver_serial(pk, qk, normalize, skip_nan, out):
     """:func:`rows_driver_parallel` in the calling thread."""
-    return _rows_tiled(pk, qk, normalize, skip_nan, out, 0, pk.shape[0])
+    return _row_range(pk, qk, normalize, skip_nan, out, 0, pk.shape[0])
 
 
 @parallel_kernel
