@@ -584,7 +584,7 @@ def _blocks_per_chunk(X, n, n_coef):
     return (nb + most - 1) // most
 
 
-@kernel
+@inline_dispatch  # inlined: a level compiled on its own re-optimizes everything below it
 def loss_grad(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercept, parallel, grad):
     """Objective and gradient for any X storage and model (the solvers' entry).
 
