@@ -114,9 +114,9 @@ class CompiledOnlyDispatcher(CPUDispatcher):
 
     Its specializations are compiled without the wrapper that converts
     Python arguments (the module docstring gives the time saved), so they
-    must not be entered from Python:
-    they are kept out of the dispatcher's table of Python entry points, and
-    a call from Python raises ``TypeError`` instead of compiling.
+    must not be entered from Python: they are kept out of the dispatcher's
+    table of Python entry points, and a call from Python raises
+    ``TypeError`` instead of compiling.
     """
 
     def add_overload(self, cres):

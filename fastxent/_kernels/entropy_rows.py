@@ -335,10 +335,9 @@ def _contiguous_relative_rows(pk, qk, normalize, skip_nan, out, start, stop):
 
     A tile of whole rows is a contiguous run of values: the rows are read in
     place, each row's sums are spread beside its values, and the terms run
-    as one contiguous,
-    vectorized loop over the tile whatever the row length, with no gather
-    of strided columns (1e6 rows of 10 values on two threads: about 15 %
-    less time than the transposed tiles).
+    as one contiguous, vectorized loop over the tile whatever the row
+    length, with no gather of strided columns (1e6 rows of 10 values on two
+    threads: about 15 % less time than the transposed tiles).
     """
     m = pk.shape[1]
     tile_rows = max(1, BLOCK // max(m, 1))

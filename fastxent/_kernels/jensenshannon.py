@@ -194,6 +194,9 @@ def _contiguous_rows(p, q, out, start, stop):
         values = rows * m
         pt = p[r0 : r0 + rows].reshape(values)
         qt = q[r0 : r0 + rows].reshape(values)
+        # The sums and spreads are written out here rather than calling
+        # entropy_rows' _row_sums and _spread: those two compiled levels
+        # made a first call 0.45 s slower (1.61 -> 2.06 s) for no speed.
         for r in range(rows):
             s = 0.0
             t = 0.0
