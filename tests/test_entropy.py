@@ -699,3 +699,17 @@ def test_base_one_warns_like_scipy(keepdims):
             ours = [str(w.message) for w in caught]
         else:
             assert ours == [str(w.message) for w in caught]
+
+
+def test_integer_sums_do_not_wrap_around():
+    # SciPy sums integer rows in their own type: 2**63 + 2**63 + 1 wraps to 1 in
+    # uint64 and its entropy comes out about -8e20. fastxent sums in float64.
+    p = np.array([[2**63, 2**63, 1], [1, 2, 3]], dtype=np.uint64)
+    q = np.array([[1, 2, 3], [2**63, 2**63, 1]], dtype=np.uint64)
+    as_float = p.astype(np.float64), q.astype(np.float64)
+    np.testing.assert_allclose(fastxent.entropy(p, axis=1), fastxent.entropy(as_float[0], axis=1), rtol=1e-15)
+    np.testing.assert_allclose(fastxent.entropy(p, q, axis=1), fastxent.entropy(*as_float, axis=1), rtol=1e-15)
+    np.testing.assert_allclose(fastxent.entropy(p[0]), np.log(2.0), rtol=1e-15)
+    np.testing.assert_allclose(
+        fastxent.jensenshannon(p, q, axis=1), fastxent.jensenshannon(*as_float, axis=1), rtol=1e-15
+    )
