@@ -33,7 +33,7 @@ import numpy as np
 from numba import types
 
 from .._infra.floats import SMALLEST_NORMAL
-from .._infra.jit import inline_scalar, kernel, parallel_kernel, specialized
+from .._infra.jit import inline_scalar, kernel, kernel_by_type, parallel_kernel
 from .._infra.summation import BLOCK
 from .._math.elementary import log_positive
 from .._math.special import rel_entr_from_log
@@ -44,6 +44,7 @@ __all__ = [
     "entropy_rows_parallel",
     "rows_driver_serial",
     "rows_driver_parallel",
+    "contiguous_relative_rows_serial",
     "long_rows_driver_serial",
     "long_rows_driver_parallel",
     "strict_rows",
@@ -134,14 +135,17 @@ def _load_transposed(pk, qk, r0, rows, skip_nan, x, y, s, t, kept):
 
 
 @kernel
-def _tile_shannon(x, rows, m, sums, acc):
-    """``acc[r] = sum_j entr(x[j, r] / sums[r])`` over a transposed tile (in order of j)."""
+def _tile_shannon(x, y, rows, m, sums, t, acc, qk):
+    """``acc[r] = sum_j entr(x[j, r] / sums[r])`` over a transposed tile (in
+    order of j); returns False (no row needs a strict formula).  ``y``, ``t``
+    and ``qk`` are unused: the arguments are :func:`_tile_relative`'s."""
     out = acc[:rows]
     out[:] = 0.0
     for j in range(m):
         col = x[j * rows : (j + 1) * rows]
         for r in range(rows):
             out[r] += _shannon_term(col[r], sums[r])
+    return False
 
 
 @inline_scalar
@@ -174,10 +178,10 @@ def _scaled_relative_term(v, s, w, t):
 
 
 @kernel
-def _tile_relative(x, y, rows, m, s, t, acc):
+def _tile_relative(x, y, rows, m, s, t, acc, qk):
     """``acc[r] = sum_j rel_entr(x[j, r] / s[r], y[j, r] / t[r])`` over a transposed tile;
     returns whether some row needs the strict formula (a ratio out of the normal
-    range, or a sum that is not positive and finite)."""
+    range, or a sum that is not positive and finite).  ``qk`` is unused."""
     out = acc[:rows]
     out[:] = 0.0
     strict = False
@@ -195,7 +199,7 @@ def _tile_relative(x, y, rows, m, s, t, acc):
     return strict
 
 
-@specialized
+@kernel_by_type
 def _tile_terms(x, y, rows, m, s, t, acc, qk):
     """The terms of a tile into ``acc``: :func:`_tile_shannon` for ``qk`` None,
     else :func:`_tile_relative`; returns whether some row needs the strict formula.
@@ -204,18 +208,7 @@ def _tile_terms(x, y, rows, m, s, t, acc, qk):
     an ``if qk is None`` branch only when ``qk`` is None, so a test written
     in the caller would compile the Shannon terms for relative entropies too.
     """
-    if isinstance(qk, types.NoneType):
-
-        def shannon(x, y, rows, m, s, t, acc, qk):
-            _tile_shannon(x, rows, m, s, acc)
-            return False
-
-        return shannon
-
-    def relative(x, y, rows, m, s, t, acc, qk):
-        return _tile_relative(x, y, rows, m, s, t, acc)
-
-    return relative
+    return _tile_shannon if isinstance(qk, types.NoneType) else _tile_relative
 
 
 @kernel
@@ -265,7 +258,7 @@ def _rows_tiled(pk, qk, normalize, skip_nan, out, start, stop):
     return n_strict
 
 
-@kernel
+@inline_scalar
 def _row_sums(pt, qt, rows, m, skip_nan, s, t, kept):
     """Sum each of ``rows`` rows of C-contiguous tiles into ``s[r]`` and
     ``t[r]`` in order of j, and count its kept positions (with ``skip_nan``,
@@ -286,7 +279,7 @@ def _row_sums(pt, qt, rows, m, skip_nan, s, t, kept):
         kept[r] = count
 
 
-@kernel
+@inline_scalar
 def _spread(values, rows, m, spread):
     """``spread[r m + j] = values[r]`` for ``j < m``: each row's value beside each of its positions."""
     for r in range(rows):
@@ -328,8 +321,8 @@ def _flat_relative_rows(xv, yv, rows, m, skip_nan, s, t, kept, s_spread, t_sprea
     return n_strict
 
 
-@kernel
-def _contiguous_relative_rows(pk, qk, normalize, skip_nan, out, start, stop):
+@inline_scalar  # inlined: the serial driver below is the only level a first call compiles
+def _contiguous_relative_range(pk, qk, normalize, skip_nan, out, start, stop):
     """:func:`_rows_tiled` of relative entropies for C-contiguous matrices,
     without the transposition.
 
@@ -363,18 +356,20 @@ def _contiguous_relative_rows(pk, qk, normalize, skip_nan, out, start, stop):
     return n_strict
 
 
-@specialized
+@kernel
+def _contiguous_relative_rows(pk, qk, normalize, skip_nan, out, start, stop):
+    """:func:`_contiguous_relative_range` as a kernel of its own (for the drivers' tasks)."""
+    return _contiguous_relative_range(pk, qk, normalize, skip_nan, out, start, stop)
+
+
+@kernel_by_type
 def _row_range(pk, qk, normalize, skip_nan, out, start, stop):
     """Rows start:stop by :func:`_contiguous_relative_rows` for relative
     entropies of C-contiguous matrices (known when the caller is compiled),
     else by :func:`_rows_tiled` (Shannon entropies are as fast either way)."""
-    contiguous = not isinstance(qk, types.NoneType) and pk.layout == "C" and qk.layout == "C"
-    rows_tiled = _contiguous_relative_rows if contiguous else _rows_tiled
-
-    def chosen(pk, qk, normalize, skip_nan, out, start, stop):
-        return rows_tiled(pk, qk, normalize, skip_nan, out, start, stop)
-
-    return chosen
+    if not isinstance(qk, types.NoneType) and pk.layout == "C" and qk.layout == "C":
+        return _contiguous_relative_rows
+    return _rows_tiled
 
 
 @kernel
@@ -420,6 +415,13 @@ def rows_driver_parallel(pk, qk, normalize, skip_nan, out):
 def rows_driver_serial(pk, qk, normalize, skip_nan, out):
     """:func:`rows_driver_parallel` in the calling thread."""
     return _row_range(pk, qk, normalize, skip_nan, out, 0, pk.shape[0])
+
+
+@kernel
+def contiguous_relative_rows_serial(pk, qk, normalize, skip_nan, out):
+    """:func:`rows_driver_serial` of relative entropies for C-contiguous
+    ``pk`` and ``qk``: the same rows, with one compiled level less."""
+    return _contiguous_relative_range(pk, qk, normalize, skip_nan, out, 0, pk.shape[0])
 
 
 @parallel_kernel

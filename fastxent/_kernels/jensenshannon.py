@@ -29,7 +29,7 @@ import numba
 import numpy as np
 
 from .._infra.floats import SMALLEST_NORMAL
-from .._infra.jit import inline_scalar, kernel, parallel_kernel, specialized
+from .._infra.jit import inline_scalar, kernel, kernel_by_type, parallel_kernel
 from .._infra.summation import BLOCK, block_bounds, compensated_sum, n_blocks
 from .._math.elementary import log, log_positive
 from .._math.special import rel_entr_from_log
@@ -41,6 +41,7 @@ __all__ = [
     "jensenshannon_rows_parallel",
     "rows_driver_serial",
     "rows_driver_parallel",
+    "contiguous_rows_serial",
     "long_rows_driver_serial",
     "long_rows_driver_parallel",
     "exact_rows",
@@ -172,8 +173,8 @@ def _tiled_rows(p, q, out, start, stop):
     return n_exact
 
 
-@kernel
-def _contiguous_rows(p, q, out, start, stop):
+@inline_scalar  # inlined: the serial driver below is the only level a first call compiles
+def _contiguous_range(p, q, out, start, stop):
     """:func:`_tiled_rows` for C-contiguous ``p`` and ``q``, without the transposition.
 
     A tile of whole rows is a contiguous run of values: the row sums read it
@@ -219,16 +220,17 @@ def _contiguous_rows(p, q, out, start, stop):
     return n_exact
 
 
-@specialized
+@kernel
+def _contiguous_rows(p, q, out, start, stop):
+    """:func:`_contiguous_range` as a kernel of its own (for the drivers' tasks)."""
+    return _contiguous_range(p, q, out, start, stop)
+
+
+@kernel_by_type
 def _row_range(p, q, out, start, stop):
     """Rows start:stop by :func:`_contiguous_rows` when both matrices are
     C-contiguous (known when the caller is compiled), else by :func:`_tiled_rows`."""
-    rows = _contiguous_rows if p.layout == "C" and q.layout == "C" else _tiled_rows
-
-    def chosen(p, q, out, start, stop):
-        return rows(p, q, out, start, stop)
-
-    return chosen
+    return _contiguous_rows if p.layout == "C" and q.layout == "C" else _tiled_rows
 
 
 @kernel
@@ -266,6 +268,13 @@ def rows_driver_parallel(p, q, out):
 def rows_driver_serial(p, q, out):
     """:func:`rows_driver_parallel` in the calling thread."""
     return _row_range(p, q, out, 0, p.shape[0])
+
+
+@kernel
+def contiguous_rows_serial(p, q, out):
+    """:func:`rows_driver_serial` for C-contiguous ``p`` and ``q``: the same
+    rows, with one compiled level less."""
+    return _contiguous_range(p, q, out, 0, p.shape[0])
 
 
 @parallel_kernel

@@ -47,8 +47,8 @@ from .._infra.jit import (
     inline_dispatch,
     inline_scalar,
     kernel,
+    kernel_by_type,
     parallel_kernel,
-    specialized,
     start_thread_pool,
     strict_inline,
 )
@@ -255,7 +255,7 @@ def _chunk_gradient(X, Z, n_outputs, c0, m, grad):
 
 
 @kernel
-def _binary_dense_rows(X, y, sample_weight, coef, start, stop, grad):
+def _binary_dense_rows(X, y, sample_weight, coef, n_outputs, start, stop, grad):
     # A chunk of rows at a time, in three passes while they are in cache: the
     # logits (_chunk_logits); the losses and dℓ/dz, over the chunk's logits,
     # a loop that vectorizes across rows (row by row, the exponential and
@@ -275,7 +275,7 @@ def _binary_dense_rows(X, y, sample_weight, coef, start, stop, grad):
 
 
 @kernel
-def _binary_dense_chunks(X, y, sample_weight, coef, start, stop, grad):
+def _binary_dense_chunks(X, y, sample_weight, coef, n_outputs, start, stop, grad):
     with_grad = grad.shape[0] > 0
     d = X.shape[1]
     b = coef[d]
@@ -305,7 +305,8 @@ def _binary_dense_chunks(X, y, sample_weight, coef, start, stop, grad):
 
 
 @kernel
-def _binary_csr_rows(data, indices, indptr, y, sample_weight, coef, start, stop, grad):
+def _binary_csr_rows(X, y, sample_weight, coef, n_outputs, start, stop, grad):
+    data, indices, indptr = X
     with_grad = grad.shape[0] > 0
     d = coef.shape[0] - 1
     b = coef[d]
@@ -402,11 +403,12 @@ def _chunk_softmax(y, sample_weight, c0, m, Z, targets, weights, scratch):
 
 
 @kernel
-def _multinomial_csr_rows(data, indices, indptr, y, sample_weight, coef, n_outputs, start, stop, grad):
+def _multinomial_csr_rows(X, y, sample_weight, coef, n_outputs, start, stop, grad):
     # coef and grad are feature-major here, (d + 1, k) (see objective): a
     # stored value reads and updates k adjacent entries, not k entries d + 1
     # apart (4x faster at k = 20, d = 1e4).  Each class's sums keep their
     # order: the intercept, then the row's stored values in turn.
+    data, indices, indptr = X
     d = coef.shape[0] // n_outputs - 1
     WT = coef.reshape((d + 1, n_outputs))
     with_grad = grad.shape[0] > 0
@@ -438,18 +440,23 @@ def _multinomial_csr_rows(data, indices, indptr, y, sample_weight, coef, n_outpu
     return loss
 
 
-@inline_dispatch
+# The blocks of a run-time number of outputs (1: the binary model), and of
+# dense rows whose layout is known at run time only.  All row kernels take
+# the same arguments, so _block_loss_grad's callers call the one it chooses
+# directly.
+
+
+@kernel
 def _csr_block(X, y, sample_weight, coef, n_outputs, start, stop, grad):
-    data, indices, indptr = X
     if n_outputs == 1:
-        return _binary_csr_rows(data, indices, indptr, y, sample_weight, coef, start, stop, grad)
-    return _multinomial_csr_rows(data, indices, indptr, y, sample_weight, coef, n_outputs, start, stop, grad)
+        return _binary_csr_rows(X, y, sample_weight, coef, n_outputs, start, stop, grad)
+    return _multinomial_csr_rows(X, y, sample_weight, coef, n_outputs, start, stop, grad)
 
 
-@inline_dispatch
+@kernel
 def _row_contiguous_block(X, y, sample_weight, coef, n_outputs, start, stop, grad):
     if n_outputs == 1:
-        return _binary_dense_rows(X, y, sample_weight, coef, start, stop, grad)
+        return _binary_dense_rows(X, y, sample_weight, coef, n_outputs, start, stop, grad)
     return _multinomial_dense_rows(X, y, sample_weight, coef, n_outputs, start, stop, grad)
 
 
@@ -459,35 +466,22 @@ def _rows_are_contiguous(X):
     return X.shape[1] <= 1 or X.strides[1] == X.itemsize
 
 
-@inline_dispatch
+@kernel
 def _strided_block(X, y, sample_weight, coef, n_outputs, start, stop, grad):
-    if _rows_are_contiguous(X):
-        return _row_contiguous_block(X, y, sample_weight, coef, n_outputs, start, stop, grad)
     if n_outputs == 1:
-        return _binary_dense_chunks(X, y, sample_weight, coef, start, stop, grad)
+        if _rows_are_contiguous(X):
+            return _binary_dense_rows(X, y, sample_weight, coef, n_outputs, start, stop, grad)
+        return _binary_dense_chunks(X, y, sample_weight, coef, n_outputs, start, stop, grad)
+    if _rows_are_contiguous(X):
+        return _multinomial_dense_rows(X, y, sample_weight, coef, n_outputs, start, stop, grad)
     return _multinomial_dense_chunks(X, y, sample_weight, coef, n_outputs, start, stop, grad)
 
 
-# The binary model's blocks, for callers whose n_outputs is the literal 1:
-# they compile no softmax kernel.
-
-
-@inline_dispatch
-def _binary_csr_block(X, y, sample_weight, coef, n_outputs, start, stop, grad):
-    data, indices, indptr = X
-    return _binary_csr_rows(data, indices, indptr, y, sample_weight, coef, start, stop, grad)
-
-
-@inline_dispatch
-def _binary_row_contiguous_block(X, y, sample_weight, coef, n_outputs, start, stop, grad):
-    return _binary_dense_rows(X, y, sample_weight, coef, start, stop, grad)
-
-
-@inline_dispatch
+@kernel
 def _binary_strided_block(X, y, sample_weight, coef, n_outputs, start, stop, grad):
     if _rows_are_contiguous(X):
-        return _binary_dense_rows(X, y, sample_weight, coef, start, stop, grad)
-    return _binary_dense_chunks(X, y, sample_weight, coef, start, stop, grad)
+        return _binary_dense_rows(X, y, sample_weight, coef, n_outputs, start, stop, grad)
+    return _binary_dense_chunks(X, y, sample_weight, coef, n_outputs, start, stop, grad)
 
 
 def is_binary_literal(n_outputs):
@@ -497,7 +491,7 @@ def is_binary_literal(n_outputs):
     return isinstance(n_outputs, types.IntegerLiteral) and n_outputs.literal_value == 1
 
 
-@specialized(prefer_literal=True)
+@kernel_by_type(prefer_literal=True)
 def _block_loss_grad(X, y, sample_weight, coef, n_outputs, start, stop, grad):
     """Dispatch one block of rows to the kernel for X's storage and the model.
 
@@ -509,16 +503,10 @@ def _block_loss_grad(X, y, sample_weight, coef, n_outputs, start, stop, grad):
     """
     binary = is_binary_literal(n_outputs)
     if isinstance(X, types.BaseTuple):
-        block = _binary_csr_block if binary else _csr_block
-    elif isinstance(X, types.Array) and X.layout == "C":
-        block = _binary_row_contiguous_block if binary else _row_contiguous_block
-    else:
-        block = _binary_strided_block if binary else _strided_block
-
-    def chosen(X, y, sample_weight, coef, n_outputs, start, stop, grad):
-        return block(X, y, sample_weight, coef, n_outputs, start, stop, grad)
-
-    return chosen
+        return _binary_csr_rows if binary else _csr_block
+    if isinstance(X, types.Array) and X.layout == "C":
+        return _binary_dense_rows if binary else _row_contiguous_block
+    return _binary_strided_block if binary else _strided_block
 
 
 @strict_inline

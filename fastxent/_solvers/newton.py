@@ -59,7 +59,7 @@ data with few columns only.
 import numba
 import numpy as np
 
-from .._infra.jit import inline_scalar, kernel, parallel_kernel, specialized
+from .._infra.jit import inline_scalar, kernel, kernel_by_type, parallel_kernel
 from .._infra.summation import block_bounds, n_blocks
 from .._kernels.logistic import PARALLEL_MIN_WORK, is_binary_literal, loss_grad, stored_values
 from .._math.binary import sigmoid
@@ -204,16 +204,11 @@ def _any_data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel, t
     return _multinomial_data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel, tile_step)
 
 
-@specialized(prefer_literal=True)
+@kernel_by_type(prefer_literal=True)
 def _data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel, tile_step):
     """The data term of the Hessian; a literal ``n_outputs`` of 1 (the binary
     entry points) compiles no softmax probabilities."""
-    data_hessian = _binary_data_hessian if is_binary_literal(n_outputs) else _any_data_hessian
-
-    def chosen(X, sample_weight, coef, n_outputs, loss_scale, parallel, tile_step):
-        return data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel, tile_step)
-
-    return chosen
+    return _binary_data_hessian if is_binary_literal(n_outputs) else _any_data_hessian
 
 
 @kernel
