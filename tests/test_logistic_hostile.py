@@ -441,6 +441,43 @@ def test_degenerate_data_matches_sklearn(solver, name):
     np.testing.assert_allclose(model.predict_proba(X), reference.predict_proba(X), atol=1e-5)
 
 
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array([3, -2, 3, 7], dtype=np.int8),
+        np.array([2**64 - 1, 2**64 - 3, 2**64 - 1, 5], dtype=np.uint64),  # a span beyond any table
+        np.array([2**64 - 1, 2**64 - 3, 2**64 - 1, 2**64 - 2], dtype=np.uint64),
+        np.array([-(2**63), 2**63 - 1, -(2**63), 0], dtype=np.int64),  # the span overflows int64
+        np.array([-(2**63), -(2**63) + 2, -(2**63) + 1, -(2**63)], dtype=np.int64),
+        np.array([10**9, 0, 10**9, 1], dtype=np.int32),
+        np.array([1, 0, 1, 0], dtype=np.uint16),
+    ],
+    ids=lambda labels: f"{labels.dtype}:{labels.min()}..{labels.max()}",
+)
+def test_integer_labels_at_every_width_and_extreme_fit_like_their_ranks(labels):
+    """Integer classes are found without sorting when their span is small:
+    the classes (values and dtype) and the fit are those of the labels' ranks."""
+    X, _ = problem(n=400)
+    y = np.resize(labels, X.shape[0])
+    ranks = np.unique(y, return_inverse=True)[1]
+    model = LogisticRegression().fit(X, y)
+    by_rank = LogisticRegression().fit(X, ranks)
+    assert model.classes_.dtype == y.dtype
+    np.testing.assert_array_equal(model.classes_, np.unique(y))
+    np.testing.assert_array_equal(model.coef_, by_rank.coef_)
+    np.testing.assert_array_equal(model.predict(X), np.unique(y)[by_rank.predict(X)])
+
+
+def test_target_errors_are_sklearns():
+    X, _ = problem(n=6)
+    for y in (np.array([0.5, 1.0, 0.5, 1.5, 0.5, 1.0]), np.array([4, 4, 4, 4, 4, 4])):
+        with pytest.raises(ValueError) as expected:
+            SklearnLR().fit(X, y)
+        with pytest.raises(ValueError) as ours:
+            LogisticRegression().fit(X, y)
+        assert str(ours.value) == str(expected.value)
+
+
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_non_finite_X_raises_sklearns_error(bad):
     X, y = problem(n=50)
