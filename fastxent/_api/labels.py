@@ -22,7 +22,7 @@ import numpy as np
 
 from .._kernels.log_loss import present_values
 from .log_loss_validation import num_samples
-from .validation import read_only
+from .validation import MAX_TABLE, read_only, table_fits
 
 __all__ = [
     "Encoding",
@@ -34,9 +34,6 @@ __all__ = [
     "present_classes",
     "MAX_TABLE",
 ]
-
-# Largest lookup table (entries) built for integer labels; beyond, np.unique.
-MAX_TABLE = 1 << 20
 
 
 class Encoding:
@@ -276,7 +273,7 @@ def int_classes_table(classes):
 def present_classes(y, y_min, y_max):
     """Sorted distinct values of the integer array ``y`` (values known to lie
     in ``[y_min, y_max]``) in one O(N) pass, or None for a huge range."""
-    if y_max - y_min >= min(MAX_TABLE, 4 * y.shape[0] + 1024):
+    if not table_fits(y_min, y_max, y.shape[0]):
         return None
     base = int(y_min)
     present = present_values(read_only(y), base, int(y_max) - base + 1)

@@ -41,7 +41,12 @@ __all__ = [
     "scaled_weights",
     "finite_min_max",
     "as_2d_view",
+    "MAX_TABLE",
+    "table_fits",
 ]
+
+# Largest table (entries) built over the span of integer labels; beyond, np.unique.
+MAX_TABLE = 1 << 20
 
 REDUCTIONS = ("mean", "sum", "none")
 ACCUMULATOR_REDUCTIONS = ("mean", "sum")  # an accumulator keeps no per-sample losses
@@ -380,3 +385,10 @@ def check_bool(value, name):
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be a bool (True or False); got {value!r}")
     return bool(value)
+
+
+def table_fits(y_min, y_max, n):
+    """Whether the integer labels of ``n`` samples in ``[y_min, y_max]`` (Python
+    ints) are worth a table over their span: at most ``MAX_TABLE`` entries and
+    at most about 4 per sample."""
+    return y_max - y_min < min(MAX_TABLE, 4 * n + 1024)

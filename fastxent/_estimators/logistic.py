@@ -27,7 +27,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without scikit-l
         "scikit-learn: pip install scikit-learn (or pip install 'fastxent[test]')."
     ) from exc
 
-from .._api.validation import read_only
+from .._api.validation import read_only, table_fits
 from .._infra.dispatch import run
 from .._solvers.fit import BINARY_SOLVERS as _BINARY_SOLVERS
 from .._solvers.fit import SOLVERS as _SOLVERS
@@ -477,25 +477,23 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         return tags
 
 
-# Largest span of integer labels (max - min + 1) counted in a table; beyond, np.unique.
-MAX_LABEL_SPAN = 1 << 20
-
-
 def _classes_and_index(y):
     """``np.unique(y, return_inverse=True)`` of the validated 1-D target, with
     scikit-learn's target check (its errors) first.
 
     Integer labels need no check (``type_of_target`` calls them binary or
-    multiclass, both accepted) and, over a span of at most ``MAX_LABEL_SPAN``
-    values (and at most 4 per sample), are counted in a table instead of
-    sorted: 1e5 labels in 0.2 ms instead of 6 ms, on every fit.
+    multiclass, both accepted) and, when their span suits a table
+    (:func:`fastxent._api.validation.table_fits`), are counted instead of
+    sorted: 1e5 labels in 0.2 ms instead of 6 ms, on every fit.  NumPy's
+    ``bincount`` rather than ``log_loss``'s compiled ``present_classes``: a
+    first fit compiles no kernel for it, and the offsets it needs are no
+    larger than the float64 copy of the target the solvers take anyway.
     """
     if y.dtype.kind in "iu":
-        low, high = int(y.min()), int(y.max())
-        span = high - low + 1  # Python integers: no wrap-around at the int64 or uint64 extremes
-        if span <= min(MAX_LABEL_SPAN, 4 * y.shape[0] + 1024):
-            offsets = (y - y.dtype.type(low)).astype(np.intp)  # exact: every offset is below span
-            present = np.bincount(offsets, minlength=span) > 0
+        low, high = int(y.min()), int(y.max())  # Python ints: no wrap-around at the int64 or uint64 extremes
+        if table_fits(low, high, y.shape[0]):
+            offsets = (y - y.dtype.type(low)).astype(np.intp)  # exact: every offset is below the span
+            present = np.bincount(offsets, minlength=high - low + 1) > 0
             classes = y.dtype.type(low) + np.flatnonzero(present).astype(y.dtype)
             return classes, (np.cumsum(present) - 1)[offsets]
     check_classification_targets(y)

@@ -475,21 +475,19 @@ def _rows_are_contiguous(X):
 
 
 @kernel
-def _strided_block(X, y, sample_weight, coef, n_outputs, start, stop, grad):
-    if n_outputs == 1:
-        if _rows_are_contiguous(X):
-            return _binary_dense_rows(X, y, sample_weight, coef, n_outputs, start, stop, grad)
-        return _binary_dense_chunks(X, y, sample_weight, coef, n_outputs, start, stop, grad)
-    if _rows_are_contiguous(X):
-        return _multinomial_dense_rows(X, y, sample_weight, coef, n_outputs, start, stop, grad)
-    return _multinomial_dense_chunks(X, y, sample_weight, coef, n_outputs, start, stop, grad)
-
-
-@kernel
 def _binary_strided_block(X, y, sample_weight, coef, n_outputs, start, stop, grad):
     if _rows_are_contiguous(X):
         return _binary_dense_rows(X, y, sample_weight, coef, n_outputs, start, stop, grad)
     return _binary_dense_chunks(X, y, sample_weight, coef, n_outputs, start, stop, grad)
+
+
+@kernel
+def _strided_block(X, y, sample_weight, coef, n_outputs, start, stop, grad):
+    if n_outputs == 1:
+        return _binary_strided_block(X, y, sample_weight, coef, n_outputs, start, stop, grad)
+    if _rows_are_contiguous(X):
+        return _multinomial_dense_rows(X, y, sample_weight, coef, n_outputs, start, stop, grad)
+    return _multinomial_dense_chunks(X, y, sample_weight, coef, n_outputs, start, stop, grad)
 
 
 def is_binary_literal(n_outputs):
