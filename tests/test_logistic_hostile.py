@@ -451,6 +451,7 @@ def test_degenerate_data_matches_sklearn(solver, name):
         np.array([-(2**63), -(2**63) + 2, -(2**63) + 1, -(2**63)], dtype=np.int64),
         np.array([10**9, 0, 10**9, 1], dtype=np.int32),
         np.array([1, 0, 1, 0], dtype=np.uint16),
+        np.array([5, 3, 5, 9], dtype=">i8"),  # big-endian: classes_ keep the byte order, as np.unique's
     ],
     ids=lambda labels: f"{labels.dtype}:{labels.min()}..{labels.max()}",
 )

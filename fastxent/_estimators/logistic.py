@@ -494,7 +494,8 @@ def _classes_and_index(y):
         if table_fits(low, high, y.shape[0]):
             offsets = (y - y.dtype.type(low)).astype(np.intp)  # exact: every offset is below the span
             present = np.bincount(offsets, minlength=high - low + 1) > 0
-            classes = y.dtype.type(low) + np.flatnonzero(present).astype(y.dtype)
+            # the target's own dtype, byte order included, as np.unique gives
+            classes = (y.dtype.type(low) + np.flatnonzero(present).astype(y.dtype)).astype(y.dtype)
             return classes, (np.cumsum(present) - 1)[offsets]
     check_classification_targets(y)
     return np.unique(y, return_inverse=True)
