@@ -17,7 +17,15 @@ from fastxent import LogisticRegression, kernels  # noqa: E402
 from fastxent._kernels.logistic import binary_logistic_loss_grad_serial, multinomial_logistic_loss_grad_serial  # noqa: E402
 from fastxent._solvers.fit import SOLVERS, choose_solver  # noqa: E402
 from fastxent._solvers.gram import logistic_gram, sampled_weight  # noqa: E402
-from fastxent._solvers.newton import SAMPLE_MIN_ROWS, SAMPLE_ROWS_PER_COEF, hessian  # noqa: E402
+from fastxent._solvers.newton import (  # noqa: E402
+    GRAM_PER_VALUE,
+    MAX_REUSE,
+    REUSE,
+    SAMPLE_MIN_ROWS,
+    SAMPLE_ROWS_PER_COEF,
+    _reuse_limit,
+    hessian,
+)
 
 
 def objective(X, y_index, s, coef, intercept, C):
@@ -308,3 +316,31 @@ def test_misleading_sample_falls_back_to_every_row(case):
     f_ours = objective(X, y, s, ours.coef_, ours.intercept_, 1.0)
     assert f_ours <= f_ref * (1 + 1e-9) + 1e-9
     assert ours.n_iter_[0] < 15  # the sample of scaled rows alone would take over 30 steps
+
+
+@numba.njit
+def reuse_limit(fresh_ratio, n_rows, stored, n_outputs, p, tile_step):
+    return _reuse_limit(fresh_ratio, n_rows, stored, n_outputs, p, tile_step)
+
+
+def test_reuse_limit_weighs_a_hessian_against_a_pass():
+    # A Hessian that costs many passes (many coefficients, every row) lets an
+    # old factor go on at slower rates than one that costs a fraction of a pass
+    # (few coefficients, a sampled Hessian); always within [REUSE, MAX_REUSE].
+    n = 100_000
+    expensive = reuse_limit(1e-3, n, n * 100, 1, 101, 1)
+    sampled = reuse_limit(1e-3, n, n * 100, 1, 101, 3)
+    cheap = reuse_limit(1e-3, 2_000_000, 2_000_000 * 20, 1, 21, 61)
+    assert REUSE <= cheap < sampled < expensive <= MAX_REUSE
+    assert cheap == REUSE
+    # log(limit) = log(fresh ratio) P / (H + P): H ≈ 7 P for 1e5 × 100, every row
+    hessian = 0.5 * n * 101**2 + 101**3 / 3
+    passes = GRAM_PER_VALUE * n * 100
+    assert expensive == pytest.approx(1e-3 ** (passes / (hessian + passes)), rel=1e-12)
+    assert reuse_limit(0.0, n, n * 100, 1, 101, 1) == REUSE
+    assert reuse_limit(0.9, n, n * 100, 1, 101, 1) == MAX_REUSE
+    # k classes: k (k+1)/2 Gram products of (d+1)² / 2 and a (k (d+1))³ / 3 factorization
+    three = reuse_limit(1e-8, n, n * 100, 3, 303, 1)
+    hessian3 = 6 * 0.5 * n * 101**2 + 303**3 / 3
+    assert REUSE < three < MAX_REUSE
+    assert three == pytest.approx(1e-8 ** (3 * passes / (hessian3 + 3 * passes)), rel=1e-12)
