@@ -269,8 +269,7 @@ def test_fits_share_one_signature_but_the_data():
 def test_fit_compiles_only_the_named_solver(monkeypatch):
     """The solver name is a compile-time constant: each fit is specialized for
     it, compiles nothing of the other solver, and an unknown name fails to compile."""
-    from fastxent._solvers.gd import gd_solve
-    from fastxent._solvers.lbfgs import lbfgs_solve
+    from fastxent._solvers.fit import SOLVERS
 
     # Code loaded from the disk cache comes whole, without asking the solvers'
     # dispatchers for their specializations: compile afresh, as a cold cache would.
@@ -284,8 +283,9 @@ def test_fit_compiles_only_the_named_solver(monkeypatch):
     ref = sklearn.linear_model.LogisticRegression(tol=1e-10).fit(X.astype(np.float64), y)
     np.testing.assert_allclose(coef, [*ref.coef_[0], ref.intercept_[0]], atol=1e-5)
     assert converged
-    assert any(sig[0] == numba.typeof(X) for sig in gd_solve.signatures)
-    assert not any(sig[0] == numba.typeof(X) for sig in lbfgs_solve.signatures)
+    # the solvers' entry points (each solver is compiled into its entry point)
+    assert any(sig[0] == numba.typeof(X) for sig in SOLVERS["gd"].signatures)
+    assert not any(sig[0] == numba.typeof(X) for sig in SOLVERS["lbfgs"].signatures)
     assert "Literal[str](gd)" in {str(sig[-1]) for sig in kernels.fit_binary_logistic.signatures}
     with pytest.raises(numba.core.errors.TypingError, match="newton"):
         kernels.fit_binary_logistic(X, y, none, none, 1.0, True, 5, 1e-8, "newton")

@@ -340,8 +340,10 @@ def test_serial_fit_compiles_no_parallel_driver():
     assert thread_pool_used("lbfgs", PARALLEL_MIN_WORK, 1, 1, PARALLEL_MIN_WORK)
     assert not thread_pool_used("gd", 800, 6000, 5, 800 * 6000 // 1000)  # no preconditioner, few values
     assert not thread_pool_used("newton-cholesky", 800, 6, 1, 800 * 6)
-    assert thread_pool_used("newton-cholesky", 20_000, 6, 1, 20_000 * 6)  # Gram chunks
-    assert thread_pool_used("newton-cholesky", 800, 60, 1, 800 * 60)  # a Gram tile split between threads
+    # Gram products on the pool from 2**23 multiply-adds (rows × padded²) on
+    assert not thread_pool_used("newton-cholesky", 10_000, 20, 1, 10_000 * 20)  # 10,000 × 24²: one thread
+    assert thread_pool_used("newton-cholesky", 20_000, 20, 1, 20_000 * 20)  # Gram chunks
+    assert thread_pool_used("newton-cholesky", 2_000, 100, 1, 2_000 * 100)  # one chunk, its tiles split
 
 
 @pytest.mark.parametrize("solver", ["lbfgs", "newton-cholesky"])

@@ -37,8 +37,6 @@ __all__ = [
     "fit_multinomial_logistic_csr",
 ]
 
-SOLVERS = {"lbfgs": lbfgs_solve, "gd": gd_solve, "newton-cholesky": newton_solve}
-
 
 # choose_solver: "newton-cholesky" (binary fits only) while its Hessians cost
 # at most this many loss-and-gradient passes' worth of multiply-adds (one
@@ -157,6 +155,29 @@ def run_solver(solver, X, y, sample_weight, n_outputs, C, fit_intercept, max_ite
 
         return by_value
     return None  # a name that is not a literal: Numba retries with its literal type
+
+
+# Each solver is compiled into its entry points (it is an inlined kernel):
+# into these for the kernel API (any n_outputs, a literal 1 from the binary
+# kernels), into the ones below for the estimator's binary fits.
+
+
+@kernel
+def lbfgs_fit(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef, parallel):
+    return lbfgs_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef, parallel)
+
+
+@kernel
+def gd_fit(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef, parallel):
+    return gd_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef, parallel)
+
+
+@kernel
+def newton_fit(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef, parallel):
+    return newton_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef, parallel)
+
+
+SOLVERS = {"lbfgs": lbfgs_fit, "gd": gd_fit, "newton-cholesky": newton_fit}
 
 
 # The binary model's entry points, one per solver (the arguments of

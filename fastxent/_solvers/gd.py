@@ -56,9 +56,9 @@ One iteration costs one evaluation of the fused loss-and-gradient kernel
 
 import numpy as np
 
-from .._infra.jit import kernel
+from .._infra.jit import inlined_kernel, kernel
 from .._kernels.logistic import loss_grad, stored_values
-from .common import dot, finite_point, max_abs, new_history, record, solver_scaling, usable_scaling
+from .common import copy_into, dot, finite_point, max_abs, new_history, record, solver_scaling, usable_scaling
 from .preconditioner import preconditioner, preconditioner_worthwhile, solve_factored
 
 __all__ = ["gd_solve", "gd_iterate"]
@@ -75,7 +75,7 @@ ROUNDING = 1e-13
 STALL = 100
 
 
-@kernel
+@inlined_kernel  # one level with its entry point (fit.py)
 def gd_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef, parallel):
     """Minimise the penalized logistic loss with accelerated gradient descent,
     updating ``coef`` in place, preconditioned where that pays
@@ -146,7 +146,7 @@ def gd_iterate(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, 
         if precondition:
             solve_factored(factor, g_y, n_outputs, direction, inv_scale)
         else:
-            direction[:] = g_y
+            copy_into(direction, g_y)
         gg = dot(g_y, direction)
         accepted = False
         for _ in range(MAX_BACKTRACK):
@@ -185,7 +185,7 @@ def gd_iterate(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, 
         history = record(history, it, f_x)
         f_y = loss_grad(X, y, sample_weight, y_k, n_outputs, loss_scale, l2, fit_intercept, parallel, g_y)
         if not finite_point(f_y, g_y):  # y_k overflowed: restart from x_k
-            y_k[:] = x
+            copy_into(y_k, x)
             t = 1.0
             f_y = loss_grad(X, y, sample_weight, y_k, n_outputs, loss_scale, l2, fit_intercept, parallel, g_y)
             if not finite_point(f_y, g_y):
@@ -193,5 +193,5 @@ def gd_iterate(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, 
         lipschitz *= SHRINK
     if it == max_iter and max_abs(g_y) <= tol:
         return it, True, history[: it + 1]
-    coef[:] = x if f_x <= f_start else start
+    copy_into(coef, x if f_x <= f_start else start)
     return it, False, history[: it + 1]

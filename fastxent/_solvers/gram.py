@@ -34,7 +34,7 @@ import numba
 import numpy as np
 
 from .._infra.floats import float_bits, float_from_bits, max2
-from .._infra.jit import inline_scalar, kernel, parallel_kernel
+from .._infra.jit import inline_scalar, inlined_kernel, kernel, parallel_kernel
 from .._math.elementary import exp
 
 __all__ = ["weighted_gram", "logistic_gram", "scaled_gram", "sampled_weight", "gram_uses_pool"]
@@ -56,6 +56,12 @@ _CHUNK_BYTES = 1 << 26
 # A tile's blocks are shared out to the thread pool from this many
 # multiply-adds (rows × padded²) on; smaller tiles are accumulated serially.
 _SPLIT_TILE_WORK = 1 << 17
+# A Gram product uses the thread pool only from this many multiply-adds
+# (rows × padded²) on: a smaller one takes a few milliseconds in one thread,
+# and a fit whose passes and Gram products all stay below the thresholds
+# compiles no parallel kernel (first newton-cholesky fit of 10,000 × 20:
+# see gram_uses_pool).
+_POOL_MIN_WORK = 1 << 23
 
 
 @inline_scalar
@@ -241,7 +247,7 @@ def _accumulate_serial(T, m, weight, G):
         _accumulate_block_row(T, m, jb, weight, G)
 
 
-@kernel
+@inlined_kernel  # a thin entry to scaled_gram: no level of its own
 def weighted_gram(X, sample_weight, n_coef, parallel, tile_step):
     """``X̃ᵀ S X̃`` with ``X̃ = [X 1]``, ``S = diag(|s_i|)``: a float64 array of
     shape (d + 1, d + 1), summed over the rows of every ``tile_step``-th tile
@@ -249,7 +255,7 @@ def weighted_gram(X, sample_weight, n_coef, parallel, tile_step):
     return scaled_gram(X, sample_weight, n_coef, parallel, np.ones(n_coef), None, tile_step)
 
 
-@kernel
+@inlined_kernel  # a thin entry to scaled_gram: no level of its own
 def logistic_gram(X, sample_weight, coef, parallel, tile_step):
     """``X̃ᵀ diag(|s_i| σ(z_i) (1 − σ(z_i))) X̃``, ``z_i = x̃_i · coef``: the data
     part of the binary logistic Hessian at ``coef`` (length d + 1, intercept
@@ -312,9 +318,12 @@ def rows_per_chunk(n, padded):
 
 def gram_uses_pool(n_rows, n_coef):
     """Whether :func:`weighted_gram` of ``n_rows`` rows and ``n_coef`` columns, given
-    ``parallel=True``, runs on the thread pool: with more than one chunk, or a
-    tile large enough for :func:`_gram_rows` to split."""
+    ``parallel=True``, runs on the thread pool: from ``_POOL_MIN_WORK``
+    multiply-adds on, with more than one chunk or a tile large enough for
+    :func:`_gram_rows` to split."""
     padded = (n_coef + 3) // 4 * 4
+    if n_rows * padded * padded < _POOL_MIN_WORK:
+        return False
     if n_rows > rows_per_chunk(n_rows, padded):
         return True
     return min(_ROWS, n_rows) * padded * padded >= _SPLIT_TILE_WORK
@@ -347,7 +356,8 @@ def scaled_gram(X, sample_weight, n_coef, parallel, inv_scale, coef, tile_step):
     n_chunks = (n + chunk_rows - 1) // chunk_rows
     if n_chunks <= 1:
         G = np.zeros((padded, padded))
-        _gram_rows(X, sample_weight, n_coef, 0, n, parallel, inv_scale, coef, tile_step, G)
+        # np.int64(0), not 0: a literal argument would compile _gram_rows once more
+        _gram_rows(X, sample_weight, n_coef, np.int64(0), n, parallel, inv_scale, coef, tile_step, G)
     else:
         partial = np.zeros((n_chunks, padded, padded))
         if parallel is not None and parallel:

@@ -34,7 +34,7 @@ Each iteration costs one evaluation of the fused loss-and-gradient kernel
 
 import numpy as np
 
-from .._infra.jit import kernel
+from .._infra.jit import inlined_kernel, kernel
 from .._kernels.logistic import loss_grad
 from .common import dot, finite_point, first_evaluation, max_abs, norm2, record
 
@@ -95,7 +95,7 @@ def lbfgs_memory(n_coef):
     return MAX_MEMORY if 16 * MAX_MEMORY * n_coef <= PAIR_BYTES else MIN_MEMORY
 
 
-@kernel
+@inlined_kernel  # one level with its entry point (fit.py)
 def lbfgs_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef, parallel):
     """Minimise the penalized logistic loss with L-BFGS, updating ``coef`` in place.
 

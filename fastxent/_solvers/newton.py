@@ -59,11 +59,11 @@ data with few columns only.
 import numba
 import numpy as np
 
-from .._infra.jit import inline_scalar, kernel, kernel_by_type, parallel_kernel
+from .._infra.jit import inline_scalar, inlined_kernel, kernel, kernel_by_type, parallel_kernel
 from .._infra.summation import block_bounds, n_blocks
 from .._kernels.logistic import PARALLEL_MIN_WORK, is_binary_literal, loss_grad, stored_values
 from .._math.binary import sigmoid
-from .common import dot, finite_point, first_evaluation, max_abs, record
+from .common import copy_into, dot, finite_point, first_evaluation, max_abs, record
 from .gram import logistic_gram, sampled_weight, weighted_gram
 from .preconditioner import cholesky_in_place, solve_factored
 
@@ -219,7 +219,7 @@ def _data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel, tile_
     return _binary_data_hessian if is_binary_literal(n_outputs) else _any_data_hessian
 
 
-@kernel
+@inlined_kernel
 def hessian(X, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercept, parallel, tile_step):
     """The Hessian of the scaled objective at ``coef`` (module docstring): a
     ``(p, p)`` float64 array, ``p = k (d + 1)``, its data term summed over the
@@ -239,7 +239,7 @@ def hessian(X, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercept, pa
     return H
 
 
-@kernel
+@inlined_kernel
 def _factor(X, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercept, parallel, tile_step):
     """``(L, usable)``: the Cholesky factor of the Hessian at ``coef``, and
     whether it is finite."""
@@ -312,7 +312,7 @@ def _direction(L, usable, g, g_max, direction):
     return dot(g, direction)
 
 
-@kernel
+@inlined_kernel  # one level with its entry point (fit.py)
 def newton_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol, coef, parallel):
     """Minimise the penalized logistic loss by Newton's method, updating ``coef`` in place.
 
@@ -384,8 +384,8 @@ def newton_solve(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, tol
                 fresh = False
                 continue
             return it, False, history[: it + 1]
-        coef[:] = x_new
-        g[:] = g_new
+        copy_into(coef, x_new)
+        copy_into(g, g_new)
         f = f_new
         it += 1
         history = record(history, it, f)
