@@ -9,6 +9,7 @@ sparse = pytest.importorskip("scipy.sparse")
 
 from fastxent._kernels.logistic import loss_grad  # noqa: E402
 from fastxent._solvers.common import solver_scaling  # noqa: E402
+from fastxent._solvers.fit import BINARY_SOLVERS  # noqa: E402
 from fastxent._solvers.gd import gd_iterate  # noqa: E402
 from fastxent._solvers.gram import _largest_magnitude, weighted_gram  # noqa: E402
 from fastxent._solvers.lbfgs import lbfgs_solve  # noqa: E402
@@ -153,12 +154,35 @@ def test_solve_factored_applies_the_inverse_to_every_class_block():
     np.testing.assert_allclose(out, expected, rtol=1e-10)
 
 
+# The binary model's n_outputs is the constant 1, known when the caller is
+# compiled: these give the solver kernels that constant, as the binary entry
+# points do (from Python, a 1 is a run-time number of softmax classes).
+
+
+@numba.njit
+def binary_loss_grad(X, y, w, coef, n_outputs, a, l2, fit_intercept, parallel, grad):
+    return loss_grad(X, y, w, coef, 1, a, l2, fit_intercept, parallel, grad)
+
+
+@numba.njit
+def binary_gd_iterate(X, y, w, n_outputs, C, fit_intercept, max_iter, tol, coef, parallel, precondition):
+    return gd_iterate(X, y, w, 1, C, fit_intercept, max_iter, tol, coef, parallel, precondition)
+
+
 def hessian_vector_product(X, y, w, n_outputs, a, l2, fit_intercept, v, h=1e-5):
     """(∇f(h v) - ∇f(-h v)) / 2h at w = 0, from the loss-and-gradient kernel."""
     g_up, g_down = np.empty_like(v), np.empty_like(v)
-    loss_grad(X, y, w, h * v, n_outputs, a, l2, fit_intercept, False, g_up)
-    loss_grad(X, y, w, -h * v, n_outputs, a, l2, fit_intercept, False, g_down)
+    evaluate = binary_loss_grad if n_outputs == 1 else loss_grad
+    evaluate(X, y, w, h * v, n_outputs, a, l2, fit_intercept, False, g_up)
+    evaluate(X, y, w, -h * v, n_outputs, a, l2, fit_intercept, False, g_down)
     return (g_up - g_down) / (2 * h)
+
+
+def test_a_run_time_single_output_is_refused():
+    X, y, w = np.ones((4, 2)), np.zeros(4), np.ones(4)
+    with pytest.raises(ValueError, match="n_outputs"):
+        loss_grad(X, y, w, np.zeros(3), 1, 0.25, 0.0, True, False, np.empty(3))
+    assert binary_loss_grad(X, y, w, np.zeros(3), 1, 0.25, 0.0, True, False, np.empty(3)) == pytest.approx(np.log(2.0))
 
 
 @pytest.mark.parametrize("n_outputs", [1, 4])
@@ -204,6 +228,8 @@ def problem(n_classes, n=2000, d=12, seed=0):
 
 
 def solve_with(solver, X, n_features, y, w, n_outputs, C, fit_intercept, *extra):
+    if n_outputs == 1:
+        solver = {lbfgs_solve: BINARY_SOLVERS["lbfgs"], gd_iterate: binary_gd_iterate}[solver]
     coef = np.zeros(n_outputs * (n_features + 1))
     n_iter, converged, history = solver(X, y, w, n_outputs, C, fit_intercept, 100_000, 1e-9, coef, True, *extra)
     return coef, n_iter, converged, history

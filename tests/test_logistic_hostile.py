@@ -5,6 +5,7 @@ overflows, or a ConvergenceWarning with finite coefficients; never NaN."""
 
 import warnings
 
+import numba
 import numpy as np
 import pytest
 
@@ -173,14 +174,18 @@ def test_multinomial_kernels_never_return_nan(solver):
     assert np.all(np.isfinite(coef)) and not converged and n_iter <= 50
 
 
+@numba.njit
+def binary_gd_iterate(X, y, w, coef):
+    """Plain gradient steps for the binary model (whose n_outputs is the constant 1)."""
+    return gd_iterate(X, y, w, 1, 1.0, True, 1000, 1e-6, coef, False, False)
+
+
 def test_gd_without_preconditioner_stops_when_the_line_search_fails():
     # plain gradient steps at 1e154: every trial overflows the objective until
     # the line search gives up; it used to take the last (infinite) trial
     X, y = problem(n=200)
     coef = np.zeros(5)
-    n_iter, converged, history = gd_iterate(
-        X * 1e154, y.astype(np.float64), np.ones(200), 1, 1.0, True, 1000, 1e-6, coef, False, False
-    )
+    n_iter, converged, history = binary_gd_iterate(X * 1e154, y.astype(np.float64), np.ones(200), coef)
     assert not converged and n_iter < 1000
     assert np.all(np.isfinite(coef)) and history[-1] <= history[0]
 

@@ -112,6 +112,12 @@ def test_hessian_matches_finite_differences_of_the_gradient():
     np.testing.assert_allclose(H, numeric, rtol=1e-6, atol=1e-9)
 
 
+@numba.njit
+def binary_hessian(X, s, coef, loss_scale, l2):
+    """The binary model's Hessian (its n_outputs is the constant 1)."""
+    return hessian(X, s, coef, 1, loss_scale, l2, True, False, 1)
+
+
 def test_binary_hessian_matches_finite_differences_of_the_gradient():
     X, y = problem(2, n=200, d=4, seed=8)
     s = np.random.default_rng(5).uniform(0.5, 2.0, size=y.shape[0])
@@ -124,7 +130,7 @@ def test_binary_hessian_matches_finite_differences_of_the_gradient():
         penalized = np.append(flat[:-1], 0.0)
         return loss_scale * (grad - penalized) + l2 * penalized
 
-    H = hessian(X, s, coef, 1, loss_scale, l2, True, False, 1)
+    H = binary_hessian(X, s, coef, loss_scale, l2)
     step = 1e-6
     numeric = np.column_stack([(gradient(coef + step * e) - gradient(coef - step * e)) / (2 * step) for e in np.eye(5)])
     np.testing.assert_allclose(H, numeric, rtol=1e-6, atol=1e-9)

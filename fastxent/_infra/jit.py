@@ -57,6 +57,7 @@ import numba.extending
 import numpy as np
 from numba.core import types
 from numba.core.caching import FunctionCache
+from numba.core.errors import LiteralTypingError
 from numba.core.registry import CPUDispatcher
 from numba.np.ufunc.decorators import Vectorize
 
@@ -422,13 +423,23 @@ def kernel_by_type(chooser=None, *, prefer_literal=False):
     The chosen functions must be compiled ones, not inlined (an inlined
     function called through here would be compiled on its own).  It is
     called from compiled code only; with the JIT disabled it calls the
-    function chosen for ``numba.typeof`` of the actual arguments.
+    function chosen for the types of the actual arguments (``numba.typeof``,
+    with ``prefer_literal`` the literal type of a constant: plain Python has
+    no compile-time constants, so the value stands for one).
     """
+
+    def python_type(value):
+        if prefer_literal:
+            try:
+                return types.literal(value)
+            except LiteralTypingError:
+                pass
+        return numba.typeof(value)
 
     def wrap(chooser):
         @functools.wraps(chooser)
         def dispatch(*args):
-            return chooser(*(numba.typeof(a) for a in args))(*args)
+            return chooser(*(python_type(a) for a in args))(*args)
 
         if JIT_DISABLED:
             return dispatch

@@ -13,11 +13,18 @@ per-sample loss and ``d\\ell/dz`` come from the core per-sample math
 ``s_i \\, d\\ell/dz_i \\, x_i`` is added to the gradient while the row is still
 in cache.  The intercept ``b`` is never penalized.
 
-* Binary (``n_outputs == 1``): :math:`\\ell` is the log loss of a logit,
-  ``y`` holds 0/1 targets, ``coef = [w_0 .. w_{d-1}, b]``.
-* Multinomial (``n_outputs == k``): :math:`\\ell` is the softmax cross-entropy,
-  ``y`` holds class indices ``0 .. k-1``, ``coef`` is the row-major flattening
-  of a ``(k, d + 1)`` array whose last column holds the intercepts.
+* Binary (``n_outputs`` the constant 1, a literal when the caller is
+  compiled): :math:`\\ell` is the log loss of a logit, ``y`` holds 0/1
+  targets, ``coef = [w_0 .. w_{d-1}, b]``.
+* Multinomial (``n_outputs`` a run-time ``k >= 2``): :math:`\\ell` is the
+  softmax cross-entropy, ``y`` holds class indices ``0 .. k-1``, ``coef`` is
+  the row-major flattening of a ``(k, d + 1)`` array whose last column holds
+  the intercepts.
+
+The model is told by the *type* of ``n_outputs``, so that a fit compiles the
+row kernels of its own model only (a 3-class fit that also compiled the
+binary ones took 2 s longer the first time); a run-time ``n_outputs`` below 2
+is refused with a ``ValueError``.
 
 scikit-learn's ``LogisticRegression`` minimises ``C Σ s_i ℓ_i + ½‖w‖²``;
 that is ``a = C, λ = 1``.  The solvers use the equivalent, better-scaled
@@ -450,24 +457,9 @@ def _multinomial_csr_rows(X, y, sample_weight, coef, n_outputs, start, stop, gra
     return loss
 
 
-# The blocks of a run-time number of outputs (1: the binary model), and of
-# dense rows whose layout is known at run time only.  All row kernels take
-# the same arguments, so _block_loss_grad's callers call the one it chooses
-# directly.
-
-
-@kernel
-def _csr_block(X, y, sample_weight, coef, n_outputs, start, stop, grad):
-    if n_outputs == 1:
-        return _binary_csr_rows(X, y, sample_weight, coef, n_outputs, start, stop, grad)
-    return _multinomial_csr_rows(X, y, sample_weight, coef, n_outputs, start, stop, grad)
-
-
-@kernel
-def _row_contiguous_block(X, y, sample_weight, coef, n_outputs, start, stop, grad):
-    if n_outputs == 1:
-        return _binary_dense_rows(X, y, sample_weight, coef, n_outputs, start, stop, grad)
-    return _multinomial_dense_rows(X, y, sample_weight, coef, n_outputs, start, stop, grad)
+# The blocks of dense rows whose layout is known at run time only.  All row
+# kernels take the same arguments, so _block_loss_grad's callers call the one
+# it chooses directly.
 
 
 @strict_inline
@@ -484,18 +476,16 @@ def _binary_strided_block(X, y, sample_weight, coef, n_outputs, start, stop, gra
 
 
 @kernel
-def _strided_block(X, y, sample_weight, coef, n_outputs, start, stop, grad):
-    if n_outputs == 1:
-        return _binary_strided_block(X, y, sample_weight, coef, n_outputs, start, stop, grad)
+def _multinomial_strided_block(X, y, sample_weight, coef, n_outputs, start, stop, grad):
     if _rows_are_contiguous(X):
         return _multinomial_dense_rows(X, y, sample_weight, coef, n_outputs, start, stop, grad)
     return _multinomial_dense_chunks(X, y, sample_weight, coef, n_outputs, start, stop, grad)
 
 
 def is_binary_literal(n_outputs):
-    """Whether the Numba type of ``n_outputs`` is the literal 1: a binary model
-    known when the caller is compiled (the binary entry points pass the
-    constant), so the softmax kernels need not be compiled."""
+    """Whether the Numba type of ``n_outputs`` is the literal 1: the binary
+    model (the binary entry points pass the constant); any other type is the
+    softmax model's run-time number of classes."""
     return isinstance(n_outputs, types.IntegerLiteral) and n_outputs.literal_value == 1
 
 
@@ -503,18 +493,40 @@ def is_binary_literal(n_outputs):
 def _block_loss_grad(X, y, sample_weight, coef, n_outputs, start, stop, grad):
     """Dispatch one block of rows to the kernel for X's storage and the model.
 
-    The storage is chosen from X's type when the caller is compiled: a CSR
-    tuple compiles no dense kernel, a C-contiguous X no chunked (column-wise)
-    kernel; only other layouts test the strides at run time.  A literal
-    ``n_outputs`` of 1 (the binary entry points pass the constant) compiles
-    no softmax kernel; a run-time number of outputs is tested per block.
+    Both are chosen from the argument types when the caller is compiled: a
+    CSR tuple compiles no dense kernel, a C-contiguous X no chunked
+    (column-wise) kernel, only other layouts test the strides at run time;
+    the literal ``n_outputs`` 1 compiles the binary kernels alone, a
+    run-time one the softmax kernels alone (module docstring).
     """
     binary = is_binary_literal(n_outputs)
     if isinstance(X, types.BaseTuple):
-        return _binary_csr_rows if binary else _csr_block
+        return _binary_csr_rows if binary else _multinomial_csr_rows
     if isinstance(X, types.Array) and X.layout == "C":
-        return _binary_dense_rows if binary else _row_contiguous_block
-    return _binary_strided_block if binary else _strided_block
+        return _binary_dense_rows if binary else _multinomial_dense_rows
+    return _binary_strided_block if binary else _multinomial_strided_block
+
+
+@kernel
+def _binary_outputs(n_outputs):
+    return n_outputs
+
+
+@kernel
+def _softmax_outputs(n_outputs):
+    if n_outputs < 2:
+        raise ValueError(
+            "n_outputs: a run-time number of outputs is the softmax model's and must be at least 2 "
+            "(the binary model is the constant 1, known when the caller is compiled)"
+        )
+    return n_outputs
+
+
+@kernel_by_type(prefer_literal=True)
+def _checked_outputs(n_outputs):
+    """``n_outputs``, refused (``ValueError``) when it is a run-time value below 2:
+    the row kernels would take it for a softmax model of one class."""
+    return _binary_outputs if is_binary_literal(n_outputs) else _softmax_outputs
 
 
 @strict_inline
@@ -595,7 +607,8 @@ def loss_grad(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercep
     coef : 1-D float64 array of length ``n_outputs * (d + 1)``
         Row-major ``(n_outputs, d + 1)`` coefficients, intercepts last.
     n_outputs : int
-        1 for the binary model, k for the k-class softmax model.
+        The constant 1 for the binary model (a literal when the caller is
+        compiled), a run-time k >= 2 for the k-class softmax model.
     loss_scale, l2 : float
         ``a`` and ``λ`` of ``F = a Σ s_i ℓ_i + λ/2 ‖w‖²``.
     fit_intercept : bool
@@ -623,6 +636,7 @@ def loss_grad(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercep
 def objective(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercept, use_pool, grad):
     """:func:`loss_grad` on the thread pool (``use_pool``) or in the calling thread (false or None;
     None compiles no parallel driver)."""
+    _checked_outputs(n_outputs)
     n = y.shape[0]
     p = coef.shape[0]
     d1 = p // n_outputs
@@ -682,8 +696,8 @@ def _multinomial(X, y, sample_weight, coef, C, fit_intercept, use_pool, grad):
     flat_grad = grad.reshape(grad.size)
     if coef.shape[0] == 1:
         # One class: the softmax gives it probability 1 whatever the logits,
-        # every loss is 0 and the penalty remains.  (The objective's run-time
-        # n_outputs of 1 is the binary model, another function.)
+        # every loss is 0 and the penalty remains.  (The objective refuses a
+        # run-time n_outputs of 1: its 1 is the binary model's constant.)
         return penalty_only(coef.reshape(coef.size), flat_grad)
     return objective(
         X, y, sample_weight, coef.reshape(coef.size), coef.shape[0], C, 1.0, fit_intercept, use_pool, flat_grad

@@ -205,18 +205,12 @@ def _multinomial_data_hessian(X, sample_weight, coef, n_outputs, loss_scale, par
     return H
 
 
-@kernel
-def _any_data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel, tile_step):
-    if n_outputs == 1:
-        return _binary_data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel, tile_step)
-    return _multinomial_data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel, tile_step)
-
-
 @kernel_by_type(prefer_literal=True)
 def _data_hessian(X, sample_weight, coef, n_outputs, loss_scale, parallel, tile_step):
-    """The data term of the Hessian; a literal ``n_outputs`` of 1 (the binary
-    entry points) compiles no softmax probabilities."""
-    return _binary_data_hessian if is_binary_literal(n_outputs) else _any_data_hessian
+    """The data term of the Hessian: the binary model's for the literal
+    ``n_outputs`` 1 (the binary entry points), the softmax model's for a
+    run-time number of classes; only the one chosen is compiled."""
+    return _binary_data_hessian if is_binary_literal(n_outputs) else _multinomial_data_hessian
 
 
 @inlined_kernel
