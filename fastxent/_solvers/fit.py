@@ -228,8 +228,9 @@ def _one_class_fit(coef0, n_features, sample_weight, C, fit_intercept, max_iter)
     solvers' scaling (:func:`solver_scaling`, which the history reports),
     minimized by ``w = 0`` with the intercept where it starts: one exact
     (Newton) step, or none when the penalty is already 0 (``w = 0``, or no
-    penalty at all).  The solvers' run-time ``n_outputs`` of 1 is the
-    binary model, another function, hence this closed form.  Like the
+    penalty at all).  The solvers take a run-time ``n_outputs`` for the
+    softmax of two classes or more only (their 1 is the binary model's
+    constant), hence this closed form.  Like the
     solvers, a ``max_iter`` below 1 or an unusable scaling returns the
     start, not converged."""
     coef = start_coef(coef0, 1, fit_intercept) if coef0.size > 0 else np.zeros(n_features + 1)
