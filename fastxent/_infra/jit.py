@@ -71,7 +71,6 @@ __all__ = [
     "contracted_scalar",
     "inline_scalar",
     "strict_inline",
-    "inline_dispatch",
     "kernel",
     "inlined_kernel",
     "parallel_kernel",
@@ -220,21 +219,6 @@ def strict_inline(func):
     return _njit(func, inline="always", fastmath=False, **_COMMON)
 
 
-def inline_dispatch(func):
-    """Compile a thin function that only chooses which kernel to call, inlined
-    into each caller at Numba IR level.
-
-    Each separately compiled function links in, optimizes and emits again the
-    machine code of every function it calls, so a level of dispatch compiled
-    on its own repeats the work of the kernels below it (a binary
-    ``LogisticRegression`` fit: about 7 % of the LLVM instructions of its
-    first call).  Inlined, the choice costs its caller a few typed
-    statements.  Fast-math flags are the caller's: use it only for code
-    that computes nothing itself.
-    """
-    return _njit(func, inline="always", fastmath=set(FASTMATH), **_COMMON)
-
-
 def _quiet(func):
     """``func`` with NumPy's floating-point warnings off: what a kernel is like
     with the JIT disabled, since compiled code never reports them (0/0 of an
@@ -262,14 +246,18 @@ def kernel(func=None, *, fastmath=True):
 def inlined_kernel(func):
     """Compile a serial kernel into each compiled caller, at Numba IR level.
 
-    For a kernel with few callers that would otherwise be a level of its
-    own under a thin entry point: each separately compiled level links in,
-    optimizes and emits again the code of everything it calls, so a solver
-    compiled on its own under the binary model's entry point repeated the
-    whole solver stack's LLVM work (first ``newton-cholesky`` fit: 1.1 s,
-    first ``lbfgs`` fit: 0.5 s).  The flags are :func:`kernel`'s, which the
-    callers must have too (an inlined body takes its caller's).  Called from
-    Python it is compiled like a kernel.
+    Each separately compiled function links in, optimizes and emits again the
+    machine code of every function it calls, so a level of its own under a
+    thin caller repeats the work of everything below it: a dispatch level (a
+    binary ``LogisticRegression`` fit: about 7 % of the LLVM instructions of
+    its first call), a solver under its entry point (first
+    ``newton-cholesky`` fit: 1.1 s, first ``lbfgs`` fit: 0.5 s).  For
+    functions with few callers: Numba types the body again at every call
+    site, so inlining small helpers called from many places costs more than
+    it saves (the solvers' vector helpers inlined: first binary fit 4.8 ->
+    5.9 s).  The body takes its caller's fast-math flags: the callers must
+    be compiled with :func:`kernel`'s (``FASTMATH``).  Called from Python it
+    is compiled like a kernel.
     """
     if JIT_DISABLED:
         return _quiet(func)

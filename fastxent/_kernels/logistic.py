@@ -51,7 +51,6 @@ from numba.core import types
 
 from .._infra.floats import max2, min2
 from .._infra.jit import (
-    inline_dispatch,
     inline_scalar,
     inlined_kernel,
     kernel,
@@ -593,7 +592,7 @@ def _blocks_per_chunk(X, n, n_coef):
     return (nb + most - 1) // most
 
 
-@inline_dispatch  # inlined: a level compiled on its own re-optimizes everything below it
+@inlined_kernel  # a level compiled on its own would re-optimize everything below it
 def loss_grad(X, y, sample_weight, coef, n_outputs, loss_scale, l2, fit_intercept, parallel, grad):
     """Objective and gradient for any X storage and model (the solvers' entry).
 

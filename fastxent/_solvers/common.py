@@ -3,7 +3,7 @@ objective, the objective-history buffer and the starting point."""
 
 import numpy as np
 
-from .._infra.jit import inline_dispatch, kernel
+from .._infra.jit import inlined_kernel, kernel
 from .._kernels.logistic import loss_grad
 
 __all__ = [
@@ -142,7 +142,7 @@ def start_coef(coef0, n_outputs, fit_intercept):
     return coef
 
 
-@inline_dispatch  # inlined: a level compiled on its own re-optimizes everything below it
+@inlined_kernel  # a level compiled on its own would re-optimize everything below it
 def first_evaluation(X, y, sample_weight, n_outputs, C, fit_intercept, max_iter, coef, parallel):
     """The start of a fit: ``(a, λ, f, g, history, usable)`` with the scaling of
     :func:`solver_scaling`, the objective and gradient at ``coef``, the history
