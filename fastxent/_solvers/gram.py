@@ -59,8 +59,8 @@ _SPLIT_TILE_WORK = 1 << 17
 # A Gram product uses the thread pool only from this many multiply-adds
 # (rows × padded²) on: a smaller one takes a few milliseconds in one thread,
 # and a fit whose passes and Gram products all stay below the thresholds
-# compiles no parallel kernel (first newton-cholesky fit of 10,000 × 20:
-# see gram_uses_pool).
+# compiles no parallel kernel (a first newton-cholesky fit of 10,000 × 20
+# compiled about 2 s less).
 _POOL_MIN_WORK = 1 << 23
 
 
@@ -289,7 +289,8 @@ def _tile_buffer(X, padded):
 def _gram_rows(X, sample_weight, n_coef, start, stop, parallel, inv_scale, coef, tile_step, G):
     """G += D⁻¹ X̃ᵀ S X̃ D⁻¹ over the sampled tiles of the rows ``start:stop``
     (``start`` a multiple of ``_ROWS``), tile by tile in order (the thread
-    pool, if ``parallel``, splits each tile's blocks)."""
+    pool, if ``parallel`` and the rows hold ``_POOL_MIN_WORK`` multiply-adds,
+    splits each large enough tile's blocks)."""
     padded = G.shape[0]
     T = _tile_buffer(X, padded)
     roots = np.empty(_ROWS)
@@ -301,7 +302,12 @@ def _gram_rows(X, sample_weight, n_coef, start, stop, parallel, inv_scale, coef,
         _row_roots(T, hi - lo, sample_weight, lo, inv_scale, coef, roots)
         _weigh_tile(T, hi - lo, n_coef, roots, inv_scale, weight)
         # parallel=None prunes the parallel call when this is compiled (as in loss_grad)
-        if parallel is not None and parallel and (hi - lo) * padded * padded >= _SPLIT_TILE_WORK:
+        if (
+            parallel is not None
+            and parallel
+            and (stop - start) * padded * padded >= _POOL_MIN_WORK
+            and (hi - lo) * padded * padded >= _SPLIT_TILE_WORK
+        ):
             _accumulate_parallel(T, hi - lo, weight, G)
         else:
             _accumulate_serial(T, hi - lo, weight, G)
@@ -349,7 +355,8 @@ def scaled_gram(X, sample_weight, n_coef, parallel, inv_scale, coef, tile_step):
     matrix by one thread, and the chunks' matrices are added in chunk
     order: the result does not depend on the thread count.  A single chunk
     (few rows, or a large matrix) has each tile's blocks split between the
-    threads instead."""
+    threads instead.  Below ``_POOL_MIN_WORK`` multiply-adds the product
+    stays in the calling thread (:func:`gram_uses_pool`)."""
     n = sample_weight.shape[0]
     padded = (n_coef + 3) // 4 * 4  # whole 4×4 blocks; the padding rows stay 0
     chunk_rows = rows_per_chunk(n, padded)
@@ -360,13 +367,14 @@ def scaled_gram(X, sample_weight, n_coef, parallel, inv_scale, coef, tile_step):
         _gram_rows(X, sample_weight, n_coef, np.int64(0), n, parallel, inv_scale, coef, tile_step, G)
     else:
         partial = np.zeros((n_chunks, padded, padded))
-        if parallel is not None and parallel:
+        if parallel is not None and parallel and n * padded * padded >= _POOL_MIN_WORK:
             _gram_chunks_parallel(X, sample_weight, n_coef, inv_scale, coef, tile_step, chunk_rows, partial)
         else:
             for chunk in range(n_chunks):
                 start = chunk * chunk_rows
                 stop = min(start + chunk_rows, n)
-                # parallel is False or None here; None keeps the pool out of this compilation
+                # parallel is False or None, or the product is below _POOL_MIN_WORK
+                # (None keeps the pool out of this compilation)
                 _gram_rows(X, sample_weight, n_coef, start, stop, parallel, inv_scale, coef, tile_step, partial[chunk])
         G = partial[0]
         for chunk in range(1, n_chunks):
