@@ -275,6 +275,11 @@ def test_empty_input(shape, axis):
         ([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]),
         ([1e-160, 3e-160, 2e-160], [2e-160, 1e-160, 4e-160]),  # p T and q S underflow
         ([1e160, 3e160, 2e160], [2e160, 1e160, 4e160]),  # p T and q S overflow
+        ([1e-200, 2e-200], [1e200, 3e200]),  # the row scale T / S overflows
+        ([1e200, 2e200], [1e-200, 3e-200]),  # and underflows
+        ([1.0, 2.0, 3.0], [0.25, 0.5, 0.75]),  # proportional by a power of two: 0
+        ([0.0, 7.0, 0.0], [0.0, 29.0, 0.0]),  # a one-hot pair: 0, though 7 * (29 / 7) != 29
+        ([0.0938595867742349], [0.02834747652200631]),
     ],
 )
 def test_special_values_like_scipy(pk, qk):
@@ -284,6 +289,17 @@ def test_special_values_like_scipy(pk, qk):
     qrows = None if qk is None else np.tile(np.asarray(qk, dtype=float), (3, 1))
     assert_same(*both(rows, qrows, axis=1))
     assert_same(*both(rows.T, None if qk is None else qrows.T, axis=0))
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_rows_proportional_by_a_power_of_two_have_zero_divergence(order):
+    rng = np.random.default_rng(5)
+    pk = rng.random((500, 7))
+    qk = np.asarray(pk * 2.0 ** rng.integers(-60, 60, size=(500, 1)), order=order)
+    pk = np.asarray(pk, order=order)
+    ours, theirs = both(pk, qk, axis=1)
+    assert_same(ours, theirs)
+    np.testing.assert_array_equal(ours, 0.0)
 
 
 def test_extreme_ratios_take_scipys_separate_logarithms_in_every_kernel():
