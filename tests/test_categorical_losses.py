@@ -535,3 +535,34 @@ def test_value_and_grad_keeps_log_sum_under_huge_logits(dtype, big):
     value, grad = fastxent.cross_entropy_value_and_grad(y, z, from_logits=True, reduction="none")
     np.testing.assert_allclose(value, expected, rtol=1e-6)
     np.testing.assert_allclose(grad[0], [0.0, 0.0, -0.5, 0.5], atol=1e-7)
+
+
+def test_a_first_call_compiles_only_the_row_formulas_it_runs(fresh_process):
+    # The row formula is chosen from the type of the gradient argument: a call
+    # without a gradient types no gradient formula, one with a gradient no
+    # value-only formula; the public kernels, whose gradient is wanted or not
+    # at run time, type both.
+    script = """
+import numpy as np
+import fastxent
+from fastxent import kernels
+from fastxent._kernels import categorical
+rng = np.random.default_rng(0)
+y = rng.integers(0, 5, 1000)
+z = rng.normal(size=(1000, 5)).astype(np.float32)
+value, grad = fastxent.cross_entropy_value_and_grad(y, z, from_logits=True)
+assert categorical._index_row_grad.signatures and not categorical._index_row_value.signatures
+t = np.full((1000, 5), 0.2)
+fastxent.cross_entropy(t, z.astype(np.float64), from_logits=True)
+assert categorical._soft_row_value.signatures and not categorical._soft_row_grad.signatures
+none = np.empty(0)
+common = (none, none, 0.0, -100, True, 0.0, 1.0, 1.0, none)
+expected = fastxent.cross_entropy(y, z, from_logits=True, reduction="sum")
+total, _ = kernels.cross_entropy_index_serial(y, z, *common, np.empty((0, 5), np.float32))
+assert categorical._index_row_value.signatures
+np.testing.assert_allclose(total, expected, rtol=1e-12)
+total, _ = kernels.cross_entropy_index_serial(y, z, *common, np.empty_like(z))
+np.testing.assert_allclose(total, expected, rtol=1e-12)
+print("ok")
+"""
+    assert fresh_process(script).strip() == "ok"

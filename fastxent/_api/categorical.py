@@ -11,10 +11,8 @@ import numpy as np
 
 from .._infra.dispatch import row_work, run
 from .._kernels.categorical import (
-    cross_entropy_index_parallel,
-    cross_entropy_index_serial,
-    cross_entropy_soft_parallel,
-    cross_entropy_soft_serial,
+    rows_driver_parallel,
+    rows_driver_serial,
 )
 from .validation import (
     as_2d_view,
@@ -205,15 +203,14 @@ class _Problem:
                 smoothing = None
         else:
             case = (None, self.lo, self.hi)
-        common = (read_only(self.sample_weight), read_only(self.class_weight), smoothing)
+        class_weight = read_only(self.class_weight)
         if self.soft:
-            kernels = (cross_entropy_soft_parallel, cross_entropy_soft_serial)
-            args = (read_only(self.target), read_only(self.pred), *common)
+            options = (class_weight, smoothing, *case, scale)
         else:
-            kernels = (cross_entropy_index_parallel, cross_entropy_index_serial)
-            args = (read_only(self.target), read_only(self.pred), *common, self.ignore)
+            options = (class_weight, smoothing, self.ignore, *case, scale)
+        arrays = (read_only(self.target), read_only(self.pred), read_only(self.sample_weight))
         work = row_work(self.pred.shape[0], self.pred.size)
-        total, _ = run(*kernels, work, *args, *case, scale, losses, grad)
+        total, _ = run(rows_driver_parallel, rows_driver_serial, work, *arrays, options, losses, grad)
         if not np.isfinite(total):
             self._explain_nonfinite()
         return total

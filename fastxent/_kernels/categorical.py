@@ -27,9 +27,10 @@ Conventions (all kernels):
 
 import numba
 import numpy as np
+from numba import types
 
 from .._infra.floats import max2, min2
-from .._infra.jit import inline_scalar, kernel, parallel_kernel
+from .._infra.jit import inline_scalar, kernel, kernel_by_type, parallel_kernel
 from .._infra.summation import BLOCK, compensated_sum
 from .._math.softmax import (
     proba_row_loss,
@@ -51,6 +52,8 @@ __all__ = [
     "cross_entropy_index_parallel",
     "cross_entropy_soft_serial",
     "cross_entropy_soft_parallel",
+    "rows_driver_serial",
+    "rows_driver_parallel",
 ]
 
 
@@ -86,8 +89,9 @@ def _logits_row_value(target, z_row, s, class_weight, smoothing):
 
 
 @kernel
-def _index_row_value(target, z_row, s, class_weight, smoothing, from_logits, lo, hi):
-    """Weighted loss of one row with an integer target."""
+def _index_row_value(target, z_row, s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad, i):
+    """Weighted loss of one row with an integer target (``grad_scale``,
+    ``grad`` and ``i`` are unused: the arguments of :func:`_index_row_grad`)."""
     if from_logits is not None:
         if lo is None:
             return _logits_row_value(target, z_row, s, class_weight, smoothing)
@@ -108,8 +112,9 @@ def _logits_row_grad(target, z_row, s, class_weight, smoothing, grad_scale, grad
 
 
 @kernel
-def _index_row_grad(target, z_row, s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad_row):
-    """As :func:`_index_row_value`, writing ``grad_scale`` times its gradient into ``grad_row``."""
+def _index_row_grad(target, z_row, s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad, i):
+    """As :func:`_index_row_value`, writing ``grad_scale`` times its gradient into ``grad[i]``."""
+    grad_row = grad[i]
     if from_logits is not None:
         if lo is None:
             return _logits_row_grad(target, z_row, s, class_weight, smoothing, grad_scale, grad_row)
@@ -137,10 +142,14 @@ def _plain_loss_grad(target, z_row, s, class_weight, grad_scale, grad_row):
 # and the block loops stay functions of their own, as inlining their trees
 # into every caller costs Numba's inliner more than it saves.
 #
-# ``losses`` and ``grad`` are arrays (length 0: not wanted, decided at run
-# time) or None (what the NumPy API passes when it wants neither): the
-# ``is None`` tests below are resolved at compile time, so a call without a
-# gradient does not compile the gradient formulas.
+# Below the public kernels, ``grad`` is None (not wanted) or an array that
+# every row writes, and ``losses`` None or an array (length 0: not wanted).
+# The row formula is chosen from the type of ``grad`` (``kernel_by_type``;
+# Numba resolves ``grad is None`` at compile time only when it is None), so
+# a call without a gradient does not compile the gradient formulas, and one
+# with a gradient does not compile the value-only ones.  The public kernels
+# turn their length-0 convention for ``grad`` into None at run time, and so
+# compile both.
 
 
 @inline_scalar
@@ -153,17 +162,13 @@ def _store_loss(losses, i, loss):
 @inline_scalar
 def _clear_grad_row(grad, i):
     if grad is not None:
-        if grad.shape[0] > 0:
-            grad[i, :] = 0.0
+        grad[i, :] = 0.0
 
 
-@inline_scalar
+@kernel_by_type
 def _index_row(target, z_row, s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad, i):
-    """:func:`_index_row_grad` into ``grad[i]`` when a gradient is wanted, else :func:`_index_row_value`."""
-    if grad is not None:
-        if grad.shape[0] > 0:
-            return _index_row_grad(target, z_row, s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad[i])
-    return _index_row_value(target, z_row, s, class_weight, smoothing, from_logits, lo, hi)
+    """:func:`_index_row_grad` when a gradient is wanted (``grad`` an array), else :func:`_index_row_value`."""
+    return _index_row_value if isinstance(grad, types.NoneType) else _index_row_grad
 
 
 @kernel
@@ -187,7 +192,7 @@ def _index_block(b, y, pred, sample_weight, options, losses, grad):
     return acc, wsum
 
 
-@parallel_kernel
+@kernel  # its prange loop is in the driver it calls
 def cross_entropy_index_parallel(
     y_true,
     y_pred,
@@ -258,10 +263,9 @@ def cross_entropy_index_parallel(
     array([0.407606, 0.      ])
     """
     options = (class_weight, label_smoothing, ignore_index, from_logits, lo, hi, grad_scale)
-    partial = np.empty((n_row_blocks(y_pred.shape[0], y_pred.shape[1]), 2))
-    for b in numba.prange(partial.shape[0]):
-        partial[b, 0], partial[b, 1] = _index_block(b, y_true, y_pred, sample_weight, options, losses, grad)
-    return compensated_sum(partial[:, 0]), compensated_sum(partial[:, 1])
+    if grad.shape[0] == 0:
+        return rows_driver_parallel(y_true, y_pred, sample_weight, options, losses, None)
+    return rows_driver_parallel(y_true, y_pred, sample_weight, options, losses, grad)
 
 
 @kernel
@@ -312,14 +316,13 @@ def cross_entropy_index_serial(
     (2.276587..., 2.0)
     """
     options = (class_weight, label_smoothing, ignore_index, from_logits, lo, hi, grad_scale)
-    partial = np.empty((n_row_blocks(y_pred.shape[0], y_pred.shape[1]), 2))
-    for b in range(partial.shape[0]):
-        partial[b, 0], partial[b, 1] = _index_block(b, y_true, y_pred, sample_weight, options, losses, grad)
-    return compensated_sum(partial[:, 0]), compensated_sum(partial[:, 1])
+    if grad.shape[0] == 0:
+        return rows_driver_serial(y_true, y_pred, sample_weight, options, losses, None)
+    return rows_driver_serial(y_true, y_pred, sample_weight, options, losses, grad)
 
 
 @kernel
-def _soft_row_value(t_row, z_row, s, class_weight, smoothing, from_logits, lo, hi):
+def _soft_row_value(t_row, z_row, s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad, i):
     """Weighted loss of one row against a target distribution (None arguments:
     see the compile-time cases above)."""
     if from_logits is not None:
@@ -333,8 +336,9 @@ def _soft_row_value(t_row, z_row, s, class_weight, smoothing, from_logits, lo, h
 
 
 @kernel
-def _soft_row_grad(t_row, z_row, s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad_row):
-    """As :func:`_soft_row_value`, writing ``grad_scale`` times its gradient into ``grad_row``."""
+def _soft_row_grad(t_row, z_row, s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad, i):
+    """As :func:`_soft_row_value`, writing ``grad_scale`` times its gradient into ``grad[i]``."""
+    grad_row = grad[i]
     if from_logits is not None:
         if lo is None:
             return s * softmax_row_soft_loss_grad(t_row, z_row, class_weight, smoothing, grad_scale * s, grad_row)
@@ -345,13 +349,10 @@ def _soft_row_grad(t_row, z_row, s, class_weight, smoothing, from_logits, lo, hi
     return 0.0
 
 
-@inline_scalar
+@kernel_by_type
 def _soft_row(t_row, z_row, s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad, i):
-    """:func:`_soft_row_grad` into ``grad[i]`` when a gradient is wanted, else :func:`_soft_row_value`."""
-    if grad is not None:
-        if grad.shape[0] > 0:
-            return _soft_row_grad(t_row, z_row, s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad[i])
-    return _soft_row_value(t_row, z_row, s, class_weight, smoothing, from_logits, lo, hi)
+    """:func:`_soft_row_grad` when a gradient is wanted (``grad`` an array), else :func:`_soft_row_value`."""
+    return _soft_row_value if isinstance(grad, types.NoneType) else _soft_row_grad
 
 
 @kernel
@@ -370,7 +371,35 @@ def _soft_block(b, target, pred, sample_weight, options, losses, grad):
     return acc, wsum
 
 
+@kernel_by_type
+def _block(b, y_true, y_pred, sample_weight, options, losses, grad):
+    """Block ``b`` of rows: :func:`_index_block` for class indices (1-D
+    ``y_true``), :func:`_soft_block` for target distributions (2-D)."""
+    return _index_block if y_true.ndim == 1 else _soft_block
+
+
 @parallel_kernel
+def rows_driver_parallel(y_true, y_pred, sample_weight, options, losses, grad):
+    """The public kernels' loss sums with their scalar arguments in ``options``
+    (as :func:`_index_block` or :func:`_soft_block` takes them) and ``grad``
+    None (not wanted) or an array of every row's gradient, decided when the
+    caller is compiled."""
+    partial = np.empty((n_row_blocks(y_pred.shape[0], y_pred.shape[1]), 2))
+    for b in numba.prange(partial.shape[0]):
+        partial[b, 0], partial[b, 1] = _block(b, y_true, y_pred, sample_weight, options, losses, grad)
+    return compensated_sum(partial[:, 0]), compensated_sum(partial[:, 1])
+
+
+@kernel
+def rows_driver_serial(y_true, y_pred, sample_weight, options, losses, grad):
+    """:func:`rows_driver_parallel` in the calling thread."""
+    partial = np.empty((n_row_blocks(y_pred.shape[0], y_pred.shape[1]), 2))
+    for b in range(partial.shape[0]):
+        partial[b, 0], partial[b, 1] = _block(b, y_true, y_pred, sample_weight, options, losses, grad)
+    return compensated_sum(partial[:, 0]), compensated_sum(partial[:, 1])
+
+
+@kernel  # its prange loop is in the driver it calls
 def cross_entropy_soft_parallel(
     y_true, y_pred, sample_weight, class_weight, label_smoothing, from_logits, lo, hi, grad_scale, losses, grad
 ):
@@ -416,10 +445,9 @@ def cross_entropy_soft_parallel(
            [-0.17286 ,  0.07714 ,  0.095719]])
     """
     options = (class_weight, label_smoothing, from_logits, lo, hi, grad_scale)
-    partial = np.empty((n_row_blocks(y_pred.shape[0], y_pred.shape[1]), 2))
-    for b in numba.prange(partial.shape[0]):
-        partial[b, 0], partial[b, 1] = _soft_block(b, y_true, y_pred, sample_weight, options, losses, grad)
-    return compensated_sum(partial[:, 0]), compensated_sum(partial[:, 1])
+    if grad.shape[0] == 0:
+        return rows_driver_parallel(y_true, y_pred, sample_weight, options, losses, None)
+    return rows_driver_parallel(y_true, y_pred, sample_weight, options, losses, grad)
 
 
 @kernel
@@ -455,7 +483,6 @@ def cross_entropy_soft_serial(
     (1.526587..., 2.0)
     """
     options = (class_weight, label_smoothing, from_logits, lo, hi, grad_scale)
-    partial = np.empty((n_row_blocks(y_pred.shape[0], y_pred.shape[1]), 2))
-    for b in range(partial.shape[0]):
-        partial[b, 0], partial[b, 1] = _soft_block(b, y_true, y_pred, sample_weight, options, losses, grad)
-    return compensated_sum(partial[:, 0]), compensated_sum(partial[:, 1])
+    if grad.shape[0] == 0:
+        return rows_driver_serial(y_true, y_pred, sample_weight, options, losses, None)
+    return rows_driver_serial(y_true, y_pred, sample_weight, options, losses, grad)
