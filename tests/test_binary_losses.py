@@ -437,3 +437,32 @@ def test_zero_weight_zeroes_an_overflowing_gradient():
 def test_mean_keeps_the_infinite_loss_of_a_tiny_weight_beside_a_huge_one():
     value = fastxent.binary_cross_entropy([0.0, 1.0], [0.5, 0.0], clip=None, sample_weight=[1e300, 5e-324])
     assert value == np.inf
+
+
+def test_a_first_call_compiles_only_the_block_loops_it_runs(fresh_process):
+    # A call with a gradient compiles no loss-only loop, one without no
+    # gradient loop; the public kernels, whose gradient is wanted or not at
+    # run time, compile both.
+    script = """
+import numpy as np
+import fastxent
+from fastxent import kernels
+from fastxent._kernels import binary
+rng = np.random.default_rng(0)
+y = rng.integers(0, 2, 1000).astype(np.float64)
+z = rng.normal(size=1000).astype(np.float32)
+fastxent.binary_cross_entropy_value_and_grad(y, z, from_logits=True)
+assert binary._block_loss_grad.signatures and not binary._block_loss.signatures
+fastxent.binary_cross_entropy(y, z.astype(np.float64), from_logits=True)
+assert len(binary._block_loss.signatures) == 1 and len(binary._block_loss_grad.signatures) == 1
+none = np.empty(0)
+expected = fastxent.binary_cross_entropy(y, z, from_logits=True, reduction="sum")
+total, _, _ = kernels.binary_cross_entropy_serial(y, z, none, 1.0, True, 0.0, 1.0, 1.0, none, np.empty(0, np.float32))
+np.testing.assert_allclose(total, expected, rtol=1e-12)
+grad = np.empty_like(z)
+total, _, _ = kernels.binary_cross_entropy_serial(y, z, none, 1.0, True, 0.0, 1.0, 1.0, none, grad)
+np.testing.assert_allclose(total, expected, rtol=1e-12)
+np.testing.assert_allclose(grad, fastxent.binary_cross_entropy_grad(y, z, from_logits=True, reduction="sum"), rtol=1e-6)
+print("ok")
+"""
+    assert fresh_process(script).strip() == "ok"

@@ -11,12 +11,7 @@ import numbers
 import numpy as np
 
 from .._infra.dispatch import run
-from .._kernels.binary import (
-    binary_cross_entropy_parallel,
-    binary_cross_entropy_rows_parallel,
-    binary_cross_entropy_rows_serial,
-    binary_cross_entropy_serial,
-)
+from .._kernels.binary import flat_driver_parallel, flat_driver_serial, rows_driver_parallel, rows_driver_serial
 from .validation import (
     as_array,
     as_float_array,
@@ -124,24 +119,15 @@ class _Problem:
     def run(self, grad_scale, losses, grad):
         """(loss sum, ...) of the kernel; ``losses`` / ``grad``: arrays to fill, or None when not wanted."""
         if isinstance(self.pos_weight, np.ndarray):
-            kernels = (binary_cross_entropy_rows_parallel, binary_cross_entropy_rows_serial)
+            kernels = (rows_driver_parallel, rows_driver_serial)
         else:
-            kernels = (binary_cross_entropy_parallel, binary_cross_entropy_serial)
+            kernels = (flat_driver_parallel, flat_driver_serial)
         # None for what this case does not use: the kernels then compile
         # only this case's loops (see fastxent._kernels.binary).
-        case = (True, None, None) if self.from_logits else (None, self.lo, self.hi)
-        total, bad_target, bad_pred = run(
-            *kernels,
-            self.pred.shape[0],
-            read_only(self.y),
-            read_only(self.pred),
-            read_only(self.sample_weight),
-            read_only(self.pos_weight),
-            *case,
-            grad_scale,
-            losses,
-            grad,
-        )
+        options = (True, None, None, grad_scale) if self.from_logits else (None, self.lo, self.hi, grad_scale)
+        arrays = (read_only(self.y), read_only(self.pred), read_only(self.sample_weight), read_only(self.pos_weight))
+        loss_only = True if grad is None else None  # see fastxent._kernels.binary's drivers
+        total, bad_target, bad_pred = run(*kernels, self.pred.shape[0], *arrays, options, losses, grad, loss_only)
         if bad_target:
             raise ValueError(f"y_true must hold targets in [0, 1]; {bad_target} value(s) are outside or NaN")
         if bad_pred:

@@ -37,6 +37,10 @@ __all__ = [
     "binary_cross_entropy_parallel",
     "binary_cross_entropy_rows_serial",
     "binary_cross_entropy_rows_parallel",
+    "flat_driver_serial",
+    "flat_driver_parallel",
+    "rows_driver_serial",
+    "rows_driver_parallel",
 ]
 
 
@@ -119,7 +123,7 @@ def _block_losses(y, pred, sample_weight, pos_weight, from_logits, lo, hi, losse
 
 @kernel
 def _block_loss_grad(y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, grad):
-    """As :func:`_block_loss`, also writing the scaled, weighted gradient."""
+    """As :func:`_block_loss`, also writing the scaled, weighted gradient into ``grad``."""
     acc = 0.0
     bad_target = 0
     bad_pred = 0
@@ -151,29 +155,32 @@ def _block_loss_grad(y, pred, sample_weight, pos_weight, from_logits, lo, hi, gr
 
 
 @inline_scalar
-def _binary_block(start, stop, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad):
+def _binary_block(start, stop, y, pred, sample_weight, pos_weight, options, losses, grad, loss_only):
+    from_logits, lo, hi, grad_scale = options
     yb = y[start:stop]
     pb = pred[start:stop]
     wb = sample_weight[start:stop] if sample_weight.shape[0] > 0 else sample_weight
-    # ``losses``/``grad`` may also be None (what the NumPy API passes): Numba
-    # then drops the branch at compile time, so a call that wants neither does
-    # not compile their block functions; length 0 skips it at run time.
+    # ``losses`` None (what the NumPy API passes when it does not want them):
+    # Numba then drops the branch at compile time; length 0 skips it at run time.
     if losses is not None:
         if losses.shape[0] > 0:
             _block_losses(yb, pb, wb, pos_weight, from_logits, lo, hi, losses[start:stop])
+    # Exactly one of ``loss_only`` and ``grad`` is None, and Numba drops an
+    # ``is not None`` branch while compiling only when the argument is None:
+    # a call with a gradient compiles no loss-only loop, and one without
+    # compiles no gradient loop (a test of ``grad`` alone keeps both).
+    if loss_only is not None:
+        return _block_loss(yb, pb, wb, pos_weight, from_logits, lo, hi)
     if grad is not None:
-        if grad.shape[0] > 0:
-            return _block_loss_grad(yb, pb, wb, pos_weight, from_logits, lo, hi, grad_scale, grad[start:stop])
-    return _block_loss(yb, pb, wb, pos_weight, from_logits, lo, hi)
+        return _block_loss_grad(yb, pb, wb, pos_weight, from_logits, lo, hi, grad_scale, grad[start:stop])
+    return 0.0, 0, 0
 
 
 @inline_scalar
-def _flat_block_into(partial, b, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad):
+def _flat_block_into(partial, b, y, pred, sample_weight, pos_weight, options, losses, grad, loss_only):
     """Write block ``b``'s (loss sum, bad targets, bad predictions) into ``partial[b]``."""
     start, stop = block_bounds(b, pred.shape[0])
-    acc, bad_t, bad_p = _binary_block(
-        start, stop, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
-    )
+    acc, bad_t, bad_p = _binary_block(start, stop, y, pred, sample_weight, pos_weight, options, losses, grad, loss_only)
     partial[b, 0] = acc
     partial[b, 1] = bad_t
     partial[b, 2] = bad_p
@@ -186,7 +193,7 @@ def _totals(partial):
     return total, np.int64(compensated_sum(partial[:, 1])), np.int64(compensated_sum(partial[:, 2]))
 
 
-@parallel_kernel
+@kernel  # its prange loop is in the driver it calls
 def binary_cross_entropy_parallel(
     y_true, y_pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
 ):
@@ -245,12 +252,10 @@ def binary_cross_entropy_parallel(
     >>> grad.round(6)
     array([-0.039734,  0.089647, -0.125847])
     """
-    partial = np.empty((n_blocks(y_pred.shape[0]), 3))
-    for b in numba.prange(partial.shape[0]):
-        _flat_block_into(
-            partial, b, y_true, y_pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
-        )
-    return _totals(partial)
+    options = (from_logits, lo, hi, grad_scale)
+    if grad.shape[0] == 0:
+        return flat_driver_parallel(y_true, y_pred, sample_weight, pos_weight, options, losses, None, True)
+    return flat_driver_parallel(y_true, y_pred, sample_weight, pos_weight, options, losses, grad, None)
 
 
 @kernel
@@ -289,16 +294,14 @@ def binary_cross_entropy_serial(
     >>> kernels.binary_cross_entropy_serial(y, z, none, 1.0, True, 0.0, 1.0, 1.0, none, none)
     (0.914266..., 0, 0)
     """
-    partial = np.empty((n_blocks(y_pred.shape[0]), 3))
-    for b in range(partial.shape[0]):
-        _flat_block_into(
-            partial, b, y_true, y_pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
-        )
-    return _totals(partial)
+    options = (from_logits, lo, hi, grad_scale)
+    if grad.shape[0] == 0:
+        return flat_driver_serial(y_true, y_pred, sample_weight, pos_weight, options, losses, None, True)
+    return flat_driver_serial(y_true, y_pred, sample_weight, pos_weight, options, losses, grad, None)
 
 
 @inline_scalar
-def _rows_block_into(partial, b, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad):
+def _rows_block_into(partial, b, y, pred, sample_weight, pos_weight, options, losses, grad, loss_only):
     """As :func:`_flat_block_into` for block ``b`` of rows of ``len(pos_weight)`` values."""
     k = pos_weight.shape[0]
     rows_per_block = max2(1, BLOCK // k)
@@ -307,7 +310,7 @@ def _rows_block_into(partial, b, y, pred, sample_weight, pos_weight, from_logits
     bad_p = 0
     for r in range(b * rows_per_block, min2(pred.shape[0] // k, (b + 1) * rows_per_block)):
         a, t, p = _binary_block(
-            r * k, (r + 1) * k, y, pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
+            r * k, (r + 1) * k, y, pred, sample_weight, pos_weight, options, losses, grad, loss_only
         )
         acc += a
         bad_t += t
@@ -323,7 +326,7 @@ def _n_row_blocks(n, k):
     return (n // k + rows_per_block - 1) // rows_per_block
 
 
-@parallel_kernel
+@kernel  # its prange loop is in the driver it calls
 def binary_cross_entropy_rows_parallel(
     y_true, y_pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
 ):
@@ -334,12 +337,10 @@ def binary_cross_entropy_rows_parallel(
     the positive term (PyTorch's ``pos_weight`` tensor of shape ``(k,)``).
     Other arguments and the result as in :func:`binary_cross_entropy_parallel`.
     """
-    partial = np.empty((_n_row_blocks(y_pred.shape[0], pos_weight.shape[0]), 3))
-    for b in numba.prange(partial.shape[0]):
-        _rows_block_into(
-            partial, b, y_true, y_pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
-        )
-    return _totals(partial)
+    options = (from_logits, lo, hi, grad_scale)
+    if grad.shape[0] == 0:
+        return rows_driver_parallel(y_true, y_pred, sample_weight, pos_weight, options, losses, None, True)
+    return rows_driver_parallel(y_true, y_pred, sample_weight, pos_weight, options, losses, grad, None)
 
 
 @kernel
@@ -347,9 +348,50 @@ def binary_cross_entropy_rows_serial(
     y_true, y_pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
 ):
     """Serial twin of :func:`binary_cross_entropy_rows_parallel`."""
+    options = (from_logits, lo, hi, grad_scale)
+    if grad.shape[0] == 0:
+        return rows_driver_serial(y_true, y_pred, sample_weight, pos_weight, options, losses, None, True)
+    return rows_driver_serial(y_true, y_pred, sample_weight, pos_weight, options, losses, grad, None)
+
+
+# The drivers below take ``options = (from_logits, lo, hi, grad_scale)``, and
+# either ``grad`` None and ``loss_only`` True (no gradient) or ``grad`` an
+# array of every value's gradient and ``loss_only`` None, decided when the
+# caller is compiled: the NumPy API calls them directly, the public kernels
+# turn their length-0 convention into one or the other at run time.
+
+
+@parallel_kernel
+def flat_driver_parallel(y_true, y_pred, sample_weight, pos_weight, options, losses, grad, loss_only):
+    """:func:`binary_cross_entropy_parallel` with the drivers' arguments."""
+    partial = np.empty((n_blocks(y_pred.shape[0]), 3))
+    for b in numba.prange(partial.shape[0]):
+        _flat_block_into(partial, b, y_true, y_pred, sample_weight, pos_weight, options, losses, grad, loss_only)
+    return _totals(partial)
+
+
+@kernel
+def flat_driver_serial(y_true, y_pred, sample_weight, pos_weight, options, losses, grad, loss_only):
+    """:func:`flat_driver_parallel` in the calling thread."""
+    partial = np.empty((n_blocks(y_pred.shape[0]), 3))
+    for b in range(partial.shape[0]):
+        _flat_block_into(partial, b, y_true, y_pred, sample_weight, pos_weight, options, losses, grad, loss_only)
+    return _totals(partial)
+
+
+@parallel_kernel
+def rows_driver_parallel(y_true, y_pred, sample_weight, pos_weight, options, losses, grad, loss_only):
+    """:func:`binary_cross_entropy_rows_parallel` with the drivers' arguments."""
+    partial = np.empty((_n_row_blocks(y_pred.shape[0], pos_weight.shape[0]), 3))
+    for b in numba.prange(partial.shape[0]):
+        _rows_block_into(partial, b, y_true, y_pred, sample_weight, pos_weight, options, losses, grad, loss_only)
+    return _totals(partial)
+
+
+@kernel
+def rows_driver_serial(y_true, y_pred, sample_weight, pos_weight, options, losses, grad, loss_only):
+    """:func:`rows_driver_parallel` in the calling thread."""
     partial = np.empty((_n_row_blocks(y_pred.shape[0], pos_weight.shape[0]), 3))
     for b in range(partial.shape[0]):
-        _rows_block_into(
-            partial, b, y_true, y_pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
-        )
+        _rows_block_into(partial, b, y_true, y_pred, sample_weight, pos_weight, options, losses, grad, loss_only)
     return _totals(partial)
