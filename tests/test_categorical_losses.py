@@ -538,10 +538,9 @@ def test_value_and_grad_keeps_log_sum_under_huge_logits(dtype, big):
 
 
 def test_a_first_call_compiles_only_the_row_formulas_it_runs(fresh_process):
-    # The row formula is chosen from the type of the gradient argument: a call
-    # without a gradient types no gradient formula, one with a gradient no
-    # value-only formula; the public kernels, whose gradient is wanted or not
-    # at run time, type both.
+    # A call without a gradient types no gradient formula, one with a gradient
+    # no value-only formula; the public kernels, whose gradient is wanted or
+    # not at run time, type both.
     script = """
 import numpy as np
 import fastxent

@@ -210,7 +210,8 @@ class _Problem:
             options = (class_weight, smoothing, self.ignore, *case, scale)
         arrays = (read_only(self.target), read_only(self.pred), read_only(self.sample_weight))
         work = row_work(self.pred.shape[0], self.pred.size)
-        total, _ = run(rows_driver_parallel, rows_driver_serial, work, *arrays, options, losses, grad)
+        loss_only = True if grad is None else None  # see fastxent._kernels.categorical's drivers
+        total, _ = run(rows_driver_parallel, rows_driver_serial, work, *arrays, options, losses, grad, loss_only)
         if not np.isfinite(total):
             self._explain_nonfinite()
         return total

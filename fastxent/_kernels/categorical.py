@@ -27,7 +27,6 @@ Conventions (all kernels):
 
 import numba
 import numpy as np
-from numba import types
 
 from .._infra.floats import max2, min2
 from .._infra.jit import inline_scalar, kernel, kernel_by_type, parallel_kernel
@@ -89,9 +88,8 @@ def _logits_row_value(target, z_row, s, class_weight, smoothing):
 
 
 @kernel
-def _index_row_value(target, z_row, s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad, i):
-    """Weighted loss of one row with an integer target (``grad_scale``,
-    ``grad`` and ``i`` are unused: the arguments of :func:`_index_row_grad`)."""
+def _index_row_value(target, z_row, s, class_weight, smoothing, from_logits, lo, hi):
+    """Weighted loss of one row with an integer target."""
     if from_logits is not None:
         if lo is None:
             return _logits_row_value(target, z_row, s, class_weight, smoothing)
@@ -112,9 +110,8 @@ def _logits_row_grad(target, z_row, s, class_weight, smoothing, grad_scale, grad
 
 
 @kernel
-def _index_row_grad(target, z_row, s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad, i):
-    """As :func:`_index_row_value`, writing ``grad_scale`` times its gradient into ``grad[i]``."""
-    grad_row = grad[i]
+def _index_row_grad(target, z_row, s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad_row):
+    """As :func:`_index_row_value`, writing ``grad_scale`` times its gradient into ``grad_row``."""
     if from_logits is not None:
         if lo is None:
             return _logits_row_grad(target, z_row, s, class_weight, smoothing, grad_scale, grad_row)
@@ -142,14 +139,15 @@ def _plain_loss_grad(target, z_row, s, class_weight, grad_scale, grad_row):
 # and the block loops stay functions of their own, as inlining their trees
 # into every caller costs Numba's inliner more than it saves.
 #
-# Below the public kernels, ``grad`` is None (not wanted) or an array that
-# every row writes, and ``losses`` None or an array (length 0: not wanted).
-# The row formula is chosen from the type of ``grad`` (``kernel_by_type``;
-# Numba resolves ``grad is None`` at compile time only when it is None), so
-# a call without a gradient does not compile the gradient formulas, and one
-# with a gradient does not compile the value-only ones.  The public kernels
-# turn their length-0 convention for ``grad`` into None at run time, and so
-# compile both.
+# Below the public kernels, either ``grad`` is None and ``loss_only`` True
+# (no gradient) or ``grad`` is an array that every row writes and
+# ``loss_only`` None; ``losses`` is None or an array (length 0: not wanted).
+# Numba drops an ``is not None`` branch while compiling only when the
+# argument is None, so with exactly one of the two None a call without a
+# gradient does not compile the gradient formulas, and one with a gradient
+# does not compile the value-only ones (a test of ``grad`` alone keeps
+# both).  The public kernels turn their length-0 convention for ``grad``
+# into one or the other at run time, and so compile both.
 
 
 @inline_scalar
@@ -165,14 +163,19 @@ def _clear_grad_row(grad, i):
         grad[i, :] = 0.0
 
 
-@kernel_by_type
-def _index_row(target, z_row, s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad, i):
-    """:func:`_index_row_grad` when a gradient is wanted (``grad`` an array), else :func:`_index_row_value`."""
-    return _index_row_value if isinstance(grad, types.NoneType) else _index_row_grad
+@inline_scalar
+def _index_row(target, z_row, s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad, i, loss_only):
+    """:func:`_index_row_value` for a call without a gradient (``loss_only``
+    given), :func:`_index_row_grad` into ``grad[i]`` for one with (``grad`` given)."""
+    if loss_only is not None:
+        return _index_row_value(target, z_row, s, class_weight, smoothing, from_logits, lo, hi)
+    if grad is not None:
+        return _index_row_grad(target, z_row, s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad[i])
+    return 0.0
 
 
 @kernel
-def _index_block(b, y, pred, sample_weight, options, losses, grad):
+def _index_block(b, y, pred, sample_weight, options, losses, grad, loss_only):
     class_weight, smoothing, ignore_index, from_logits, lo, hi, grad_scale = options
     n = pred.shape[0]
     rpb = rows_per_block(pred.shape[1])
@@ -185,7 +188,9 @@ def _index_block(b, y, pred, sample_weight, options, losses, grad):
             _clear_grad_row(grad, i)
             continue
         s = sample_weight[i] if sample_weight.shape[0] > 0 else 1.0
-        loss = _index_row(target, pred[i], s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad, i)
+        loss = _index_row(
+            target, pred[i], s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad, i, loss_only
+        )
         _store_loss(losses, i, loss)
         acc += loss
         wsum += s * _class_weight_of(class_weight, target)
@@ -264,8 +269,8 @@ def cross_entropy_index_parallel(
     """
     options = (class_weight, label_smoothing, ignore_index, from_logits, lo, hi, grad_scale)
     if grad.shape[0] == 0:
-        return rows_driver_parallel(y_true, y_pred, sample_weight, options, losses, None)
-    return rows_driver_parallel(y_true, y_pred, sample_weight, options, losses, grad)
+        return rows_driver_parallel(y_true, y_pred, sample_weight, options, losses, None, True)
+    return rows_driver_parallel(y_true, y_pred, sample_weight, options, losses, grad, None)
 
 
 @kernel
@@ -317,12 +322,12 @@ def cross_entropy_index_serial(
     """
     options = (class_weight, label_smoothing, ignore_index, from_logits, lo, hi, grad_scale)
     if grad.shape[0] == 0:
-        return rows_driver_serial(y_true, y_pred, sample_weight, options, losses, None)
-    return rows_driver_serial(y_true, y_pred, sample_weight, options, losses, grad)
+        return rows_driver_serial(y_true, y_pred, sample_weight, options, losses, None, True)
+    return rows_driver_serial(y_true, y_pred, sample_weight, options, losses, grad, None)
 
 
 @kernel
-def _soft_row_value(t_row, z_row, s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad, i):
+def _soft_row_value(t_row, z_row, s, class_weight, smoothing, from_logits, lo, hi):
     """Weighted loss of one row against a target distribution (None arguments:
     see the compile-time cases above)."""
     if from_logits is not None:
@@ -336,9 +341,8 @@ def _soft_row_value(t_row, z_row, s, class_weight, smoothing, from_logits, lo, h
 
 
 @kernel
-def _soft_row_grad(t_row, z_row, s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad, i):
-    """As :func:`_soft_row_value`, writing ``grad_scale`` times its gradient into ``grad[i]``."""
-    grad_row = grad[i]
+def _soft_row_grad(t_row, z_row, s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad_row):
+    """As :func:`_soft_row_value`, writing ``grad_scale`` times its gradient into ``grad_row``."""
     if from_logits is not None:
         if lo is None:
             return s * softmax_row_soft_loss_grad(t_row, z_row, class_weight, smoothing, grad_scale * s, grad_row)
@@ -349,14 +353,19 @@ def _soft_row_grad(t_row, z_row, s, class_weight, smoothing, from_logits, lo, hi
     return 0.0
 
 
-@kernel_by_type
-def _soft_row(t_row, z_row, s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad, i):
-    """:func:`_soft_row_grad` when a gradient is wanted (``grad`` an array), else :func:`_soft_row_value`."""
-    return _soft_row_value if isinstance(grad, types.NoneType) else _soft_row_grad
+@inline_scalar
+def _soft_row(t_row, z_row, s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad, i, loss_only):
+    """:func:`_soft_row_value` for a call without a gradient (``loss_only``
+    given), :func:`_soft_row_grad` into ``grad[i]`` for one with (``grad`` given)."""
+    if loss_only is not None:
+        return _soft_row_value(t_row, z_row, s, class_weight, smoothing, from_logits, lo, hi)
+    if grad is not None:
+        return _soft_row_grad(t_row, z_row, s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad[i])
+    return 0.0
 
 
 @kernel
-def _soft_block(b, target, pred, sample_weight, options, losses, grad):
+def _soft_block(b, target, pred, sample_weight, options, losses, grad, loss_only):
     class_weight, smoothing, from_logits, lo, hi, grad_scale = options
     n = pred.shape[0]
     rpb = rows_per_block(pred.shape[1])
@@ -364,7 +373,9 @@ def _soft_block(b, target, pred, sample_weight, options, losses, grad):
     wsum = 0.0
     for i in range(b * rpb, min2(n, (b + 1) * rpb)):
         s = sample_weight[i] if sample_weight.shape[0] > 0 else 1.0
-        loss = _soft_row(target[i], pred[i], s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad, i)
+        loss = _soft_row(
+            target[i], pred[i], s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad, i, loss_only
+        )
         _store_loss(losses, i, loss)
         acc += loss
         wsum += s
@@ -372,30 +383,31 @@ def _soft_block(b, target, pred, sample_weight, options, losses, grad):
 
 
 @kernel_by_type
-def _block(b, y_true, y_pred, sample_weight, options, losses, grad):
+def _block(b, y_true, y_pred, sample_weight, options, losses, grad, loss_only):
     """Block ``b`` of rows: :func:`_index_block` for class indices (1-D
     ``y_true``), :func:`_soft_block` for target distributions (2-D)."""
     return _index_block if y_true.ndim == 1 else _soft_block
 
 
 @parallel_kernel
-def rows_driver_parallel(y_true, y_pred, sample_weight, options, losses, grad):
+def rows_driver_parallel(y_true, y_pred, sample_weight, options, losses, grad, loss_only):
     """The public kernels' loss sums with their scalar arguments in ``options``
-    (as :func:`_index_block` or :func:`_soft_block` takes them) and ``grad``
-    None (not wanted) or an array of every row's gradient, decided when the
-    caller is compiled."""
+    (as :func:`_index_block` or :func:`_soft_block` takes them), and either
+    ``grad`` None and ``loss_only`` True or ``grad`` an array of every row's
+    gradient and ``loss_only`` None (see above), decided when the caller is
+    compiled."""
     partial = np.empty((n_row_blocks(y_pred.shape[0], y_pred.shape[1]), 2))
     for b in numba.prange(partial.shape[0]):
-        partial[b, 0], partial[b, 1] = _block(b, y_true, y_pred, sample_weight, options, losses, grad)
+        partial[b, 0], partial[b, 1] = _block(b, y_true, y_pred, sample_weight, options, losses, grad, loss_only)
     return compensated_sum(partial[:, 0]), compensated_sum(partial[:, 1])
 
 
 @kernel
-def rows_driver_serial(y_true, y_pred, sample_weight, options, losses, grad):
+def rows_driver_serial(y_true, y_pred, sample_weight, options, losses, grad, loss_only):
     """:func:`rows_driver_parallel` in the calling thread."""
     partial = np.empty((n_row_blocks(y_pred.shape[0], y_pred.shape[1]), 2))
     for b in range(partial.shape[0]):
-        partial[b, 0], partial[b, 1] = _block(b, y_true, y_pred, sample_weight, options, losses, grad)
+        partial[b, 0], partial[b, 1] = _block(b, y_true, y_pred, sample_weight, options, losses, grad, loss_only)
     return compensated_sum(partial[:, 0]), compensated_sum(partial[:, 1])
 
 
@@ -446,8 +458,8 @@ def cross_entropy_soft_parallel(
     """
     options = (class_weight, label_smoothing, from_logits, lo, hi, grad_scale)
     if grad.shape[0] == 0:
-        return rows_driver_parallel(y_true, y_pred, sample_weight, options, losses, None)
-    return rows_driver_parallel(y_true, y_pred, sample_weight, options, losses, grad)
+        return rows_driver_parallel(y_true, y_pred, sample_weight, options, losses, None, True)
+    return rows_driver_parallel(y_true, y_pred, sample_weight, options, losses, grad, None)
 
 
 @kernel
@@ -484,5 +496,5 @@ def cross_entropy_soft_serial(
     """
     options = (class_weight, label_smoothing, from_logits, lo, hi, grad_scale)
     if grad.shape[0] == 0:
-        return rows_driver_serial(y_true, y_pred, sample_weight, options, losses, None)
-    return rows_driver_serial(y_true, y_pred, sample_weight, options, losses, grad)
+        return rows_driver_serial(y_true, y_pred, sample_weight, options, losses, None, True)
+    return rows_driver_serial(y_true, y_pred, sample_weight, options, losses, grad, None)
