@@ -59,3 +59,38 @@ def test_solver_kernels_loaded_from_cache_do_not_crash(tmp_path):
         assert result.returncode == 0, (result.returncode, result.stderr[-2000:])
         outputs.append(float(result.stdout.split()[-1]))
     assert max(outputs) - min(outputs) <= 1e-12 * abs(outputs[0])
+
+
+USER_CACHED_LOSSES = """
+import numba, numpy as np
+from fastxent import kernels
+
+@numba.njit(cache=True)
+def losses(y, z, t):
+    none = np.empty(0)
+    grad = np.empty_like(z)
+    a, _ = kernels.cross_entropy_index_parallel(y, z, none, none, 0.0, -100, True, 0.0, 1.0, 1.0, none, grad)
+    b, _ = kernels.cross_entropy_index_parallel(
+        y, z, none, none, 0.0, -100, True, 0.0, 1.0, 1.0, none, np.empty((0, z.shape[1]))
+    )
+    c, _, _ = kernels.binary_cross_entropy_parallel(t, z[:, 0].copy(), none, 1.0, True, 0.0, 1.0, 1.0, none, none)
+    return a + b + c + grad[0, 0]
+
+rng = np.random.default_rng(0)
+z = rng.normal(size=(200_000, 4))
+y = rng.integers(0, 4, 200_000)
+t = (z[:, 0] > 0).astype(float)
+print(losses(y, z, t))
+"""
+
+
+def test_public_loss_kernels_called_from_cached_user_code_do_not_crash(tmp_path):
+    # The public parallel loss kernels are serial functions that call the
+    # parallel drivers, with or without a gradient.
+    cache = tmp_path / "numba-cache"
+    outputs = []
+    for _ in range(2):
+        result = _run(USER_CACHED_LOSSES, cache, tmp_path, "user_losses")
+        assert result.returncode == 0, (result.returncode, result.stderr[-2000:])
+        outputs.append(float(result.stdout.split()[-1]))
+    assert outputs[0] == outputs[1]
