@@ -73,6 +73,7 @@ __all__ = [
     "strict_inline",
     "kernel",
     "inlined_kernel",
+    "inlined_twin",
     "parallel_kernel",
     "ufunc",
     "intrinsic",
@@ -262,6 +263,15 @@ def inlined_kernel(func):
     if JIT_DISABLED:
         return _quiet(func)
     return _njit(func, inline="always", fastmath=set(FASTMATH), **_COMMON)
+
+
+def inlined_twin(compiled):
+    """The function of ``compiled`` (a :func:`kernel`), compiled into each
+    caller instead (:func:`inlined_kernel`): for the callers where the level
+    it saves pays, while the others keep calling ``compiled``."""
+    if JIT_DISABLED:
+        return compiled
+    return inlined_kernel(compiled.py_func)
 
 
 def parallel_kernel(func=None, *, fastmath=True):

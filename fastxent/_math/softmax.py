@@ -48,7 +48,7 @@ import math
 import numpy as np
 
 from .._infra.floats import max2, min2
-from .._infra.jit import inline_scalar, kernel, scalar
+from .._infra.jit import inline_scalar, inlined_kernel, inlined_twin, kernel, scalar
 from .elementary import exp, log
 from .softmax_exp import shifted_exp, zero_like
 
@@ -123,6 +123,14 @@ def row_max(z_row):
         v = z_row[j]
         m0 = v if v > m0 else m0
     return np.float64(max2(max2(max2(m0, m1), max2(m2, m3)), max2(max2(m4, m5), max2(m6, m7))))
+
+
+# row_max compiled into each caller, for the per-row loss-and-gradient formulas
+# (1e6 rows of 10 float32 logits: value and gradient 16-17 % faster; first call
+# about 0.05 s faster).  Where the first call matters more than the run time (the
+# exp-sum pass of the value-only losses), the compiled row_max is cheaper:
+# inlining a body costs a first call about 0.1 s more than compiling it.
+_row_max_inlined = inlined_twin(row_max)
 
 
 @kernel
@@ -247,7 +255,7 @@ def _class_weight(class_weight, c):
     return class_weight[c] if class_weight.shape[0] > 0 else 1.0
 
 
-@kernel
+@inlined_kernel  # compiled into each caller: one level less under the per-row losses
 def _scaled_softmax_into(z_row, m, grad_row):
     """Write ``exp(z - m)`` into ``grad_row`` and return its float64 sum."""
     k = z_row.shape[0]
@@ -340,7 +348,7 @@ def softmax_row_loss_grad(target, z_row, grad_scale, grad_row):
     >>> g.round(6)
     array([ 0.090031, -0.334759,  0.244728])
     """
-    m = row_max(z_row)
+    m = _row_max_inlined(z_row)
     s = _scaled_softmax_into(z_row, m, grad_row)
     scale = grad_scale / s
     for j in range(grad_row.shape[0]):
@@ -388,7 +396,7 @@ def _target_loss(z_row, target, t_row, smoothing, class_weight):
 @kernel
 def _target_loss_grad(z_row, target, t_row, smoothing, class_weight, grad_scale, grad_row):
     k = z_row.shape[0]
-    m = row_max(z_row)
+    m = _row_max_inlined(z_row)
     s = _scaled_softmax_into(z_row, m, grad_row)
     d, a = _soft_sums(z_row, target, t_row, m, smoothing, class_weight)
     uniform = smoothing / k
