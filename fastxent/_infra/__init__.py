@@ -1,1 +1,1 @@
-"""Infrastructure: the Numba flags, block summation and the serial/parallel dispatch rule."""
+"""Infrastructure: the Numba flags, block summation, array copies and the serial/parallel dispatch rule."""

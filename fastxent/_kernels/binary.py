@@ -173,7 +173,7 @@ def _binary_block(start, stop, y, pred, sample_weight, pos_weight, options, loss
         return _block_loss(yb, pb, wb, pos_weight, from_logits, lo, hi)
     if grad is not None:
         return _block_loss_grad(yb, pb, wb, pos_weight, from_logits, lo, hi, grad_scale, grad[start:stop])
-    return 0.0, 0, 0
+    return 0.0, 0, 0  # not reached: loss_only or grad is given
 
 
 @inline_scalar

@@ -171,7 +171,7 @@ def _index_row(target, z_row, s, class_weight, smoothing, from_logits, lo, hi, g
         return _index_row_value(target, z_row, s, class_weight, smoothing, from_logits, lo, hi)
     if grad is not None:
         return _index_row_grad(target, z_row, s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad[i])
-    return 0.0
+    return 0.0  # not reached: loss_only or grad is given
 
 
 @kernel
@@ -361,7 +361,7 @@ def _soft_row(t_row, z_row, s, class_weight, smoothing, from_logits, lo, hi, gra
         return _soft_row_value(t_row, z_row, s, class_weight, smoothing, from_logits, lo, hi)
     if grad is not None:
         return _soft_row_grad(t_row, z_row, s, class_weight, smoothing, from_logits, lo, hi, grad_scale, grad[i])
-    return 0.0
+    return 0.0  # not reached: loss_only or grad is given
 
 
 @kernel

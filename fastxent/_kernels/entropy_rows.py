@@ -32,6 +32,7 @@ import numba
 import numpy as np
 from numba import types
 
+from .._infra.arrays import copy_into
 from .._infra.floats import SMALLEST_NORMAL
 from .._infra.jit import inline_scalar, kernel, kernel_by_type, parallel_kernel
 from .._infra.summation import BLOCK
@@ -53,13 +54,6 @@ __all__ = [
 ]
 
 TILES_PER_TASK = 16  # row tiles per parallel task (buffers are allocated per task)
-
-
-@kernel
-def _copy_column(src, dst):
-    """``dst[r] = src[r]`` as float64."""
-    for r in range(dst.shape[0]):
-        dst[r] = src[r]
 
 
 @kernel
@@ -118,9 +112,9 @@ def _load_transposed(pk, qk, r0, rows, skip_nan, x, y, s, t, kept):
     if not skip_nan:
         kept[:rows] = m
         for j in range(m):
-            _copy_column(pt[:, j], x[j * rows : (j + 1) * rows])
+            copy_into(x[j * rows : (j + 1) * rows], pt[:, j])
             if qk is not None:
-                _copy_column(qt[:, j], y[j * rows : (j + 1) * rows])
+                copy_into(y[j * rows : (j + 1) * rows], qt[:, j])
         _sum_rows_transposed(x, rows, m, s)
         if qk is not None:
             _sum_rows_transposed(y, rows, m, t)

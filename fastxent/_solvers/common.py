@@ -9,7 +9,6 @@ from .._kernels.logistic import loss_grad
 __all__ = [
     "max_abs",
     "dot",
-    "copy_into",
     "norm2",
     "MAX_L2",
     "solver_scaling",
@@ -41,19 +40,6 @@ def dot(a, b):
     for i in range(a.shape[0]):
         acc += a[i] * b[i]
     return acc
-
-
-@kernel
-def copy_into(dst, src):
-    """``dst[i] = src[i]`` for every ``i`` of ``dst``.
-
-    An element loop rather than ``dst[:] = src``: Numba compiles an
-    array-to-array slice assignment with its broadcast checks and their
-    formatted error messages, which made the first newton-cholesky fit
-    compile 1.2 s longer.
-    """
-    for i in range(dst.shape[0]):
-        dst[i] = src[i]
 
 
 @kernel

@@ -56,9 +56,10 @@ One iteration costs one evaluation of the fused loss-and-gradient kernel
 
 import numpy as np
 
+from .._infra.arrays import copy_into
 from .._infra.jit import inlined_kernel, kernel
 from .._kernels.logistic import loss_grad, stored_values
-from .common import copy_into, dot, finite_point, max_abs, new_history, record, solver_scaling, usable_scaling
+from .common import dot, finite_point, max_abs, new_history, record, solver_scaling, usable_scaling
 from .preconditioner import preconditioner, preconditioner_worthwhile, solve_factored
 
 __all__ = ["gd_solve", "gd_iterate"]

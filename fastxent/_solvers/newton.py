@@ -59,11 +59,12 @@ data with few columns only.
 import numba
 import numpy as np
 
+from .._infra.arrays import copy_into
 from .._infra.jit import inline_scalar, inlined_kernel, kernel, kernel_by_type, parallel_kernel
 from .._infra.summation import block_bounds, n_blocks
 from .._kernels.logistic import PARALLEL_MIN_WORK, is_binary_literal, loss_grad, stored_values
 from .._math.binary import sigmoid
-from .common import copy_into, dot, finite_point, first_evaluation, max_abs, record
+from .common import dot, finite_point, first_evaluation, max_abs, record
 from .gram import logistic_gram, sampled_weight, weighted_gram
 from .preconditioner import cholesky_in_place, solve_factored
 
