@@ -15,7 +15,9 @@ import fastxent
 from fastxent._kernels.categorical import (
     cross_entropy_index_parallel,
     cross_entropy_index_serial,
+    cross_entropy_soft_parallel,
     cross_entropy_soft_serial,
+    rows_per_block,
 )
 from fastxent._math.softmax import (
     proba_row_loss,
@@ -321,6 +323,28 @@ def test_thread_count_does_not_change_the_result():
             assert cross_entropy_index_parallel(*args) == serial
     finally:
         numba.set_num_threads(before)
+
+
+def test_serial_and_parallel_sums_agree_where_compensation_matters():
+    # Blocks of rows weighted 1e15 alternate with blocks weighted 0.7: a
+    # plain sum of the block sums then differs from the compensated one (the
+    # weight sum by 8 units of its last place), so the serial driver (block
+    # sums added as they come) and the parallel one (an array of them, summed
+    # after) agree bit for bit only if both take Neumaier's steps in order.
+    y, z = _data(n=30_000, k=10, seed=3)
+    block = rows_per_block(10)
+    weights = np.where((np.arange(y.shape[0]) // block) % 2 == 0, 1e15, 0.7)
+    soft = np.random.default_rng(4).dirichlet(np.ones(10), y.shape[0])
+    e = np.empty(0)
+    index_args = (y, z, weights, e, 0.0, NO_IGNORE, True, 0.0, 1.0, 1.0, e, np.empty((0, 10)))
+    soft_args = (soft, z, weights, e, 0.1, True, 0.0, 1.0, 1.0, e, np.empty((0, 10)))
+    for serial, parallel, args in [
+        (cross_entropy_index_serial, cross_entropy_index_parallel, index_args),
+        (cross_entropy_soft_serial, cross_entropy_soft_parallel, soft_args),
+    ]:
+        loss_sum, weight_sum = serial(*args)
+        assert parallel(*args) == (loss_sum, weight_sum)
+        assert weight_sum == math.fsum(weights)
 
 
 def test_ten_million_values_within_1e13_of_fsum():

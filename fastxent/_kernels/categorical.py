@@ -30,7 +30,7 @@ import numpy as np
 
 from .._infra.floats import max2, min2
 from .._infra.jit import inline_scalar, kernel, kernel_by_type, parallel_kernel
-from .._infra.summation import BLOCK, compensated_sum
+from .._infra.summation import BLOCK, compensated_add, compensated_sum
 from .._math.softmax import (
     proba_row_loss,
     proba_row_loss_grad,
@@ -404,11 +404,18 @@ def rows_driver_parallel(y_true, y_pred, sample_weight, options, losses, grad, l
 
 @kernel
 def rows_driver_serial(y_true, y_pred, sample_weight, options, losses, grad, loss_only):
-    """:func:`rows_driver_parallel` in the calling thread."""
-    partial = np.empty((n_row_blocks(y_pred.shape[0], y_pred.shape[1]), 2))
-    for b in range(partial.shape[0]):
-        partial[b, 0], partial[b, 1] = _block(b, y_true, y_pred, sample_weight, options, losses, grad, loss_only)
-    return compensated_sum(partial[:, 0]), compensated_sum(partial[:, 1])
+    """:func:`rows_driver_parallel` in the calling thread, with the same bits:
+    the block sums are added as they come, by the steps of
+    :func:`compensated_sum` in the same order."""
+    # No array of block sums: its allocation and compensated_sum are three
+    # compilations where compensated_add is one (a first cross_entropy on
+    # probabilities, 1e5 x 10: 1.33 -> 1.23 s).
+    loss, loss_error, weight, weight_error = 0.0, 0.0, 0.0, 0.0
+    for b in range(n_row_blocks(y_pred.shape[0], y_pred.shape[1])):
+        block_loss, block_weight = _block(b, y_true, y_pred, sample_weight, options, losses, grad, loss_only)
+        loss, loss_error = compensated_add(loss, loss_error, block_loss)
+        weight, weight_error = compensated_add(weight, weight_error, block_weight)
+    return loss + loss_error, weight + weight_error
 
 
 @kernel  # its prange loop is in the driver it calls

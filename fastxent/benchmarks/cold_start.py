@@ -71,6 +71,11 @@ COLD_START_CASES = (
         "fastxent.cross_entropy(y, P)",
     ),
     ColdStartCase(
+        "cross_entropy, logits",
+        _RNG + "y = rng.integers(0, 10, 100_000)\nZ = rng.normal(size=(100_000, 10))",
+        "fastxent.cross_entropy(y, Z, from_logits=True)",
+    ),
+    ColdStartCase(
         "cross_entropy_value_and_grad, float32 logits",
         _RNG + "y = rng.integers(0, 10, 100_000)\nZ = rng.normal(size=(100_000, 10)).astype(np.float32)",
         "fastxent.cross_entropy_value_and_grad(y, Z, from_logits=True)",
