@@ -176,7 +176,8 @@ def row_sum_exp(z_row, shift):
     k = z_row.shape[0]
     s = 0.0
     for start in range(0, k, SUM_RUN):
-        run = z_row[start : min2(start + SUM_RUN, k)]
+        stop = start + SUM_RUN
+        run = z_row[start : (k if k < stop else stop)]
         part = zero_like(run[0])
         for j in range(run.shape[0]):
             part += shifted_exp(run[j], shift)
@@ -222,7 +223,8 @@ def row_max_sum_exp(z_row):
     m = -np.inf
     s = 0.0
     for start in range(0, k, ROW_CHUNK):
-        chunk = z_row[start : min2(start + ROW_CHUNK, k)]
+        stop = start + ROW_CHUNK
+        chunk = z_row[start : (k if k < stop else stop)]  # not min2: see row_max
         cm = row_max(chunk)
         if cm > m:
             s = s * exp(m - cm) if s > 0.0 else s
@@ -278,8 +280,10 @@ def _scaled_softmax_into(z_row, m, grad_row):
     k = z_row.shape[0]
     s = 0.0
     for start in range(0, k, SUM_RUN):  # runs: see row_sum_exp
-        run = z_row[start : min2(start + SUM_RUN, k)]
-        out = grad_row[start : min2(start + SUM_RUN, k)]
+        stop = start + SUM_RUN
+        stop = k if k < stop else stop  # not min2: see row_max
+        run = z_row[start:stop]
+        out = grad_row[start:stop]
         part = zero_like(run[0])
         for j in range(run.shape[0]):
             e = shifted_exp(run[j], m)
