@@ -54,6 +54,26 @@ def pytest_runtest_setup(item):
             pytest.skip(f"needs {', '.join(missing)}, which is not installed")
 
 
+# Source for a child process: ``compiled`` lists the functions Numba compiles
+# from here on (the listener sees compilations, never loads from the cache).
+COUNT_COMPILATIONS = """
+from numba.core import event
+
+compiled = []
+
+
+class Count(event.Listener):
+    def on_start(self, e):
+        compiled.append(e.data["dispatcher"].py_func.__name__)
+
+    def on_end(self, e):
+        pass
+
+
+event.register("numba:compile", Count())
+"""
+
+
 @pytest.fixture
 def fresh_process(tmp_path):
     """``run(script)``: run a Python script in a new process with an empty

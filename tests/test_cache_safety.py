@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 import scipy.stats
 import sklearn.metrics
+from conftest import COUNT_COMPILATIONS
 
 import fastxent
 
@@ -27,24 +28,14 @@ PACKAGE = Path(fastxent.__file__).parent
 # A few public calls, the thread-pool case of tests/test_cached_parallel_callers.py
 # (a user's cached serial function calling a parallel kernel), and what
 # Numba compiled: the listener sees compilations, never loads from the cache.
-CHILD = """
+CHILD = (
+    """
 import json, os, sys
 import numba
 import numpy as np
-from numba.core import event
-
-compiled = []
-
-
-class Count(event.Listener):
-    def on_start(self, e):
-        compiled.append(1)
-
-    def on_end(self, e):
-        pass
-
-
-event.register("numba:compile", Count())
+"""
+    + COUNT_COMPILATIONS
+    + """
 import fastxent
 from fastxent import kernels
 from fastxent._infra import jit
@@ -82,6 +73,7 @@ if WITH_USER_KERNEL:
 out["compiled"] = len(compiled)
 print(json.dumps(out))
 """
+)
 
 
 def _expected():
@@ -240,26 +232,16 @@ def test_eight_cold_processes_share_one_empty_cache(tmp_path):
     assert json.loads(again.stdout.splitlines()[-1]) == pytest.approx(list(expected), rel=1e-12)
 
 
-HELPER_CALLER = """
+HELPER_CALLER = (
+    """
 import json
 import numba
 import numpy as np
-from numba.core import event
 
 from fastxent._solvers import gram
-
-compiled = []
-
-
-class Count(event.Listener):
-    def on_start(self, e):
-        compiled.append(e.data["dispatcher"].py_func.__name__)
-
-    def on_end(self, e):
-        pass
-
-
-event.register("numba:compile", Count())
+"""
+    + COUNT_COMPILATIONS
+    + """
 
 
 @numba.njit(cache=True)
@@ -269,6 +251,7 @@ def caller_{index}(values):
 
 print(json.dumps([caller_{index}(np.array([1.0, -3.5])), compiled]))
 """
+)
 
 
 def test_a_private_helper_loaded_from_the_cache_serves_a_new_compiled_caller(tmp_path):

@@ -6,6 +6,7 @@ import sys
 import textwrap
 
 import pytest
+from conftest import COUNT_COMPILATIONS
 
 import fastxent
 
@@ -104,14 +105,25 @@ def test_import_is_fast_with_warm_cache():
     ],
 )
 def test_first_call_with_warm_cache_is_fast(call):
-    code = f"""
+    # Warm, a first call compiles nothing and costs what Numba's own start costs
+    # (its import and target context, measured alongside: the part no library built
+    # on Numba avoids, 0.4-0.9 s of CPU on the machines seen) plus a small share.
+    code = (
+        "import json, time\nimport numpy as np\nimport fastxent\nt = time.process_time()\n"
+        + COUNT_COMPILATIONS
+        + f"{call}\nprint(json.dumps([time.process_time() - t, len(compiled)]))\n"
+    )
+    numba_start = """
         import json, time
         import numpy as np
-        import fastxent
         t = time.process_time()
-        {call}
+        from numba.core.registry import cpu_target
+        cpu_target.target_context.refresh()
         print(json.dumps(time.process_time() - t))
         """
     _run(code)  # populates the on-disk cache
-    first_call = min(_run(code) for _ in range(3))
-    assert first_call < 1.0, first_call
+    runs = [_run(code) for _ in range(3)]
+    floor = min(_run(numba_start) for _ in range(3))
+    assert [compiled for _, compiled in runs] == [0, 0, 0]
+    first_call = min(seconds for seconds, _ in runs)
+    assert first_call < floor + 0.5, (first_call, floor)
