@@ -10,8 +10,8 @@ The two are the same source optimized once and twice; where a reduction is
 compiled with reassociation they may add in a different order, and results
 then differed between the process that compiled and every later one
 (float64 ``cross_entropy_value_and_grad`` gradients on 37 classes: 4e5 of
-1.1e6 entries, up to 3e-8 relative; ``newton-cholesky`` coefficients by
-4e-15 relative).
+1.1e6 entries, up to 3e-8 relative; a ``newton-cholesky`` fit's
+coefficients and probabilities by up to 4e-15 relative).
 
 :class:`SelfContainedLibrary` makes the linked copies internal once the
 caller's module is optimized, so every call binds to the caller's own copy,
