@@ -31,7 +31,10 @@ checks them mechanically, so a new kernel cannot break them unnoticed).
    ``np.empty(0)``, or ``np.empty((0, k))`` for a 2-D one; never ``None``.
    One argument type compiles one specialization of a kernel and its
    callees, where ``None`` would compile a second one: this keeps the
-   first-call compile time of your code down.
+   first-call compile time of your code down.  For the same reason an
+   integer or boolean constant passed from your compiled code is typed as
+   ``int64`` or ``bool``, as from Python, not as a literal of its value
+   (a solver's name stays a literal: the fits choose their solver by it).
 3. Shared names are the NumPy API's where the concept is the same:
    ``y_true``, ``y_pred``, ``sample_weight``, ``class_weight``,
    ``pos_weight``, ``label_smoothing``, ``ignore_index``, ``from_logits``,

@@ -27,7 +27,7 @@ from numba.core.registry import CPUDispatcher
 
 import fastxent
 from fastxent import kernels, ufuncs
-from fastxent._infra.jit import CompiledOnlyDispatcher
+from fastxent._infra.jit import CompiledOnlyDispatcher, StableApiDispatcher
 from fastxent._solvers import gram
 
 DTYPES = [np.float32, np.float64]
@@ -78,6 +78,8 @@ def test_kernel_is_a_nopython_cpu_dispatcher(name):
     f = getattr(kernels, name)
     assert isinstance(f, CPUDispatcher)
     assert not isinstance(f, CompiledOnlyDispatcher)  # callable from Python too
+    # constants of compiled callers typed by their types (functions inlined at IR level are typed in the caller)
+    assert isinstance(f, StableApiDispatcher) or f.targetoptions.get("inline") == "always"
     assert f.targetoptions.get("nopython") is True
     assert f.__doc__ == f.py_func.__doc__  # what help(kernels.NAME) shows
 
@@ -612,6 +614,48 @@ def test_fit_binary_logistic_refit_in_user_loop():
         ref.fit(X.astype(np.float64), y)
         np.testing.assert_allclose(coef[:-1], ref.coef_[0], atol=1e-5)
         assert coef[-1] == pytest.approx(ref.intercept_[0], abs=1e-5)
+
+    # The user's constants (True, 500) were typed bool and int64: a call from
+    # Python with the same types runs that specialization, compiling nothing.
+    compiled = list(kernels.fit_binary_logistic.signatures)
+    coef = kernels.fit_binary_logistic(X, y, w, path[0], 0.01, True, 500, 1e-10, "lbfgs")[0]
+    assert kernels.fit_binary_logistic.signatures == compiled
+    np.testing.assert_allclose(coef, path[0], atol=1e-7)
+
+
+# ---------------------------------------------------------------------------
+# Constants passed by compiled callers
+
+
+@numba.njit
+def _user_constants(pk, z):
+    out = np.empty(pk.shape[0])
+    kernels.entropy_rows_serial(pk, np.empty((0, pk.shape[1])), True, False, out)
+    return out, kernels.softmax_row_loss(0, z) + kernels.softmax_row_loss(2, z)
+
+
+def test_constants_from_compiled_code_run_the_specializations_of_python_calls():
+    """Numba types a constant of a compiled caller as a literal of its value;
+    the stable API types it as ``bool`` / ``int64``, as a call from Python
+    does, so a user's function shares the kernels' compiled (and cached)
+    specializations instead of compiling each kernel and its callees again
+    per constant."""
+    rng = np.random.default_rng(3)
+    pk = rng.uniform(0.1, 1.0, size=(50, 6))
+    z = rng.normal(size=5)
+    out = np.empty(50)
+    kernels.entropy_rows_serial(pk, np.empty((0, 6)), False, True, out)
+    kernels.softmax_row_loss(1, z)
+    entropy_signatures = list(kernels.entropy_rows_serial.signatures)
+    loss_signatures = list(kernels.softmax_row_loss.signatures)
+
+    rows, losses = _user_constants(pk, z)
+
+    assert kernels.entropy_rows_serial.signatures == entropy_signatures
+    assert kernels.softmax_row_loss.signatures == loss_signatures
+    np.testing.assert_allclose(rows, scipy.stats.entropy(pk, axis=1), rtol=1e-12)
+    log_softmax = z - scipy.special.logsumexp(z)
+    assert losses == pytest.approx(-log_softmax[0] - log_softmax[2], rel=1e-12)
 
 
 def test_module_docstring_lists_exactly_the_public_kernels():

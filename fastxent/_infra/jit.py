@@ -30,6 +30,12 @@ Policy
   :class:`~fastxent._infra.linking.SelfContainedCompiler`, so its calls run
   its own copies of the functions it calls and a result is the same in the
   process that compiled it and in those that load it from the cache.
+* Constants: a function of the stable kernel API (:func:`stable_api`)
+  types an integer or boolean constant passed by a compiled caller as
+  ``int64`` or ``bool``, not as a literal of its value, so a user's
+  ``@njit`` code shares the specializations (and cache entries) of the
+  NumPy API and ``fastxent warmup`` instead of compiling the kernel and
+  everything under it again for each constant it passes.
 * ``error_model="numpy"``: division by zero gives inf/nan instead of a
   Python exception, which keeps divisions vectorizable.
 * ``FASTMATH`` allows reassociation (so reductions vectorize) and FMA
@@ -86,6 +92,8 @@ __all__ = [
     "kernel_by_type",
     "start_thread_pool",
     "CompiledOnlyDispatcher",
+    "stable_api",
+    "StableApiDispatcher",
 ]
 
 JIT_DISABLED = bool(numba.config.DISABLE_JIT)
@@ -138,6 +146,46 @@ class CompiledOnlyDispatcher(CPUDispatcher):
             f"{self.py_func.__module__}.{self.py_func.__qualname__} is a helper of compiled code: "
             "call it from a numba.njit function, not from Python"
         )
+
+
+class StableApiDispatcher(CPUDispatcher):
+    """The dispatcher of a function of the stable kernel API (``fastxent.kernels``).
+
+    Numba types a constant argument of a compiled caller as a literal of its
+    value (``Literal[bool](True)``, ``Literal[int](500)``) and compiles the
+    callee, and every function it passes the constant on to, once per
+    value; a call from Python passes ``bool`` and ``int64``.  Here integer
+    and boolean literals are typed as their plain types, so a kernel called
+    from a user's ``@njit`` function with constants runs the specialization
+    that the NumPy API and ``fastxent warmup`` compile (loaded from the
+    cache when there is one), and ``max_iter=100`` and ``max_iter=200``
+    share one.  String literals (a solver's name) are left as they are: the
+    fits choose their solver by it when they are compiled.
+    """
+
+    def get_call_template(self, args, kws):
+        args = tuple(_plain(a) for a in args)
+        kws = {name: _plain(a) for name, a in kws.items()}
+        return super().get_call_template(args, kws)
+
+
+def _plain(numba_type):
+    if isinstance(numba_type, (types.IntegerLiteral, types.BooleanLiteral)):
+        return numba_type.literal_type
+    return numba_type
+
+
+def stable_api(compiled):
+    """Make ``compiled`` (a compiled function of fastxent) a function of the
+    stable kernel API, re-exported by ``fastxent.kernels``: a
+    :class:`StableApiDispatcher`.  Functions inlined at Numba IR level
+    (:func:`inline_scalar`) are typed inside their callers and need
+    nothing; with the JIT disabled there is no dispatcher."""
+    if isinstance(compiled, CPUDispatcher) and compiled.targetoptions.get("inline") != "always":
+        if type(compiled) is not CPUDispatcher:
+            raise TypeError(f"{compiled.py_func.__qualname__}: a {type(compiled).__name__} cannot be stable API")
+        compiled.__class__ = StableApiDispatcher
+    return compiled
 
 
 class CompiledOnlyCache(FunctionCache):

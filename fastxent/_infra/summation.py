@@ -38,7 +38,7 @@ negative-index check and turns the loads into gathers, ~3x slower)::
 
 import numpy as np
 
-from .jit import kernel, scalar, strict_inline
+from .jit import kernel, scalar, stable_api, strict_inline
 
 __all__ = [
     "BLOCK",
@@ -109,6 +109,7 @@ def compensated_add(total, comp, value):
     return _neumaier_step(total, comp, value)
 
 
+@stable_api
 @scalar
 def compensated_sum(values):
     """Neumaier sum of a 1-D float64 array, in index order.

@@ -28,7 +28,7 @@ import numpy as np
 from numba.core import types
 
 from .._infra.floats import max2, min2
-from .._infra.jit import inline_scalar, kernel, parallel_kernel, specialized
+from .._infra.jit import inline_scalar, kernel, parallel_kernel, specialized, stable_api
 from .._infra.summation import BLOCK, block_bounds, compensated_sum, n_blocks
 from .._math.binary import binary_logit_loss, binary_logit_loss_grad, binary_proba_loss, binary_proba_loss_grad
 
@@ -193,6 +193,7 @@ def _totals(partial):
     return total, np.int64(compensated_sum(partial[:, 1])), np.int64(compensated_sum(partial[:, 2]))
 
 
+@stable_api
 @kernel  # its prange loop is in the driver it calls
 def binary_cross_entropy_parallel(
     y_true, y_pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad
@@ -258,6 +259,7 @@ def binary_cross_entropy_parallel(
     return flat_driver_parallel(y_true, y_pred, sample_weight, pos_weight, options, losses, grad, None)
 
 
+@stable_api
 @kernel
 def binary_cross_entropy_serial(
     y_true, y_pred, sample_weight, pos_weight, from_logits, lo, hi, grad_scale, losses, grad

@@ -28,7 +28,7 @@ Conventions (all kernels):
 import numba
 import numpy as np
 
-from .._infra.jit import inline_scalar, kernel, kernel_by_type, parallel_kernel
+from .._infra.jit import inline_scalar, kernel, kernel_by_type, parallel_kernel, stable_api
 from .._infra.summation import BLOCK, compensated_add, compensated_sum
 from .._math.softmax import (
     proba_row_loss,
@@ -200,6 +200,7 @@ def _index_block(b, y, pred, sample_weight, options, losses, grad, loss_only):
     return acc, wsum
 
 
+@stable_api
 @kernel  # its prange loop is in the driver it calls
 def cross_entropy_index_parallel(
     y_true,
@@ -276,6 +277,7 @@ def cross_entropy_index_parallel(
     return rows_driver_parallel(y_true, y_pred, sample_weight, options, losses, grad, None)
 
 
+@stable_api
 @kernel
 def cross_entropy_index_serial(
     y_true,
@@ -422,6 +424,7 @@ def rows_driver_serial(y_true, y_pred, sample_weight, options, losses, grad, los
     return loss + loss_error, weight + weight_error
 
 
+@stable_api
 @kernel  # its prange loop is in the driver it calls
 def cross_entropy_soft_parallel(
     y_true, y_pred, sample_weight, class_weight, label_smoothing, from_logits, lo, hi, grad_scale, losses, grad
@@ -473,6 +476,7 @@ def cross_entropy_soft_parallel(
     return rows_driver_parallel(y_true, y_pred, sample_weight, options, losses, grad, None)
 
 
+@stable_api
 @kernel
 def cross_entropy_soft_serial(
     y_true, y_pred, sample_weight, class_weight, label_smoothing, from_logits, lo, hi, grad_scale, losses, grad

@@ -24,7 +24,7 @@ them up.
 import numba
 import numpy as np
 
-from .._infra.jit import kernel, parallel_kernel, scalar
+from .._infra.jit import kernel, parallel_kernel, scalar, stable_api
 from .._infra.summation import block_bounds, n_blocks
 
 __all__ = [
@@ -109,6 +109,7 @@ def _empty_bounds(labels_true, labels_pred):
     return one_x, zero_x, one_y, zero_y
 
 
+@stable_api
 @kernel
 def contingency_table_serial(labels_true, labels_pred, true_min, pred_min, out):
     """Add the counts of label pairs to a dense contingency table, in the calling thread.
@@ -169,6 +170,7 @@ def contingency_table_serial(labels_true, labels_pred, true_min, pred_min, out):
     return bounds
 
 
+@stable_api
 @parallel_kernel
 def contingency_table_parallel(labels_true, labels_pred, true_min, pred_min, out):
     """Add the counts of label pairs to a dense contingency table, on Numba's thread pool.

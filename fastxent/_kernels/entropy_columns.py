@@ -10,7 +10,7 @@ and conventions.
 import numba
 import numpy as np
 
-from .._infra.jit import kernel, parallel_kernel
+from .._infra.jit import kernel, parallel_kernel, stable_api
 from .._infra.summation import block_bounds, compensated_sum_columns, n_blocks
 from .entropy_slices import _kept, _relative_term, _shannon_term, slice_entropy_strict
 
@@ -150,6 +150,7 @@ def columns_driver_serial(pk, qk, normalize, skip_nan, out):
     _columns_finish(pk, qk, normalize, skip_nan, kept, terms, strict, out)
 
 
+@stable_api
 @kernel  # its prange loops are in the parallel driver it calls
 def entropy_columns_parallel(pk, qk, normalize, skip_nan, out):
     """Entropy or relative entropy of each column, in nats, on Numba's thread pool.
@@ -198,6 +199,7 @@ def entropy_columns_parallel(pk, qk, normalize, skip_nan, out):
         columns_driver_parallel(pk, qk, normalize, skip_nan, out)
 
 
+@stable_api
 @kernel
 def entropy_columns_serial(pk, qk, normalize, skip_nan, out):
     """Entropy or relative entropy of each column, in nats, in the calling thread.

@@ -34,7 +34,7 @@ from numba import types
 
 from .._infra.arrays import copy_into
 from .._infra.floats import SMALLEST_NORMAL
-from .._infra.jit import inline_scalar, kernel, kernel_by_type, parallel_kernel
+from .._infra.jit import inline_scalar, kernel, kernel_by_type, parallel_kernel, stable_api
 from .._infra.summation import BLOCK
 from .._math.elementary import log_positive
 from .._math.special import rel_entr_from_log
@@ -462,6 +462,7 @@ def _all_rows(pk, qk, normalize, skip_nan, out, parallel):
         strict_rows(pk, qk, normalize, skip_nan, out)
 
 
+@stable_api
 @kernel  # its prange loops are in the parallel driver it calls
 def entropy_rows_parallel(pk, qk, normalize, skip_nan, out):
     """Entropy or relative entropy of each row, in nats, on Numba's thread pool.
@@ -513,6 +514,7 @@ def entropy_rows_parallel(pk, qk, normalize, skip_nan, out):
         _all_rows(pk, qk, normalize, skip_nan, out, True)
 
 
+@stable_api
 @kernel
 def entropy_rows_serial(pk, qk, normalize, skip_nan, out):
     """Entropy or relative entropy of each row, in nats, in the calling thread.

@@ -62,7 +62,7 @@ import numba
 import numpy as np
 
 from .._infra.floats import SMALLEST_NORMAL
-from .._infra.jit import inline_scalar, kernel, parallel_kernel, scalar
+from .._infra.jit import inline_scalar, kernel, parallel_kernel, scalar, stable_api
 from .._infra.summation import block_bounds, compensated_sum, n_blocks
 from .._math.elementary import log, log_positive
 from .._math.special import entr, entr_from_log, rel_entr, rel_entr_from_log
@@ -289,6 +289,7 @@ def slice_driver_parallel(p, q, normalize, skip_nan):
     return compensated_sum(terms), any_strict
 
 
+@stable_api
 @kernel  # its prange loops are in the parallel driver it calls
 def entropy_slice_parallel(pk, qk, normalize, skip_nan):
     """Entropy (``qk`` of length 0) or relative entropy of one 1-D slice, in nats, on
@@ -325,6 +326,7 @@ def entropy_slice_parallel(pk, qk, normalize, skip_nan):
     return slice_entropy_strict(pk, qk, normalize, skip_nan) if strict else total
 
 
+@stable_api
 @kernel
 def entropy_slice_serial(pk, qk, normalize, skip_nan):
     """Entropy (``qk`` of length 0) or relative entropy of one 1-D slice, in nats.

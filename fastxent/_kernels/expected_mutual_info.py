@@ -39,7 +39,7 @@ import math
 import numba
 import numpy as np
 
-from .._infra.jit import kernel, parallel_kernel, scalar
+from .._infra.jit import kernel, parallel_kernel, scalar, stable_api
 from .._infra.summation import compensated_add
 
 __all__ = ["expected_mutual_info_serial", "expected_mutual_info_parallel"]
@@ -131,6 +131,7 @@ def _sum_rows(rows):
     return total + comp
 
 
+@stable_api
 @kernel(fastmath=False)
 def expected_mutual_info_serial(a, b):
     """Expected mutual information of two labelings with the given class sizes, in nats.
@@ -181,6 +182,7 @@ def expected_mutual_info_serial(a, b):
     return _sum_rows(rows)
 
 
+@stable_api
 @parallel_kernel(fastmath=False)
 def expected_mutual_info_parallel(a, b):
     """Expected mutual information of two labelings, on Numba's thread pool.

@@ -29,7 +29,7 @@ import numba
 import numpy as np
 
 from .._infra.floats import SMALLEST_NORMAL
-from .._infra.jit import inline_scalar, kernel, kernel_by_type, parallel_kernel
+from .._infra.jit import inline_scalar, kernel, kernel_by_type, parallel_kernel, stable_api
 from .._infra.summation import BLOCK, block_bounds, compensated_sum, n_blocks
 from .._math.elementary import log, log_positive
 from .._math.special import rel_entr_from_log
@@ -292,6 +292,7 @@ def long_rows_driver_serial(p, q, out):
         out[r] = _nonnegative(0.5 * _js_long_row(p[r], q[r]))
 
 
+@stable_api
 @kernel  # its prange loops are in the drivers it calls
 def jensenshannon_rows_parallel(p, q, out):
     """Jensen-Shannon divergence of each pair of rows, in nats, on Numba's thread pool.
@@ -340,6 +341,7 @@ def jensenshannon_rows_parallel(p, q, out):
         exact_rows(p, q, out)
 
 
+@stable_api
 @kernel
 def jensenshannon_rows_serial(p, q, out):
     """Jensen-Shannon divergence of each pair of rows, in nats, in the calling thread.

@@ -36,7 +36,7 @@ exactly as scikit-learn builds that column.
 import numba
 import numpy as np
 
-from .._infra.jit import inline_scalar, kernel, parallel_kernel
+from .._infra.jit import inline_scalar, kernel, parallel_kernel, stable_api
 from .._infra.summation import BLOCK, block_bounds, compensated_sum_columns_into, n_blocks
 from .._math.elementary import log
 
@@ -309,6 +309,7 @@ def _class_weight_out(totals, out):
 # Stable kernels for users' own @njit code (re-exported by fastxent.kernels).
 
 
+@stable_api
 @kernel
 def binary_log_loss_sum_serial(y_true, y_pred, sample_weight, lo, hi):
     """Weighted binary log-loss sum of positive-class probabilities, in the calling thread.
@@ -366,6 +367,7 @@ def binary_log_loss_sum_serial(y_true, y_pred, sample_weight, lo, hi):
     return totals[LOSS], totals[WEIGHT], totals[N_STATS + 3]
 
 
+@stable_api
 @kernel  # its prange loops are in the parallel driver it calls
 def binary_log_loss_sum_parallel(y_true, y_pred, sample_weight, lo, hi):
     """Weighted binary log-loss sum of positive-class probabilities, on Numba's thread pool.
@@ -403,6 +405,7 @@ def binary_log_loss_sum_parallel(y_true, y_pred, sample_weight, lo, hi):
     return totals[LOSS], totals[WEIGHT], totals[N_STATS + 3]
 
 
+@stable_api
 @kernel
 def multiclass_log_loss_sum_serial(y_true, y_pred, sample_weight, lo, hi, out):
     """Weighted multi-class log-loss sum of a matrix of probabilities, in the calling thread.
@@ -461,6 +464,7 @@ def multiclass_log_loss_sum_serial(y_true, y_pred, sample_weight, lo, hi, out):
     return totals[LOSS], totals[WEIGHT]
 
 
+@stable_api
 @kernel  # its prange loops are in the parallel driver it calls
 def multiclass_log_loss_sum_parallel(y_true, y_pred, sample_weight, lo, hi, out):
     """Weighted multi-class log-loss sum of a matrix of probabilities, on Numba's thread pool.

@@ -56,6 +56,7 @@ from .._infra.jit import (
     kernel,
     kernel_by_type,
     parallel_kernel,
+    stable_api,
     start_thread_pool,
     strict_inline,
 )
@@ -703,6 +704,7 @@ def _multinomial(X, y, sample_weight, coef, C, fit_intercept, use_pool, grad):
     )
 
 
+@stable_api
 @kernel
 def binary_logistic_loss_grad_serial(X, y, sample_weight, coef, C, fit_intercept, grad):
     """L2-penalized binary logistic loss and its gradient, in one pass over ``X``, in the calling thread.
@@ -749,6 +751,7 @@ def binary_logistic_loss_grad_serial(X, y, sample_weight, coef, C, fit_intercept
     return objective(X, y, sample_weight, coef, 1, C, 1.0, fit_intercept, None, grad)
 
 
+@stable_api
 @kernel  # its prange loops are in the parallel driver it calls
 def binary_logistic_loss_grad_parallel(X, y, sample_weight, coef, C, fit_intercept, grad):
     """L2-penalized binary logistic loss and its gradient, in one pass over ``X``, on Numba's thread pool.
@@ -783,6 +786,7 @@ def binary_logistic_loss_grad_parallel(X, y, sample_weight, coef, C, fit_interce
     return objective(X, y, sample_weight, coef, 1, C, 1.0, fit_intercept, True, grad)
 
 
+@stable_api
 @kernel
 def multinomial_logistic_loss_grad_serial(X, y, sample_weight, coef, C, fit_intercept, grad):
     """L2-penalized multinomial (softmax) logistic loss and gradient, one pass, in the calling thread.
@@ -831,6 +835,7 @@ def multinomial_logistic_loss_grad_serial(X, y, sample_weight, coef, C, fit_inte
     return _multinomial(X, y, sample_weight, coef, C, fit_intercept, None, grad)
 
 
+@stable_api
 @kernel  # its prange loops are in the parallel driver it calls
 def multinomial_logistic_loss_grad_parallel(X, y, sample_weight, coef, C, fit_intercept, grad):
     """L2-penalized multinomial (softmax) logistic loss and gradient, one pass, on Numba's thread pool.
@@ -867,6 +872,7 @@ def multinomial_logistic_loss_grad_parallel(X, y, sample_weight, coef, C, fit_in
     return _multinomial(X, y, sample_weight, coef, C, fit_intercept, True, grad)
 
 
+@stable_api
 @kernel
 def binary_logistic_loss_grad_csr_serial(data, indices, indptr, y, sample_weight, coef, C, fit_intercept, grad):
     """:func:`binary_logistic_loss_grad_serial` for a CSR ``X`` given by its three
@@ -908,6 +914,7 @@ def binary_logistic_loss_grad_csr_serial(data, indices, indptr, y, sample_weight
     return objective((data, indices, indptr), y, sample_weight, coef, 1, C, 1.0, fit_intercept, None, grad)
 
 
+@stable_api
 @kernel  # its prange loops are in the parallel driver it calls
 def binary_logistic_loss_grad_csr_parallel(data, indices, indptr, y, sample_weight, coef, C, fit_intercept, grad):
     """:func:`binary_logistic_loss_grad_csr_serial` on Numba's thread pool (bit-identical result).
@@ -943,6 +950,7 @@ def binary_logistic_loss_grad_csr_parallel(data, indices, indptr, y, sample_weig
     return objective((data, indices, indptr), y, sample_weight, coef, 1, C, 1.0, fit_intercept, True, grad)
 
 
+@stable_api
 @kernel
 def multinomial_logistic_loss_grad_csr_serial(data, indices, indptr, y, sample_weight, coef, C, fit_intercept, grad):
     """:func:`multinomial_logistic_loss_grad_serial` for a CSR ``X`` given by its
@@ -986,6 +994,7 @@ def multinomial_logistic_loss_grad_csr_serial(data, indices, indptr, y, sample_w
     return _multinomial((data, indices, indptr), y, sample_weight, coef, C, fit_intercept, None, grad)
 
 
+@stable_api
 @kernel  # its prange loops are in the parallel driver it calls
 def multinomial_logistic_loss_grad_csr_parallel(data, indices, indptr, y, sample_weight, coef, C, fit_intercept, grad):
     """:func:`multinomial_logistic_loss_grad_csr_serial` on Numba's thread pool (bit-identical result).

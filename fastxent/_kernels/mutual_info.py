@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from .._infra.jit import kernel, scalar
+from .._infra.jit import kernel, scalar, stable_api
 from .._infra.summation import compensated_add
 
 __all__ = [
@@ -99,6 +99,7 @@ def counts_entropy(counts):
 # ------------------------------------------------------------ dense tables
 
 
+@stable_api
 @kernel(fastmath=False)
 def mutual_info_table(table):
     """Mutual information of a dense contingency table, in nats.
@@ -146,6 +147,7 @@ def mutual_info_table(table):
     return max(total + comp, 0.0)
 
 
+@stable_api
 @kernel(fastmath=False)
 def joint_entropy_table(table):
     """Joint entropy of the two labelings of a dense contingency table, in nats.
@@ -184,6 +186,7 @@ def joint_entropy_table(table):
     return total + comp
 
 
+@stable_api
 @kernel(fastmath=False)
 def conditional_entropy_table(table):
     """Conditional entropy of the rows' labeling given the columns', in nats.

@@ -48,7 +48,7 @@ import math
 import numpy as np
 
 from .._infra.floats import SMALLEST_NORMAL, float_bits, float_from_bits, max2, min2
-from .._infra.jit import contracted_scalar, scalar, strict_inline
+from .._infra.jit import contracted_scalar, scalar, stable_api, strict_inline
 
 __all__ = ["log", "log1p", "exp", "log_positive"]
 
@@ -113,6 +113,7 @@ def _split_exponent(x):
     return z - 1.0, k
 
 
+@stable_api
 @scalar
 def log(x):
     """Natural logarithm, vectorizable, < 1 ulp.
@@ -185,6 +186,7 @@ def log_positive(x):
     return _log_reduced(f, _small_int_to_float(k), 0.0)
 
 
+@stable_api
 @scalar
 def log1p(x):
     """``log(1 + x)``, accurate for tiny ``x``, vectorizable, < 1 ulp.
@@ -229,6 +231,7 @@ def log1p(x):
     return x + x if x != x else result
 
 
+@stable_api
 @scalar
 def exp(x):
     """``e**x``, vectorizable, < 1 ulp.

@@ -48,7 +48,7 @@ import math
 import numpy as np
 
 from .._infra.floats import max2, min2
-from .._infra.jit import inline_scalar, inlined_kernel, inlined_twin, kernel, scalar
+from .._infra.jit import inline_scalar, inlined_kernel, inlined_twin, kernel, scalar, stable_api
 from .elementary import exp, log
 from .softmax_exp import shifted_exp, zero_like
 
@@ -73,6 +73,7 @@ __all__ = [
 ]
 
 
+@stable_api
 @kernel
 def row_max(z_row):
     """Largest entry of a row (with a NaN in the row the result is unspecified,
@@ -143,6 +144,7 @@ def row_max(z_row):
 _row_max_inlined = inlined_twin(row_max)
 
 
+@stable_api
 @kernel
 def row_sum_exp(z_row, shift):
     """``sum(exp(z_row - shift))`` accumulated in float64 (terms at the
@@ -185,6 +187,7 @@ def row_sum_exp(z_row, shift):
     return s
 
 
+@stable_api
 @kernel
 def row_max_sum_exp(z_row):
     """``(m, s)`` with ``logsumexp(z_row) = m + log(s)``, in one pass.
@@ -240,6 +243,7 @@ def row_max_sum_exp(z_row):
 _row_max_sum_exp_inlined = inlined_twin(row_max_sum_exp)
 
 
+@stable_api
 @scalar
 def row_logsumexp(z_row):
     """``log(sum(exp(z_row)))`` without overflow for any finite logits.
@@ -293,6 +297,7 @@ def _scaled_softmax_into(z_row, m, grad_row):
     return s
 
 
+@stable_api
 @scalar
 def softmax_row_loss(target, z_row):
     """Cross-entropy of one row of logits against an integer class.
@@ -335,6 +340,7 @@ def shifted_log_sum(m, z_target, s):
     return (m - z_target) + log(s)
 
 
+@stable_api
 @kernel
 def softmax_row_loss_grad(target, z_row, grad_scale, grad_row):
     """Loss of :func:`softmax_row_loss` and its gradient, in one go.
@@ -428,6 +434,7 @@ def _target_loss_grad(z_row, target, t_row, smoothing, class_weight, grad_scale,
     return d + a * log(s)
 
 
+@stable_api
 @scalar
 def softmax_row_smoothed_loss(target, z_row, class_weight, label_smoothing):
     """Class-weighted, label-smoothed cross-entropy of one row of logits.
@@ -465,6 +472,7 @@ def softmax_row_smoothed_loss(target, z_row, class_weight, label_smoothing):
     return _target_loss(z_row, target, z_row[:0], label_smoothing, class_weight)
 
 
+@stable_api
 @scalar
 def softmax_row_smoothed_loss_grad(target, z_row, class_weight, label_smoothing, grad_scale, grad_row):
     """:func:`softmax_row_smoothed_loss` and ``grad_scale`` times its gradient.
@@ -507,6 +515,7 @@ def softmax_row_smoothed_loss_grad(target, z_row, class_weight, label_smoothing,
     return _target_loss_grad(z_row, target, z_row[:0], label_smoothing, class_weight, grad_scale, grad_row)
 
 
+@stable_api
 @scalar
 def softmax_row_soft_loss(t_row, z_row, class_weight, label_smoothing):
     """Cross-entropy ``sum_c w_c t'_c (lse(z) - z_c)`` against a distribution.
@@ -542,6 +551,7 @@ def softmax_row_soft_loss(t_row, z_row, class_weight, label_smoothing):
     return _target_loss(z_row, -1, t_row, label_smoothing, class_weight)
 
 
+@stable_api
 @scalar
 def softmax_row_soft_loss_grad(t_row, z_row, class_weight, label_smoothing, grad_scale, grad_row):
     """:func:`softmax_row_soft_loss` and ``grad_scale`` times its gradient.
@@ -616,6 +626,7 @@ def _proba_loss_grad(q_row, target, t_row, smoothing, class_weight, lo, hi, grad
     return loss
 
 
+@stable_api
 @scalar
 def proba_row_loss(target, q_row, class_weight, label_smoothing, lo, hi):
     """Class-weighted, label-smoothed cross-entropy of one row of probabilities.
@@ -657,6 +668,7 @@ def proba_row_loss(target, q_row, class_weight, label_smoothing, lo, hi):
     return _proba_loss(q_row, target, q_row[:0], label_smoothing, class_weight, lo, hi)
 
 
+@stable_api
 @scalar
 def proba_row_loss_grad(target, q_row, class_weight, label_smoothing, lo, hi, grad_scale, grad_row):
     """:func:`proba_row_loss` and ``grad_scale`` times its gradient.
@@ -701,6 +713,7 @@ def proba_row_loss_grad(target, q_row, class_weight, label_smoothing, lo, hi, gr
     return _proba_loss_grad(q_row, target, q_row[:0], label_smoothing, class_weight, lo, hi, grad_scale, grad_row)
 
 
+@stable_api
 @scalar
 def proba_row_soft_loss(t_row, q_row, class_weight, label_smoothing, lo, hi):
     """Cross-entropy ``-sum_c w_c t'_c log q_c`` of a row of probabilities.
@@ -736,6 +749,7 @@ def proba_row_soft_loss(t_row, q_row, class_weight, label_smoothing, lo, hi):
     return _proba_loss(q_row, -1, t_row, label_smoothing, class_weight, lo, hi)
 
 
+@stable_api
 @scalar
 def proba_row_soft_loss_grad(t_row, q_row, class_weight, label_smoothing, lo, hi, grad_scale, grad_row):
     """:func:`proba_row_soft_loss` and ``grad_scale`` times its gradient.

@@ -40,7 +40,7 @@ import math
 import numpy as np
 
 from .._infra.floats import SMALLEST_NORMAL
-from .._infra.jit import scalar
+from .._infra.jit import scalar, stable_api
 
 # x / y of two numbers in [2**-510, 2**510] is a normal number, above
 # 2**-1020 (so SciPy's rel_entr takes log(x / y) there too).
@@ -77,6 +77,7 @@ __all__ = [
 ]
 
 
+@stable_api
 @scalar
 def xlogy(x, y):
     """``x * log(y)``, and 0 when ``x == 0`` (unless ``y`` is nan).
@@ -108,6 +109,7 @@ def xlogy(x, y):
     return x * np.log(y)
 
 
+@stable_api
 @scalar
 def xlog1py(x, y):
     """``x * log1p(y)``, and 0 when ``x == 0`` (unless ``y`` is nan).
@@ -168,6 +170,7 @@ def entr_from_log(x, log_x):
     return x
 
 
+@stable_api
 @scalar
 def entr(x):
     """Elementwise entropy term ``-x log x`` (``scipy.special.entr``).
@@ -270,6 +273,7 @@ def _quotient(x, y):
     return math.ldexp(m, e)
 
 
+@stable_api
 @scalar
 def rel_entr(x, y):
     """Elementwise relative entropy ``x log(x / y)`` (``scipy.special.rel_entr``).
@@ -343,6 +347,7 @@ def _kl_div_extreme(x, y):
     return math.inf
 
 
+@stable_api
 @scalar
 def kl_div(x, y):
     """Elementwise ``x log(x / y) - x + y`` (``scipy.special.kl_div``).
@@ -384,6 +389,7 @@ def kl_div(x, y):
     return _kl_div_extreme(x, y)
 
 
+@stable_api
 @scalar
 def expit(x):
     """Logistic sigmoid ``1 / (1 + exp(-x))``; 0 at -inf, 1 at +inf.
@@ -419,6 +425,7 @@ def expit(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
+@stable_api
 @scalar
 def log_expit(x):
     """``log(expit(x))`` without cancellation or overflow.

@@ -18,7 +18,7 @@ import numpy as np
 from numba.core import types
 from numba.core.errors import TypingError
 
-from .._infra.jit import JIT_DISABLED, kernel, specialized
+from .._infra.jit import JIT_DISABLED, kernel, specialized, stable_api
 from .._kernels.logistic import PARALLEL_MIN_WORK, penalty_only
 from .common import solver_scaling, start_coef, usable_scaling
 from .gd import gd_solve
@@ -259,6 +259,7 @@ def _fit(X, n_features, y, sample_weight, coef0, n_outputs, C, fit_intercept, ma
     return coef, n_iter, converged, history
 
 
+@stable_api
 @kernel
 def fit_binary_logistic(X, y, sample_weight, coef0, C, fit_intercept, max_iter, tol, solver):
     """Fit an L2-penalized binary logistic regression with the named solver.
@@ -349,6 +350,7 @@ def fit_binary_logistic(X, y, sample_weight, coef0, C, fit_intercept, max_iter, 
     return _fit(X, X.shape[1], y, sample_weight, coef0, 1, C, fit_intercept, max_iter, tol, solver)
 
 
+@stable_api
 @kernel
 def fit_multinomial_logistic(X, y, sample_weight, coef0, C, fit_intercept, max_iter, tol, solver):
     """Fit an L2-penalized multinomial (softmax) logistic regression with the named solver.
@@ -419,6 +421,7 @@ def _csr_features(indices, coef0, n_outputs):
     return int(np.max(indices)) + 1 if indices.shape[0] > 0 else 0
 
 
+@stable_api
 @kernel
 def fit_binary_logistic_csr(data, indices, indptr, y, sample_weight, coef0, C, fit_intercept, max_iter, tol, solver):
     """:func:`fit_binary_logistic` for a CSR ``X`` given as its three arrays.
@@ -465,6 +468,7 @@ def fit_binary_logistic_csr(data, indices, indptr, y, sample_weight, coef0, C, f
     return _fit((data, indices, indptr), d, y, sample_weight, coef0, 1, C, fit_intercept, max_iter, tol, solver)
 
 
+@stable_api
 @kernel
 def fit_multinomial_logistic_csr(
     data, indices, indptr, y, sample_weight, coef0, C, fit_intercept, max_iter, tol, solver
