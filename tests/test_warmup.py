@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import scipy.stats
 import sklearn.metrics
+from conftest import COUNT_COMPILATIONS
 
 import fastxent
 from fastxent import cli, warmup
@@ -35,23 +36,13 @@ classes = rng.integers(0, 4, size=5000)
 logits = rng.normal(size=(5000, 4))
 """
 
-FRESH_PROCESS = """
+FRESH_PROCESS = (
+    """
 import json
 import numpy as np
-from numba.core import event
-
-compiled = []
-
-
-class Count(event.Listener):
-    def on_start(self, e):
-        compiled.append(str(e.data["dispatcher"]))
-
-    def on_end(self, e):
-        pass
-
-
-event.register("numba:compile", Count())
+"""
+    + COUNT_COMPILATIONS
+    + """
 import fastxent
 from fastxent.warmup.worker import specializations
 
@@ -62,7 +53,8 @@ values = {
     "entropy": fastxent.entropy(P, Q, axis=1).tolist(),
 }
 print(json.dumps({"compiled": compiled, "loaded": specializations(), "values": values}))
-""".replace("exec(INPUTS)", INPUTS)
+"""
+).replace("exec(INPUTS)", INPUTS)
 
 
 def _env(cache_dir, **extra):
